@@ -1,0 +1,64 @@
+# Applied from overrides/_logs.py by `make generate`. DO NOT EDIT this copy; edit overrides/_logs.py.
+"""Secret-safe request logging for the Tavus client (`TAVUS_LOG=debug` or `info`).
+
+Patches: nothing generated; the generated client has no logging at all.
+Why: debug logs of the big SDKs leak `x-api-key` and third-party keys inside bodies (persona
+`layers.llm.api_key`, `layers.tts.api_key`). Here header values and body fields whose names look
+secret are replaced before anything is formatted.
+Delete when: never; this is an extension, not a workaround.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+logger = logging.getLogger("tavus_client")
+
+REDACTED = "<redacted>"
+SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"})
+_SECRET_WORDS = ("api_key", "apikey", "token", "secret", "password", "authorization")
+
+
+def is_secret_key(name: str) -> bool:
+    lowered = name.lower().replace("-", "_")
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: (REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+
+
+def redact_body(value: Any) -> Any:
+    """A copy of a JSON value with every secret-looking field replaced."""
+    if isinstance(value, Mapping):
+        return {k: (REDACTED if is_secret_key(str(k)) else redact_body(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_body(v) for v in value]
+    return value
+
+
+def redact_text(content: bytes, limit: int = 2000) -> str:
+    """A JSON body (request or response) as redacted text, cut to `limit` characters."""
+    if not content:
+        return ""
+    try:
+        text = json.dumps(redact_body(json.loads(content)), ensure_ascii=False)
+    except ValueError:
+        text = "<%d bytes, not JSON>" % len(content)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def setup_from_env() -> None:
+    """Attach a stderr handler when TAVUS_LOG is `debug` or `info` (once per process)."""
+    level = os.environ.get("TAVUS_LOG", "").strip().lower()
+    if level not in ("debug", "info") or getattr(logger, "_tavus_configured", False):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if level == "debug" else logging.INFO)
+    logger._tavus_configured = True  # type: ignore[attr-defined]

@@ -1,0 +1,520 @@
+"""Shared machinery of `Tavus` and `AsyncTavus`: requests, retries, errors, pagination, raw answers.
+
+Patches: instead of the generated `sync_detailed`/`asyncio_detailed`, the resource methods (written
+into _resources.py by `make generate`) call each generated endpoint module's `_get_kwargs` to build
+the request and `_parse_response` to read the answer, and send it themselves.
+Why: the generated functions have no retries, no per-request options, return `Error` models or
+`None` instead of raising, and need an `AuthenticatedClient` that sends `Authorization: Bearer`
+unless reconfigured. Reusing the two module functions keeps all per-operation knowledge generated.
+Delete when: never as a whole (it is the client); `tests/overrides/test_base.py` has the canary
+that fails if the generator stops emitting `_get_kwargs`/`_parse_response`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import importlib
+import logging
+import os
+import random
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from types import ModuleType
+from typing import Any, Generic, Self, TypedDict, TypeVar
+
+import httpx
+
+from ..errors import UnexpectedStatus
+from ..types import UNSET
+from . import errors
+from ._logs import logger, redact_headers, redact_text, setup_from_env
+from .patch import as_operations
+
+__all__ = ["AsyncAPIClient", "Operation", "RawResponse", "RequestOptions", "SyncAPIClient"]
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://tavusapi.com"
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+DEFAULT_MAX_RETRIES = 2
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+MAX_RETRY_AFTER = 60.0
+# Methods that may be sent twice without changing the outcome.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Statuses that are worth another try for idempotent methods...
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# ...and the only ones for POST/PATCH: the server says it did not process the request.
+RETRY_STATUSES_UNSAFE = frozenset({429, 503})
+
+
+class RequestOptions(TypedDict, total=False):
+    """Per-request settings accepted by every resource method."""
+
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, Any]
+    extra_body: Mapping[str, Any]
+    timeout: float | httpx.Timeout | None
+    max_retries: int
+
+
+class Operation:
+    """One spec operation as the resource layer knows it; the endpoint module is imported on first use."""
+
+    __slots__ = ("_module", "body", "max_limit", "method", "name", "page_base", "path", "unwrap")
+
+    def __init__(
+        self,
+        name: str,
+        method: str,
+        path: str,
+        *,
+        body: str | None,
+        unwrap: str | None,
+        page_base: int | None,
+        max_limit: int | None,
+    ) -> None:
+        self.name = name
+        self.method = method
+        self.path = path
+        self.body = body
+        self.unwrap = unwrap
+        self.page_base = page_base
+        self.max_limit = max_limit
+        self._module: ModuleType | None = None
+
+    @property
+    def module(self) -> ModuleType:
+        if self._module is None:
+            self._module = importlib.import_module(f"..api.{self.name}", __package__)
+        return self._module
+
+    def __repr__(self) -> str:
+        return f"Operation({self.method} {self.path})"
+
+
+class RawResponse(Generic[T]):
+    """The HTTP answer of a call together with its typed result."""
+
+    __slots__ = ("http_response", "parsed")
+
+    def __init__(self, http_response: httpx.Response, parsed: T) -> None:
+        self.http_response = http_response
+        self.parsed = parsed
+
+    @property
+    def status_code(self) -> int:
+        return self.http_response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.http_response.headers
+
+    @property
+    def content(self) -> bytes:
+        return self.http_response.content
+
+    def json(self) -> Any:
+        return self.http_response.json()
+
+    def __repr__(self) -> str:
+        return f"RawResponse(status_code={self.status_code}, parsed={self.parsed!r})"
+
+
+class _Json:
+    """Hands an already built JSON payload to a generated `_get_kwargs`, which calls `.to_dict()`."""
+
+    __slots__ = ("payload",)
+
+    def __init__(self, payload: Any) -> None:
+        self.payload = payload
+
+    def to_dict(self) -> Any:
+        return self.payload
+
+
+class _Str(str):
+    """A plain string that also answers `.value`, as the generated code expects of enum members."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+
+class _ParseContext:
+    """Stands in for the generated client in `_parse_response`: undocumented statuses raise."""
+
+    raise_on_unexpected_status = True
+
+
+_PARSE_CONTEXT = _ParseContext()
+
+
+def to_json(value: Any) -> Any:
+    """Models, mappings and sequences as plain JSON values; unset fields are left out."""
+    if isinstance(value, Mapping):
+        return {str(k): to_json(v) for k, v in value.items() if v is not UNSET}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    to_dict = getattr(value, "to_dict", None)
+    if to_dict is not None and not isinstance(value, str):
+        return to_dict()
+    return value
+
+
+def _user_agent() -> str:
+    try:
+        from importlib.metadata import version
+
+        ours = version("tavus-client")
+    except Exception:  # noqa: BLE001 - running from a checkout that is not installed
+        ours = "0"
+    py = "%d.%d" % sys.version_info[:2]
+    return f"tavus-client/{ours} (python {py}; httpx {httpx.__version__})"
+
+
+def parse_retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds to wait as the server asks (`retry-after-ms`, `Retry-After` seconds or HTTP date)."""
+    ms = headers.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return float(ms) / 1000.0
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when.timestamp() - time.time()
+
+
+class BaseAPIClient:
+    """Settings and the parts of a call that do not depend on sync or async I/O."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        initial_retry_delay: float = INITIAL_RETRY_DELAY,
+        max_retry_delay: float = MAX_RETRY_DELAY,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get("TAVUS_API_KEY")
+        if not key:
+            raise errors.TavusError(
+                "No Tavus API key: pass api_key=... or set the TAVUS_API_KEY environment variable."
+            )
+        if max_retries < 0:
+            raise ValueError("max_retries must be 0 or more")
+        self._api_key = key
+        self.base_url = (base_url or os.environ.get("TAVUS_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.default_headers = dict(default_headers or {})
+        self.initial_retry_delay = initial_retry_delay
+        self.max_retry_delay = max_retry_delay
+        setup_from_env()
+
+    @property
+    def api_key(self) -> str:
+        return self._api_key
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "x-api-key": self._api_key,
+            "user-agent": _user_agent(),
+            "accept": "application/json",
+            **self.default_headers,
+        }
+
+    def _settings(self) -> dict[str, Any]:
+        return {
+            "api_key": self._api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "default_headers": self.default_headers,
+            "initial_retry_delay": self.initial_retry_delay,
+            "max_retry_delay": self.max_retry_delay,
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key='<redacted>')"
+
+    # -- building and reading -------------------------------------------------------------------
+    def _build(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        op: Operation,
+        path: tuple[Any, ...],
+        query: Mapping[str, Any],
+        body: Any,
+        options: RequestOptions,
+    ) -> httpx.Request:
+        args = {k: (_Str(v) if type(v) is str else v) for k, v in query.items()}
+        extra_body = options.get("extra_body")
+        if op.body == "list":
+            args["body"] = [_Json(o) for o in as_operations(body)]
+        elif op.body == "object":
+            payload = to_json(body)
+            if extra_body:
+                payload.update(to_json(extra_body))
+            args["body"] = _Json(payload)
+        kwargs = op.module._get_kwargs(*path, **args)
+        if op.body is None and extra_body:
+            kwargs["json"] = to_json(extra_body)
+        params = kwargs.get("params")
+        extra_query = options.get("extra_query")
+        if extra_query:
+            params = {**(params or {}), **extra_query}
+        headers = kwargs.get("headers")
+        extra_headers = options.get("extra_headers")
+        if extra_headers:
+            headers = {**(headers or {}), **extra_headers}
+        timeout = options["timeout"] if "timeout" in options else httpx.USE_CLIENT_DEFAULT
+        return http.build_request(
+            kwargs["method"].upper(),
+            kwargs["url"],
+            params=params or None,
+            json=kwargs.get("json"),
+            headers=headers,
+            timeout=timeout,
+        )
+
+    def _result(self, op: Operation, response: httpx.Response, raw: bool) -> Any:
+        status = response.status_code
+        if status >= 400 or (300 <= status and status != 304):
+            raise errors.status_error(response)
+        try:
+            parsed = op.module._parse_response(client=_PARSE_CONTEXT, response=response)
+        except UnexpectedStatus:
+            raise errors.APIResponseValidationError(response=response, detail="status not in the spec") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise errors.APIResponseValidationError(response=response, detail=f"{type(exc).__name__}: {exc}") from exc
+        if op.unwrap is not None and type(parsed).__name__ == op.unwrap:
+            parsed = parsed.data[0]
+        return RawResponse(response, parsed) if raw else parsed
+
+    # -- retry policy ------------------------------------------------------------------------------
+    @staticmethod
+    def _retry_status(method: str, status: int) -> bool:
+        if method in IDEMPOTENT_METHODS:
+            return status in RETRY_STATUSES
+        return status in RETRY_STATUSES_UNSAFE
+
+    @staticmethod
+    def _retry_error(method: str, exc: httpx.TransportError) -> bool:
+        # Connect errors and connect/pool timeouts happen before a byte is sent: always safe.
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+            return True
+        return method in IDEMPOTENT_METHODS
+
+    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
+        if response is not None:
+            asked = parse_retry_after(response.headers)
+            if asked is not None and 0 <= asked <= MAX_RETRY_AFTER:
+                return asked
+        # Exponential backoff with full jitter.
+        return random.uniform(0.0, min(self.max_retry_delay, self.initial_retry_delay * (2**attempt)))
+
+    @staticmethod
+    def _connection_error(request: httpx.Request, exc: httpx.TransportError) -> errors.APIConnectionError:
+        if isinstance(exc, httpx.TimeoutException):
+            return errors.APITimeoutError(request=request)
+        return errors.APIConnectionError(request=request, message=f"Connection error: {type(exc).__name__}: {exc}")
+
+    @staticmethod
+    def _log_request(request: httpx.Request, attempt: int) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "request %s %s attempt=%d headers=%s body=%s",
+                request.method,
+                request.url,
+                attempt,
+                redact_headers(request.headers),
+                redact_text(request.content),
+            )
+
+    @staticmethod
+    def _log_response(request: httpx.Request, response: httpx.Response, started: float) -> None:
+        if logger.isEnabledFor(logging.INFO):
+            ms = (time.perf_counter() - started) * 1000
+            logger.info("%s %s -> %d (%.1f ms)", request.method, request.url.path, response.status_code, ms)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("response headers=%s", redact_headers(response.headers))
+
+    @staticmethod
+    def _first_page(op: Operation, query: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+        if op.page_base is None:
+            raise TypeError(f"{op!r} is not paginated")
+        params = dict(query)
+        if params.get("limit", UNSET) is UNSET and op.max_limit:
+            params["limit"] = op.max_limit
+        return params, op.page_base
+
+
+class SyncAPIClient(BaseAPIClient):
+    """Blocking client over one pooled `httpx.Client`."""
+
+    def __init__(self, *, http_client: httpx.Client | None = None, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(base_url=self.base_url, timeout=self.timeout)
+        self._http.headers.update(self._headers())
+
+    def with_options(self, **changes: Any) -> Self:
+        """A copy with other settings; it shares the connection pool when `base_url` is unchanged."""
+        settings = {**self._settings(), **changes}
+        if settings["base_url"] == self.base_url and "default_headers" not in changes:
+            copy = type(self)(http_client=self._http, **settings)
+        else:
+            copy = type(self)(**settings)
+            copy._owns_http = True
+        return copy
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(
+        self,
+        op: Operation,
+        path: tuple[Any, ...],
+        query: Mapping[str, Any],
+        body: Any,
+        options: RequestOptions,
+        *,
+        raw: bool = False,
+    ) -> Any:
+        request = self._build(self._http, op, path, query, body, options)
+        retries = options.get("max_retries", self.max_retries)
+        attempt = 0
+        while True:
+            self._log_request(request, attempt)
+            started = time.perf_counter()
+            try:
+                response = self._http.send(request)
+            except httpx.TransportError as exc:
+                if attempt < retries and self._retry_error(request.method, exc):
+                    time.sleep(self._delay(attempt, None))
+                    attempt += 1
+                    continue
+                raise self._connection_error(request, exc) from exc
+            self._log_response(request, response, started)
+            if attempt < retries and self._retry_status(request.method, response.status_code):
+                response.close()
+                time.sleep(self._delay(attempt, response))
+                attempt += 1
+                continue
+            return self._result(op, response, raw)
+
+    def _paginate(
+        self, op: Operation, path: tuple[Any, ...], query: Mapping[str, Any], options: RequestOptions
+    ) -> Iterator[Any]:
+        params, page = self._first_page(op, query)
+        seen = 0
+        while True:
+            result = self._request(op, path, {**params, "page": page}, None, options)
+            items = result.data
+            yield from items
+            seen += len(items)
+            if not items or seen >= result.total_count:
+                return
+            page += 1
+
+
+class AsyncAPIClient(BaseAPIClient):
+    """Asyncio client over one pooled `httpx.AsyncClient`."""
+
+    def __init__(self, *, http_client: httpx.AsyncClient | None = None, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout)
+        self._http.headers.update(self._headers())
+
+    def with_options(self, **changes: Any) -> Self:
+        """A copy with other settings; it shares the connection pool when `base_url` is unchanged."""
+        settings = {**self._settings(), **changes}
+        if settings["base_url"] == self.base_url and "default_headers" not in changes:
+            copy = type(self)(http_client=self._http, **settings)
+        else:
+            copy = type(self)(**settings)
+            copy._owns_http = True
+        return copy
+
+    async def close(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _request(
+        self,
+        op: Operation,
+        path: tuple[Any, ...],
+        query: Mapping[str, Any],
+        body: Any,
+        options: RequestOptions,
+        *,
+        raw: bool = False,
+    ) -> Any:
+        request = self._build(self._http, op, path, query, body, options)
+        retries = options.get("max_retries", self.max_retries)
+        attempt = 0
+        while True:
+            self._log_request(request, attempt)
+            started = time.perf_counter()
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as exc:
+                if attempt < retries and self._retry_error(request.method, exc):
+                    await asyncio.sleep(self._delay(attempt, None))
+                    attempt += 1
+                    continue
+                raise self._connection_error(request, exc) from exc
+            self._log_response(request, response, started)
+            if attempt < retries and self._retry_status(request.method, response.status_code):
+                await response.aclose()
+                await asyncio.sleep(self._delay(attempt, response))
+                attempt += 1
+                continue
+            return self._result(op, response, raw)
+
+    async def _paginate(
+        self, op: Operation, path: tuple[Any, ...], query: Mapping[str, Any], options: RequestOptions
+    ) -> AsyncIterator[Any]:
+        params, page = self._first_page(op, query)
+        seen = 0
+        while True:
+            result = await self._request(op, path, {**params, "page": page}, None, options)
+            items = result.data
+            for item in items:
+                yield item
+            seen += len(items)
+            if not items or seen >= result.total_count:
+                return
+            page += 1

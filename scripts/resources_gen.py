@@ -1,0 +1,351 @@
+"""Write tavus_client/_resources.py: the typed, resource-style surface of every spec operation.
+
+Called by scripts/generate.py after openapi-python-client has run. It reads the generated endpoint
+modules and models with `ast` (nothing is imported, so an installed older copy cannot interfere)
+and the spec for what the generator drops (page bases, list limits). For every tag it writes four
+classes: the sync and async resource, and their `with_raw_response` twins; plus the two
+`*Resources` mixins that give a client one attribute per tag. A new operation in the spec
+therefore appears on `Tavus` and `AsyncTavus` after `make generate` with no hand edit.
+
+Method names drop the resource noun from the operationId: createPersona -> personas.create,
+endConversation -> conversations.end, listVideos -> videos.list. Object bodies become keyword
+arguments (one per schema field); array bodies (JSON Patch) one positional argument.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HEADER = '''"""Typed resources for every operation of openapi/tavus.yaml, written by scripts/resources_gen.py."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from typing import Unpack
+
+from ._overrides._base import (
+    AsyncAPIClient,
+    Operation,
+    RawResponse,
+    RequestOptions,
+    SyncAPIClient,
+)
+from .types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ._overrides.patch import Patch
+{model_imports}
+'''
+
+
+@dataclass
+class Param:
+    name: str
+    annotation: str
+    required: bool
+
+
+@dataclass
+class Endpoint:
+    tag: str
+    func: str
+    method: str
+    path: str
+    summary: str
+    path_params: list[Param]
+    query_params: list[Param]
+    body: str | None  # annotation of the body, e.g. "PersonaCreate" or "list[JsonPatchOperation]"
+    success: str  # annotation of the successful result, "None" for no content
+    unwrap: str | None = None  # envelope class to unwrap into `success`
+    page_base: int | None = None
+    page_item: str | None = None
+    max_limit: int | None = None
+    method_name: str = ""
+    body_fields: list[Param] = field(default_factory=list)
+
+
+ENUMS: set[str] = set()
+
+
+def _parse_model_fields(models_dir: Path) -> dict[str, list[Param]]:
+    out: dict[str, list[Param]] = {}
+    for path in sorted(models_dir.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if not isinstance(node, ast.ClassDef):
+                continue
+            if any(isinstance(b, ast.Name) and b.id == "StrEnum" for b in node.bases):
+                ENUMS.add(node.name)
+                continue
+            fields = []
+            for stmt in node.body:
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                    if stmt.target.id == "additional_properties":
+                        continue
+                    fields.append(Param(stmt.target.id, ast.unparse(stmt.annotation), stmt.value is None))
+            out[node.name] = fields
+    return out
+
+
+def _literal_kwargs(func: ast.FunctionDef) -> tuple[str, str]:
+    """The HTTP method and URL template of a generated `_get_kwargs`."""
+    for node in ast.walk(func):
+        if isinstance(node, ast.Dict):
+            keys = [k.value if isinstance(k, ast.Constant) else None for k in node.keys]
+            if "method" in keys and "url" in keys:
+                method = node.values[keys.index("method")]
+                url = node.values[keys.index("url")]
+                if isinstance(url, ast.Call) and isinstance(url.func, ast.Attribute):
+                    url = url.func.value
+                assert isinstance(method, ast.Constant) and isinstance(url, ast.Constant)
+                return str(method.value).upper(), str(url.value)
+    raise ValueError(f"no method/url in {func.name}")
+
+
+def _split_union(annotation: str) -> list[str]:
+    return [part.strip() for part in annotation.split("|")]
+
+
+def _parse_endpoint(tag: str, path: Path) -> Endpoint:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    get_kwargs = funcs["_get_kwargs"]
+    method, url = _literal_kwargs(get_kwargs)
+    path_params = [
+        Param(a.arg, ast.unparse(a.annotation) if a.annotation else "Any", True) for a in get_kwargs.args.args
+    ]
+    query_params: list[Param] = []
+    body = None
+    defaults = dict(zip([a.arg for a in get_kwargs.args.kwonlyargs], get_kwargs.args.kw_defaults, strict=True))
+    for a in get_kwargs.args.kwonlyargs:
+        ann = ast.unparse(a.annotation) if a.annotation else "Any"
+        if a.arg == "body":
+            body = ann
+        else:
+            query_params.append(Param(a.arg, ann, defaults[a.arg] is None))
+    returns = funcs["_parse_response"].returns
+    assert returns is not None
+    parts = [p for p in _split_union(ast.unparse(returns)) if p not in ("Error", "None")]
+    success = "None" if parts in ([], ["Any"]) else " | ".join(parts)
+    doc = ast.get_docstring(funcs["sync"]) or ""
+    summary = doc.split("\n\n", 1)[0].strip()
+    return Endpoint(tag, path.stem, method, url, summary, path_params, query_params, body, success)
+
+
+def _method_name(tag: str, func: str) -> str:
+    words = func.split("_")
+    nouns = {tag, tag.rstrip("s")}
+    while len(words) > 1 and words[-1] in nouns:
+        words.pop()
+    return "_".join(words)
+
+
+def _spec_facts(spec_path: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """Page base and limit bounds per (METHOD, path), from the spec's `x-page-base` extension."""
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    params = spec.get("components", {}).get("parameters", {})
+
+    def deref(p: dict[str, Any]) -> dict[str, Any]:
+        ref = p.get("$ref")
+        return params[ref.rsplit("/", 1)[-1]] if ref else p
+
+    facts: dict[tuple[str, str], dict[str, Any]] = {}
+    for url, item in spec.get("paths", {}).items():
+        for method, op in item.items():
+            if method == "parameters" or not isinstance(op, dict):
+                continue
+            entry: dict[str, Any] = {}
+            for p in (deref(x) for x in op.get("parameters", [])):
+                if p.get("in") == "query" and p["name"] == "page":
+                    entry["page_base"] = int(p.get("x-page-base", 1))
+                if p.get("in") == "query" and p["name"] == "limit":
+                    entry["max_limit"] = p.get("schema", {}).get("maximum")
+            facts[(method.upper(), url)] = entry
+    return facts
+
+
+def collect(package: Path, spec: Path) -> list[Endpoint]:
+    models = _parse_model_fields(package / "models")
+    facts = _spec_facts(spec)
+    endpoints = []
+    for tag_dir in sorted(p for p in (package / "api").iterdir() if p.is_dir()):
+        tag_eps = [_parse_endpoint(tag_dir.name, f) for f in sorted(tag_dir.glob("*.py")) if f.name != "__init__.py"]
+        names: dict[str, int] = {}
+        for ep in tag_eps:
+            ep.method_name = _method_name(ep.tag, ep.func)
+            names[ep.method_name] = names.get(ep.method_name, 0) + 1
+        for ep in tag_eps:
+            if names[ep.method_name] > 1:  # two operations would share a name: keep the full one
+                ep.method_name = ep.func
+            if ep.body and not ep.body.startswith("list["):
+                ep.body_fields = models[ep.body]
+            # A success union of X and a one-item envelope of X (`data: list[X]`) is unwrapped to X.
+            parts = _split_union(ep.success)
+            if len(parts) == 2:
+                for inner, outer in (parts, parts[::-1]):
+                    fields = models.get(outer, [])
+                    if len(fields) == 1 and fields[0].name == "data" and fields[0].annotation == f"list[{inner}]":
+                        ep.success, ep.unwrap = inner, outer
+            f = facts.get((ep.method, ep.path), {})
+            if "page_base" in f and ep.success in models:
+                data = [x for x in models[ep.success] if x.name == "data"]
+                if data and data[0].annotation.startswith("list["):
+                    ep.page_base = f["page_base"]
+                    ep.page_item = data[0].annotation[5:-1]
+                    ep.max_limit = f.get("max_limit")
+        endpoints.extend(tag_eps)
+    return endpoints
+
+
+def _ann(annotation: str) -> str:
+    # Inside a class that defines a method called `list`, a bare `list[...]` annotation would name the
+    # method for type checkers; spell the builtin explicitly.
+    return annotation.replace("list[", "builtins.list[")
+
+
+def _loose_ann(annotation: str) -> str:
+    """Enums may also be given as plain strings and nested models as mappings (sent as JSON either way)."""
+    out = []
+    for part in _split_union(annotation):
+        out.append(part)
+        if part in ENUMS:
+            out.append("str")
+        elif part[:1].isupper() and part not in ("Unset", "Any"):
+            out.append("Mapping[str, Any]")
+    return _ann(" | ".join(dict.fromkeys(out)))
+
+
+def _class_name(tag: str) -> str:
+    return "".join(w.capitalize() for w in tag.split("_"))
+
+
+def _op_const(ep: Endpoint) -> str:
+    return f"_{ep.func.upper()}"
+
+
+def _signature(ep: Endpoint, *, paginate: bool = False) -> tuple[str, str, str, str]:
+    """(parameter list, path tuple, query dict, body expression) of one method."""
+    params = ["self"]
+    params += [f"{p.name}: {_ann(p.annotation)}" for p in ep.path_params]
+    body_expr = "None"
+    if ep.body and ep.body.startswith("list["):
+        params.append("operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]]")
+        body_expr = "operations"
+    query = [p for p in ep.query_params if not (paginate and p.name == "page")]
+    if query or ep.body_fields:
+        params.append("*")
+    for p in sorted(query, key=lambda p: not p.required):
+        params.append(f"{p.name}: {_loose_ann(p.annotation)}" + ("" if p.required else " = UNSET"))
+    if ep.body and not ep.body.startswith("list["):
+        for f in sorted(ep.body_fields, key=lambda f: not f.required):
+            params.append(f"{f.name}: {_loose_ann(f.annotation)}" + ("" if f.required else " = UNSET"))
+        body_expr = "{" + ", ".join(f'"{f.name}": {f.name}' for f in ep.body_fields) + "}"
+    params.append("**options: Unpack[RequestOptions]")
+    path_tuple = "(" + "".join(f"{p.name}, " for p in ep.path_params) + ")"
+    query_dict = "{" + ", ".join(f'"{p.name}": {p.name}' for p in query) + "}"
+    return ", ".join(params), path_tuple, query_dict, body_expr
+
+
+def _methods(ep: Endpoint, *, is_async: bool, raw: bool) -> list[str]:
+    params, path_tuple, query, body = _signature(ep)
+    ret = ep.success if ep.success != "None" else "None"
+    ret_ann = f"RawResponse[{_ann(ret)}]" if raw else _ann(ret)
+    a, aw = ("async ", "await ") if is_async else ("", "")
+    doc = ep.summary.replace('"""', "'") or ep.func
+    lines = [
+        f"    {a}def {ep.method_name}({params}) -> {ret_ann}:",
+        f'        """{doc} (`{ep.method} {ep.path}`)."""',
+        f"        return {aw}self._client._request({_op_const(ep)}, {path_tuple}, {query}, {body}, options, raw={raw})",
+        "",
+    ]
+    if ep.page_item and not raw:
+        params, path_tuple, query, body = _signature(ep, paginate=True)
+        item = _ann(ep.page_item)
+        if is_async:
+            lines += [
+                f"    async def {ep.method_name}_all({params}) -> AsyncIterator[{item}]:",
+                f'        """Every item of `{ep.method_name}`, page after page (page numbers start at {ep.page_base})."""',
+                f"        async for item in self._client._paginate({_op_const(ep)}, {path_tuple}, {query}, options):",
+                "            yield item",
+                "",
+            ]
+        else:
+            lines += [
+                f"    def {ep.method_name}_all({params}) -> Iterator[{item}]:",
+                f'        """Every item of `{ep.method_name}`, page after page (page numbers start at {ep.page_base})."""',
+                f"        yield from self._client._paginate({_op_const(ep)}, {path_tuple}, {query}, options)",
+                "",
+            ]
+    return lines
+
+
+def render(endpoints: list[Endpoint]) -> str:
+    model_names: set[str] = set()
+    for ep in endpoints:
+        for text in [ep.success, ep.body or "", ep.page_item or "", ep.unwrap or ""]:
+            text += " " + " ".join(p.annotation for p in ep.path_params + ep.query_params + ep.body_fields)
+            text += " JsonPatchOperation" if ep.body and ep.body.startswith("list[") else ""
+            for token in text.replace("[", " ").replace("]", " ").replace("|", " ").replace(",", " ").split():
+                if token[:1].isupper() and token not in ("Unset", "Any", "None"):
+                    model_names.add(token)
+    imports = "\n".join(f"    from .models import {name}" for name in sorted(model_names)) or "    pass"
+    out = [HEADER.format(model_imports=imports), ""]
+    for ep in endpoints:
+        out.append(
+            f"{_op_const(ep)} = Operation(\n"
+            f'    "{ep.tag}.{ep.func}", "{ep.method}", "{ep.path}",\n'
+            f"    body={'None' if not ep.body else repr('list' if ep.body.startswith('list[') else 'object')},"
+            f" unwrap={ep.unwrap!r}, page_base={ep.page_base!r}, max_limit={ep.max_limit!r},\n"
+            ")"
+        )
+    out.append(f"\nOPERATIONS: tuple[Operation, ...] = ({', '.join(_op_const(ep) for ep in endpoints)},)\n")
+    tags: dict[str, list[Endpoint]] = {}
+    for ep in endpoints:
+        tags.setdefault(ep.tag, []).append(ep)
+    for tag, eps in tags.items():
+        name = _class_name(tag)
+        for is_async in (False, True):
+            prefix = "Async" if is_async else ""
+            client = "AsyncAPIClient" if is_async else "SyncAPIClient"
+            for raw in (True, False):
+                cls = f"{prefix}{name}{'WithRawResponse' if raw else ''}"
+                out.append(f"\n\nclass {cls}:")
+                out.append(f'    """{"Raw answers of " if raw else ""}{tag.capitalize()} operations ({prefix.lower() or "sync"})."""\n')
+                out.append(f"    def __init__(self, client: {client}) -> None:")
+                out.append("        self._client = client\n")
+                if not raw:
+                    out.append("    @cached_property")
+                    out.append(f"    def with_raw_response(self) -> {cls}WithRawResponse:")
+                    out.append('        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""')
+                    out.append(f"        return {cls}WithRawResponse(self._client)\n")
+                for ep in eps:
+                    out.extend(_methods(ep, is_async=is_async, raw=raw))
+    for is_async in (False, True):
+        prefix = "Async" if is_async else ""
+        client = "AsyncAPIClient" if is_async else "SyncAPIClient"
+        out.append(f"\n\nclass {prefix}Resources({client}):")
+        out.append(f'    """One attribute per tag of the spec ({prefix.lower() or "sync"})."""\n')
+        for tag in tags:
+            out.append("    @cached_property")
+            out.append(f"    def {tag}(self) -> {prefix}{_class_name(tag)}:")
+            out.append(f"        return {prefix}{_class_name(tag)}(self)\n")
+    out.append(f"\nTAGS: tuple[str, ...] = {tuple(tags)!r}\n")
+    return "\n".join(out)
+
+
+def write(package: Path, spec: Path, *, ruff: str = "ruff") -> Path:
+    target = package / "_resources.py"
+    target.write_text(render(collect(package, spec)), encoding="utf-8")
+    for args in (["check", "--fix-only", "--extend-select=I", "--no-cache", "--quiet"], ["format", "--no-cache", "--quiet"]):
+        subprocess.run([ruff, *args, str(target)], check=True, cwd=package)
+    return target
