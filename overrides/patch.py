@@ -101,6 +101,8 @@ class Patch:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Patch) and other._ops == self._ops
 
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
     def __repr__(self) -> str:
         return f"Patch({self._ops!r})"
 

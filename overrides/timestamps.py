@@ -16,6 +16,16 @@ from datetime import UTC, datetime
 
 __all__ = ["parse_timestamp"]
 
+_WEEKDAYS = frozenset({"mon,", "tue,", "wed,", "thu,", "fri,", "sat,", "sun,"})
+
+
+def _http_date(text: str) -> datetime | None:
+    """RFC 1123 dates ("Mon, 14 Jul 2025 09:14:24 GMT"); email.utils is too lenient for anything else."""
+    try:
+        return email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+
 
 def parse_timestamp(value: str | float | int | None) -> datetime | None:
     """A timezone-aware datetime (UTC when the text has no zone), or None when it cannot be read."""
@@ -33,9 +43,8 @@ def parse_timestamp(value: str | float | int | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
-        try:
-            parsed = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+        parsed = _http_date(text) if text[:4].lower() in _WEEKDAYS else None
+        if parsed is None:
             from dateutil import parser as dateutil_parser
 
             try:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from typing import Unpack
 
@@ -265,16 +265,20 @@ def _methods(ep: Endpoint, *, is_async: bool, raw: bool) -> list[str]:
     lines = [
         f"    {a}def {ep.method_name}({params}) -> {ret_ann}:",
         f'        """{doc} (`{ep.method} {ep.path}`)."""',
-        f"        return {aw}self._client._request({_op_const(ep)}, {path_tuple}, {query}, {body}, options, raw={raw})",
+        f"        result = {aw}self._client._request(",
+        f"            {_op_const(ep)}, {path_tuple}, {query}, {body}, options, raw={raw}",
+        "        )",
+        f'        return cast("{ret_ann}", result)',
         "",
     ]
     if ep.page_item and not raw:
         params, path_tuple, query, body = _signature(ep, paginate=True)
         item = _ann(ep.page_item)
+        doc = f'        """Every item of `{ep.method_name}`, page after page (pages count from {ep.page_base})."""'
         if is_async:
             lines += [
                 f"    async def {ep.method_name}_all({params}) -> AsyncIterator[{item}]:",
-                f'        """Every item of `{ep.method_name}`, page after page (page numbers start at {ep.page_base})."""',
+                doc,
                 f"        async for item in self._client._paginate({_op_const(ep)}, {path_tuple}, {query}, options):",
                 "            yield item",
                 "",
@@ -282,7 +286,7 @@ def _methods(ep: Endpoint, *, is_async: bool, raw: bool) -> list[str]:
         else:
             lines += [
                 f"    def {ep.method_name}_all({params}) -> Iterator[{item}]:",
-                f'        """Every item of `{ep.method_name}`, page after page (page numbers start at {ep.page_base})."""',
+                doc,
                 f"        yield from self._client._paginate({_op_const(ep)}, {path_tuple}, {query}, options)",
                 "",
             ]
@@ -292,9 +296,10 @@ def _methods(ep: Endpoint, *, is_async: bool, raw: bool) -> list[str]:
 def render(endpoints: list[Endpoint]) -> str:
     model_names: set[str] = set()
     for ep in endpoints:
-        for text in [ep.success, ep.body or "", ep.page_item or "", ep.unwrap or ""]:
-            text += " " + " ".join(p.annotation for p in ep.path_params + ep.query_params + ep.body_fields)
-            text += " JsonPatchOperation" if ep.body and ep.body.startswith("list[") else ""
+        params_text = " ".join(p.annotation for p in ep.path_params + ep.query_params + ep.body_fields)
+        patch_text = " JsonPatchOperation" if ep.body and ep.body.startswith("list[") else ""
+        for ann in [ep.success, ep.body or "", ep.page_item or "", ep.unwrap or ""]:
+            text = f"{ann} {params_text}{patch_text}"
             for token in text.replace("[", " ").replace("]", " ").replace("|", " ").replace(",", " ").split():
                 if token[:1].isupper() and token not in ("Unset", "Any", "None"):
                     model_names.add(token)
@@ -320,13 +325,14 @@ def render(endpoints: list[Endpoint]) -> str:
             for raw in (True, False):
                 cls = f"{prefix}{name}{'WithRawResponse' if raw else ''}"
                 out.append(f"\n\nclass {cls}:")
-                out.append(f'    """{"Raw answers of " if raw else ""}{tag.capitalize()} operations ({prefix.lower() or "sync"})."""\n')
+                kind = prefix.lower() or "sync"
+                out.append(f'    """{"Raw answers of " if raw else ""}{tag.capitalize()} operations ({kind})."""\n')
                 out.append(f"    def __init__(self, client: {client}) -> None:")
                 out.append("        self._client = client\n")
                 if not raw:
                     out.append("    @cached_property")
                     out.append(f"    def with_raw_response(self) -> {cls}WithRawResponse:")
-                    out.append('        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""')
+                    out.append('        """The same methods, answering `RawResponse` (status, headers, body)."""')
                     out.append(f"        return {cls}WithRawResponse(self._client)\n")
                 for ep in eps:
                     out.extend(_methods(ep, is_async=is_async, raw=raw))
@@ -346,6 +352,9 @@ def render(endpoints: list[Endpoint]) -> str:
 def write(package: Path, spec: Path, *, ruff: str = "ruff") -> Path:
     target = package / "_resources.py"
     target.write_text(render(collect(package, spec)), encoding="utf-8")
-    for args in (["check", "--fix-only", "--extend-select=I", "--no-cache", "--quiet"], ["format", "--no-cache", "--quiet"]):
+    for args in (
+        ["check", "--fix-only", "--extend-select=I", "--no-cache", "--quiet"],
+        ["format", "--no-cache", "--quiet"],
+    ):
         subprocess.run([ruff, *args, str(target)], check=True, cwd=package)
     return target

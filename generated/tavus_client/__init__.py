@@ -10,7 +10,7 @@ from ._overrides import __getattr__ as __getattr__
 from .client import AuthenticatedClient, Client
 
 if TYPE_CHECKING:
-    from ._overrides import *
+    from ._overrides import *  # noqa: F403
 
 __all__ = (
     "AuthenticatedClient",

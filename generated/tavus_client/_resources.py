@@ -7,7 +7,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack, cast
 
 from ._overrides._base import (
     AsyncAPIClient,
@@ -441,7 +441,7 @@ class ConversationsWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[ConversationCreated]:
         """Start a conversation (`POST /v2/conversations`)."""
-        return self._client._request(
+        result = self._client._request(
             _CREATE_CONVERSATION,
             (),
             {},
@@ -465,48 +465,30 @@ class ConversationsWithRawResponse:
             options,
             raw=True,
         )
+        return cast("RawResponse[ConversationCreated]", result)
 
     def delete(
-        self,
-        conversation_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, conversation_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[None]:
         """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`)."""
-        return self._client._request(
-            _DELETE_CONVERSATION,
-            (conversation_id,),
-            {"hard": hard},
-            None,
-            options,
-            raw=True,
+        result = self._client._request(
+            _DELETE_CONVERSATION, (conversation_id,), {"hard": hard}, None, options, raw=True
         )
+        return cast("RawResponse[None]", result)
 
-    def end(
-        self, conversation_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[None]:
+    def end(self, conversation_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
         """End a conversation (`POST /v2/conversations/{conversation_id}/end`)."""
-        return self._client._request(
-            _END_CONVERSATION, (conversation_id,), {}, None, options, raw=True
-        )
+        result = self._client._request(_END_CONVERSATION, (conversation_id,), {}, None, options, raw=True)
+        return cast("RawResponse[None]", result)
 
     def get(
-        self,
-        conversation_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, conversation_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[Conversation]:
         """Get one conversation (`GET /v2/conversations/{conversation_id}`)."""
-        return self._client._request(
-            _GET_CONVERSATION,
-            (conversation_id,),
-            {"verbose": verbose},
-            None,
-            options,
-            raw=True,
+        result = self._client._request(
+            _GET_CONVERSATION, (conversation_id,), {"verbose": verbose}, None, options, raw=True
         )
+        return cast("RawResponse[Conversation]", result)
 
     def list(
         self,
@@ -517,14 +499,10 @@ class ConversationsWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[ConversationList]:
         """List conversations (`GET /v2/conversations`)."""
-        return self._client._request(
-            _LIST_CONVERSATIONS,
-            (),
-            {"limit": limit, "page": page, "status": status},
-            None,
-            options,
-            raw=True,
+        result = self._client._request(
+            _LIST_CONVERSATIONS, (), {"limit": limit, "page": page, "status": status}, None, options, raw=True
         )
+        return cast("RawResponse[ConversationList]", result)
 
 
 class Conversations:
@@ -535,7 +513,7 @@ class Conversations:
 
     @cached_property
     def with_raw_response(self) -> ConversationsWithRawResponse:
-        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""
+        """The same methods, answering `RawResponse` (status, headers, body)."""
         return ConversationsWithRawResponse(self._client)
 
     def create(
@@ -559,7 +537,7 @@ class Conversations:
         **options: Unpack[RequestOptions],
     ) -> ConversationCreated:
         """Start a conversation (`POST /v2/conversations`)."""
-        return self._client._request(
+        result = self._client._request(
             _CREATE_CONVERSATION,
             (),
             {},
@@ -583,46 +561,28 @@ class Conversations:
             options,
             raw=False,
         )
+        return cast("ConversationCreated", result)
 
-    def delete(
-        self,
-        conversation_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
-    ) -> None:
+    def delete(self, conversation_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> None:
         """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`)."""
-        return self._client._request(
-            _DELETE_CONVERSATION,
-            (conversation_id,),
-            {"hard": hard},
-            None,
-            options,
-            raw=False,
+        result = self._client._request(
+            _DELETE_CONVERSATION, (conversation_id,), {"hard": hard}, None, options, raw=False
         )
+        return cast("None", result)
 
     def end(self, conversation_id: str, **options: Unpack[RequestOptions]) -> None:
         """End a conversation (`POST /v2/conversations/{conversation_id}/end`)."""
-        return self._client._request(
-            _END_CONVERSATION, (conversation_id,), {}, None, options, raw=False
-        )
+        result = self._client._request(_END_CONVERSATION, (conversation_id,), {}, None, options, raw=False)
+        return cast("None", result)
 
     def get(
-        self,
-        conversation_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, conversation_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> Conversation:
         """Get one conversation (`GET /v2/conversations/{conversation_id}`)."""
-        return self._client._request(
-            _GET_CONVERSATION,
-            (conversation_id,),
-            {"verbose": verbose},
-            None,
-            options,
-            raw=False,
+        result = self._client._request(
+            _GET_CONVERSATION, (conversation_id,), {"verbose": verbose}, None, options, raw=False
         )
+        return cast("Conversation", result)
 
     def list(
         self,
@@ -633,14 +593,10 @@ class Conversations:
         **options: Unpack[RequestOptions],
     ) -> ConversationList:
         """List conversations (`GET /v2/conversations`)."""
-        return self._client._request(
-            _LIST_CONVERSATIONS,
-            (),
-            {"limit": limit, "page": page, "status": status},
-            None,
-            options,
-            raw=False,
+        result = self._client._request(
+            _LIST_CONVERSATIONS, (), {"limit": limit, "page": page, "status": status}, None, options, raw=False
         )
+        return cast("ConversationList", result)
 
     def list_all(
         self,
@@ -649,10 +605,8 @@ class Conversations:
         status: ConversationStatus | str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Iterator[Conversation]:
-        """Every item of `list`, page after page (page numbers start at 1)."""
-        yield from self._client._paginate(
-            _LIST_CONVERSATIONS, (), {"limit": limit, "status": status}, options
-        )
+        """Every item of `list`, page after page (pages count from 1)."""
+        yield from self._client._paginate(_LIST_CONVERSATIONS, (), {"limit": limit, "status": status}, options)
 
 
 class AsyncConversationsWithRawResponse:
@@ -682,7 +636,7 @@ class AsyncConversationsWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[ConversationCreated]:
         """Start a conversation (`POST /v2/conversations`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _CREATE_CONVERSATION,
             (),
             {},
@@ -706,48 +660,30 @@ class AsyncConversationsWithRawResponse:
             options,
             raw=True,
         )
+        return cast("RawResponse[ConversationCreated]", result)
 
     async def delete(
-        self,
-        conversation_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, conversation_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[None]:
         """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`)."""
-        return await self._client._request(
-            _DELETE_CONVERSATION,
-            (conversation_id,),
-            {"hard": hard},
-            None,
-            options,
-            raw=True,
+        result = await self._client._request(
+            _DELETE_CONVERSATION, (conversation_id,), {"hard": hard}, None, options, raw=True
         )
+        return cast("RawResponse[None]", result)
 
-    async def end(
-        self, conversation_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[None]:
+    async def end(self, conversation_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
         """End a conversation (`POST /v2/conversations/{conversation_id}/end`)."""
-        return await self._client._request(
-            _END_CONVERSATION, (conversation_id,), {}, None, options, raw=True
-        )
+        result = await self._client._request(_END_CONVERSATION, (conversation_id,), {}, None, options, raw=True)
+        return cast("RawResponse[None]", result)
 
     async def get(
-        self,
-        conversation_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, conversation_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[Conversation]:
         """Get one conversation (`GET /v2/conversations/{conversation_id}`)."""
-        return await self._client._request(
-            _GET_CONVERSATION,
-            (conversation_id,),
-            {"verbose": verbose},
-            None,
-            options,
-            raw=True,
+        result = await self._client._request(
+            _GET_CONVERSATION, (conversation_id,), {"verbose": verbose}, None, options, raw=True
         )
+        return cast("RawResponse[Conversation]", result)
 
     async def list(
         self,
@@ -758,14 +694,10 @@ class AsyncConversationsWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[ConversationList]:
         """List conversations (`GET /v2/conversations`)."""
-        return await self._client._request(
-            _LIST_CONVERSATIONS,
-            (),
-            {"limit": limit, "page": page, "status": status},
-            None,
-            options,
-            raw=True,
+        result = await self._client._request(
+            _LIST_CONVERSATIONS, (), {"limit": limit, "page": page, "status": status}, None, options, raw=True
         )
+        return cast("RawResponse[ConversationList]", result)
 
 
 class AsyncConversations:
@@ -776,7 +708,7 @@ class AsyncConversations:
 
     @cached_property
     def with_raw_response(self) -> AsyncConversationsWithRawResponse:
-        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""
+        """The same methods, answering `RawResponse` (status, headers, body)."""
         return AsyncConversationsWithRawResponse(self._client)
 
     async def create(
@@ -800,7 +732,7 @@ class AsyncConversations:
         **options: Unpack[RequestOptions],
     ) -> ConversationCreated:
         """Start a conversation (`POST /v2/conversations`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _CREATE_CONVERSATION,
             (),
             {},
@@ -824,48 +756,30 @@ class AsyncConversations:
             options,
             raw=False,
         )
+        return cast("ConversationCreated", result)
 
     async def delete(
-        self,
-        conversation_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, conversation_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> None:
         """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`)."""
-        return await self._client._request(
-            _DELETE_CONVERSATION,
-            (conversation_id,),
-            {"hard": hard},
-            None,
-            options,
-            raw=False,
+        result = await self._client._request(
+            _DELETE_CONVERSATION, (conversation_id,), {"hard": hard}, None, options, raw=False
         )
+        return cast("None", result)
 
-    async def end(
-        self, conversation_id: str, **options: Unpack[RequestOptions]
-    ) -> None:
+    async def end(self, conversation_id: str, **options: Unpack[RequestOptions]) -> None:
         """End a conversation (`POST /v2/conversations/{conversation_id}/end`)."""
-        return await self._client._request(
-            _END_CONVERSATION, (conversation_id,), {}, None, options, raw=False
-        )
+        result = await self._client._request(_END_CONVERSATION, (conversation_id,), {}, None, options, raw=False)
+        return cast("None", result)
 
     async def get(
-        self,
-        conversation_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, conversation_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> Conversation:
         """Get one conversation (`GET /v2/conversations/{conversation_id}`)."""
-        return await self._client._request(
-            _GET_CONVERSATION,
-            (conversation_id,),
-            {"verbose": verbose},
-            None,
-            options,
-            raw=False,
+        result = await self._client._request(
+            _GET_CONVERSATION, (conversation_id,), {"verbose": verbose}, None, options, raw=False
         )
+        return cast("Conversation", result)
 
     async def list(
         self,
@@ -876,14 +790,10 @@ class AsyncConversations:
         **options: Unpack[RequestOptions],
     ) -> ConversationList:
         """List conversations (`GET /v2/conversations`)."""
-        return await self._client._request(
-            _LIST_CONVERSATIONS,
-            (),
-            {"limit": limit, "page": page, "status": status},
-            None,
-            options,
-            raw=False,
+        result = await self._client._request(
+            _LIST_CONVERSATIONS, (), {"limit": limit, "page": page, "status": status}, None, options, raw=False
         )
+        return cast("ConversationList", result)
 
     async def list_all(
         self,
@@ -892,10 +802,8 @@ class AsyncConversations:
         status: ConversationStatus | str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncIterator[Conversation]:
-        """Every item of `list`, page after page (page numbers start at 1)."""
-        async for item in self._client._paginate(
-            _LIST_CONVERSATIONS, (), {"limit": limit, "status": status}, options
-        ):
+        """Every item of `list`, page after page (pages count from 1)."""
+        async for item in self._client._paginate(_LIST_CONVERSATIONS, (), {"limit": limit, "status": status}, options):
             yield item
 
 
@@ -916,7 +824,7 @@ class DocumentsWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Document]:
         """Add a document to the knowledge base (`POST /v2/documents`)."""
-        return self._client._request(
+        result = self._client._request(
             _CREATE_DOCUMENT,
             (),
             {},
@@ -930,22 +838,17 @@ class DocumentsWithRawResponse:
             options,
             raw=True,
         )
+        return cast("RawResponse[Document]", result)
 
-    def delete(
-        self, document_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[None]:
+    def delete(self, document_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
         """Delete a document (`DELETE /v2/documents/{document_id}`)."""
-        return self._client._request(
-            _DELETE_DOCUMENT, (document_id,), {}, None, options, raw=True
-        )
+        result = self._client._request(_DELETE_DOCUMENT, (document_id,), {}, None, options, raw=True)
+        return cast("RawResponse[None]", result)
 
-    def get(
-        self, document_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[Document]:
+    def get(self, document_id: str, **options: Unpack[RequestOptions]) -> RawResponse[Document]:
         """Get one document (`GET /v2/documents/{document_id}`)."""
-        return self._client._request(
-            _GET_DOCUMENT, (document_id,), {}, None, options, raw=True
-        )
+        result = self._client._request(_GET_DOCUMENT, (document_id,), {}, None, options, raw=True)
+        return cast("RawResponse[Document]", result)
 
     def list(
         self,
@@ -959,21 +862,15 @@ class DocumentsWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[DocumentList]:
         """List documents (`GET /v2/documents`)."""
-        return self._client._request(
+        result = self._client._request(
             _LIST_DOCUMENTS,
             (),
-            {
-                "limit": limit,
-                "page": page,
-                "sort": sort,
-                "status": status,
-                "name_or_uuid": name_or_uuid,
-                "tags": tags,
-            },
+            {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             None,
             options,
             raw=True,
         )
+        return cast("RawResponse[DocumentList]", result)
 
     def patch(
         self,
@@ -984,14 +881,10 @@ class DocumentsWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Document]:
         """Rename or retag a document (`PATCH /v2/documents/{document_id}`)."""
-        return self._client._request(
-            _PATCH_DOCUMENT,
-            (document_id,),
-            {},
-            {"document_name": document_name, "tags": tags},
-            options,
-            raw=True,
+        result = self._client._request(
+            _PATCH_DOCUMENT, (document_id,), {}, {"document_name": document_name, "tags": tags}, options, raw=True
         )
+        return cast("RawResponse[Document]", result)
 
 
 class Documents:
@@ -1002,7 +895,7 @@ class Documents:
 
     @cached_property
     def with_raw_response(self) -> DocumentsWithRawResponse:
-        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""
+        """The same methods, answering `RawResponse` (status, headers, body)."""
         return DocumentsWithRawResponse(self._client)
 
     def create(
@@ -1016,7 +909,7 @@ class Documents:
         **options: Unpack[RequestOptions],
     ) -> Document:
         """Add a document to the knowledge base (`POST /v2/documents`)."""
-        return self._client._request(
+        result = self._client._request(
             _CREATE_DOCUMENT,
             (),
             {},
@@ -1030,18 +923,17 @@ class Documents:
             options,
             raw=False,
         )
+        return cast("Document", result)
 
     def delete(self, document_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a document (`DELETE /v2/documents/{document_id}`)."""
-        return self._client._request(
-            _DELETE_DOCUMENT, (document_id,), {}, None, options, raw=False
-        )
+        result = self._client._request(_DELETE_DOCUMENT, (document_id,), {}, None, options, raw=False)
+        return cast("None", result)
 
     def get(self, document_id: str, **options: Unpack[RequestOptions]) -> Document:
         """Get one document (`GET /v2/documents/{document_id}`)."""
-        return self._client._request(
-            _GET_DOCUMENT, (document_id,), {}, None, options, raw=False
-        )
+        result = self._client._request(_GET_DOCUMENT, (document_id,), {}, None, options, raw=False)
+        return cast("Document", result)
 
     def list(
         self,
@@ -1055,21 +947,15 @@ class Documents:
         **options: Unpack[RequestOptions],
     ) -> DocumentList:
         """List documents (`GET /v2/documents`)."""
-        return self._client._request(
+        result = self._client._request(
             _LIST_DOCUMENTS,
             (),
-            {
-                "limit": limit,
-                "page": page,
-                "sort": sort,
-                "status": status,
-                "name_or_uuid": name_or_uuid,
-                "tags": tags,
-            },
+            {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             None,
             options,
             raw=False,
         )
+        return cast("DocumentList", result)
 
     def list_all(
         self,
@@ -1081,17 +967,11 @@ class Documents:
         tags: str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Iterator[Document]:
-        """Every item of `list`, page after page (page numbers start at 0)."""
+        """Every item of `list`, page after page (pages count from 0)."""
         yield from self._client._paginate(
             _LIST_DOCUMENTS,
             (),
-            {
-                "limit": limit,
-                "sort": sort,
-                "status": status,
-                "name_or_uuid": name_or_uuid,
-                "tags": tags,
-            },
+            {"limit": limit, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             options,
         )
 
@@ -1104,14 +984,10 @@ class Documents:
         **options: Unpack[RequestOptions],
     ) -> Document:
         """Rename or retag a document (`PATCH /v2/documents/{document_id}`)."""
-        return self._client._request(
-            _PATCH_DOCUMENT,
-            (document_id,),
-            {},
-            {"document_name": document_name, "tags": tags},
-            options,
-            raw=False,
+        result = self._client._request(
+            _PATCH_DOCUMENT, (document_id,), {}, {"document_name": document_name, "tags": tags}, options, raw=False
         )
+        return cast("Document", result)
 
 
 class AsyncDocumentsWithRawResponse:
@@ -1131,7 +1007,7 @@ class AsyncDocumentsWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Document]:
         """Add a document to the knowledge base (`POST /v2/documents`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _CREATE_DOCUMENT,
             (),
             {},
@@ -1145,22 +1021,17 @@ class AsyncDocumentsWithRawResponse:
             options,
             raw=True,
         )
+        return cast("RawResponse[Document]", result)
 
-    async def delete(
-        self, document_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[None]:
+    async def delete(self, document_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
         """Delete a document (`DELETE /v2/documents/{document_id}`)."""
-        return await self._client._request(
-            _DELETE_DOCUMENT, (document_id,), {}, None, options, raw=True
-        )
+        result = await self._client._request(_DELETE_DOCUMENT, (document_id,), {}, None, options, raw=True)
+        return cast("RawResponse[None]", result)
 
-    async def get(
-        self, document_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[Document]:
+    async def get(self, document_id: str, **options: Unpack[RequestOptions]) -> RawResponse[Document]:
         """Get one document (`GET /v2/documents/{document_id}`)."""
-        return await self._client._request(
-            _GET_DOCUMENT, (document_id,), {}, None, options, raw=True
-        )
+        result = await self._client._request(_GET_DOCUMENT, (document_id,), {}, None, options, raw=True)
+        return cast("RawResponse[Document]", result)
 
     async def list(
         self,
@@ -1174,21 +1045,15 @@ class AsyncDocumentsWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[DocumentList]:
         """List documents (`GET /v2/documents`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _LIST_DOCUMENTS,
             (),
-            {
-                "limit": limit,
-                "page": page,
-                "sort": sort,
-                "status": status,
-                "name_or_uuid": name_or_uuid,
-                "tags": tags,
-            },
+            {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             None,
             options,
             raw=True,
         )
+        return cast("RawResponse[DocumentList]", result)
 
     async def patch(
         self,
@@ -1199,14 +1064,10 @@ class AsyncDocumentsWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Document]:
         """Rename or retag a document (`PATCH /v2/documents/{document_id}`)."""
-        return await self._client._request(
-            _PATCH_DOCUMENT,
-            (document_id,),
-            {},
-            {"document_name": document_name, "tags": tags},
-            options,
-            raw=True,
+        result = await self._client._request(
+            _PATCH_DOCUMENT, (document_id,), {}, {"document_name": document_name, "tags": tags}, options, raw=True
         )
+        return cast("RawResponse[Document]", result)
 
 
 class AsyncDocuments:
@@ -1217,7 +1078,7 @@ class AsyncDocuments:
 
     @cached_property
     def with_raw_response(self) -> AsyncDocumentsWithRawResponse:
-        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""
+        """The same methods, answering `RawResponse` (status, headers, body)."""
         return AsyncDocumentsWithRawResponse(self._client)
 
     async def create(
@@ -1231,7 +1092,7 @@ class AsyncDocuments:
         **options: Unpack[RequestOptions],
     ) -> Document:
         """Add a document to the knowledge base (`POST /v2/documents`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _CREATE_DOCUMENT,
             (),
             {},
@@ -1245,20 +1106,17 @@ class AsyncDocuments:
             options,
             raw=False,
         )
+        return cast("Document", result)
 
     async def delete(self, document_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a document (`DELETE /v2/documents/{document_id}`)."""
-        return await self._client._request(
-            _DELETE_DOCUMENT, (document_id,), {}, None, options, raw=False
-        )
+        result = await self._client._request(_DELETE_DOCUMENT, (document_id,), {}, None, options, raw=False)
+        return cast("None", result)
 
-    async def get(
-        self, document_id: str, **options: Unpack[RequestOptions]
-    ) -> Document:
+    async def get(self, document_id: str, **options: Unpack[RequestOptions]) -> Document:
         """Get one document (`GET /v2/documents/{document_id}`)."""
-        return await self._client._request(
-            _GET_DOCUMENT, (document_id,), {}, None, options, raw=False
-        )
+        result = await self._client._request(_GET_DOCUMENT, (document_id,), {}, None, options, raw=False)
+        return cast("Document", result)
 
     async def list(
         self,
@@ -1272,21 +1130,15 @@ class AsyncDocuments:
         **options: Unpack[RequestOptions],
     ) -> DocumentList:
         """List documents (`GET /v2/documents`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _LIST_DOCUMENTS,
             (),
-            {
-                "limit": limit,
-                "page": page,
-                "sort": sort,
-                "status": status,
-                "name_or_uuid": name_or_uuid,
-                "tags": tags,
-            },
+            {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             None,
             options,
             raw=False,
         )
+        return cast("DocumentList", result)
 
     async def list_all(
         self,
@@ -1298,17 +1150,11 @@ class AsyncDocuments:
         tags: str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncIterator[Document]:
-        """Every item of `list`, page after page (page numbers start at 0)."""
+        """Every item of `list`, page after page (pages count from 0)."""
         async for item in self._client._paginate(
             _LIST_DOCUMENTS,
             (),
-            {
-                "limit": limit,
-                "sort": sort,
-                "status": status,
-                "name_or_uuid": name_or_uuid,
-                "tags": tags,
-            },
+            {"limit": limit, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             options,
         ):
             yield item
@@ -1322,14 +1168,10 @@ class AsyncDocuments:
         **options: Unpack[RequestOptions],
     ) -> Document:
         """Rename or retag a document (`PATCH /v2/documents/{document_id}`)."""
-        return await self._client._request(
-            _PATCH_DOCUMENT,
-            (document_id,),
-            {},
-            {"document_name": document_name, "tags": tags},
-            options,
-            raw=False,
+        result = await self._client._request(
+            _PATCH_DOCUMENT, (document_id,), {}, {"document_name": document_name, "tags": tags}, options, raw=False
         )
+        return cast("Document", result)
 
 
 class GuardrailsWithRawResponse:
@@ -1339,49 +1181,28 @@ class GuardrailsWithRawResponse:
         self._client = client
 
     def create(
-        self,
-        *,
-        data: builtins.list[Guardrail],
-        name: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, data: builtins.list[Guardrail], name: str | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[GuardrailsCreated]:
         """Create a set of guardrails (`POST /v2/guardrails`)."""
-        return self._client._request(
-            _CREATE_GUARDRAILS, (), {}, {"data": data, "name": name}, options, raw=True
-        )
+        result = self._client._request(_CREATE_GUARDRAILS, (), {}, {"data": data, "name": name}, options, raw=True)
+        return cast("RawResponse[GuardrailsCreated]", result)
 
-    def delete(
-        self, guardrails_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[None]:
+    def delete(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
         """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`)."""
-        return self._client._request(
-            _DELETE_GUARDRAILS, (guardrails_id,), {}, None, options, raw=True
-        )
+        result = self._client._request(_DELETE_GUARDRAILS, (guardrails_id,), {}, None, options, raw=True)
+        return cast("RawResponse[None]", result)
 
-    def get(
-        self, guardrails_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[GuardrailsSet]:
+    def get(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> RawResponse[GuardrailsSet]:
         """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`)."""
-        return self._client._request(
-            _GET_GUARDRAILS, (guardrails_id,), {}, None, options, raw=True
-        )
+        result = self._client._request(_GET_GUARDRAILS, (guardrails_id,), {}, None, options, raw=True)
+        return cast("RawResponse[GuardrailsSet]", result)
 
     def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[GuardrailsList]:
         """List sets of guardrails (`GET /v2/guardrails`)."""
-        return self._client._request(
-            _LIST_GUARDRAILS,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            options,
-            raw=True,
-        )
+        result = self._client._request(_LIST_GUARDRAILS, (), {"limit": limit, "page": page}, None, options, raw=True)
+        return cast("RawResponse[GuardrailsList]", result)
 
     def patch(
         self,
@@ -1390,9 +1211,8 @@ class GuardrailsWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Any | Message]:
         """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`)."""
-        return self._client._request(
-            _PATCH_GUARDRAILS, (guardrails_id,), {}, operations, options, raw=True
-        )
+        result = self._client._request(_PATCH_GUARDRAILS, (guardrails_id,), {}, operations, options, raw=True)
+        return cast("RawResponse[Any | Message]", result)
 
 
 class Guardrails:
@@ -1403,59 +1223,36 @@ class Guardrails:
 
     @cached_property
     def with_raw_response(self) -> GuardrailsWithRawResponse:
-        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""
+        """The same methods, answering `RawResponse` (status, headers, body)."""
         return GuardrailsWithRawResponse(self._client)
 
     def create(
-        self,
-        *,
-        data: builtins.list[Guardrail],
-        name: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, data: builtins.list[Guardrail], name: str | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> GuardrailsCreated:
         """Create a set of guardrails (`POST /v2/guardrails`)."""
-        return self._client._request(
-            _CREATE_GUARDRAILS, (), {}, {"data": data, "name": name}, options, raw=False
-        )
+        result = self._client._request(_CREATE_GUARDRAILS, (), {}, {"data": data, "name": name}, options, raw=False)
+        return cast("GuardrailsCreated", result)
 
     def delete(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`)."""
-        return self._client._request(
-            _DELETE_GUARDRAILS, (guardrails_id,), {}, None, options, raw=False
-        )
+        result = self._client._request(_DELETE_GUARDRAILS, (guardrails_id,), {}, None, options, raw=False)
+        return cast("None", result)
 
-    def get(
-        self, guardrails_id: str, **options: Unpack[RequestOptions]
-    ) -> GuardrailsSet:
+    def get(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> GuardrailsSet:
         """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`)."""
-        return self._client._request(
-            _GET_GUARDRAILS, (guardrails_id,), {}, None, options, raw=False
-        )
+        result = self._client._request(_GET_GUARDRAILS, (guardrails_id,), {}, None, options, raw=False)
+        return cast("GuardrailsSet", result)
 
     def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> GuardrailsList:
         """List sets of guardrails (`GET /v2/guardrails`)."""
-        return self._client._request(
-            _LIST_GUARDRAILS,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            options,
-            raw=False,
-        )
+        result = self._client._request(_LIST_GUARDRAILS, (), {"limit": limit, "page": page}, None, options, raw=False)
+        return cast("GuardrailsList", result)
 
-    def list_all(
-        self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]
-    ) -> Iterator[GuardrailsSet]:
-        """Every item of `list`, page after page (page numbers start at 1)."""
-        yield from self._client._paginate(
-            _LIST_GUARDRAILS, (), {"limit": limit}, options
-        )
+    def list_all(self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]) -> Iterator[GuardrailsSet]:
+        """Every item of `list`, page after page (pages count from 1)."""
+        yield from self._client._paginate(_LIST_GUARDRAILS, (), {"limit": limit}, options)
 
     def patch(
         self,
@@ -1464,9 +1261,8 @@ class Guardrails:
         **options: Unpack[RequestOptions],
     ) -> Any | Message:
         """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`)."""
-        return self._client._request(
-            _PATCH_GUARDRAILS, (guardrails_id,), {}, operations, options, raw=False
-        )
+        result = self._client._request(_PATCH_GUARDRAILS, (guardrails_id,), {}, operations, options, raw=False)
+        return cast("Any | Message", result)
 
 
 class AsyncGuardrailsWithRawResponse:
@@ -1476,49 +1272,32 @@ class AsyncGuardrailsWithRawResponse:
         self._client = client
 
     async def create(
-        self,
-        *,
-        data: builtins.list[Guardrail],
-        name: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, data: builtins.list[Guardrail], name: str | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[GuardrailsCreated]:
         """Create a set of guardrails (`POST /v2/guardrails`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _CREATE_GUARDRAILS, (), {}, {"data": data, "name": name}, options, raw=True
         )
+        return cast("RawResponse[GuardrailsCreated]", result)
 
-    async def delete(
-        self, guardrails_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[None]:
+    async def delete(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
         """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`)."""
-        return await self._client._request(
-            _DELETE_GUARDRAILS, (guardrails_id,), {}, None, options, raw=True
-        )
+        result = await self._client._request(_DELETE_GUARDRAILS, (guardrails_id,), {}, None, options, raw=True)
+        return cast("RawResponse[None]", result)
 
-    async def get(
-        self, guardrails_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[GuardrailsSet]:
+    async def get(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> RawResponse[GuardrailsSet]:
         """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`)."""
-        return await self._client._request(
-            _GET_GUARDRAILS, (guardrails_id,), {}, None, options, raw=True
-        )
+        result = await self._client._request(_GET_GUARDRAILS, (guardrails_id,), {}, None, options, raw=True)
+        return cast("RawResponse[GuardrailsSet]", result)
 
     async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[GuardrailsList]:
         """List sets of guardrails (`GET /v2/guardrails`)."""
-        return await self._client._request(
-            _LIST_GUARDRAILS,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            options,
-            raw=True,
+        result = await self._client._request(
+            _LIST_GUARDRAILS, (), {"limit": limit, "page": page}, None, options, raw=True
         )
+        return cast("RawResponse[GuardrailsList]", result)
 
     async def patch(
         self,
@@ -1527,9 +1306,8 @@ class AsyncGuardrailsWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Any | Message]:
         """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`)."""
-        return await self._client._request(
-            _PATCH_GUARDRAILS, (guardrails_id,), {}, operations, options, raw=True
-        )
+        result = await self._client._request(_PATCH_GUARDRAILS, (guardrails_id,), {}, operations, options, raw=True)
+        return cast("RawResponse[Any | Message]", result)
 
 
 class AsyncGuardrails:
@@ -1540,61 +1318,42 @@ class AsyncGuardrails:
 
     @cached_property
     def with_raw_response(self) -> AsyncGuardrailsWithRawResponse:
-        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""
+        """The same methods, answering `RawResponse` (status, headers, body)."""
         return AsyncGuardrailsWithRawResponse(self._client)
 
     async def create(
-        self,
-        *,
-        data: builtins.list[Guardrail],
-        name: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, data: builtins.list[Guardrail], name: str | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> GuardrailsCreated:
         """Create a set of guardrails (`POST /v2/guardrails`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _CREATE_GUARDRAILS, (), {}, {"data": data, "name": name}, options, raw=False
         )
+        return cast("GuardrailsCreated", result)
 
-    async def delete(
-        self, guardrails_id: str, **options: Unpack[RequestOptions]
-    ) -> None:
+    async def delete(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`)."""
-        return await self._client._request(
-            _DELETE_GUARDRAILS, (guardrails_id,), {}, None, options, raw=False
-        )
+        result = await self._client._request(_DELETE_GUARDRAILS, (guardrails_id,), {}, None, options, raw=False)
+        return cast("None", result)
 
-    async def get(
-        self, guardrails_id: str, **options: Unpack[RequestOptions]
-    ) -> GuardrailsSet:
+    async def get(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> GuardrailsSet:
         """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`)."""
-        return await self._client._request(
-            _GET_GUARDRAILS, (guardrails_id,), {}, None, options, raw=False
-        )
+        result = await self._client._request(_GET_GUARDRAILS, (guardrails_id,), {}, None, options, raw=False)
+        return cast("GuardrailsSet", result)
 
     async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> GuardrailsList:
         """List sets of guardrails (`GET /v2/guardrails`)."""
-        return await self._client._request(
-            _LIST_GUARDRAILS,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            options,
-            raw=False,
+        result = await self._client._request(
+            _LIST_GUARDRAILS, (), {"limit": limit, "page": page}, None, options, raw=False
         )
+        return cast("GuardrailsList", result)
 
     async def list_all(
         self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> AsyncIterator[GuardrailsSet]:
-        """Every item of `list`, page after page (page numbers start at 1)."""
-        async for item in self._client._paginate(
-            _LIST_GUARDRAILS, (), {"limit": limit}, options
-        ):
+        """Every item of `list`, page after page (pages count from 1)."""
+        async for item in self._client._paginate(_LIST_GUARDRAILS, (), {"limit": limit}, options):
             yield item
 
     async def patch(
@@ -1604,9 +1363,8 @@ class AsyncGuardrails:
         **options: Unpack[RequestOptions],
     ) -> Any | Message:
         """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`)."""
-        return await self._client._request(
-            _PATCH_GUARDRAILS, (guardrails_id,), {}, operations, options, raw=False
-        )
+        result = await self._client._request(_PATCH_GUARDRAILS, (guardrails_id,), {}, operations, options, raw=False)
+        return cast("Any | Message", result)
 
 
 class ObjectivesWithRawResponse:
@@ -1619,42 +1377,25 @@ class ObjectivesWithRawResponse:
         self, *, data: builtins.list[Objective], **options: Unpack[RequestOptions]
     ) -> RawResponse[ObjectivesCreated]:
         """Create a set of objectives (`POST /v2/objectives`)."""
-        return self._client._request(
-            _CREATE_OBJECTIVES, (), {}, {"data": data}, options, raw=True
-        )
+        result = self._client._request(_CREATE_OBJECTIVES, (), {}, {"data": data}, options, raw=True)
+        return cast("RawResponse[ObjectivesCreated]", result)
 
-    def delete(
-        self, objectives_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[None]:
+    def delete(self, objectives_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
         """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`)."""
-        return self._client._request(
-            _DELETE_OBJECTIVE, (objectives_id,), {}, None, options, raw=True
-        )
+        result = self._client._request(_DELETE_OBJECTIVE, (objectives_id,), {}, None, options, raw=True)
+        return cast("RawResponse[None]", result)
 
-    def get(
-        self, objectives_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[ObjectivesSet]:
+    def get(self, objectives_id: str, **options: Unpack[RequestOptions]) -> RawResponse[ObjectivesSet]:
         """Get one set of objectives (`GET /v2/objectives/{objectives_id}`)."""
-        return self._client._request(
-            _GET_OBJECTIVE, (objectives_id,), {}, None, options, raw=True
-        )
+        result = self._client._request(_GET_OBJECTIVE, (objectives_id,), {}, None, options, raw=True)
+        return cast("RawResponse[ObjectivesSet]", result)
 
     def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[ObjectivesList]:
         """List sets of objectives (`GET /v2/objectives`)."""
-        return self._client._request(
-            _LIST_OBJECTIVES,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            options,
-            raw=True,
-        )
+        result = self._client._request(_LIST_OBJECTIVES, (), {"limit": limit, "page": page}, None, options, raw=True)
+        return cast("RawResponse[ObjectivesList]", result)
 
     def patch(
         self,
@@ -1663,9 +1404,8 @@ class ObjectivesWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Any | Message]:
         """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`)."""
-        return self._client._request(
-            _PATCH_OBJECTIVE, (objectives_id,), {}, operations, options, raw=True
-        )
+        result = self._client._request(_PATCH_OBJECTIVE, (objectives_id,), {}, operations, options, raw=True)
+        return cast("RawResponse[Any | Message]", result)
 
 
 class Objectives:
@@ -1676,55 +1416,34 @@ class Objectives:
 
     @cached_property
     def with_raw_response(self) -> ObjectivesWithRawResponse:
-        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""
+        """The same methods, answering `RawResponse` (status, headers, body)."""
         return ObjectivesWithRawResponse(self._client)
 
-    def create(
-        self, *, data: builtins.list[Objective], **options: Unpack[RequestOptions]
-    ) -> ObjectivesCreated:
+    def create(self, *, data: builtins.list[Objective], **options: Unpack[RequestOptions]) -> ObjectivesCreated:
         """Create a set of objectives (`POST /v2/objectives`)."""
-        return self._client._request(
-            _CREATE_OBJECTIVES, (), {}, {"data": data}, options, raw=False
-        )
+        result = self._client._request(_CREATE_OBJECTIVES, (), {}, {"data": data}, options, raw=False)
+        return cast("ObjectivesCreated", result)
 
     def delete(self, objectives_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`)."""
-        return self._client._request(
-            _DELETE_OBJECTIVE, (objectives_id,), {}, None, options, raw=False
-        )
+        result = self._client._request(_DELETE_OBJECTIVE, (objectives_id,), {}, None, options, raw=False)
+        return cast("None", result)
 
-    def get(
-        self, objectives_id: str, **options: Unpack[RequestOptions]
-    ) -> ObjectivesSet:
+    def get(self, objectives_id: str, **options: Unpack[RequestOptions]) -> ObjectivesSet:
         """Get one set of objectives (`GET /v2/objectives/{objectives_id}`)."""
-        return self._client._request(
-            _GET_OBJECTIVE, (objectives_id,), {}, None, options, raw=False
-        )
+        result = self._client._request(_GET_OBJECTIVE, (objectives_id,), {}, None, options, raw=False)
+        return cast("ObjectivesSet", result)
 
     def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> ObjectivesList:
         """List sets of objectives (`GET /v2/objectives`)."""
-        return self._client._request(
-            _LIST_OBJECTIVES,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            options,
-            raw=False,
-        )
+        result = self._client._request(_LIST_OBJECTIVES, (), {"limit": limit, "page": page}, None, options, raw=False)
+        return cast("ObjectivesList", result)
 
-    def list_all(
-        self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]
-    ) -> Iterator[ObjectivesSet]:
-        """Every item of `list`, page after page (page numbers start at 1)."""
-        yield from self._client._paginate(
-            _LIST_OBJECTIVES, (), {"limit": limit}, options
-        )
+    def list_all(self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]) -> Iterator[ObjectivesSet]:
+        """Every item of `list`, page after page (pages count from 1)."""
+        yield from self._client._paginate(_LIST_OBJECTIVES, (), {"limit": limit}, options)
 
     def patch(
         self,
@@ -1733,9 +1452,8 @@ class Objectives:
         **options: Unpack[RequestOptions],
     ) -> Any | Message:
         """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`)."""
-        return self._client._request(
-            _PATCH_OBJECTIVE, (objectives_id,), {}, operations, options, raw=False
-        )
+        result = self._client._request(_PATCH_OBJECTIVE, (objectives_id,), {}, operations, options, raw=False)
+        return cast("Any | Message", result)
 
 
 class AsyncObjectivesWithRawResponse:
@@ -1748,42 +1466,27 @@ class AsyncObjectivesWithRawResponse:
         self, *, data: builtins.list[Objective], **options: Unpack[RequestOptions]
     ) -> RawResponse[ObjectivesCreated]:
         """Create a set of objectives (`POST /v2/objectives`)."""
-        return await self._client._request(
-            _CREATE_OBJECTIVES, (), {}, {"data": data}, options, raw=True
-        )
+        result = await self._client._request(_CREATE_OBJECTIVES, (), {}, {"data": data}, options, raw=True)
+        return cast("RawResponse[ObjectivesCreated]", result)
 
-    async def delete(
-        self, objectives_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[None]:
+    async def delete(self, objectives_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
         """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`)."""
-        return await self._client._request(
-            _DELETE_OBJECTIVE, (objectives_id,), {}, None, options, raw=True
-        )
+        result = await self._client._request(_DELETE_OBJECTIVE, (objectives_id,), {}, None, options, raw=True)
+        return cast("RawResponse[None]", result)
 
-    async def get(
-        self, objectives_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[ObjectivesSet]:
+    async def get(self, objectives_id: str, **options: Unpack[RequestOptions]) -> RawResponse[ObjectivesSet]:
         """Get one set of objectives (`GET /v2/objectives/{objectives_id}`)."""
-        return await self._client._request(
-            _GET_OBJECTIVE, (objectives_id,), {}, None, options, raw=True
-        )
+        result = await self._client._request(_GET_OBJECTIVE, (objectives_id,), {}, None, options, raw=True)
+        return cast("RawResponse[ObjectivesSet]", result)
 
     async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[ObjectivesList]:
         """List sets of objectives (`GET /v2/objectives`)."""
-        return await self._client._request(
-            _LIST_OBJECTIVES,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            options,
-            raw=True,
+        result = await self._client._request(
+            _LIST_OBJECTIVES, (), {"limit": limit, "page": page}, None, options, raw=True
         )
+        return cast("RawResponse[ObjectivesList]", result)
 
     async def patch(
         self,
@@ -1792,9 +1495,8 @@ class AsyncObjectivesWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[Any | Message]:
         """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`)."""
-        return await self._client._request(
-            _PATCH_OBJECTIVE, (objectives_id,), {}, operations, options, raw=True
-        )
+        result = await self._client._request(_PATCH_OBJECTIVE, (objectives_id,), {}, operations, options, raw=True)
+        return cast("RawResponse[Any | Message]", result)
 
 
 class AsyncObjectives:
@@ -1805,57 +1507,38 @@ class AsyncObjectives:
 
     @cached_property
     def with_raw_response(self) -> AsyncObjectivesWithRawResponse:
-        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""
+        """The same methods, answering `RawResponse` (status, headers, body)."""
         return AsyncObjectivesWithRawResponse(self._client)
 
-    async def create(
-        self, *, data: builtins.list[Objective], **options: Unpack[RequestOptions]
-    ) -> ObjectivesCreated:
+    async def create(self, *, data: builtins.list[Objective], **options: Unpack[RequestOptions]) -> ObjectivesCreated:
         """Create a set of objectives (`POST /v2/objectives`)."""
-        return await self._client._request(
-            _CREATE_OBJECTIVES, (), {}, {"data": data}, options, raw=False
-        )
+        result = await self._client._request(_CREATE_OBJECTIVES, (), {}, {"data": data}, options, raw=False)
+        return cast("ObjectivesCreated", result)
 
-    async def delete(
-        self, objectives_id: str, **options: Unpack[RequestOptions]
-    ) -> None:
+    async def delete(self, objectives_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`)."""
-        return await self._client._request(
-            _DELETE_OBJECTIVE, (objectives_id,), {}, None, options, raw=False
-        )
+        result = await self._client._request(_DELETE_OBJECTIVE, (objectives_id,), {}, None, options, raw=False)
+        return cast("None", result)
 
-    async def get(
-        self, objectives_id: str, **options: Unpack[RequestOptions]
-    ) -> ObjectivesSet:
+    async def get(self, objectives_id: str, **options: Unpack[RequestOptions]) -> ObjectivesSet:
         """Get one set of objectives (`GET /v2/objectives/{objectives_id}`)."""
-        return await self._client._request(
-            _GET_OBJECTIVE, (objectives_id,), {}, None, options, raw=False
-        )
+        result = await self._client._request(_GET_OBJECTIVE, (objectives_id,), {}, None, options, raw=False)
+        return cast("ObjectivesSet", result)
 
     async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> ObjectivesList:
         """List sets of objectives (`GET /v2/objectives`)."""
-        return await self._client._request(
-            _LIST_OBJECTIVES,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            options,
-            raw=False,
+        result = await self._client._request(
+            _LIST_OBJECTIVES, (), {"limit": limit, "page": page}, None, options, raw=False
         )
+        return cast("ObjectivesList", result)
 
     async def list_all(
         self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> AsyncIterator[ObjectivesSet]:
-        """Every item of `list`, page after page (page numbers start at 1)."""
-        async for item in self._client._paginate(
-            _LIST_OBJECTIVES, (), {"limit": limit}, options
-        ):
+        """Every item of `list`, page after page (pages count from 1)."""
+        async for item in self._client._paginate(_LIST_OBJECTIVES, (), {"limit": limit}, options):
             yield item
 
     async def patch(
@@ -1865,9 +1548,8 @@ class AsyncObjectives:
         **options: Unpack[RequestOptions],
     ) -> Any | Message:
         """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`)."""
-        return await self._client._request(
-            _PATCH_OBJECTIVE, (objectives_id,), {}, operations, options, raw=False
-        )
+        result = await self._client._request(_PATCH_OBJECTIVE, (objectives_id,), {}, operations, options, raw=False)
+        return cast("Any | Message", result)
 
 
 class PersonasWithRawResponse:
@@ -1892,7 +1574,7 @@ class PersonasWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[PersonaCreated]:
         """Create a persona (`POST /v2/personas`)."""
-        return self._client._request(
+        result = self._client._request(
             _CREATE_PERSONA,
             (),
             {},
@@ -1911,22 +1593,17 @@ class PersonasWithRawResponse:
             options,
             raw=True,
         )
+        return cast("RawResponse[PersonaCreated]", result)
 
-    def delete(
-        self, persona_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[None]:
+    def delete(self, persona_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
         """Delete a persona (`DELETE /v2/personas/{persona_id}`)."""
-        return self._client._request(
-            _DELETE_PERSONA, (persona_id,), {}, None, options, raw=True
-        )
+        result = self._client._request(_DELETE_PERSONA, (persona_id,), {}, None, options, raw=True)
+        return cast("RawResponse[None]", result)
 
-    def get(
-        self, persona_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[Persona]:
+    def get(self, persona_id: str, **options: Unpack[RequestOptions]) -> RawResponse[Persona]:
         """Get one persona (`GET /v2/personas/{persona_id}`)."""
-        return self._client._request(
-            _GET_PERSONA, (persona_id,), {}, None, options, raw=True
-        )
+        result = self._client._request(_GET_PERSONA, (persona_id,), {}, None, options, raw=True)
+        return cast("RawResponse[Persona]", result)
 
     def list(
         self,
@@ -1937,14 +1614,10 @@ class PersonasWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[PersonaList]:
         """List personas (`GET /v2/personas`)."""
-        return self._client._request(
-            _LIST_PERSONAS,
-            (),
-            {"limit": limit, "page": page, "persona_type": persona_type},
-            None,
-            options,
-            raw=True,
+        result = self._client._request(
+            _LIST_PERSONAS, (), {"limit": limit, "page": page, "persona_type": persona_type}, None, options, raw=True
         )
+        return cast("RawResponse[PersonaList]", result)
 
     def patch(
         self,
@@ -1953,9 +1626,8 @@ class PersonasWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[None]:
         """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`)."""
-        return self._client._request(
-            _PATCH_PERSONA, (persona_id,), {}, operations, options, raw=True
-        )
+        result = self._client._request(_PATCH_PERSONA, (persona_id,), {}, operations, options, raw=True)
+        return cast("RawResponse[None]", result)
 
 
 class Personas:
@@ -1966,7 +1638,7 @@ class Personas:
 
     @cached_property
     def with_raw_response(self) -> PersonasWithRawResponse:
-        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""
+        """The same methods, answering `RawResponse` (status, headers, body)."""
         return PersonasWithRawResponse(self._client)
 
     def create(
@@ -1985,7 +1657,7 @@ class Personas:
         **options: Unpack[RequestOptions],
     ) -> PersonaCreated:
         """Create a persona (`POST /v2/personas`)."""
-        return self._client._request(
+        result = self._client._request(
             _CREATE_PERSONA,
             (),
             {},
@@ -2004,18 +1676,17 @@ class Personas:
             options,
             raw=False,
         )
+        return cast("PersonaCreated", result)
 
     def delete(self, persona_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a persona (`DELETE /v2/personas/{persona_id}`)."""
-        return self._client._request(
-            _DELETE_PERSONA, (persona_id,), {}, None, options, raw=False
-        )
+        result = self._client._request(_DELETE_PERSONA, (persona_id,), {}, None, options, raw=False)
+        return cast("None", result)
 
     def get(self, persona_id: str, **options: Unpack[RequestOptions]) -> Persona:
         """Get one persona (`GET /v2/personas/{persona_id}`)."""
-        return self._client._request(
-            _GET_PERSONA, (persona_id,), {}, None, options, raw=False
-        )
+        result = self._client._request(_GET_PERSONA, (persona_id,), {}, None, options, raw=False)
+        return cast("Persona", result)
 
     def list(
         self,
@@ -2026,14 +1697,10 @@ class Personas:
         **options: Unpack[RequestOptions],
     ) -> PersonaList:
         """List personas (`GET /v2/personas`)."""
-        return self._client._request(
-            _LIST_PERSONAS,
-            (),
-            {"limit": limit, "page": page, "persona_type": persona_type},
-            None,
-            options,
-            raw=False,
+        result = self._client._request(
+            _LIST_PERSONAS, (), {"limit": limit, "page": page, "persona_type": persona_type}, None, options, raw=False
         )
+        return cast("PersonaList", result)
 
     def list_all(
         self,
@@ -2042,10 +1709,8 @@ class Personas:
         persona_type: OwnerType | str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Iterator[Persona]:
-        """Every item of `list`, page after page (page numbers start at 1)."""
-        yield from self._client._paginate(
-            _LIST_PERSONAS, (), {"limit": limit, "persona_type": persona_type}, options
-        )
+        """Every item of `list`, page after page (pages count from 1)."""
+        yield from self._client._paginate(_LIST_PERSONAS, (), {"limit": limit, "persona_type": persona_type}, options)
 
     def patch(
         self,
@@ -2054,9 +1719,8 @@ class Personas:
         **options: Unpack[RequestOptions],
     ) -> None:
         """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`)."""
-        return self._client._request(
-            _PATCH_PERSONA, (persona_id,), {}, operations, options, raw=False
-        )
+        result = self._client._request(_PATCH_PERSONA, (persona_id,), {}, operations, options, raw=False)
+        return cast("None", result)
 
 
 class AsyncPersonasWithRawResponse:
@@ -2081,7 +1745,7 @@ class AsyncPersonasWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[PersonaCreated]:
         """Create a persona (`POST /v2/personas`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _CREATE_PERSONA,
             (),
             {},
@@ -2100,22 +1764,17 @@ class AsyncPersonasWithRawResponse:
             options,
             raw=True,
         )
+        return cast("RawResponse[PersonaCreated]", result)
 
-    async def delete(
-        self, persona_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[None]:
+    async def delete(self, persona_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
         """Delete a persona (`DELETE /v2/personas/{persona_id}`)."""
-        return await self._client._request(
-            _DELETE_PERSONA, (persona_id,), {}, None, options, raw=True
-        )
+        result = await self._client._request(_DELETE_PERSONA, (persona_id,), {}, None, options, raw=True)
+        return cast("RawResponse[None]", result)
 
-    async def get(
-        self, persona_id: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[Persona]:
+    async def get(self, persona_id: str, **options: Unpack[RequestOptions]) -> RawResponse[Persona]:
         """Get one persona (`GET /v2/personas/{persona_id}`)."""
-        return await self._client._request(
-            _GET_PERSONA, (persona_id,), {}, None, options, raw=True
-        )
+        result = await self._client._request(_GET_PERSONA, (persona_id,), {}, None, options, raw=True)
+        return cast("RawResponse[Persona]", result)
 
     async def list(
         self,
@@ -2126,14 +1785,10 @@ class AsyncPersonasWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[PersonaList]:
         """List personas (`GET /v2/personas`)."""
-        return await self._client._request(
-            _LIST_PERSONAS,
-            (),
-            {"limit": limit, "page": page, "persona_type": persona_type},
-            None,
-            options,
-            raw=True,
+        result = await self._client._request(
+            _LIST_PERSONAS, (), {"limit": limit, "page": page, "persona_type": persona_type}, None, options, raw=True
         )
+        return cast("RawResponse[PersonaList]", result)
 
     async def patch(
         self,
@@ -2142,9 +1797,8 @@ class AsyncPersonasWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[None]:
         """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`)."""
-        return await self._client._request(
-            _PATCH_PERSONA, (persona_id,), {}, operations, options, raw=True
-        )
+        result = await self._client._request(_PATCH_PERSONA, (persona_id,), {}, operations, options, raw=True)
+        return cast("RawResponse[None]", result)
 
 
 class AsyncPersonas:
@@ -2155,7 +1809,7 @@ class AsyncPersonas:
 
     @cached_property
     def with_raw_response(self) -> AsyncPersonasWithRawResponse:
-        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""
+        """The same methods, answering `RawResponse` (status, headers, body)."""
         return AsyncPersonasWithRawResponse(self._client)
 
     async def create(
@@ -2174,7 +1828,7 @@ class AsyncPersonas:
         **options: Unpack[RequestOptions],
     ) -> PersonaCreated:
         """Create a persona (`POST /v2/personas`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _CREATE_PERSONA,
             (),
             {},
@@ -2193,18 +1847,17 @@ class AsyncPersonas:
             options,
             raw=False,
         )
+        return cast("PersonaCreated", result)
 
     async def delete(self, persona_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a persona (`DELETE /v2/personas/{persona_id}`)."""
-        return await self._client._request(
-            _DELETE_PERSONA, (persona_id,), {}, None, options, raw=False
-        )
+        result = await self._client._request(_DELETE_PERSONA, (persona_id,), {}, None, options, raw=False)
+        return cast("None", result)
 
     async def get(self, persona_id: str, **options: Unpack[RequestOptions]) -> Persona:
         """Get one persona (`GET /v2/personas/{persona_id}`)."""
-        return await self._client._request(
-            _GET_PERSONA, (persona_id,), {}, None, options, raw=False
-        )
+        result = await self._client._request(_GET_PERSONA, (persona_id,), {}, None, options, raw=False)
+        return cast("Persona", result)
 
     async def list(
         self,
@@ -2215,14 +1868,10 @@ class AsyncPersonas:
         **options: Unpack[RequestOptions],
     ) -> PersonaList:
         """List personas (`GET /v2/personas`)."""
-        return await self._client._request(
-            _LIST_PERSONAS,
-            (),
-            {"limit": limit, "page": page, "persona_type": persona_type},
-            None,
-            options,
-            raw=False,
+        result = await self._client._request(
+            _LIST_PERSONAS, (), {"limit": limit, "page": page, "persona_type": persona_type}, None, options, raw=False
         )
+        return cast("PersonaList", result)
 
     async def list_all(
         self,
@@ -2231,7 +1880,7 @@ class AsyncPersonas:
         persona_type: OwnerType | str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncIterator[Persona]:
-        """Every item of `list`, page after page (page numbers start at 1)."""
+        """Every item of `list`, page after page (pages count from 1)."""
         async for item in self._client._paginate(
             _LIST_PERSONAS, (), {"limit": limit, "persona_type": persona_type}, options
         ):
@@ -2244,9 +1893,8 @@ class AsyncPersonas:
         **options: Unpack[RequestOptions],
     ) -> None:
         """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`)."""
-        return await self._client._request(
-            _PATCH_PERSONA, (persona_id,), {}, operations, options, raw=False
-        )
+        result = await self._client._request(_PATCH_PERSONA, (persona_id,), {}, operations, options, raw=False)
+        return cast("None", result)
 
 
 class ReplicasWithRawResponse:
@@ -2270,7 +1918,7 @@ class ReplicasWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[ReplicaCreated]:
         """Train a replica (`POST /v2/replicas`)."""
-        return self._client._request(
+        result = self._client._request(
             _CREATE_REPLICA,
             (),
             {},
@@ -2288,30 +1936,21 @@ class ReplicasWithRawResponse:
             options,
             raw=True,
         )
+        return cast("RawResponse[ReplicaCreated]", result)
 
     def delete(
-        self,
-        replica_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, replica_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[None]:
         """Delete a replica (`DELETE /v2/replicas/{replica_id}`)."""
-        return self._client._request(
-            _DELETE_REPLICA, (replica_id,), {"hard": hard}, None, options, raw=True
-        )
+        result = self._client._request(_DELETE_REPLICA, (replica_id,), {"hard": hard}, None, options, raw=True)
+        return cast("RawResponse[None]", result)
 
     def get(
-        self,
-        replica_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, replica_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[Replica]:
         """Get one replica (`GET /v2/replicas/{replica_id}`)."""
-        return self._client._request(
-            _GET_REPLICA, (replica_id,), {"verbose": verbose}, None, options, raw=True
-        )
+        result = self._client._request(_GET_REPLICA, (replica_id,), {"verbose": verbose}, None, options, raw=True)
+        return cast("RawResponse[Replica]", result)
 
     def list(
         self,
@@ -2325,7 +1964,7 @@ class ReplicasWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[ReplicaList]:
         """List replicas (`GET /v2/replicas`)."""
-        return self._client._request(
+        result = self._client._request(
             _LIST_REPLICAS,
             (),
             {
@@ -2340,19 +1979,14 @@ class ReplicasWithRawResponse:
             options,
             raw=True,
         )
+        return cast("RawResponse[ReplicaList]", result)
 
-    def rename(
-        self, replica_id: str, *, replica_name: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[None]:
+    def rename(self, replica_id: str, *, replica_name: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
         """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`)."""
-        return self._client._request(
-            _RENAME_REPLICA,
-            (replica_id,),
-            {},
-            {"replica_name": replica_name},
-            options,
-            raw=True,
+        result = self._client._request(
+            _RENAME_REPLICA, (replica_id,), {}, {"replica_name": replica_name}, options, raw=True
         )
+        return cast("RawResponse[None]", result)
 
 
 class Replicas:
@@ -2363,7 +1997,7 @@ class Replicas:
 
     @cached_property
     def with_raw_response(self) -> ReplicasWithRawResponse:
-        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""
+        """The same methods, answering `RawResponse` (status, headers, body)."""
         return ReplicasWithRawResponse(self._client)
 
     def create(
@@ -2381,7 +2015,7 @@ class Replicas:
         **options: Unpack[RequestOptions],
     ) -> ReplicaCreated:
         """Train a replica (`POST /v2/replicas`)."""
-        return self._client._request(
+        result = self._client._request(
             _CREATE_REPLICA,
             (),
             {},
@@ -2399,30 +2033,17 @@ class Replicas:
             options,
             raw=False,
         )
+        return cast("ReplicaCreated", result)
 
-    def delete(
-        self,
-        replica_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
-    ) -> None:
+    def delete(self, replica_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> None:
         """Delete a replica (`DELETE /v2/replicas/{replica_id}`)."""
-        return self._client._request(
-            _DELETE_REPLICA, (replica_id,), {"hard": hard}, None, options, raw=False
-        )
+        result = self._client._request(_DELETE_REPLICA, (replica_id,), {"hard": hard}, None, options, raw=False)
+        return cast("None", result)
 
-    def get(
-        self,
-        replica_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
-    ) -> Replica:
+    def get(self, replica_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> Replica:
         """Get one replica (`GET /v2/replicas/{replica_id}`)."""
-        return self._client._request(
-            _GET_REPLICA, (replica_id,), {"verbose": verbose}, None, options, raw=False
-        )
+        result = self._client._request(_GET_REPLICA, (replica_id,), {"verbose": verbose}, None, options, raw=False)
+        return cast("Replica", result)
 
     def list(
         self,
@@ -2436,7 +2057,7 @@ class Replicas:
         **options: Unpack[RequestOptions],
     ) -> ReplicaList:
         """List replicas (`GET /v2/replicas`)."""
-        return self._client._request(
+        result = self._client._request(
             _LIST_REPLICAS,
             (),
             {
@@ -2451,6 +2072,7 @@ class Replicas:
             options,
             raw=False,
         )
+        return cast("ReplicaList", result)
 
     def list_all(
         self,
@@ -2462,7 +2084,7 @@ class Replicas:
         model_name: str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Iterator[Replica]:
-        """Every item of `list`, page after page (page numbers start at 1)."""
+        """Every item of `list`, page after page (pages count from 1)."""
         yield from self._client._paginate(
             _LIST_REPLICAS,
             (),
@@ -2476,18 +2098,12 @@ class Replicas:
             options,
         )
 
-    def rename(
-        self, replica_id: str, *, replica_name: str, **options: Unpack[RequestOptions]
-    ) -> None:
+    def rename(self, replica_id: str, *, replica_name: str, **options: Unpack[RequestOptions]) -> None:
         """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`)."""
-        return self._client._request(
-            _RENAME_REPLICA,
-            (replica_id,),
-            {},
-            {"replica_name": replica_name},
-            options,
-            raw=False,
+        result = self._client._request(
+            _RENAME_REPLICA, (replica_id,), {}, {"replica_name": replica_name}, options, raw=False
         )
+        return cast("None", result)
 
 
 class AsyncReplicasWithRawResponse:
@@ -2511,7 +2127,7 @@ class AsyncReplicasWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[ReplicaCreated]:
         """Train a replica (`POST /v2/replicas`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _CREATE_REPLICA,
             (),
             {},
@@ -2529,30 +2145,21 @@ class AsyncReplicasWithRawResponse:
             options,
             raw=True,
         )
+        return cast("RawResponse[ReplicaCreated]", result)
 
     async def delete(
-        self,
-        replica_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, replica_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[None]:
         """Delete a replica (`DELETE /v2/replicas/{replica_id}`)."""
-        return await self._client._request(
-            _DELETE_REPLICA, (replica_id,), {"hard": hard}, None, options, raw=True
-        )
+        result = await self._client._request(_DELETE_REPLICA, (replica_id,), {"hard": hard}, None, options, raw=True)
+        return cast("RawResponse[None]", result)
 
     async def get(
-        self,
-        replica_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, replica_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[Replica]:
         """Get one replica (`GET /v2/replicas/{replica_id}`)."""
-        return await self._client._request(
-            _GET_REPLICA, (replica_id,), {"verbose": verbose}, None, options, raw=True
-        )
+        result = await self._client._request(_GET_REPLICA, (replica_id,), {"verbose": verbose}, None, options, raw=True)
+        return cast("RawResponse[Replica]", result)
 
     async def list(
         self,
@@ -2566,7 +2173,7 @@ class AsyncReplicasWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[ReplicaList]:
         """List replicas (`GET /v2/replicas`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _LIST_REPLICAS,
             (),
             {
@@ -2581,19 +2188,16 @@ class AsyncReplicasWithRawResponse:
             options,
             raw=True,
         )
+        return cast("RawResponse[ReplicaList]", result)
 
     async def rename(
         self, replica_id: str, *, replica_name: str, **options: Unpack[RequestOptions]
     ) -> RawResponse[None]:
         """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`)."""
-        return await self._client._request(
-            _RENAME_REPLICA,
-            (replica_id,),
-            {},
-            {"replica_name": replica_name},
-            options,
-            raw=True,
+        result = await self._client._request(
+            _RENAME_REPLICA, (replica_id,), {}, {"replica_name": replica_name}, options, raw=True
         )
+        return cast("RawResponse[None]", result)
 
 
 class AsyncReplicas:
@@ -2604,7 +2208,7 @@ class AsyncReplicas:
 
     @cached_property
     def with_raw_response(self) -> AsyncReplicasWithRawResponse:
-        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""
+        """The same methods, answering `RawResponse` (status, headers, body)."""
         return AsyncReplicasWithRawResponse(self._client)
 
     async def create(
@@ -2622,7 +2226,7 @@ class AsyncReplicas:
         **options: Unpack[RequestOptions],
     ) -> ReplicaCreated:
         """Train a replica (`POST /v2/replicas`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _CREATE_REPLICA,
             (),
             {},
@@ -2640,30 +2244,21 @@ class AsyncReplicas:
             options,
             raw=False,
         )
+        return cast("ReplicaCreated", result)
 
-    async def delete(
-        self,
-        replica_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
-    ) -> None:
+    async def delete(self, replica_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> None:
         """Delete a replica (`DELETE /v2/replicas/{replica_id}`)."""
-        return await self._client._request(
-            _DELETE_REPLICA, (replica_id,), {"hard": hard}, None, options, raw=False
-        )
+        result = await self._client._request(_DELETE_REPLICA, (replica_id,), {"hard": hard}, None, options, raw=False)
+        return cast("None", result)
 
     async def get(
-        self,
-        replica_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, replica_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> Replica:
         """Get one replica (`GET /v2/replicas/{replica_id}`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _GET_REPLICA, (replica_id,), {"verbose": verbose}, None, options, raw=False
         )
+        return cast("Replica", result)
 
     async def list(
         self,
@@ -2677,7 +2272,7 @@ class AsyncReplicas:
         **options: Unpack[RequestOptions],
     ) -> ReplicaList:
         """List replicas (`GET /v2/replicas`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _LIST_REPLICAS,
             (),
             {
@@ -2692,6 +2287,7 @@ class AsyncReplicas:
             options,
             raw=False,
         )
+        return cast("ReplicaList", result)
 
     async def list_all(
         self,
@@ -2703,7 +2299,7 @@ class AsyncReplicas:
         model_name: str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncIterator[Replica]:
-        """Every item of `list`, page after page (page numbers start at 1)."""
+        """Every item of `list`, page after page (pages count from 1)."""
         async for item in self._client._paginate(
             _LIST_REPLICAS,
             (),
@@ -2718,18 +2314,12 @@ class AsyncReplicas:
         ):
             yield item
 
-    async def rename(
-        self, replica_id: str, *, replica_name: str, **options: Unpack[RequestOptions]
-    ) -> None:
+    async def rename(self, replica_id: str, *, replica_name: str, **options: Unpack[RequestOptions]) -> None:
         """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`)."""
-        return await self._client._request(
-            _RENAME_REPLICA,
-            (replica_id,),
-            {},
-            {"replica_name": replica_name},
-            options,
-            raw=False,
+        result = await self._client._request(
+            _RENAME_REPLICA, (replica_id,), {}, {"replica_name": replica_name}, options, raw=False
         )
+        return cast("None", result)
 
 
 class VideosWithRawResponse:
@@ -2739,16 +2329,11 @@ class VideosWithRawResponse:
         self._client = client
 
     def delete(
-        self,
-        video_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, video_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[None]:
         """Delete a video (`DELETE /v2/videos/{video_id}`)."""
-        return self._client._request(
-            _DELETE_VIDEO, (video_id,), {"hard": hard}, None, options, raw=True
-        )
+        result = self._client._request(_DELETE_VIDEO, (video_id,), {"hard": hard}, None, options, raw=True)
+        return cast("RawResponse[None]", result)
 
     def generate(
         self,
@@ -2767,7 +2352,7 @@ class VideosWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[VideoCreated]:
         """Generate a video (`POST /v2/videos`)."""
-        return self._client._request(
+        result = self._client._request(
             _GENERATE_VIDEO,
             (),
             {},
@@ -2787,43 +2372,26 @@ class VideosWithRawResponse:
             options,
             raw=True,
         )
+        return cast("RawResponse[VideoCreated]", result)
 
     def get(
-        self,
-        video_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, video_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[Video]:
         """Get one video (`GET /v2/videos/{video_id}`)."""
-        return self._client._request(
-            _GET_VIDEO, (video_id,), {"verbose": verbose}, None, options, raw=True
-        )
+        result = self._client._request(_GET_VIDEO, (video_id,), {"verbose": verbose}, None, options, raw=True)
+        return cast("RawResponse[Video]", result)
 
     def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[VideoList]:
         """List videos (`GET /v2/videos`)."""
-        return self._client._request(
-            _LIST_VIDEOS, (), {"limit": limit, "page": page}, None, options, raw=True
-        )
+        result = self._client._request(_LIST_VIDEOS, (), {"limit": limit, "page": page}, None, options, raw=True)
+        return cast("RawResponse[VideoList]", result)
 
-    def rename(
-        self, video_id: str, *, video_name: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[None]:
+    def rename(self, video_id: str, *, video_name: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
         """Rename a video (`PATCH /v2/videos/{video_id}/name`)."""
-        return self._client._request(
-            _RENAME_VIDEO,
-            (video_id,),
-            {},
-            {"video_name": video_name},
-            options,
-            raw=True,
-        )
+        result = self._client._request(_RENAME_VIDEO, (video_id,), {}, {"video_name": video_name}, options, raw=True)
+        return cast("RawResponse[None]", result)
 
 
 class Videos:
@@ -2834,20 +2402,13 @@ class Videos:
 
     @cached_property
     def with_raw_response(self) -> VideosWithRawResponse:
-        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""
+        """The same methods, answering `RawResponse` (status, headers, body)."""
         return VideosWithRawResponse(self._client)
 
-    def delete(
-        self,
-        video_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
-    ) -> None:
+    def delete(self, video_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> None:
         """Delete a video (`DELETE /v2/videos/{video_id}`)."""
-        return self._client._request(
-            _DELETE_VIDEO, (video_id,), {"hard": hard}, None, options, raw=False
-        )
+        result = self._client._request(_DELETE_VIDEO, (video_id,), {"hard": hard}, None, options, raw=False)
+        return cast("None", result)
 
     def generate(
         self,
@@ -2866,7 +2427,7 @@ class Videos:
         **options: Unpack[RequestOptions],
     ) -> VideoCreated:
         """Generate a video (`POST /v2/videos`)."""
-        return self._client._request(
+        result = self._client._request(
             _GENERATE_VIDEO,
             (),
             {},
@@ -2886,49 +2447,28 @@ class Videos:
             options,
             raw=False,
         )
+        return cast("VideoCreated", result)
 
-    def get(
-        self,
-        video_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
-    ) -> Video:
+    def get(self, video_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> Video:
         """Get one video (`GET /v2/videos/{video_id}`)."""
-        return self._client._request(
-            _GET_VIDEO, (video_id,), {"verbose": verbose}, None, options, raw=False
-        )
+        result = self._client._request(_GET_VIDEO, (video_id,), {"verbose": verbose}, None, options, raw=False)
+        return cast("Video", result)
 
     def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> VideoList:
         """List videos (`GET /v2/videos`)."""
-        return self._client._request(
-            _LIST_VIDEOS, (), {"limit": limit, "page": page}, None, options, raw=False
-        )
+        result = self._client._request(_LIST_VIDEOS, (), {"limit": limit, "page": page}, None, options, raw=False)
+        return cast("VideoList", result)
 
-    def list_all(
-        self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]
-    ) -> Iterator[Video]:
-        """Every item of `list`, page after page (page numbers start at 0)."""
+    def list_all(self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]) -> Iterator[Video]:
+        """Every item of `list`, page after page (pages count from 0)."""
         yield from self._client._paginate(_LIST_VIDEOS, (), {"limit": limit}, options)
 
-    def rename(
-        self, video_id: str, *, video_name: str, **options: Unpack[RequestOptions]
-    ) -> None:
+    def rename(self, video_id: str, *, video_name: str, **options: Unpack[RequestOptions]) -> None:
         """Rename a video (`PATCH /v2/videos/{video_id}/name`)."""
-        return self._client._request(
-            _RENAME_VIDEO,
-            (video_id,),
-            {},
-            {"video_name": video_name},
-            options,
-            raw=False,
-        )
+        result = self._client._request(_RENAME_VIDEO, (video_id,), {}, {"video_name": video_name}, options, raw=False)
+        return cast("None", result)
 
 
 class AsyncVideosWithRawResponse:
@@ -2938,16 +2478,11 @@ class AsyncVideosWithRawResponse:
         self._client = client
 
     async def delete(
-        self,
-        video_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, video_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[None]:
         """Delete a video (`DELETE /v2/videos/{video_id}`)."""
-        return await self._client._request(
-            _DELETE_VIDEO, (video_id,), {"hard": hard}, None, options, raw=True
-        )
+        result = await self._client._request(_DELETE_VIDEO, (video_id,), {"hard": hard}, None, options, raw=True)
+        return cast("RawResponse[None]", result)
 
     async def generate(
         self,
@@ -2966,7 +2501,7 @@ class AsyncVideosWithRawResponse:
         **options: Unpack[RequestOptions],
     ) -> RawResponse[VideoCreated]:
         """Generate a video (`POST /v2/videos`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _GENERATE_VIDEO,
             (),
             {},
@@ -2986,43 +2521,28 @@ class AsyncVideosWithRawResponse:
             options,
             raw=True,
         )
+        return cast("RawResponse[VideoCreated]", result)
 
     async def get(
-        self,
-        video_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, video_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[Video]:
         """Get one video (`GET /v2/videos/{video_id}`)."""
-        return await self._client._request(
-            _GET_VIDEO, (video_id,), {"verbose": verbose}, None, options, raw=True
-        )
+        result = await self._client._request(_GET_VIDEO, (video_id,), {"verbose": verbose}, None, options, raw=True)
+        return cast("RawResponse[Video]", result)
 
     async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> RawResponse[VideoList]:
         """List videos (`GET /v2/videos`)."""
-        return await self._client._request(
-            _LIST_VIDEOS, (), {"limit": limit, "page": page}, None, options, raw=True
-        )
+        result = await self._client._request(_LIST_VIDEOS, (), {"limit": limit, "page": page}, None, options, raw=True)
+        return cast("RawResponse[VideoList]", result)
 
-    async def rename(
-        self, video_id: str, *, video_name: str, **options: Unpack[RequestOptions]
-    ) -> RawResponse[None]:
+    async def rename(self, video_id: str, *, video_name: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
         """Rename a video (`PATCH /v2/videos/{video_id}/name`)."""
-        return await self._client._request(
-            _RENAME_VIDEO,
-            (video_id,),
-            {},
-            {"video_name": video_name},
-            options,
-            raw=True,
+        result = await self._client._request(
+            _RENAME_VIDEO, (video_id,), {}, {"video_name": video_name}, options, raw=True
         )
+        return cast("RawResponse[None]", result)
 
 
 class AsyncVideos:
@@ -3033,20 +2553,13 @@ class AsyncVideos:
 
     @cached_property
     def with_raw_response(self) -> AsyncVideosWithRawResponse:
-        """The same methods, answering `RawResponse` (status, headers, body and parsed result)."""
+        """The same methods, answering `RawResponse` (status, headers, body)."""
         return AsyncVideosWithRawResponse(self._client)
 
-    async def delete(
-        self,
-        video_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
-    ) -> None:
+    async def delete(self, video_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> None:
         """Delete a video (`DELETE /v2/videos/{video_id}`)."""
-        return await self._client._request(
-            _DELETE_VIDEO, (video_id,), {"hard": hard}, None, options, raw=False
-        )
+        result = await self._client._request(_DELETE_VIDEO, (video_id,), {"hard": hard}, None, options, raw=False)
+        return cast("None", result)
 
     async def generate(
         self,
@@ -3065,7 +2578,7 @@ class AsyncVideos:
         **options: Unpack[RequestOptions],
     ) -> VideoCreated:
         """Generate a video (`POST /v2/videos`)."""
-        return await self._client._request(
+        result = await self._client._request(
             _GENERATE_VIDEO,
             (),
             {},
@@ -3085,52 +2598,31 @@ class AsyncVideos:
             options,
             raw=False,
         )
+        return cast("VideoCreated", result)
 
-    async def get(
-        self,
-        video_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
-    ) -> Video:
+    async def get(self, video_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> Video:
         """Get one video (`GET /v2/videos/{video_id}`)."""
-        return await self._client._request(
-            _GET_VIDEO, (video_id,), {"verbose": verbose}, None, options, raw=False
-        )
+        result = await self._client._request(_GET_VIDEO, (video_id,), {"verbose": verbose}, None, options, raw=False)
+        return cast("Video", result)
 
     async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> VideoList:
         """List videos (`GET /v2/videos`)."""
-        return await self._client._request(
-            _LIST_VIDEOS, (), {"limit": limit, "page": page}, None, options, raw=False
-        )
+        result = await self._client._request(_LIST_VIDEOS, (), {"limit": limit, "page": page}, None, options, raw=False)
+        return cast("VideoList", result)
 
-    async def list_all(
-        self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]
-    ) -> AsyncIterator[Video]:
-        """Every item of `list`, page after page (page numbers start at 0)."""
-        async for item in self._client._paginate(
-            _LIST_VIDEOS, (), {"limit": limit}, options
-        ):
+    async def list_all(self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]) -> AsyncIterator[Video]:
+        """Every item of `list`, page after page (pages count from 0)."""
+        async for item in self._client._paginate(_LIST_VIDEOS, (), {"limit": limit}, options):
             yield item
 
-    async def rename(
-        self, video_id: str, *, video_name: str, **options: Unpack[RequestOptions]
-    ) -> None:
+    async def rename(self, video_id: str, *, video_name: str, **options: Unpack[RequestOptions]) -> None:
         """Rename a video (`PATCH /v2/videos/{video_id}/name`)."""
-        return await self._client._request(
-            _RENAME_VIDEO,
-            (video_id,),
-            {},
-            {"video_name": video_name},
-            options,
-            raw=False,
+        result = await self._client._request(
+            _RENAME_VIDEO, (video_id,), {}, {"video_name": video_name}, options, raw=False
         )
+        return cast("None", result)
 
 
 class Resources(SyncAPIClient):
@@ -3197,12 +2689,4 @@ class AsyncResources(AsyncAPIClient):
         return AsyncVideos(self)
 
 
-TAGS: tuple[str, ...] = (
-    "conversations",
-    "documents",
-    "guardrails",
-    "objectives",
-    "personas",
-    "replicas",
-    "videos",
-)
+TAGS: tuple[str, ...] = ("conversations", "documents", "guardrails", "objectives", "personas", "replicas", "videos")

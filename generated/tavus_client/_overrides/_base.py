@@ -174,7 +174,7 @@ def _user_agent() -> str:
         ours = version("tavus-client")
     except Exception:  # noqa: BLE001 - running from a checkout that is not installed
         ours = "0"
-    py = "%d.%d" % sys.version_info[:2]
+    py = f"{sys.version_info[0]}.{sys.version_info[1]}"
     return f"tavus-client/{ours} (python {py}; httpx {httpx.__version__})"
 
 
@@ -216,9 +216,7 @@ class BaseAPIClient:
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("TAVUS_API_KEY")
         if not key:
-            raise errors.TavusError(
-                "No Tavus API key: pass api_key=... or set the TAVUS_API_KEY environment variable."
-            )
+            raise errors.TavusError("No Tavus API key: pass api_key=... or set the TAVUS_API_KEY environment variable.")
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
         self._api_key = key
@@ -286,7 +284,7 @@ class BaseAPIClient:
         extra_headers = options.get("extra_headers")
         if extra_headers:
             headers = {**(headers or {}), **extra_headers}
-        timeout = options["timeout"] if "timeout" in options else httpx.USE_CLIENT_DEFAULT
+        timeout = options.get("timeout", httpx.USE_CLIENT_DEFAULT)
         return http.build_request(
             kwargs["method"].upper(),
             kwargs["url"],
@@ -298,7 +296,7 @@ class BaseAPIClient:
 
     def _result(self, op: Operation, response: httpx.Response, raw: bool) -> Any:
         status = response.status_code
-        if status >= 400 or (300 <= status and status != 304):
+        if status >= 400 or (status >= 300 and status != 304):
             raise errors.status_error(response)
         try:
             parsed = op.module._parse_response(client=_PARSE_CONTEXT, response=response)

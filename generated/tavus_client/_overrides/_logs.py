@@ -48,7 +48,7 @@ def redact_text(content: bytes, limit: int = 2000) -> str:
     try:
         text = json.dumps(redact_body(json.loads(content)), ensure_ascii=False)
     except ValueError:
-        text = "<%d bytes, not JSON>" % len(content)
+        text = f"<{len(content)} bytes, not JSON>"
     return text if len(text) <= limit else text[:limit] + "..."
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -39,22 +39,22 @@ class Conversation:
     """
 
     conversation_id: str
-    conversation_name: None | str | Unset = UNSET
+    conversation_name: str | Unset | None = UNSET
     conversation_url: str | Unset = UNSET
-    callback_url: None | str | Unset = UNSET
+    callback_url: str | Unset | None = UNSET
     status: ConversationStatus | Unset = UNSET
-    replica_id: None | str | Unset = UNSET
-    persona_id: None | str | Unset = UNSET
+    replica_id: str | Unset | None = UNSET
+    persona_id: str | Unset | None = UNSET
     created_at: str | Unset = UNSET
     updated_at: str | Unset = UNSET
-    shutdown_reason: None | str | Unset = UNSET
-    events: list[ConversationEvent] | None | Unset = UNSET
+    shutdown_reason: str | Unset | None = UNSET
+    events: list[ConversationEvent] | Unset | None = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         conversation_id = self.conversation_id
 
-        conversation_name: None | str | Unset
+        conversation_name: str | Unset | None
         if isinstance(self.conversation_name, Unset):
             conversation_name = UNSET
         else:
@@ -62,7 +62,7 @@ class Conversation:
 
         conversation_url = self.conversation_url
 
-        callback_url: None | str | Unset
+        callback_url: str | Unset | None
         if isinstance(self.callback_url, Unset):
             callback_url = UNSET
         else:
@@ -72,13 +72,13 @@ class Conversation:
         if not isinstance(self.status, Unset):
             status = self.status.value
 
-        replica_id: None | str | Unset
+        replica_id: str | Unset | None
         if isinstance(self.replica_id, Unset):
             replica_id = UNSET
         else:
             replica_id = self.replica_id
 
-        persona_id: None | str | Unset
+        persona_id: str | Unset | None
         if isinstance(self.persona_id, Unset):
             persona_id = UNSET
         else:
@@ -88,13 +88,13 @@ class Conversation:
 
         updated_at = self.updated_at
 
-        shutdown_reason: None | str | Unset
+        shutdown_reason: str | Unset | None
         if isinstance(self.shutdown_reason, Unset):
             shutdown_reason = UNSET
         else:
             shutdown_reason = self.shutdown_reason
 
-        events: list[dict[str, Any]] | None | Unset
+        events: list[dict[str, Any]] | Unset | None
         if isinstance(self.events, Unset):
             events = UNSET
         elif isinstance(self.events, list):
@@ -137,13 +137,13 @@ class Conversation:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.conversation_event import ConversationEvent
 
         d = dict(src_dict)
         conversation_id = d.pop("conversation_id")
 
-        def _parse_conversation_name(data: object) -> None | str | Unset:
+        def _parse_conversation_name(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -154,7 +154,7 @@ class Conversation:
 
         conversation_url = d.pop("conversation_url", UNSET)
 
-        def _parse_callback_url(data: object) -> None | str | Unset:
+        def _parse_callback_url(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -170,7 +170,7 @@ class Conversation:
         else:
             status = ConversationStatus(_status)
 
-        def _parse_replica_id(data: object) -> None | str | Unset:
+        def _parse_replica_id(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -179,7 +179,7 @@ class Conversation:
 
         replica_id = _parse_replica_id(d.pop("replica_id", UNSET))
 
-        def _parse_persona_id(data: object) -> None | str | Unset:
+        def _parse_persona_id(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -192,7 +192,7 @@ class Conversation:
 
         updated_at = d.pop("updated_at", UNSET)
 
-        def _parse_shutdown_reason(data: object) -> None | str | Unset:
+        def _parse_shutdown_reason(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -201,7 +201,7 @@ class Conversation:
 
         shutdown_reason = _parse_shutdown_reason(d.pop("shutdown_reason", UNSET))
 
-        def _parse_events(data: object) -> list[ConversationEvent] | None | Unset:
+        def _parse_events(data: object) -> list[ConversationEvent] | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -212,9 +212,7 @@ class Conversation:
                 events_type_0 = []
                 _events_type_0 = data
                 for events_type_0_item_data in _events_type_0:
-                    events_type_0_item = ConversationEvent.from_dict(
-                        events_type_0_item_data
-                    )
+                    events_type_0_item = ConversationEvent.from_dict(events_type_0_item_data)
 
                     events_type_0.append(events_type_0_item)
 

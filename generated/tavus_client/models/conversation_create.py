@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -141,7 +141,7 @@ class ConversationCreate:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.conversation_properties import ConversationProperties
 
         d = dict(src_dict)
@@ -168,9 +168,7 @@ class ConversationCreate:
         if isinstance(_document_retrieval_strategy, Unset):
             document_retrieval_strategy = UNSET
         else:
-            document_retrieval_strategy = RetrievalStrategy(
-                _document_retrieval_strategy
-            )
+            document_retrieval_strategy = RetrievalStrategy(_document_retrieval_strategy)
 
         document_tags = cast(list[str], d.pop("document_tags", UNSET))
 

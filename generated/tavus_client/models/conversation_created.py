@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -33,10 +33,10 @@ class ConversationCreated:
     """
 
     conversation_id: str
-    conversation_name: None | str | Unset = UNSET
+    conversation_name: str | Unset | None = UNSET
     conversation_url: str | Unset = UNSET
     status: ConversationStatus | Unset = UNSET
-    callback_url: None | str | Unset = UNSET
+    callback_url: str | Unset | None = UNSET
     created_at: str | Unset = UNSET
     meeting_token: str | Unset = UNSET
     replica_id: str | Unset = UNSET
@@ -46,7 +46,7 @@ class ConversationCreated:
     def to_dict(self) -> dict[str, Any]:
         conversation_id = self.conversation_id
 
-        conversation_name: None | str | Unset
+        conversation_name: str | Unset | None
         if isinstance(self.conversation_name, Unset):
             conversation_name = UNSET
         else:
@@ -58,7 +58,7 @@ class ConversationCreated:
         if not isinstance(self.status, Unset):
             status = self.status.value
 
-        callback_url: None | str | Unset
+        callback_url: str | Unset | None
         if isinstance(self.callback_url, Unset):
             callback_url = UNSET
         else:
@@ -99,11 +99,11 @@ class ConversationCreated:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         conversation_id = d.pop("conversation_id")
 
-        def _parse_conversation_name(data: object) -> None | str | Unset:
+        def _parse_conversation_name(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -121,7 +121,7 @@ class ConversationCreated:
         else:
             status = ConversationStatus(_status)
 
-        def _parse_callback_url(data: object) -> None | str | Unset:
+        def _parse_callback_url(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -34,7 +34,7 @@ class ConversationalFlowLayer:
     turn_taking_patience: Level | Unset = UNSET
     replica_interruptibility: Level | Unset = UNSET
     voice_isolation: VoiceIsolation | Unset = UNSET
-    wake_phrase: None | str | Unset = UNSET
+    wake_phrase: str | Unset | None = UNSET
     idle_engagement: IdleEngagement | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -55,7 +55,7 @@ class ConversationalFlowLayer:
         if not isinstance(self.voice_isolation, Unset):
             voice_isolation = self.voice_isolation.value
 
-        wake_phrase: None | str | Unset
+        wake_phrase: str | Unset | None
         if isinstance(self.wake_phrase, Unset):
             wake_phrase = UNSET
         else:
@@ -84,7 +84,7 @@ class ConversationalFlowLayer:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         _turn_detection_model = d.pop("turn_detection_model", UNSET)
         turn_detection_model: TurnDetectionModel | Unset
@@ -114,7 +114,7 @@ class ConversationalFlowLayer:
         else:
             voice_isolation = VoiceIsolation(_voice_isolation)
 
-        def _parse_wake_phrase(data: object) -> None | str | Unset:
+        def _parse_wake_phrase(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -43,17 +43,17 @@ class Document:
     """
 
     document_id: str
-    document_name: None | str | Unset = UNSET
-    document_url: None | str | Unset = UNSET
+    document_name: str | Unset | None = UNSET
+    document_url: str | Unset | None = UNSET
     status: DocumentStatus | Unset = UNSET
-    progress: int | None | str | Unset = UNSET
-    error_message: None | str | Unset = UNSET
-    tags: list[str] | None | Unset = UNSET
-    callback_url: None | str | Unset = UNSET
-    crawl_config: CrawlConfig | None | Unset = UNSET
-    crawled_urls: list[str] | None | Unset = UNSET
-    last_crawled_at: None | str | Unset = UNSET
-    crawl_count: int | None | Unset = UNSET
+    progress: int | str | Unset | None = UNSET
+    error_message: str | Unset | None = UNSET
+    tags: list[str] | Unset | None = UNSET
+    callback_url: str | Unset | None = UNSET
+    crawl_config: CrawlConfig | Unset | None = UNSET
+    crawled_urls: list[str] | Unset | None = UNSET
+    last_crawled_at: str | Unset | None = UNSET
+    crawl_count: int | Unset | None = UNSET
     created_at: str | Unset = UNSET
     updated_at: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -63,13 +63,13 @@ class Document:
 
         document_id = self.document_id
 
-        document_name: None | str | Unset
+        document_name: str | Unset | None
         if isinstance(self.document_name, Unset):
             document_name = UNSET
         else:
             document_name = self.document_name
 
-        document_url: None | str | Unset
+        document_url: str | Unset | None
         if isinstance(self.document_url, Unset):
             document_url = UNSET
         else:
@@ -79,19 +79,19 @@ class Document:
         if not isinstance(self.status, Unset):
             status = self.status.value
 
-        progress: int | None | str | Unset
+        progress: int | str | Unset | None
         if isinstance(self.progress, Unset):
             progress = UNSET
         else:
             progress = self.progress
 
-        error_message: None | str | Unset
+        error_message: str | Unset | None
         if isinstance(self.error_message, Unset):
             error_message = UNSET
         else:
             error_message = self.error_message
 
-        tags: list[str] | None | Unset
+        tags: list[str] | Unset | None
         if isinstance(self.tags, Unset):
             tags = UNSET
         elif isinstance(self.tags, list):
@@ -100,13 +100,13 @@ class Document:
         else:
             tags = self.tags
 
-        callback_url: None | str | Unset
+        callback_url: str | Unset | None
         if isinstance(self.callback_url, Unset):
             callback_url = UNSET
         else:
             callback_url = self.callback_url
 
-        crawl_config: dict[str, Any] | None | Unset
+        crawl_config: dict[str, Any] | Unset | None
         if isinstance(self.crawl_config, Unset):
             crawl_config = UNSET
         elif isinstance(self.crawl_config, CrawlConfig):
@@ -114,7 +114,7 @@ class Document:
         else:
             crawl_config = self.crawl_config
 
-        crawled_urls: list[str] | None | Unset
+        crawled_urls: list[str] | Unset | None
         if isinstance(self.crawled_urls, Unset):
             crawled_urls = UNSET
         elif isinstance(self.crawled_urls, list):
@@ -123,13 +123,13 @@ class Document:
         else:
             crawled_urls = self.crawled_urls
 
-        last_crawled_at: None | str | Unset
+        last_crawled_at: str | Unset | None
         if isinstance(self.last_crawled_at, Unset):
             last_crawled_at = UNSET
         else:
             last_crawled_at = self.last_crawled_at
 
-        crawl_count: int | None | Unset
+        crawl_count: int | Unset | None
         if isinstance(self.crawl_count, Unset):
             crawl_count = UNSET
         else:
@@ -176,13 +176,13 @@ class Document:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.crawl_config import CrawlConfig
 
         d = dict(src_dict)
         document_id = d.pop("document_id")
 
-        def _parse_document_name(data: object) -> None | str | Unset:
+        def _parse_document_name(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -191,7 +191,7 @@ class Document:
 
         document_name = _parse_document_name(d.pop("document_name", UNSET))
 
-        def _parse_document_url(data: object) -> None | str | Unset:
+        def _parse_document_url(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -207,7 +207,7 @@ class Document:
         else:
             status = DocumentStatus(_status)
 
-        def _parse_progress(data: object) -> int | None | str | Unset:
+        def _parse_progress(data: object) -> int | str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -216,7 +216,7 @@ class Document:
 
         progress = _parse_progress(d.pop("progress", UNSET))
 
-        def _parse_error_message(data: object) -> None | str | Unset:
+        def _parse_error_message(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -225,7 +225,7 @@ class Document:
 
         error_message = _parse_error_message(d.pop("error_message", UNSET))
 
-        def _parse_tags(data: object) -> list[str] | None | Unset:
+        def _parse_tags(data: object) -> list[str] | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -242,7 +242,7 @@ class Document:
 
         tags = _parse_tags(d.pop("tags", UNSET))
 
-        def _parse_callback_url(data: object) -> None | str | Unset:
+        def _parse_callback_url(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -251,7 +251,7 @@ class Document:
 
         callback_url = _parse_callback_url(d.pop("callback_url", UNSET))
 
-        def _parse_crawl_config(data: object) -> CrawlConfig | None | Unset:
+        def _parse_crawl_config(data: object) -> CrawlConfig | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -268,7 +268,7 @@ class Document:
 
         crawl_config = _parse_crawl_config(d.pop("crawl_config", UNSET))
 
-        def _parse_crawled_urls(data: object) -> list[str] | None | Unset:
+        def _parse_crawled_urls(data: object) -> list[str] | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -285,7 +285,7 @@ class Document:
 
         crawled_urls = _parse_crawled_urls(d.pop("crawled_urls", UNSET))
 
-        def _parse_last_crawled_at(data: object) -> None | str | Unset:
+        def _parse_last_crawled_at(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -294,7 +294,7 @@ class Document:
 
         last_crawled_at = _parse_last_crawled_at(d.pop("last_crawled_at", UNSET))
 
-        def _parse_crawl_count(data: object) -> int | None | Unset:
+        def _parse_crawl_count(data: object) -> int | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):

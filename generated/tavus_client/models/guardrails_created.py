@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -25,7 +25,7 @@ class GuardrailsCreated:
     """
 
     guardrails_id: str
-    guardrails_name: None | str | Unset = UNSET
+    guardrails_name: str | Unset | None = UNSET
     status: str | Unset = UNSET
     created_at: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -33,7 +33,7 @@ class GuardrailsCreated:
     def to_dict(self) -> dict[str, Any]:
         guardrails_id = self.guardrails_id
 
-        guardrails_name: None | str | Unset
+        guardrails_name: str | Unset | None
         if isinstance(self.guardrails_name, Unset):
             guardrails_name = UNSET
         else:
@@ -60,11 +60,11 @@ class GuardrailsCreated:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         guardrails_id = d.pop("guardrails_id")
 
-        def _parse_guardrails_name(data: object) -> None | str | Unset:
+        def _parse_guardrails_name(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -13,9 +13,7 @@ from ..models.modality import Modality
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.objective_next_conditional_objectives import (
-        ObjectiveNextConditionalObjectives,
-    )
+    from ..models.objective_next_conditional_objectives import ObjectiveNextConditionalObjectives
 
 
 T = TypeVar("T", bound="Objective")
@@ -44,7 +42,7 @@ class Objective:
     output_variables: list[str] | Unset = UNSET
     modality: Modality | Unset = UNSET
     next_conditional_objectives: ObjectiveNextConditionalObjectives | Unset = UNSET
-    next_required_objective: None | str | Unset = UNSET
+    next_required_objective: str | Unset | None = UNSET
     callback_url: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -69,7 +67,7 @@ class Objective:
         if not isinstance(self.next_conditional_objectives, Unset):
             next_conditional_objectives = self.next_conditional_objectives.to_dict()
 
-        next_required_objective: None | str | Unset
+        next_required_objective: str | Unset | None
         if isinstance(self.next_required_objective, Unset):
             next_required_objective = UNSET
         else:
@@ -101,10 +99,8 @@ class Objective:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.objective_next_conditional_objectives import (
-            ObjectiveNextConditionalObjectives,
-        )
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.objective_next_conditional_objectives import ObjectiveNextConditionalObjectives
 
         d = dict(src_dict)
         objective_name = d.pop("objective_name")
@@ -132,20 +128,16 @@ class Objective:
         if isinstance(_next_conditional_objectives, Unset):
             next_conditional_objectives = UNSET
         else:
-            next_conditional_objectives = ObjectiveNextConditionalObjectives.from_dict(
-                _next_conditional_objectives
-            )
+            next_conditional_objectives = ObjectiveNextConditionalObjectives.from_dict(_next_conditional_objectives)
 
-        def _parse_next_required_objective(data: object) -> None | str | Unset:
+        def _parse_next_required_objective(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             return cast(None | str | Unset, data)
 
-        next_required_objective = _parse_next_required_objective(
-            d.pop("next_required_objective", UNSET)
-        )
+        next_required_objective = _parse_next_required_objective(d.pop("next_required_objective", UNSET))
 
         callback_url = d.pop("callback_url", UNSET)
 

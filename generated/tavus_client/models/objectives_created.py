@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -25,7 +25,7 @@ class ObjectivesCreated:
     """
 
     objectives_id: str
-    objective_name: None | str | Unset = UNSET
+    objective_name: str | Unset | None = UNSET
     status: str | Unset = UNSET
     created_at: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -33,7 +33,7 @@ class ObjectivesCreated:
     def to_dict(self) -> dict[str, Any]:
         objectives_id = self.objectives_id
 
-        objective_name: None | str | Unset
+        objective_name: str | Unset | None
         if isinstance(self.objective_name, Unset):
             objective_name = UNSET
         else:
@@ -60,11 +60,11 @@ class ObjectivesCreated:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         objectives_id = d.pop("objectives_id")
 
-        def _parse_objective_name(data: object) -> None | str | Unset:
+        def _parse_objective_name(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -33,7 +33,7 @@ class ObjectivesSet:
 
     objectives_id: str
     data: list[Objective]
-    objective_name: None | str | Unset = UNSET
+    objective_name: str | Unset | None = UNSET
     created_at: str | Unset = UNSET
     updated_at: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -46,7 +46,7 @@ class ObjectivesSet:
             data_item = data_item_data.to_dict()
             data.append(data_item)
 
-        objective_name: None | str | Unset
+        objective_name: str | Unset | None
         if isinstance(self.objective_name, Unset):
             objective_name = UNSET
         else:
@@ -74,7 +74,7 @@ class ObjectivesSet:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.objective import Objective
 
         d = dict(src_dict)
@@ -87,7 +87,7 @@ class ObjectivesSet:
 
             data.append(data_item)
 
-        def _parse_objective_name(data: object) -> None | str | Unset:
+        def _parse_objective_name(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):

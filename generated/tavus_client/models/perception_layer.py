@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -93,7 +93,7 @@ class PerceptionLayer:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.perception_tool import PerceptionTool
 
         d = dict(src_dict)
@@ -104,9 +104,7 @@ class PerceptionLayer:
         else:
             perception_model = PerceptionModel(_perception_model)
 
-        visual_awareness_queries = cast(
-            list[str], d.pop("visual_awareness_queries", UNSET)
-        )
+        visual_awareness_queries = cast(list[str], d.pop("visual_awareness_queries", UNSET))
 
         visual_tool_prompt = d.pop("visual_tool_prompt", UNSET)
 
@@ -119,9 +117,7 @@ class PerceptionLayer:
 
                 visual_tools.append(visual_tools_item)
 
-        audio_awareness_queries = cast(
-            list[str], d.pop("audio_awareness_queries", UNSET)
-        )
+        audio_awareness_queries = cast(list[str], d.pop("audio_awareness_queries", UNSET))
 
         audio_tool_prompt = d.pop("audio_tool_prompt", UNSET)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -43,16 +43,16 @@ class Persona:
     """
 
     persona_id: str
-    persona_name: None | str | Unset = UNSET
+    persona_name: str | Unset | None = UNSET
     persona_type: OwnerType | Unset = UNSET
-    system_prompt: None | str | Unset = UNSET
-    context: None | str | Unset = UNSET
+    system_prompt: str | Unset | None = UNSET
+    context: str | Unset | None = UNSET
     pipeline_mode: PipelineMode | Unset = UNSET
-    default_replica_id: None | str | Unset = UNSET
-    document_ids: list[str] | None | Unset = UNSET
-    document_tags: list[str] | None | Unset = UNSET
-    objectives_id: None | str | Unset = UNSET
-    guardrails_id: None | str | Unset = UNSET
+    default_replica_id: str | Unset | None = UNSET
+    document_ids: list[str] | Unset | None = UNSET
+    document_tags: list[str] | Unset | None = UNSET
+    objectives_id: str | Unset | None = UNSET
+    guardrails_id: str | Unset | None = UNSET
     layers: PersonaLayers | Unset = UNSET
     created_at: str | Unset = UNSET
     updated_at: str | Unset = UNSET
@@ -61,7 +61,7 @@ class Persona:
     def to_dict(self) -> dict[str, Any]:
         persona_id = self.persona_id
 
-        persona_name: None | str | Unset
+        persona_name: str | Unset | None
         if isinstance(self.persona_name, Unset):
             persona_name = UNSET
         else:
@@ -71,13 +71,13 @@ class Persona:
         if not isinstance(self.persona_type, Unset):
             persona_type = self.persona_type.value
 
-        system_prompt: None | str | Unset
+        system_prompt: str | Unset | None
         if isinstance(self.system_prompt, Unset):
             system_prompt = UNSET
         else:
             system_prompt = self.system_prompt
 
-        context: None | str | Unset
+        context: str | Unset | None
         if isinstance(self.context, Unset):
             context = UNSET
         else:
@@ -87,13 +87,13 @@ class Persona:
         if not isinstance(self.pipeline_mode, Unset):
             pipeline_mode = self.pipeline_mode.value
 
-        default_replica_id: None | str | Unset
+        default_replica_id: str | Unset | None
         if isinstance(self.default_replica_id, Unset):
             default_replica_id = UNSET
         else:
             default_replica_id = self.default_replica_id
 
-        document_ids: list[str] | None | Unset
+        document_ids: list[str] | Unset | None
         if isinstance(self.document_ids, Unset):
             document_ids = UNSET
         elif isinstance(self.document_ids, list):
@@ -102,7 +102,7 @@ class Persona:
         else:
             document_ids = self.document_ids
 
-        document_tags: list[str] | None | Unset
+        document_tags: list[str] | Unset | None
         if isinstance(self.document_tags, Unset):
             document_tags = UNSET
         elif isinstance(self.document_tags, list):
@@ -111,13 +111,13 @@ class Persona:
         else:
             document_tags = self.document_tags
 
-        objectives_id: None | str | Unset
+        objectives_id: str | Unset | None
         if isinstance(self.objectives_id, Unset):
             objectives_id = UNSET
         else:
             objectives_id = self.objectives_id
 
-        guardrails_id: None | str | Unset
+        guardrails_id: str | Unset | None
         if isinstance(self.guardrails_id, Unset):
             guardrails_id = UNSET
         else:
@@ -168,13 +168,13 @@ class Persona:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.persona_layers import PersonaLayers
 
         d = dict(src_dict)
         persona_id = d.pop("persona_id")
 
-        def _parse_persona_name(data: object) -> None | str | Unset:
+        def _parse_persona_name(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -190,7 +190,7 @@ class Persona:
         else:
             persona_type = OwnerType(_persona_type)
 
-        def _parse_system_prompt(data: object) -> None | str | Unset:
+        def _parse_system_prompt(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -199,7 +199,7 @@ class Persona:
 
         system_prompt = _parse_system_prompt(d.pop("system_prompt", UNSET))
 
-        def _parse_context(data: object) -> None | str | Unset:
+        def _parse_context(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -215,18 +215,16 @@ class Persona:
         else:
             pipeline_mode = PipelineMode(_pipeline_mode)
 
-        def _parse_default_replica_id(data: object) -> None | str | Unset:
+        def _parse_default_replica_id(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             return cast(None | str | Unset, data)
 
-        default_replica_id = _parse_default_replica_id(
-            d.pop("default_replica_id", UNSET)
-        )
+        default_replica_id = _parse_default_replica_id(d.pop("default_replica_id", UNSET))
 
-        def _parse_document_ids(data: object) -> list[str] | None | Unset:
+        def _parse_document_ids(data: object) -> list[str] | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -243,7 +241,7 @@ class Persona:
 
         document_ids = _parse_document_ids(d.pop("document_ids", UNSET))
 
-        def _parse_document_tags(data: object) -> list[str] | None | Unset:
+        def _parse_document_tags(data: object) -> list[str] | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -260,7 +258,7 @@ class Persona:
 
         document_tags = _parse_document_tags(d.pop("document_tags", UNSET))
 
-        def _parse_objectives_id(data: object) -> None | str | Unset:
+        def _parse_objectives_id(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -269,7 +267,7 @@ class Persona:
 
         objectives_id = _parse_objectives_id(d.pop("objectives_id", UNSET))
 
-        def _parse_guardrails_id(data: object) -> None | str | Unset:
+        def _parse_guardrails_id(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):

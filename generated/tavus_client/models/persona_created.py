@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -24,14 +24,14 @@ class PersonaCreated:
     """
 
     persona_id: str
-    persona_name: None | str | Unset = UNSET
+    persona_name: str | Unset | None = UNSET
     created_at: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         persona_id = self.persona_id
 
-        persona_name: None | str | Unset
+        persona_name: str | Unset | None
         if isinstance(self.persona_name, Unset):
             persona_name = UNSET
         else:
@@ -54,11 +54,11 @@ class PersonaCreated:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         persona_id = d.pop("persona_id")
 
-        def _parse_persona_name(data: object) -> None | str | Unset:
+        def _parse_persona_name(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):

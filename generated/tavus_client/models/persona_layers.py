@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -79,7 +79,7 @@ class PersonaLayers:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.conversational_flow_layer import ConversationalFlowLayer
         from ..models.llm_layer import LlmLayer
         from ..models.perception_layer import PerceptionLayer
@@ -120,9 +120,7 @@ class PersonaLayers:
         if isinstance(_conversational_flow, Unset):
             conversational_flow = UNSET
         else:
-            conversational_flow = ConversationalFlowLayer.from_dict(
-                _conversational_flow
-            )
+            conversational_flow = ConversationalFlowLayer.from_dict(_conversational_flow)
 
         persona_layers = cls(
             llm=llm,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -35,13 +35,13 @@ class Replica:
     """
 
     replica_id: str
-    replica_name: None | str | Unset = UNSET
+    replica_name: str | Unset | None = UNSET
     replica_type: OwnerType | Unset = UNSET
-    model_name: None | str | Unset = UNSET
+    model_name: str | Unset | None = UNSET
     status: ReplicaStatus | Unset = UNSET
-    training_progress: None | str | Unset = UNSET
-    thumbnail_video_url: None | str | Unset = UNSET
-    error_message: None | str | Unset = UNSET
+    training_progress: str | Unset | None = UNSET
+    thumbnail_video_url: str | Unset | None = UNSET
+    error_message: str | Unset | None = UNSET
     created_at: str | Unset = UNSET
     updated_at: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -49,7 +49,7 @@ class Replica:
     def to_dict(self) -> dict[str, Any]:
         replica_id = self.replica_id
 
-        replica_name: None | str | Unset
+        replica_name: str | Unset | None
         if isinstance(self.replica_name, Unset):
             replica_name = UNSET
         else:
@@ -59,7 +59,7 @@ class Replica:
         if not isinstance(self.replica_type, Unset):
             replica_type = self.replica_type.value
 
-        model_name: None | str | Unset
+        model_name: str | Unset | None
         if isinstance(self.model_name, Unset):
             model_name = UNSET
         else:
@@ -69,19 +69,19 @@ class Replica:
         if not isinstance(self.status, Unset):
             status = self.status.value
 
-        training_progress: None | str | Unset
+        training_progress: str | Unset | None
         if isinstance(self.training_progress, Unset):
             training_progress = UNSET
         else:
             training_progress = self.training_progress
 
-        thumbnail_video_url: None | str | Unset
+        thumbnail_video_url: str | Unset | None
         if isinstance(self.thumbnail_video_url, Unset):
             thumbnail_video_url = UNSET
         else:
             thumbnail_video_url = self.thumbnail_video_url
 
-        error_message: None | str | Unset
+        error_message: str | Unset | None
         if isinstance(self.error_message, Unset):
             error_message = UNSET
         else:
@@ -120,11 +120,11 @@ class Replica:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         replica_id = d.pop("replica_id")
 
-        def _parse_replica_name(data: object) -> None | str | Unset:
+        def _parse_replica_name(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -140,7 +140,7 @@ class Replica:
         else:
             replica_type = OwnerType(_replica_type)
 
-        def _parse_model_name(data: object) -> None | str | Unset:
+        def _parse_model_name(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -156,7 +156,7 @@ class Replica:
         else:
             status = ReplicaStatus(_status)
 
-        def _parse_training_progress(data: object) -> None | str | Unset:
+        def _parse_training_progress(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -165,18 +165,16 @@ class Replica:
 
         training_progress = _parse_training_progress(d.pop("training_progress", UNSET))
 
-        def _parse_thumbnail_video_url(data: object) -> None | str | Unset:
+        def _parse_thumbnail_video_url(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             return cast(None | str | Unset, data)
 
-        thumbnail_video_url = _parse_thumbnail_video_url(
-            d.pop("thumbnail_video_url", UNSET)
-        )
+        thumbnail_video_url = _parse_thumbnail_video_url(d.pop("thumbnail_video_url", UNSET))
 
-        def _parse_error_message(data: object) -> None | str | Unset:
+        def _parse_error_message(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):

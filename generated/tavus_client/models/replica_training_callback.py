@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -25,7 +25,7 @@ class ReplicaTrainingCallback:
 
     replica_id: str
     status: TrainingCallbackStatus
-    error_message: None | str | Unset = UNSET
+    error_message: str | Unset | None = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -33,7 +33,7 @@ class ReplicaTrainingCallback:
 
         status = self.status.value
 
-        error_message: None | str | Unset
+        error_message: str | Unset | None
         if isinstance(self.error_message, Unset):
             error_message = UNSET
         else:
@@ -53,13 +53,13 @@ class ReplicaTrainingCallback:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         replica_id = d.pop("replica_id")
 
         status = TrainingCallbackStatus(d.pop("status"))
 
-        def _parse_error_message(data: object) -> None | str | Unset:
+        def _parse_error_message(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):

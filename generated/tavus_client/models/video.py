@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -45,20 +45,20 @@ class Video:
     """
 
     video_id: str
-    video_name: None | str | Unset = UNSET
-    replica_id: None | str | Unset = UNSET
+    video_name: str | Unset | None = UNSET
+    replica_id: str | Unset | None = UNSET
     status: VideoStatus | Unset = UNSET
-    status_details: None | str | Unset = UNSET
-    generation_progress: None | str | Unset = UNSET
+    status_details: str | Unset | None = UNSET
+    generation_progress: str | Unset | None = UNSET
     data: VideoScript | Unset = UNSET
-    download_url: None | str | Unset = UNSET
-    stream_url: None | str | Unset = UNSET
-    hosted_url: None | str | Unset = UNSET
-    still_image_thumbnail_url: None | str | Unset = UNSET
-    gif_thumbnail_url: None | str | Unset = UNSET
-    background_url: None | str | Unset = UNSET
-    background_source_url: None | str | Unset = UNSET
-    error_details: None | str | Unset = UNSET
+    download_url: str | Unset | None = UNSET
+    stream_url: str | Unset | None = UNSET
+    hosted_url: str | Unset | None = UNSET
+    still_image_thumbnail_url: str | Unset | None = UNSET
+    gif_thumbnail_url: str | Unset | None = UNSET
+    background_url: str | Unset | None = UNSET
+    background_source_url: str | Unset | None = UNSET
+    error_details: str | Unset | None = UNSET
     created_at: str | Unset = UNSET
     updated_at: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -66,13 +66,13 @@ class Video:
     def to_dict(self) -> dict[str, Any]:
         video_id = self.video_id
 
-        video_name: None | str | Unset
+        video_name: str | Unset | None
         if isinstance(self.video_name, Unset):
             video_name = UNSET
         else:
             video_name = self.video_name
 
-        replica_id: None | str | Unset
+        replica_id: str | Unset | None
         if isinstance(self.replica_id, Unset):
             replica_id = UNSET
         else:
@@ -82,13 +82,13 @@ class Video:
         if not isinstance(self.status, Unset):
             status = self.status.value
 
-        status_details: None | str | Unset
+        status_details: str | Unset | None
         if isinstance(self.status_details, Unset):
             status_details = UNSET
         else:
             status_details = self.status_details
 
-        generation_progress: None | str | Unset
+        generation_progress: str | Unset | None
         if isinstance(self.generation_progress, Unset):
             generation_progress = UNSET
         else:
@@ -98,49 +98,49 @@ class Video:
         if not isinstance(self.data, Unset):
             data = self.data.to_dict()
 
-        download_url: None | str | Unset
+        download_url: str | Unset | None
         if isinstance(self.download_url, Unset):
             download_url = UNSET
         else:
             download_url = self.download_url
 
-        stream_url: None | str | Unset
+        stream_url: str | Unset | None
         if isinstance(self.stream_url, Unset):
             stream_url = UNSET
         else:
             stream_url = self.stream_url
 
-        hosted_url: None | str | Unset
+        hosted_url: str | Unset | None
         if isinstance(self.hosted_url, Unset):
             hosted_url = UNSET
         else:
             hosted_url = self.hosted_url
 
-        still_image_thumbnail_url: None | str | Unset
+        still_image_thumbnail_url: str | Unset | None
         if isinstance(self.still_image_thumbnail_url, Unset):
             still_image_thumbnail_url = UNSET
         else:
             still_image_thumbnail_url = self.still_image_thumbnail_url
 
-        gif_thumbnail_url: None | str | Unset
+        gif_thumbnail_url: str | Unset | None
         if isinstance(self.gif_thumbnail_url, Unset):
             gif_thumbnail_url = UNSET
         else:
             gif_thumbnail_url = self.gif_thumbnail_url
 
-        background_url: None | str | Unset
+        background_url: str | Unset | None
         if isinstance(self.background_url, Unset):
             background_url = UNSET
         else:
             background_url = self.background_url
 
-        background_source_url: None | str | Unset
+        background_source_url: str | Unset | None
         if isinstance(self.background_source_url, Unset):
             background_source_url = UNSET
         else:
             background_source_url = self.background_source_url
 
-        error_details: None | str | Unset
+        error_details: str | Unset | None
         if isinstance(self.error_details, Unset):
             error_details = UNSET
         else:
@@ -193,13 +193,13 @@ class Video:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.video_script import VideoScript
 
         d = dict(src_dict)
         video_id = d.pop("video_id")
 
-        def _parse_video_name(data: object) -> None | str | Unset:
+        def _parse_video_name(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -208,7 +208,7 @@ class Video:
 
         video_name = _parse_video_name(d.pop("video_name", UNSET))
 
-        def _parse_replica_id(data: object) -> None | str | Unset:
+        def _parse_replica_id(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -224,7 +224,7 @@ class Video:
         else:
             status = VideoStatus(_status)
 
-        def _parse_status_details(data: object) -> None | str | Unset:
+        def _parse_status_details(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -233,16 +233,14 @@ class Video:
 
         status_details = _parse_status_details(d.pop("status_details", UNSET))
 
-        def _parse_generation_progress(data: object) -> None | str | Unset:
+        def _parse_generation_progress(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             return cast(None | str | Unset, data)
 
-        generation_progress = _parse_generation_progress(
-            d.pop("generation_progress", UNSET)
-        )
+        generation_progress = _parse_generation_progress(d.pop("generation_progress", UNSET))
 
         _data = d.pop("data", UNSET)
         data: VideoScript | Unset
@@ -251,7 +249,7 @@ class Video:
         else:
             data = VideoScript.from_dict(_data)
 
-        def _parse_download_url(data: object) -> None | str | Unset:
+        def _parse_download_url(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -260,7 +258,7 @@ class Video:
 
         download_url = _parse_download_url(d.pop("download_url", UNSET))
 
-        def _parse_stream_url(data: object) -> None | str | Unset:
+        def _parse_stream_url(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -269,7 +267,7 @@ class Video:
 
         stream_url = _parse_stream_url(d.pop("stream_url", UNSET))
 
-        def _parse_hosted_url(data: object) -> None | str | Unset:
+        def _parse_hosted_url(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -278,18 +276,16 @@ class Video:
 
         hosted_url = _parse_hosted_url(d.pop("hosted_url", UNSET))
 
-        def _parse_still_image_thumbnail_url(data: object) -> None | str | Unset:
+        def _parse_still_image_thumbnail_url(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             return cast(None | str | Unset, data)
 
-        still_image_thumbnail_url = _parse_still_image_thumbnail_url(
-            d.pop("still_image_thumbnail_url", UNSET)
-        )
+        still_image_thumbnail_url = _parse_still_image_thumbnail_url(d.pop("still_image_thumbnail_url", UNSET))
 
-        def _parse_gif_thumbnail_url(data: object) -> None | str | Unset:
+        def _parse_gif_thumbnail_url(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -298,7 +294,7 @@ class Video:
 
         gif_thumbnail_url = _parse_gif_thumbnail_url(d.pop("gif_thumbnail_url", UNSET))
 
-        def _parse_background_url(data: object) -> None | str | Unset:
+        def _parse_background_url(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -307,18 +303,16 @@ class Video:
 
         background_url = _parse_background_url(d.pop("background_url", UNSET))
 
-        def _parse_background_source_url(data: object) -> None | str | Unset:
+        def _parse_background_source_url(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             return cast(None | str | Unset, data)
 
-        background_source_url = _parse_background_source_url(
-            d.pop("background_source_url", UNSET)
-        )
+        background_source_url = _parse_background_source_url(d.pop("background_source_url", UNSET))
 
-        def _parse_error_details(data: object) -> None | str | Unset:
+        def _parse_error_details(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):

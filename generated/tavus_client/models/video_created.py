@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -27,16 +27,16 @@ class VideoCreated:
     """
 
     video_id: str
-    video_name: None | str | Unset = UNSET
+    video_name: str | Unset | None = UNSET
     status: VideoStatus | Unset = UNSET
-    hosted_url: None | str | Unset = UNSET
+    hosted_url: str | Unset | None = UNSET
     created_at: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         video_id = self.video_id
 
-        video_name: None | str | Unset
+        video_name: str | Unset | None
         if isinstance(self.video_name, Unset):
             video_name = UNSET
         else:
@@ -46,7 +46,7 @@ class VideoCreated:
         if not isinstance(self.status, Unset):
             status = self.status.value
 
-        hosted_url: None | str | Unset
+        hosted_url: str | Unset | None
         if isinstance(self.hosted_url, Unset):
             hosted_url = UNSET
         else:
@@ -73,11 +73,11 @@ class VideoCreated:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         video_id = d.pop("video_id")
 
-        def _parse_video_name(data: object) -> None | str | Unset:
+        def _parse_video_name(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -93,7 +93,7 @@ class VideoCreated:
         else:
             status = VideoStatus(_status)
 
-        def _parse_hosted_url(data: object) -> None | str | Unset:
+        def _parse_hosted_url(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):

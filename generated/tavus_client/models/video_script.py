@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -20,11 +20,11 @@ class VideoScript:
         script (None | str | Unset):
     """
 
-    script: None | str | Unset = UNSET
+    script: str | Unset | None = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        script: None | str | Unset
+        script: str | Unset | None
         if isinstance(self.script, Unset):
             script = UNSET
         else:
@@ -39,10 +39,10 @@ class VideoScript:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
 
-        def _parse_script(data: object) -> None | str | Unset:
+        def _parse_script(data: object) -> str | Unset | None:
             if data is None:
                 return data
             if isinstance(data, Unset):

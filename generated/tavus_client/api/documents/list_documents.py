@@ -57,9 +57,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> DocumentList | Error | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> DocumentList | Error | None:
     if response.status_code == 200:
         response_200 = DocumentList.from_dict(response.json())
 

@@ -36,9 +36,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Document | Error | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Document | Error | None:
     if response.status_code == 200:
         response_200 = Document.from_dict(response.json())
 
@@ -80,9 +78,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Document | Error]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Document | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,

@@ -27,9 +27,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Error | GuardrailsSet | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | GuardrailsSet | None:
     if response.status_code == 200:
         response_200 = GuardrailsSet.from_dict(response.json())
 

@@ -35,9 +35,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Error | GuardrailsList | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | GuardrailsList | None:
     if response.status_code == 200:
         response_200 = GuardrailsList.from_dict(response.json())
 

@@ -30,9 +30,7 @@ def _get_kwargs(
 
     _kwargs["json"] = []
     for componentsschemas_json_patch_item_data in body:
-        componentsschemas_json_patch_item = (
-            componentsschemas_json_patch_item_data.to_dict()
-        )
+        componentsschemas_json_patch_item = componentsschemas_json_patch_item_data.to_dict()
         _kwargs["json"].append(componentsschemas_json_patch_item)
 
     headers["Content-Type"] = "application/json"
@@ -41,9 +39,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | Error | Message | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Error | Message | None:
     if response.status_code == 200:
         response_200 = Message.from_dict(response.json())
 

@@ -29,9 +29,7 @@ def _get_kwargs(
 
     _kwargs["json"] = []
     for componentsschemas_json_patch_item_data in body:
-        componentsschemas_json_patch_item = (
-            componentsschemas_json_patch_item_data.to_dict()
-        )
+        componentsschemas_json_patch_item = componentsschemas_json_patch_item_data.to_dict()
         _kwargs["json"].append(componentsschemas_json_patch_item)
 
     headers["Content-Type"] = "application/json"
@@ -40,9 +38,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | Error | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Error | None:
     if response.status_code == 200:
         response_200 = cast(Any, None)
         return response_200
@@ -92,9 +88,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | Error]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,

@@ -32,9 +32,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Error | ReplicaCreated | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | ReplicaCreated | None:
     if response.status_code == 200:
         response_200 = ReplicaCreated.from_dict(response.json())
 

@@ -36,9 +36,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Error | Replica | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | Replica | None:
     if response.status_code == 200:
         response_200 = Replica.from_dict(response.json())
 
@@ -75,9 +73,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Error | Replica]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | Replica]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,

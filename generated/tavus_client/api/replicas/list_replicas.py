@@ -52,9 +52,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Error | ReplicaList | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | ReplicaList | None:
     if response.status_code == 200:
         response_200 = ReplicaList.from_dict(response.json())
 
@@ -86,9 +84,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Error | ReplicaList]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | ReplicaList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,

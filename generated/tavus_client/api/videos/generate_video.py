@@ -32,9 +32,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Error | VideoCreated | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | VideoCreated | None:
     if response.status_code == 200:
         response_200 = VideoCreated.from_dict(response.json())
 

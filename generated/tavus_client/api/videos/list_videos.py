@@ -35,9 +35,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Error | VideoList | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | VideoList | None:
     if response.status_code == 200:
         response_200 = VideoList.from_dict(response.json())
 
@@ -69,9 +67,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Error | VideoList]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | VideoList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,

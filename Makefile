@@ -1,0 +1,64 @@
+# The users' verbs. Every target runs inside the project's own virtual environment (.venv), which
+# `make install` creates; nothing needs to be installed by hand beyond python3 (>= 3.11).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.DEFAULT_GOAL := help
+.PHONY: help install generate check-generated lint typecheck test test-fast mock contract bench demo coverage check clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/.installed ## Create .venv and install the package with every dev tool (pinned)
+
+generate: install ## Validate openapi/tavus.yaml and rebuild generated/ (byte-identical on every run)
+	$(PY) scripts/generate.py
+
+check-generated: generate ## Fail if generated/ differs from what `make generate` writes
+	@test -z "$$(git status --porcelain -- generated/)" || { \
+	  echo "generated/ is out of date or was edited by hand; run 'make generate' and commit:"; \
+	  git status --porcelain -- generated/; exit 1; }
+
+lint: install ## ruff on the hand-written code
+	$(BIN)/ruff check overrides tavus_mock scripts tests bench examples
+	$(BIN)/ruff format --check overrides tavus_mock scripts tests bench examples
+
+typecheck: install ## mypy --strict on the hand-written code (overrides as applied, mock, examples)
+	$(BIN)/mypy -p tavus_client._overrides -p tavus_client._resources -p tavus_mock examples bench scripts
+
+test: install ## Everything CI runs: drift check, lint, types, unit, integration and contract tests
+	$(MAKE) check-generated
+	$(MAKE) lint
+	$(MAKE) typecheck
+	$(BIN)/pytest -q
+
+test-fast: install ## Unit and integration tests only (no contract suite)
+	$(BIN)/pytest -q -m "not contract"
+
+mock: install ## Run the reference server on http://127.0.0.1:8080 (key: any; see README)
+	$(BIN)/tavus-mock --port $${PORT:-8080} $(MOCK_ARGS)
+
+contract: install ## Run the contract suite against BASE_URL with TAVUS_API_KEY
+	@test -n "$(BASE_URL)" || { echo "usage: make contract BASE_URL=http://host:port TAVUS_API_KEY=..."; exit 2; }
+	$(BIN)/tavus-contract --base-url "$(BASE_URL)" $(CONTRACT_ARGS)
+
+bench: install ## Print benchmark figures (medians and ratios; never pass/fail)
+	$(PY) bench/bench_mock.py
+	$(PY) bench/bench_client.py
+
+demo: install ## Start the reference server on a free port and run the quickstart against it
+	$(PY) examples/demo.py
+
+check: test ## Alias of test
+
+clean: ## Remove caches (keeps .venv)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .schemathesis generated/.scratch

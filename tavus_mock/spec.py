@@ -1,0 +1,203 @@
+"""openapi/tavus.yaml as the reference server needs it: operations, parameters and compiled schemas.
+
+Nothing here knows about Tavus resources: routing, validation and response checks are all read
+from the spec when the server starts, so the spec and the server cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def default_spec_path() -> Path:
+    """`TAVUS_SPEC`, else openapi/tavus.yaml of the checkout this package lives in."""
+    env = os.environ.get("TAVUS_SPEC")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[1] / "openapi" / "tavus.yaml"
+
+
+class SchemaValidator:
+    """A compiled JSON Schema; `errors()` gives readable 'where: why' lines."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.schema = dict(schema)
+        self._validator = jsonschema_rs.validator_for({"$schema": DIALECT, **self.schema})
+
+    def is_valid(self, instance: Any) -> bool:
+        return bool(self._validator.is_valid(instance))
+
+    def errors(self, instance: Any, limit: int = 5) -> list[str]:
+        out = []
+        for error in self._validator.iter_errors(instance):
+            where = "/".join(str(p) for p in error.instance_path) or "(root)"
+            out.append(f"{where}: {error.message}")
+            if len(out) >= limit:
+                break
+        return out
+
+
+@dataclass
+class Parameter:
+    name: str
+    location: str
+    required: bool
+    schema: dict[str, Any]
+    validator: SchemaValidator
+
+    @cached_property
+    def kind(self) -> str:
+        types = self.schema.get("type", "string")
+        return types if isinstance(types, str) else next(t for t in types if t != "null")
+
+
+@dataclass
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    tag: str
+    parameters: list[Parameter]
+    body_required: bool
+    body_media_type: str | None
+    body_validator: SchemaValidator | None
+    responses: dict[str, dict[str, Any]]
+    response_validators: dict[str, SchemaValidator] = field(default_factory=dict)
+
+    @cached_property
+    def path_regex(self) -> re.Pattern[str]:
+        pattern = re.sub(r"\{([^}]+)\}", r"(?P<\1>[^/]+)", self.path)
+        return re.compile(f"^{pattern}/?$")
+
+    @cached_property
+    def success_statuses(self) -> list[int]:
+        return sorted(int(code) for code in self.responses if code.startswith("2"))
+
+    def query_params(self) -> list[Parameter]:
+        return [p for p in self.parameters if p.location == "query"]
+
+
+class Spec:
+    """The parsed spec with every `$ref` resolved and every schema compiled once."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path else default_spec_path()
+        self.raw: dict[str, Any] = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        self.operations: list[Operation] = list(self._operations())
+        self.by_id = {op.operation_id: op for op in self.operations}
+
+    # -- references ---------------------------------------------------------------------------
+    def resolve_pointer(self, ref: str) -> Any:
+        if not ref.startswith("#/"):
+            raise ValueError(f"only local references are supported: {ref}")
+        node: Any = self.raw
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def deref(self, node: Any, seen: tuple[str, ...] = ()) -> Any:
+        """A copy of `node` with every `$ref` inlined (siblings of a `$ref` win over the target)."""
+        if isinstance(node, list):
+            return [self.deref(item, seen) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            ref = node["$ref"]
+            if ref in seen:
+                raise ValueError(f"recursive reference {ref} is not supported")
+            target = self.deref(self.resolve_pointer(ref), (*seen, ref))
+            siblings = {k: self.deref(v, seen) for k, v in node.items() if k != "$ref"}
+            return {**target, **siblings} if isinstance(target, dict) else target
+        return {k: self.deref(v, seen) for k, v in node.items()}
+
+    def schema(self, name: str) -> dict[str, Any]:
+        schema: dict[str, Any] = self.deref({"$ref": f"#/components/schemas/{name}"})
+        return schema
+
+    def validator(self, schema: Mapping[str, Any]) -> SchemaValidator:
+        return SchemaValidator(self.deref(dict(schema)))
+
+    # -- operations ---------------------------------------------------------------------------
+    def _operations(self) -> Iterator[Operation]:
+        for path, item in (self.raw.get("paths") or {}).items():
+            shared = item.get("parameters", [])
+            for method in METHODS:
+                op = item.get(method)
+                if not op:
+                    continue
+                params = []
+                for raw in [*shared, *op.get("parameters", [])]:
+                    p = self.deref(raw)
+                    schema = p.get("schema", {})
+                    params.append(
+                        Parameter(p["name"], p["in"], bool(p.get("required")), schema, SchemaValidator(schema))
+                    )
+                body = self.deref(op.get("requestBody") or {})
+                media_type = next(iter(body.get("content", {})), None)
+                body_schema = body.get("content", {}).get(media_type, {}).get("schema") if media_type else None
+                responses = {str(code): self.deref(resp) for code, resp in op.get("responses", {}).items()}
+                validators = {}
+                for code, resp in responses.items():
+                    content = resp.get("content", {}).get("application/json")
+                    if content and "schema" in content:
+                        validators[code] = SchemaValidator(content["schema"])
+                yield Operation(
+                    operation_id=op["operationId"],
+                    method=method.upper(),
+                    path=path,
+                    tag=(op.get("tags") or ["default"])[0],
+                    parameters=params,
+                    body_required=bool(body.get("required")),
+                    body_media_type=media_type,
+                    body_validator=SchemaValidator(body_schema) if body_schema else None,
+                    responses=responses,
+                    response_validators=validators,
+                )
+
+    def examples(self) -> Iterator[tuple[str, dict[str, Any], Any]]:
+        """(where, schema, example) for every example in the spec, for the spec's own tests."""
+        for op in self.raw.get("paths", {}).values():
+            for method in METHODS:
+                if method not in op:
+                    continue
+                operation = op[method]
+                oid = operation["operationId"]
+                for raw in operation.get("parameters", []):
+                    p = self.deref(raw)
+                    if "example" in p:
+                        yield f"{oid} parameter {p['name']}", p["schema"], p["example"]
+                body = self.deref(operation.get("requestBody") or {})
+                for media in body.get("content", {}).values():
+                    yield from self._media_examples(f"{oid} request", media)
+                for code, resp in operation.get("responses", {}).items():
+                    for media in self.deref(resp).get("content", {}).values():
+                        yield from self._media_examples(f"{oid} {code}", media)
+        for name, schema in self.raw.get("components", {}).get("schemas", {}).items():
+            if "example" in schema:
+                yield f"schema {name}", self.schema(name), schema["example"]
+        for name, resp in self.raw.get("components", {}).get("responses", {}).items():
+            for media in resp.get("content", {}).values():
+                yield from self._media_examples(f"response {name}", self.deref(media))
+        for name, hook in self.raw.get("webhooks", {}).items():
+            for media in self.deref(hook["post"]["requestBody"]).get("content", {}).values():
+                yield from self._media_examples(f"webhook {name}", media)
+
+    @staticmethod
+    def _media_examples(where: str, media: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
+        schema = media.get("schema", {})
+        if "example" in media:
+            yield where, schema, media["example"]
+        for key, ex in media.get("examples", {}).items():
+            yield f"{where} example {key}", schema, ex["value"]

@@ -1,0 +1,159 @@
+"""The hand-written spec itself: valid, complete, consistent with its own examples and links."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openapi_spec_validator import validate
+from openapi_spec_validator.readers import read_from_filename
+
+from tavus_mock.spec import SchemaValidator, Spec
+from tests.conftest import SPEC_PATH, iter_operations
+
+SHARED_TOOL = SPEC_PATH.parents[2] / "shared" / "tools" / "spec_coverage.py"
+
+
+def test_spec_validates_as_openapi_3_1() -> None:
+    document, _ = read_from_filename(str(SPEC_PATH))
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+
+
+def test_the_35_operations_of_the_card_are_there(raw_spec: dict) -> None:
+    ops = {(m.upper(), p) for p, m, _, _ in iter_operations(raw_spec)}
+    assert len(ops) == 35
+    for resource in ("conversations", "personas", "replicas", "objectives", "guardrails", "documents", "videos"):
+        assert ("GET", f"/v2/{resource}") in ops and ("POST", f"/v2/{resource}") in ops
+
+
+def test_every_example_validates_against_its_schema(spec: Spec) -> None:
+    checked = 0
+    failures = []
+    for where, schema, example in spec.examples():
+        errors = SchemaValidator(spec.deref(schema)).errors(example)
+        checked += 1
+        if errors:
+            failures.append(f"{where}: {errors}")
+    assert not failures, "\n".join(failures)
+    assert checked > 80
+
+
+def test_an_invalid_example_would_be_caught(spec: Spec) -> None:
+    validator = SchemaValidator(spec.schema("Persona"))
+    assert validator.errors({"persona_name": "no id"})  # persona_id is required
+    assert not validator.errors({"persona_id": "p1"})
+
+
+def test_every_operation_has_security_and_the_error_responses(raw_spec: dict) -> None:
+    problems = []
+    for path, method, op, params in iter_operations(raw_spec):
+        name = f"{method.upper()} {path}"
+        codes = set(op["responses"])
+        if op.get("security") != [{"apiKey": []}]:
+            problems.append(f"{name}: operation-level security missing")
+        for code in ("401", "408", "500"):
+            if code not in codes:
+                problems.append(f"{name}: no {code}")
+        if (params or "requestBody" in op) and "400" not in codes:
+            problems.append(f"{name}: takes input but documents no 400")
+        if "{" in path and "404" not in codes:
+            problems.append(f"{name}: single-resource operation without 404")
+        if "default" in codes:
+            problems.append(f"{name}: has a default response (it would switch off status checks)")
+        if not any(c.startswith("2") for c in codes):
+            problems.append(f"{name}: no success response")
+        for code, resp in op["responses"].items():
+            if code in ("204", "304") and "content" in resp:
+                problems.append(f"{name}: {code} must have no body")
+    assert not problems, "\n".join(problems)
+
+
+def test_operation_ids_are_unique_and_read_as_function_names(raw_spec: dict) -> None:
+    ids = [op["operationId"] for _, _, op, _ in iter_operations(raw_spec)]
+    assert len(ids) == len(set(ids))
+    for oid in ids:
+        assert re.fullmatch(r"[a-z]+(?:[A-Z][a-z]+)+", oid), oid
+
+
+def test_no_query_parameter_has_a_default(raw_spec: dict, spec: Spec) -> None:
+    for path, method, _, params in iter_operations(raw_spec):
+        for p in params:
+            p = spec.deref(p)
+            assert "default" not in p.get("schema", {}), f"{method} {path} {p['name']}"
+
+
+def test_patch_bodies_have_one_media_type(raw_spec: dict, spec: Spec) -> None:
+    for path, method, op, _ in iter_operations(raw_spec):
+        if "requestBody" in op:
+            body = spec.deref(op["requestBody"])
+            assert list(body["content"]) == ["application/json"], f"{method} {path}"
+            assert body.get("required") is True
+
+
+def test_success_examples_exist_on_every_operation(raw_spec: dict, spec: Spec) -> None:
+    missing = []
+    for path, method, op, _ in iter_operations(raw_spec):
+        has_body = False
+        has_example = False
+        for code, resp in op["responses"].items():
+            if not code.startswith("2"):
+                continue
+            for media in spec.deref(resp).get("content", {}).values():
+                has_body = True
+                has_example = has_example or "example" in media or "examples" in media
+        body = spec.deref(op.get("requestBody") or {})
+        for media in body.get("content", {}).values():
+            has_body = True
+            has_example = has_example or "example" in media or "examples" in media
+        if has_body and not has_example:
+            missing.append(f"{method} {path}")
+    assert not missing
+
+
+def test_links_form_a_complete_graph(raw_spec: dict) -> None:
+    ids = {op["operationId"]: (p, m) for p, m, op, _ in iter_operations(raw_spec)}
+    linked: dict[str, set[str]] = {}
+    for _path, _method, op, _ in iter_operations(raw_spec):
+        for resp in op["responses"].values():
+            for link in resp.get("links", {}).values():
+                assert link["operationId"] in ids, link
+                target_path = ids[link["operationId"]][0]
+                for name in link["parameters"]:
+                    assert "{" + name + "}" in target_path, (link, target_path)
+                linked.setdefault(op["operationId"], set()).add(link["operationId"])
+    for path, method, op, _ in iter_operations(raw_spec):
+        oid = op["operationId"]
+        if method == "post" and "{" not in path:  # create -> get, patch and delete of the new resource
+            targets = {o for o, (p, _) in ids.items() if re.fullmatch(re.escape(path) + r"/\{[a-z_]+\}", p)}
+            assert targets and targets <= linked.get(oid, set()), (oid, targets - linked.get(oid, set()))
+        if method in ("delete", "patch") and "{" in path:  # DELETE -> GET and PATCH -> GET
+            assert any(ids[t][1] == "get" for t in linked.get(oid, set())), f"{oid} links to no GET"
+
+
+def test_spec_coverage_of_the_reference_facts() -> None:
+    """Optional: only where ../shared (the team's reference material) sits beside the project."""
+    if not SHARED_TOOL.exists():
+        pytest.skip("reference material (../shared) is not present")
+    out = subprocess.run([sys.executable, str(SHARED_TOOL), str(SPEC_PATH)], capture_output=True, text=True, check=True)
+    assert "operations present: 35/35" in out.stdout
+    pct = float(re.search(r"coverage \(card\): ([\d.]+)%", out.stdout).group(1))  # type: ignore[union-attr]
+    assert pct >= 98.0, out.stdout
+    lenient = subprocess.run(
+        [sys.executable, str(SHARED_TOOL), str(SPEC_PATH), "--lenient"], capture_output=True, text=True, check=True
+    )
+    assert "100.0%" in lenient.stdout
+
+
+def test_generated_package_records_the_spec_it_came_from() -> None:
+    import hashlib
+    import json
+
+    import tavus_client
+
+    manifest = json.loads((Path(tavus_client.__file__).parent / ".codegen.json").read_text())
+    assert manifest["generator"] == "openapi-python-client==0.29.1"
+    assert manifest["inputs"]["openapi/tavus.yaml"] == hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest()
