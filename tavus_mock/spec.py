@@ -43,7 +43,8 @@ class SchemaValidator:
         out = []
         for error in self._validator.iter_errors(instance):
             where = "/".join(str(p) for p in error.instance_path) or "(root)"
-            out.append(f"{where}: {error.message}")
+            message = error.message if len(error.message) <= 300 else error.message[:300] + "..."
+            out.append(f"{where}: {message}")
             if len(out) >= limit:
                 break
         return out

@@ -1,0 +1,631 @@
+"""The reference server as an ASGI app: routing, auth, faults, validation, then the resource handlers.
+
+Order of checks for every request (the contract suite relies on it):
+route (404 unknown path, 405 + Allow undeclared method) -> auth (401) -> injected fault ->
+body size (413) -> content type, JSON and schema of path, query and body (400) -> lookup (404)
+-> behaviour. Routes, parameters and schemas all come from openapi/tavus.yaml at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+
+from .spec import Operation, Spec
+from .store import KINDS, ApiError, Delays, Record, Store, http_date_now, iso_now, matches_any_tag
+
+logger = logging.getLogger("tavus_mock")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MAX_BODY = 1024 * 1024
+CRAWL_LIMIT = 100
+UNAUTHORIZED = {"message": "Invalid access token"}
+
+
+@dataclass
+class MockConfig:
+    """Settings of one server. An empty `api_keys` accepts any non-empty key (each its own tenant)."""
+
+    api_keys: frozenset[str] = frozenset()
+    delays: Delays = field(default_factory=Delays)
+    fault_rate: float = 0.0
+    fault_codes: tuple[int, ...] = (429, 500, 503)
+    fault_seed: int | None = None
+    max_body: int = MAX_BODY
+    access_log: bool = True
+
+
+@dataclass
+class Ctx:
+    op: Operation
+    tenant: str
+    path: dict[str, str]
+    query: dict[str, Any]
+    body: Any
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class TavusMock:
+    """A stateful Tavus v2 server. Call `reset()` between test cases for a fresh state."""
+
+    def __init__(self, spec: Spec | None = None, config: MockConfig | None = None) -> None:
+        self.spec = spec or Spec()
+        self.config = config or MockConfig()
+        self.store = Store(delays=self.config.delays, on_callback=self._schedule_callback)
+        self._random = random.Random(self.config.fault_seed)
+        self._callback_client: httpx.AsyncClient | None = None
+        self.callbacks_sent: list[tuple[str, dict[str, Any]]] = []
+        self.requests_handled = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._routes: list[tuple[Operation, dict[str, Operation]]] = []
+        by_path: dict[str, dict[str, Operation]] = {}
+        for op in self.spec.operations:
+            by_path.setdefault(op.path, {})[op.method] = op
+        for ops in by_path.values():
+            self._routes.append((next(iter(ops.values())), ops))
+        for tag, kind in KINDS.items():
+            kind.fields = self._view_fields(tag)
+        self._handlers = {op.operation_id: self._handler_for(op) for op in self.spec.operations}
+        self._page_bases = {op.operation_id: self._page_base(op) for op in self.spec.operations}
+
+    # -- spec-derived facts --------------------------------------------------------------------
+    def _view_fields(self, tag: str) -> tuple[str, ...]:
+        for op in self.spec.operations:
+            if op.tag == tag and op.method == "GET" and "{" in op.path and op.path.count("/") == 3:
+                schema = op.response_validators["200"].schema
+                schema = schema.get("anyOf", [schema])[0]
+                return tuple(schema.get("properties", {}))
+        return ()
+
+    def _handler_for(self, op: Operation) -> Callable[[Ctx], Answer]:
+        parts = op.path.strip("/").split("/")
+        item = len(parts) >= 3 and parts[2].startswith("{")
+        if op.method == "POST" and not item:
+            return self._create
+        if op.method == "GET":
+            return self._get if item else self._list
+        if op.method == "DELETE":
+            return self._delete
+        if op.method == "PATCH" and len(parts) == 4 and parts[3] == "name":
+            return self._rename
+        if op.method == "PATCH":
+            return self._patch
+        if op.method == "POST" and len(parts) == 4 and parts[3] == "end":
+            return self._end
+        return self._not_implemented
+
+    def reset(self) -> None:
+        self.store.reset()
+        self._random.seed(self.config.fault_seed)
+
+    # -- ASGI ----------------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        method = scope["method"]
+        path = scope["path"]
+        try:
+            answer = await self._handle(scope, receive)
+        except ApiError as err:
+            answer = Answer(err.status, err.body, err.headers)
+        except Exception:  # a bug in the server must still give a JSON answer and a log line
+            logger.exception("unhandled error on %s %s", method, path)
+            answer = Answer(500, {"error": "Internal server error"})
+        await self._send(send, answer, head=method == "HEAD")
+        self.requests_handled += 1
+        if self.config.access_log and logger.isEnabledFor(logging.INFO):
+            logger.info("%s %s %d %.1fms", method, path, answer.status, (time.perf_counter() - started) * 1000)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._callback_client is not None:
+                    await self._callback_client.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    @staticmethod
+    async def _send(send: Send, answer: Answer, *, head: bool) -> None:
+        headers = [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()]
+        payload = b""
+        if answer.body is not None and answer.status not in (204, 304):
+            payload = json.dumps(answer.body, separators=(",", ":")).encode()
+            headers.append((b"content-type", b"application/json"))
+        headers.append((b"content-length", str(len(payload)).encode()))
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else payload})
+
+    def _route(self, path: str, method: str) -> tuple[Operation, dict[str, str]]:
+        for first, ops in self._routes:
+            match = first.path_regex.match(path)
+            if match is None:
+                continue
+            op = ops.get(method)
+            if op is None:
+                allow = ", ".join(sorted(ops))
+                raise ApiError(405, f"Method {method} is not allowed here", headers={"Allow": allow})
+            return op, match.groupdict()
+        raise ApiError(404, f"No such endpoint: {path}")
+
+    async def _handle(self, scope: Scope, receive: Receive) -> Answer:
+        op, path_params = self._route(scope["path"], scope["method"])
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        key = headers.get("x-api-key", "")
+        if not key or (self.config.api_keys and key not in self.config.api_keys):
+            return Answer(401, UNAUTHORIZED)
+        fault = self._fault(headers.get("prefer", ""))
+        if fault is not None:
+            return fault
+        raw = await self._read_body(receive, headers)
+        ctx = Ctx(
+            op, key, self._check_path(op, path_params), self._check_query(op, scope), self._check_body(op, raw, headers)
+        )
+        return self._handlers[op.operation_id](ctx)
+
+    # -- faults --------------------------------------------------------------------------------
+    def _fault(self, prefer: str) -> Answer | None:
+        code = None
+        for part in prefer.split(","):
+            name, _, value = part.strip().partition("=")
+            if name == "code" and value.isdigit() and 400 <= int(value) <= 599:
+                code = int(value)
+        if code is None and self.config.fault_rate > 0 and self._random.random() < self.config.fault_rate:
+            code = self._random.choice(self.config.fault_codes)
+        if code is None:
+            return None
+        headers = {"Retry-After": "0"} if code in (429, 503) else {}
+        return Answer(code, {"error": f"Injected fault {code}"}, headers)
+
+    # -- input checks --------------------------------------------------------------------------
+    async def _read_body(self, receive: Receive, headers: Mapping[str, str]) -> bytes:
+        limit = self.config.max_body
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise ApiError(413, f"Request body is larger than {limit} bytes")
+        chunks = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(413, f"Request body is larger than {limit} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    @staticmethod
+    def _check_path(op: Operation, values: dict[str, str]) -> dict[str, str]:
+        from urllib.parse import unquote
+
+        out = {}
+        for param in op.parameters:
+            if param.location != "path":
+                continue
+            value = unquote(values[param.name])
+            errors = param.validator.errors(value)
+            if errors:
+                raise ApiError(400, f"Invalid {param.name}: {errors[0]}")
+            out[param.name] = value
+        return out
+
+    @staticmethod
+    def _check_query(op: Operation, scope: Scope) -> dict[str, Any]:
+        raw = scope.get("query_string", b"").decode("latin-1")
+        given: dict[str, str] = {}
+        for name, text in parse_qsl(raw, keep_blank_values=True):
+            given.setdefault(name, text)
+        out: dict[str, Any] = {}
+        for param in op.query_params():
+            if param.name not in given:
+                if param.required:
+                    raise ApiError(400, f"Invalid request: {param.name} is required")
+                continue
+            text = given[param.name]
+            value: Any
+            if param.kind == "integer":
+                try:
+                    value = int(text)
+                except ValueError:
+                    raise ApiError(400, f"Invalid request: {param.name} must be an integer") from None
+            elif param.kind == "boolean":
+                if text.lower() not in ("true", "false"):
+                    raise ApiError(400, f"Invalid request: {param.name} must be true or false") from None
+                value = text.lower() == "true"
+            else:
+                value = text
+            errors = param.validator.errors(value)
+            if errors:
+                raise ApiError(400, f"Invalid request: {param.name}: {errors[0].split(': ', 1)[-1]}")
+            out[param.name] = value
+        return out
+
+    @staticmethod
+    def _check_body(op: Operation, raw: bytes, headers: Mapping[str, str]) -> Any:
+        if op.body_validator is None:
+            return None
+        if not raw.strip():
+            if op.body_required:
+                raise ApiError(400, "Invalid request: a JSON body is required")
+            return None
+        ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if ctype != "application/json":
+            raise ApiError(400, f"Invalid request: Content-Type must be application/json, not {ctype or 'missing'}")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, f"Invalid request: the body is not valid JSON ({exc})") from None
+        errors = op.body_validator.errors(body)
+        if errors:
+            raise ApiError(400, "Invalid request: " + "; ".join(errors))
+        return body
+
+    # -- views ---------------------------------------------------------------------------------
+    @staticmethod
+    def _view(record: Record, *, verbose: bool = True, listing: bool = False) -> dict[str, Any]:
+        kind = KINDS[record.kind]
+        hidden: set[str] = set()
+        if record.kind == "conversations" and not verbose:
+            hidden = {"events", "shutdown_reason"}
+        elif record.kind == "replicas" and not verbose:
+            hidden = {"replica_type"}
+        elif record.kind == "videos" and not verbose and not listing:
+            hidden = {"still_image_thumbnail_url", "gif_thumbnail_url"}
+        return {k: record.data[k] for k in kind.fields if k in record.data and k not in hidden}
+
+    @staticmethod
+    def _success(op: Operation) -> int:
+        return op.success_statuses[0]
+
+    def _record(self, ctx: Ctx, *, writable: bool = False) -> Record:
+        kind = KINDS[ctx.op.tag]
+        return self.store.find(ctx.op.tag, ctx.tenant, ctx.path[kind.id_field], writable=writable)
+
+    # -- handlers ------------------------------------------------------------------------------
+    def _not_implemented(self, ctx: Ctx) -> Answer:
+        return Answer(501, {"error": f"{ctx.op.operation_id} is not implemented by the reference server"})
+
+    def _create(self, ctx: Ctx) -> Answer:
+        body: dict[str, Any] = ctx.body
+        tag = ctx.op.tag
+        now = iso_now()
+        store = self.store
+        with store.lock:
+            if tag == "conversations":
+                return self._create_conversation(ctx, body, now)
+            if tag == "personas":
+                if "default_replica_id" in body and not store.exists(
+                    "replicas", ctx.tenant, body["default_replica_id"]
+                ):
+                    raise ApiError(400, "Invalid replica_uuid")
+                for ref_field, ref_tag in (("objectives_id", "objectives"), ("guardrails_id", "guardrails")):
+                    if ref_field in body and not store.exists(ref_tag, ctx.tenant, body[ref_field]):
+                        raise ApiError(400, f"Invalid {ref_field}")
+                data = {k: v for k, v in body.items() if k in KINDS[tag].fields}
+                data.setdefault("document_ids", [])
+                data.setdefault("document_tags", [])
+                data.update(persona_type="user", created_at=now, updated_at=now)
+                data.setdefault("persona_name", None)
+                record = store.create(tag, ctx.tenant, data)
+                out = {"persona_id": record.id, "persona_name": data["persona_name"], "created_at": now}
+                return Answer(self._success(ctx.op), out)
+            if tag == "replicas":
+                data = {
+                    "replica_name": body.get("replica_name"),
+                    "replica_type": "user",
+                    "model_name": body.get("model_name", "phoenix-4"),
+                    "status": "started",
+                    "training_progress": "0/100",
+                    "thumbnail_video_url": None,
+                    "error_message": None,
+                    "callback_url": body.get("callback_url"),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                record = store.create(tag, ctx.tenant, data)
+                store.schedule_callback(record)
+                return Answer(self._success(ctx.op), {"replica_id": record.id, "status": "started"})
+            if tag in ("objectives", "guardrails"):
+                name_field = "objective_name" if tag == "objectives" else "guardrails_name"
+                data = {name_field: body.get("name"), "data": body["data"], "created_at": now, "updated_at": now}
+                record = store.create(tag, ctx.tenant, data)
+                out = {
+                    KINDS[tag].id_field: record.id,
+                    name_field: data[name_field],
+                    "status": "active",
+                    "created_at": now,
+                }
+                return Answer(self._success(ctx.op), out)
+            if tag == "documents":
+                crawl = body.get("crawl")
+                if crawl is not None:
+                    crawls = [r for r in store.visible(tag, ctx.tenant) if r.data.get("crawl_config")]
+                    if len(crawls) >= CRAWL_LIMIT:
+                        raise ApiError(429, f"Crawl document limit reached ({CRAWL_LIMIT}).")
+                url = body["document_url"]
+                data = {
+                    "document_name": body.get("document_name") or url.rstrip("/").rsplit("/", 1)[-1] or url,
+                    "document_url": url,
+                    "status": "started",
+                    "progress": 0,
+                    "error_message": None,
+                    "tags": body.get("tags", []),
+                    "callback_url": body.get("callback_url"),
+                    "crawl_config": crawl,
+                    "crawled_urls": None,
+                    "last_crawled_at": None,
+                    "crawl_count": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                record = store.create(tag, ctx.tenant, data)
+                store.schedule_callback(record)
+                return Answer(self._success(ctx.op), self._view(record))
+            if tag == "videos":
+                replica_id = body["replica_id"]
+                if not store.exists("replicas", ctx.tenant, replica_id):
+                    raise ApiError(400, "Invalid replica_id")
+                data = {
+                    "video_name": body.get("video_name"),
+                    "replica_id": replica_id,
+                    "status": "queued",
+                    "status_details": "Queued for rendering.",
+                    "generation_progress": "0/100",
+                    "data": {"script": body.get("script")},
+                    "download_url": None,
+                    "stream_url": None,
+                    "hosted_url": None,
+                    "background_url": body.get("background_url"),
+                    "background_source_url": body.get("background_source_url"),
+                    "callback_url": body.get("callback_url"),
+                    "error_details": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                record = store.create(tag, ctx.tenant, data)
+                data["hosted_url"] = f"https://tavus.video/{record.id}"
+                if data["video_name"] is None:
+                    data["video_name"] = f"replica_id: {replica_id} - video: {record.id}"
+                store.schedule_callback(record)
+                # The real create answer carries an HTTP date, unlike every other timestamp.
+                out = {
+                    "video_id": record.id,
+                    "video_name": data["video_name"],
+                    "status": "queued",
+                    "hosted_url": data["hosted_url"],
+                    "created_at": http_date_now(),
+                }
+                return Answer(self._success(ctx.op), out)
+        return self._not_implemented(ctx)
+
+    def _create_conversation(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+        store = self.store
+        persona_id = body.get("persona_id")
+        replica_id = body.get("replica_id")
+        if persona_id is not None and not store.exists("personas", ctx.tenant, persona_id):
+            raise ApiError(400, "Invalid persona_id")
+        if replica_id is None and persona_id is not None:
+            replica_id = store.records["personas"][persona_id].data.get("default_replica_id")
+        if replica_id is None:
+            raise ApiError(400, "A replica_id is needed: the persona has no default replica")
+        if not store.exists("replicas", ctx.tenant, replica_id):
+            raise ApiError(400, "Invalid replica_id")
+        test_mode = bool(body.get("test_mode"))
+        private = bool(body.get("require_auth") or (body.get("properties") or {}).get("require_auth"))
+        data: dict[str, Any] = {
+            "conversation_name": body.get("conversation_name"),
+            "status": "ended" if test_mode else "active",
+            "callback_url": body.get("callback_url"),
+            "replica_id": replica_id,
+            "persona_id": persona_id,
+            "created_at": now,
+            "updated_at": now,
+            "events": [],
+            "shutdown_reason": None,
+        }
+        record = store.create("conversations", ctx.tenant, data)
+        data["conversation_url"] = f"https://tavus.daily.co/{record.id}"
+        out = {k: data[k] for k in ("conversation_name", "conversation_url", "status", "callback_url", "created_at")}
+        out["conversation_id"] = record.id
+        if private:
+            out["meeting_token"] = "mock." + record.id + "." + record.id[::-1]
+        if not test_mode:
+            self._conversation_event(record, "system.replica_joined", "system", {"replica_id": replica_id})
+        return Answer(self._success(ctx.op), out)
+
+    def _conversation_event(self, record: Record, event: str, message_type: str, properties: dict[str, Any]) -> None:
+        stamp = iso_now()
+        record.data["events"].append({"event_type": event, "timestamp": stamp, "properties": properties})
+        url = record.data.get("callback_url")
+        if url:
+            payload = {
+                "conversation_id": record.id,
+                "event_type": event,
+                "message_type": message_type,
+                "timestamp": stamp,
+                "webhook_url": url,
+                "properties": properties,
+            }
+            self._post_soon(url, payload)
+
+    def _get(self, ctx: Ctx) -> Answer:
+        record = self._record(ctx)
+        return Answer(200, self._view(record, verbose=bool(ctx.query.get("verbose"))))
+
+    def _list(self, ctx: Ctx) -> Answer:
+        tag = ctx.op.tag
+        q = ctx.query
+        kind = KINDS[tag]
+        with self.store.lock:
+            records = self.store.visible(tag, ctx.tenant)
+            if kind.type_field and kind.type_field in q:
+                records = [r for r in records if r.data.get(kind.type_field) == q[kind.type_field]]
+            if "status" in q:
+                records = [r for r in records if r.data.get("status") == q["status"]]
+            if "replica_ids" in q:
+                wanted = {x.strip() for x in q["replica_ids"].split(",")}
+                records = [r for r in records if r.id in wanted]
+            if "model_name" in q:
+                records = [r for r in records if r.data.get("model_name") == q["model_name"]]
+            if "name_or_uuid" in q:
+                needle = q["name_or_uuid"].lower()
+                records = [
+                    r
+                    for r in records
+                    if r.id == q["name_or_uuid"] or needle in str(r.data.get("document_name", "")).lower()
+                ]
+            if "tags" in q:
+                records = [r for r in records if matches_any_tag(r.data.get("tags") or (), q["tags"])]
+            records.sort(key=lambda r: r.created, reverse=q.get("sort") == "descending")
+            limit = q.get("limit", 10)
+            base = self._page_bases[ctx.op.operation_id]
+            page = q.get("page", base)
+            index = max(page - base, 0)
+            chunk = records[index * limit : (index + 1) * limit]
+            verbose = bool(q.get("verbose")) if tag == "replicas" else True
+            out: dict[str, Any] = {
+                "data": [self._view(r, verbose=verbose, listing=True) for r in chunk],
+                "total_count": len(records),
+            }
+            props = ctx.op.response_validators["200"].schema.get("properties", {})
+            if "page" in props:
+                out["page"] = page
+            if "limit" in props:
+                out["limit"] = limit
+        return Answer(200, out)
+
+    def _page_base(self, op: Operation) -> int:
+        """First page number of a list (`x-page-base` on its `page` parameter; 0 and 1 both work on 1)."""
+        raw = self.spec.raw["paths"][op.path][op.method.lower()]
+        for param in raw.get("parameters", []):
+            resolved = self.spec.deref(param)
+            if resolved.get("name") == "page":
+                return int(resolved.get("x-page-base", 1))
+        return 1
+
+    def _patch(self, ctx: Ctx) -> Answer:
+        with self.store.lock:
+            record = self._record(ctx, writable=True)
+            if isinstance(ctx.body, list):
+                view = self._view(record)
+                patched = self.store.json_patch(record, ctx.body, view)
+                if patched == view:
+                    return Answer(304)
+                get_op = next(
+                    o
+                    for o in self.spec.operations
+                    if o.tag == ctx.op.tag and o.method == "GET" and o.path == ctx.op.path
+                )
+                errors = get_op.response_validators["200"].errors(patched)
+                if errors:
+                    raise ApiError(
+                        422,
+                        "Invalid JSON patch format: the result breaks the schema: " + "; ".join(errors),
+                        key="message",
+                    )
+                patched["updated_at"] = iso_now()
+                record.data.update(patched)
+                for gone in set(view) - set(patched):
+                    record.data.pop(gone, None)
+                if "200" in ctx.op.response_validators:
+                    return Answer(200, {"message": f"{ctx.op.tag.capitalize()} updated successfully"})
+                return Answer(200)
+            record.data.update({k: v for k, v in ctx.body.items() if k in KINDS[record.kind].fields})
+            record.data["updated_at"] = iso_now()
+            return Answer(200, self._view(record))
+
+    def _rename(self, ctx: Ctx) -> Answer:
+        with self.store.lock:
+            record = self._record(ctx, writable=True)
+            name_field = next(iter(ctx.body.keys() & {"replica_name", "video_name"}))
+            record.data[name_field] = ctx.body[name_field]
+            record.data["updated_at"] = iso_now()
+        return Answer(self._success(ctx.op))
+
+    def _delete(self, ctx: Ctx) -> Answer:
+        with self.store.lock:
+            record = self._record(ctx, writable=True)
+            self.store.delete(record, hard=bool(ctx.query.get("hard")))
+        return Answer(self._success(ctx.op))
+
+    def _end(self, ctx: Ctx) -> Answer:
+        with self.store.lock:
+            record = self._record(ctx)
+            data = record.data
+            if data["status"] != "ended":
+                data.update(status="ended", updated_at=iso_now(), shutdown_reason="end_conversation_endpoint_hit")
+                replica = {"replica_id": data["replica_id"]}
+                self._conversation_event(
+                    record, "system.shutdown", "system", {**replica, "shutdown_reason": "end_conversation_endpoint_hit"}
+                )
+                self._conversation_event(
+                    record, "application.transcription_ready", "application", {**replica, "transcript": []}
+                )
+        return Answer(self._success(ctx.op))
+
+    # -- callbacks -----------------------------------------------------------------------------
+    def _schedule_callback(self, key: str, info: dict[str, Any], due: float) -> None:
+        tag, _, rid = key.partition(":")
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        delay = max(0.0, due - time.monotonic())
+        loop.call_later(delay, lambda: self._spawn(loop, self._send_job_callback(tag, rid)))
+
+    async def _send_job_callback(self, tag: str, rid: str) -> None:
+        found = self.store.callback_payload(tag, rid)
+        if found is not None:
+            await self._post(*found)
+
+    def _post_soon(self, url: str, payload: dict[str, Any]) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._spawn(loop, self._post(url, payload))
+
+    def _spawn(self, loop: asyncio.AbstractEventLoop, job: Coroutine[Any, Any, None]) -> None:
+        """Run a background job, keeping a reference so it is not collected before it ends."""
+        task = loop.create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post(self, url: str, payload: dict[str, Any]) -> None:
+        if self._callback_client is None:
+            self._callback_client = httpx.AsyncClient(timeout=5.0)
+        self.callbacks_sent.append((url, payload))
+        try:
+            response = await self._callback_client.post(url, json=payload)
+            logger.info("callback %s -> %d", url, response.status_code)
+        except httpx.HTTPError as exc:
+            logger.warning("callback %s failed: %s", url, type(exc).__name__)

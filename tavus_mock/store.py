@@ -1,0 +1,332 @@
+"""The server's state: per-key tenants, stock resources, ids, lifecycles and JSON Patch.
+
+Schemas are not repeated here: what a resource looks like on the wire is the projection of its
+stored record onto the properties of the spec's `get…` answer for that tag (see `Kind.fields`).
+What is here is behaviour the spec cannot express: which fields the server fills in, how states
+move on, what a filter means.
+"""
+
+from __future__ import annotations
+
+import copy
+import email.utils
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jsonpatch
+
+STOCK_REPLICA_ID = "rfe12d8b9597"
+STOCK_PERSONA_ID = "pdced222244b"
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def http_date_now() -> str:
+    return email.utils.format_datetime(datetime.now(UTC), usegmt=True)
+
+
+class ApiError(Exception):
+    """An error answer: status plus the `Error` body (`{"error": ...}` or `{"message": ...}`)."""
+
+    def __init__(self, status: int, text: str, *, key: str = "error", headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(text)
+        self.status = status
+        self.body = {key: text}
+        self.headers = dict(headers or {})
+
+
+@dataclass
+class Delays:
+    """Seconds until the background states of a kind are reached (0 = at once)."""
+
+    replica: float = 8.0
+    video: float = 6.0
+    document: float = 3.0
+
+    def scaled(self, speed: float) -> Delays:
+        return Delays(self.replica / speed, self.video / speed, self.document / speed)
+
+
+@dataclass
+class Record:
+    kind: str
+    id: str
+    tenant: str | None  # None: a stock resource every key can read
+    data: dict[str, Any]
+    created: float = field(default_factory=time.monotonic)
+    deleted: bool = False
+
+
+@dataclass
+class Kind:
+    """How one tag's resources behave."""
+
+    tag: str
+    id_field: str
+    make_id: Callable[[], str]
+    type_field: str | None = None  # persona_type / replica_type
+    fields: tuple[str, ...] = ()  # filled from the spec at start-up
+    list_fields: tuple[str, ...] = ()
+
+
+def _hex(n: int) -> str:
+    return secrets.token_hex((n + 1) // 2)[:n]
+
+
+KINDS: dict[str, Kind] = {
+    "conversations": Kind("conversations", "conversation_id", lambda: "c" + _hex(14)),
+    "personas": Kind("personas", "persona_id", lambda: "p" + _hex(11), type_field="persona_type"),
+    "replicas": Kind("replicas", "replica_id", lambda: "r" + _hex(11), type_field="replica_type"),
+    "objectives": Kind("objectives", "objectives_id", lambda: "o" + _hex(11)),
+    "guardrails": Kind("guardrails", "guardrails_id", lambda: "g" + _hex(12)),
+    "documents": Kind("documents", "document_id", lambda: "d8-" + _hex(12)),
+    "videos": Kind("videos", "video_id", lambda: _hex(10)),
+}
+
+# Fields a JSON Patch may not change: identifiers, ownership and server timestamps.
+READ_ONLY = frozenset(
+    {
+        "persona_id",
+        "persona_type",
+        "objectives_id",
+        "guardrails_id",
+        "created_at",
+        "updated_at",
+    }
+)
+
+
+def _stock() -> list[Record]:
+    created = "2025-01-01T00:00:00.000000Z"
+    return [
+        Record(
+            "replicas",
+            STOCK_REPLICA_ID,
+            None,
+            {
+                "replica_id": STOCK_REPLICA_ID,
+                "replica_name": "Nathan",
+                "replica_type": "system",
+                "model_name": "phoenix-4",
+                "status": "completed",
+                "training_progress": "100/100",
+                "thumbnail_video_url": f"https://cdn.tavus.example/replicas/{STOCK_REPLICA_ID}.mp4",
+                "error_message": None,
+                "created_at": created,
+                "updated_at": created,
+            },
+        ),
+        Record(
+            "personas",
+            STOCK_PERSONA_ID,
+            None,
+            {
+                "persona_id": STOCK_PERSONA_ID,
+                "persona_name": "Sales Coach",
+                "persona_type": "system",
+                "system_prompt": "You coach sales people through realistic practice calls.",
+                "pipeline_mode": "full",
+                "default_replica_id": STOCK_REPLICA_ID,
+                "document_ids": [],
+                "document_tags": [],
+                "layers": {"llm": {"model": "tavus-gpt-oss"}, "tts": {"tts_engine": "cartesia"}},
+                "created_at": created,
+                "updated_at": created,
+            },
+        ),
+    ]
+
+
+Callback = Callable[[str, dict[str, Any], float], None]
+
+
+class Store:
+    """Every resource of every tenant, behind one lock: a write is read-modify-write under it."""
+
+    def __init__(self, *, delays: Delays | None = None, on_callback: Callback | None = None) -> None:
+        self.delays = delays or Delays()
+        self.on_callback = on_callback
+        self.lock = threading.RLock()
+        self.records: dict[str, dict[str, Record]] = {tag: {} for tag in KINDS}
+        self.used_ids: set[str] = set()
+        for record in _stock():
+            self._put(record)
+
+    # -- seeding ------------------------------------------------------------------------------
+    def load_seed(self, path: Path) -> int:
+        """Load `{"system": {tag: [..]}, "tenants": {key: {tag: [..]}}}`; answers the count loaded."""
+        seed = json.loads(path.read_text(encoding="utf-8"))
+        count = 0
+        groups: list[tuple[str | None, Mapping[str, Any]]] = [(None, seed.get("system", {}))]
+        groups += list(seed.get("tenants", {}).items())
+        for tenant, tags in groups:
+            for tag, items in tags.items():
+                kind = KINDS.get(tag)
+                if kind is None:
+                    raise ValueError(f"seed: unknown resource kind {tag!r}")
+                for item in items:
+                    rid = item.get(kind.id_field) or self._new_id(kind)
+                    data = {**item, kind.id_field: rid}
+                    data.setdefault("created_at", iso_now())
+                    data.setdefault("updated_at", data["created_at"])
+                    if kind.type_field:
+                        data.setdefault(kind.type_field, "system" if tenant is None else "user")
+                    self._put(Record(tag, rid, tenant, data))
+                    count += 1
+        return count
+
+    def _put(self, record: Record) -> None:
+        self.used_ids.add(record.id)
+        self.records[record.kind][record.id] = record
+
+    def _new_id(self, kind: Kind) -> str:
+        while True:
+            rid = kind.make_id()
+            if rid not in self.used_ids:
+                self.used_ids.add(rid)
+                return rid
+
+    def reset(self) -> None:
+        with self.lock:
+            self.records = {tag: {} for tag in KINDS}
+            self.used_ids.clear()
+            for record in _stock():
+                self._put(record)
+
+    # -- lookups ------------------------------------------------------------------------------
+    def find(self, tag: str, tenant: str, rid: str, *, writable: bool = False) -> Record:
+        record = self.records[tag].get(rid)
+        if record is None or record.deleted or record.tenant not in (tenant, None):
+            raise ApiError(404, f"{tag[:-1].capitalize()} not found", key="message")
+        if writable and record.tenant is None:
+            raise ApiError(400, f"Stock {tag} cannot be changed or deleted")
+        self.advance(record)
+        return record
+
+    def visible(self, tag: str, tenant: str) -> list[Record]:
+        out = [r for r in self.records[tag].values() if not r.deleted and r.tenant in (tenant, None)]
+        for record in out:
+            self.advance(record)
+        return out
+
+    def exists(self, tag: str, tenant: str, rid: Any) -> bool:
+        record = self.records[tag].get(rid) if isinstance(rid, str) else None
+        return record is not None and not record.deleted and record.tenant in (tenant, None)
+
+    # -- lifecycles ---------------------------------------------------------------------------
+    def _due(self, record: Record) -> float:
+        delay = {"replicas": self.delays.replica, "videos": self.delays.video, "documents": self.delays.document}
+        return record.created + delay.get(record.kind, 0.0)
+
+    def advance(self, record: Record) -> bool:
+        """Move a background job on to the state its age implies; answers whether it just finished."""
+        data = record.data
+        if record.kind not in ("replicas", "videos", "documents") or record.tenant is None:
+            return False
+        now = time.monotonic()
+        due = self._due(record)
+        total = max(due - record.created, 1e-9)
+        share = min(1.0, (now - record.created) / total)
+        pct = round(share * 100)
+        finished = now >= due
+        if record.kind == "replicas" and data["status"] == "started":
+            data["training_progress"] = f"{pct}/100"
+            if finished:
+                data.update(status="completed", updated_at=iso_now())
+                data["thumbnail_video_url"] = f"https://cdn.tavus.example/replicas/{record.id}.mp4"
+                return True
+        elif record.kind == "videos" and data["status"] in ("queued", "generating"):
+            data["generation_progress"] = f"{pct}/100"
+            if finished:
+                base = f"https://cdn.tavus.example/videos/{record.id}"
+                data.update(
+                    status="ready",
+                    status_details="Your request has processed successfully!",
+                    download_url=f"{base}.mp4",
+                    stream_url=f"{base}.m3u8",
+                    still_image_thumbnail_url=f"{base}.jpg",
+                    gif_thumbnail_url=f"{base}.gif",
+                    updated_at=iso_now(),
+                )
+                return True
+            if share >= 0.5 and data["status"] == "queued":
+                data.update(status="generating", status_details="Rendering.", updated_at=iso_now())
+        elif record.kind == "documents" and data["status"] in ("started", "processing", "recrawling"):
+            data["progress"] = pct
+            if finished:
+                data.update(status="ready", progress=100, updated_at=iso_now())
+                if data.get("crawl_config"):
+                    data.update(crawl_count=1, last_crawled_at=iso_now(), crawled_urls=[data["document_url"]])
+                return True
+            if share > 0 and data["status"] == "started":
+                data["status"] = "processing"
+        return False
+
+    def schedule_callback(self, record: Record) -> None:
+        """Ask the server to POST the finished-state callback when the job is due."""
+        url = record.data.get("callback_url")
+        if url and self.on_callback is not None:
+            self.on_callback(record.kind + ":" + record.id, {"url": url}, self._due(record))
+
+    def callback_payload(self, tag: str, rid: str) -> tuple[str, dict[str, Any]] | None:
+        """(url, body) of a finished job's callback, or None when there is nothing to send."""
+        with self.lock:
+            record = self.records[tag].get(rid)
+            if record is None or record.deleted:
+                return None
+            self.advance(record)
+            data = record.data
+            url = data.get("callback_url")
+            if not url:
+                return None
+            if tag == "replicas":
+                status = "ready" if data["status"] == "completed" else data["status"]
+                return url, {"replica_id": rid, "status": status, "error_message": data.get("error_message")}
+            return url, copy.deepcopy(data)
+
+    # -- writes -------------------------------------------------------------------------------
+    def create(self, tag: str, tenant: str, data: dict[str, Any]) -> Record:
+        with self.lock:
+            kind = KINDS[tag]
+            rid = self._new_id(kind)
+            data[kind.id_field] = rid
+            record = Record(tag, rid, tenant, data)
+            self._put(record)
+            return record
+
+    def delete(self, record: Record, *, hard: bool) -> None:
+        with self.lock:
+            if hard:
+                del self.records[record.kind][record.id]  # the id stays in used_ids: never reused
+            else:
+                record.deleted = True
+
+    def json_patch(self, record: Record, operations: list[dict[str, Any]], view: dict[str, Any]) -> dict[str, Any]:
+        """Apply a patch to `view` (the resource as GET shows it) atomically; answers the new view."""
+        try:
+            patched = jsonpatch.apply_patch(view, operations, in_place=False)
+        except jsonpatch.JsonPatchTestFailed as exc:
+            raise ApiError(422, f"JSON Patch test failed: {exc}", key="message") from exc
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as exc:
+            raise ApiError(422, f"Invalid JSON patch format: {exc}", key="message") from exc
+        if not isinstance(patched, dict):
+            raise ApiError(422, "Invalid JSON patch format: the result is not an object", key="message")
+        for name in READ_ONLY | {KINDS[record.kind].id_field}:
+            if patched.get(name) != view.get(name):
+                raise ApiError(422, f"Invalid JSON patch format: {name} cannot be changed", key="message")
+        result: dict[str, Any] = patched
+        return result
+
+
+def matches_any_tag(tags: Iterable[Any], wanted: str) -> bool:
+    wanted_set = {t.strip() for t in wanted.split(",") if t.strip()}
+    return bool(wanted_set & {str(t) for t in tags or ()})
