@@ -283,7 +283,8 @@ class BaseAPIClient:
         extra_headers = options.get("extra_headers")
         if extra_headers:
             headers = {**(headers or {}), **extra_headers}
-        timeout = options.get("timeout", httpx.USE_CLIENT_DEFAULT)
+        # The client's own timeout applies even to an http_client the user passed in.
+        timeout = options.get("timeout", self.timeout)
         return http.build_request(
             kwargs["method"].upper(),
             kwargs["url"],
