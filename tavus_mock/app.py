@@ -9,6 +9,7 @@ body size (413) -> content type, JSON and schema of path, query and body (400) -
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import random
@@ -16,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
@@ -46,6 +47,8 @@ class MockConfig:
     fault_seed: int | None = None
     max_body: int = MAX_BODY
     access_log: bool = True
+    # Callbacks go to loopback addresses only unless this is set: a test run must never reach out.
+    external_callbacks: bool = False
 
 
 @dataclass
@@ -176,8 +179,8 @@ class TavusMock:
     async def _handle(self, scope: Scope, receive: Receive) -> Answer:
         op, path_params = self._route(scope["path"], scope["method"])
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        key = headers.get("x-api-key", "")
-        if not key or (self.config.api_keys and key not in self.config.api_keys):
+        key = self.authenticate(headers)
+        if key is None:
             return Answer(401, UNAUTHORIZED)
         fault = self._fault(headers.get("prefer", ""))
         if fault is not None:
@@ -187,6 +190,13 @@ class TavusMock:
             op, key, self._check_path(op, path_params), self._check_query(op, scope), self._check_body(op, raw, headers)
         )
         return self._handlers[op.operation_id](ctx)
+
+    def authenticate(self, headers: Mapping[str, str]) -> str | None:
+        """The tenant of a request (its key), or None when the key is missing or unknown."""
+        key = headers.get("x-api-key", "")
+        if not key or (self.config.api_keys and key not in self.config.api_keys):
+            return None
+        return key
 
     # -- faults --------------------------------------------------------------------------------
     def _fault(self, prefer: str) -> Answer | None:
@@ -620,12 +630,33 @@ class TavusMock:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def callback_allowed(self, url: str) -> bool:
+        """Loopback targets only (judged from the URL text; nothing is resolved), unless configured."""
+        if self.config.external_callbacks:
+            return True
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname or ""
+        except ValueError:
+            return False
+        if parts.scheme not in ("http", "https"):
+            return False
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
     async def _post(self, url: str, payload: dict[str, Any]) -> None:
+        if not self.callback_allowed(url):
+            logger.info("callback to %.80s skipped: not a loopback address (see --external-callbacks)", url)
+            return
         if self._callback_client is None:
             self._callback_client = httpx.AsyncClient(timeout=5.0)
         self.callbacks_sent.append((url, payload))
         try:
             response = await self._callback_client.post(url, json=payload)
-            logger.info("callback %s -> %d", url, response.status_code)
+            logger.info("callback %.80s -> %d", url, response.status_code)
         except httpx.HTTPError as exc:
-            logger.warning("callback %s failed: %s", url, type(exc).__name__)
+            logger.warning("callback %.80s failed: %s", url, type(exc).__name__)

@@ -35,6 +35,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fault-codes", default="429,500,503", help="statuses injected by --fault-rate")
     parser.add_argument("--fault-seed", type=int, default=None, help="seed of the fault injection")
     parser.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    parser.add_argument(
+        "--external-callbacks",
+        action="store_true",
+        help="also POST callbacks to non-loopback hosts (off: only 127.0.0.0/8, ::1 and localhost)",
+    )
     args = parser.parse_args(argv)
     if args.speed <= 0:
         parser.error("--speed must be positive")
@@ -53,6 +58,7 @@ def build_app(args: argparse.Namespace) -> TavusMock:
         fault_codes=codes,
         fault_seed=args.fault_seed,
         access_log=not args.quiet,
+        external_callbacks=args.external_callbacks,
     )
     app = TavusMock(Spec(args.spec or default_spec_path()), config)
     if args.seed:

@@ -208,7 +208,8 @@ class Store:
         if record is None or record.deleted or record.tenant not in (tenant, None):
             raise ApiError(404, f"{tag[:-1].capitalize()} not found", key="message")
         if writable and record.tenant is None:
-            raise ApiError(400, f"Stock {tag} cannot be changed or deleted")
+            # Stock resources belong to no key: every key reads them, none may change them.
+            raise ApiError(404, f"Stock {tag} are read-only", key="message")
         self.advance(record)
         return record
 

@@ -207,7 +207,8 @@ def test_soft_and_hard_delete_hide_the_resource(api: httpx.Client) -> None:
 
 def test_stock_resources_are_visible_and_read_only(api: httpx.Client) -> None:
     assert api.get(f"/v2/replicas/{STOCK_REPLICA}", params={"verbose": "true"}).json()["replica_type"] == "system"
-    assert api.delete(f"/v2/personas/{STOCK_PERSONA}").status_code == 400
+    assert api.delete(f"/v2/personas/{STOCK_PERSONA}").status_code == 404
+    assert api.patch(f"/v2/replicas/{STOCK_REPLICA}/name", json={"replica_name": "x"}).status_code == 404
     assert api.get(f"/v2/personas/{STOCK_PERSONA}").status_code == 200
 
 

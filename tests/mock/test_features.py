@@ -202,3 +202,28 @@ def test_command_line_options(spec: Spec, tmp_path: Path) -> None:
     assert app.config.delays.video == 1.5 and app.config.fault_codes == (503,)
     with pytest.raises(SystemExit):
         parse_args(["--fault-rate", "2"])
+
+
+def test_callbacks_never_leave_the_machine_by_default(spec: Spec, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "tavus_mock")
+    app = make_app(spec)
+    assert app.callback_allowed("http://127.0.0.1:8000/hook") and app.callback_allowed("http://localhost/x")
+    assert app.callback_allowed("http://[::1]:9/x") and app.callback_allowed("http://127.8.9.10/x")
+    for url in (
+        "https://example.com/hook",
+        "http://10.0.0.1/x",
+        "http://192.168.1.5/",
+        "ftp://127.0.0.1/",
+        "0000",
+        "http://[bad",
+    ):
+        assert not app.callback_allowed(url), url
+    with MockServer(app) as server, client(server) as api:
+        api.post(
+            "/v2/videos", json={"replica_id": STOCK_REPLICA, "script": "x", "callback_url": "https://example.com/hook"}
+        )
+        deadline = time.monotonic() + 5
+        while "skipped" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert "skipped: not a loopback address" in caplog.text
+    assert app.callbacks_sent == []

@@ -1,0 +1,93 @@
+"""Deliberately broken variants of the reference server; the contract suite must catch each one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tavus_mock import TavusMock
+from tavus_mock.app import Answer, Ctx
+from tavus_mock.store import Record
+
+
+class WrongType(TavusMock):
+    """A response field of the wrong type: personas carry `created_at` as a number."""
+
+    @staticmethod
+    def _view(record: Record, *, verbose: bool = True, listing: bool = False) -> dict[str, Any]:
+        view = TavusMock._view(record, verbose=verbose, listing=listing)
+        if record.kind == "personas":
+            view["created_at"] = 1700000000
+        return view
+
+
+class IgnoredKey(TavusMock):
+    """The API key is not checked."""
+
+    def authenticate(self, headers: Mapping[str, str]) -> str | None:
+        return "anyone"
+
+
+class UndocumentedStatus(TavusMock):
+    """Listing replicas with verbose=true answers 202, which the spec does not list."""
+
+    def _list(self, ctx: Ctx) -> Answer:
+        answer = super()._list(ctx)
+        if ctx.op.tag == "replicas" and ctx.query.get("verbose"):
+            answer.status = 202
+        return answer
+
+
+class ZombieDelete(TavusMock):
+    """DELETE of a video answers success but the video stays readable."""
+
+    def _delete(self, ctx: Ctx) -> Answer:
+        if ctx.op.tag == "videos":
+            self._record(ctx, writable=True)
+            return Answer(self._success(ctx.op))
+        return super()._delete(ctx)
+
+
+class LongString500(TavusMock):
+    """A persona name over 200 characters crashes the server."""
+
+    def _create(self, ctx: Ctx) -> Answer:
+        if ctx.op.tag == "personas" and len(str(ctx.body.get("persona_name", ""))) > 200:
+            raise RuntimeError("name column overflow")
+        return super()._create(ctx)
+
+
+class WrongTotal(TavusMock):
+    """Lists report one item more than really match."""
+
+    def _list(self, ctx: Ctx) -> Answer:
+        answer = super()._list(ctx)
+        answer.body["total_count"] += 1
+        return answer
+
+
+class PatchNotApplied(TavusMock):
+    """JSON Patch answers success but nothing is stored."""
+
+    def _patch(self, ctx: Ctx) -> Answer:
+        if isinstance(ctx.body, list):
+            with self.store.lock:
+                record = self._record(ctx, writable=True)
+                saved = dict(record.data)
+                answer = super()._patch(ctx)
+                record.data.clear()
+                record.data.update(saved)
+                return answer
+        return super()._patch(ctx)
+
+
+# variant -> (operations the run is limited to, checks of which at least one must fail)
+VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
+    WrongType: (("personas",), {"response_schema_conformance"}),
+    IgnoredKey: (("personas",), {"ignored_auth", "missing_required_header"}),
+    UndocumentedStatus: (("replicas",), {"status_code_conformance"}),
+    ZombieDelete: (("videos",), {"use_after_free"}),
+    LongString500: (("personas",), {"not_a_server_error"}),
+    WrongTotal: (("documents",), {"list_total_count"}),
+    PatchNotApplied: (("personas",), {"json_patch_applied"}),
+}
