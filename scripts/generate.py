@@ -4,7 +4,7 @@ Steps, each of which fails loudly:
 1. validate the spec (openapi-spec-validator);
 2. run openapi-python-client (pinned) with generator-config.yaml and generator-templates/, with
    --fail-on-warning, into a scratch directory; its post-hooks run the pinned ruff;
-3. write the typed resource layer (_resources.py) from the generated endpoint modules
+3. write the typed resource layer (_resources/, one module per tag) from the generated endpoint modules
    (scripts/resources_gen.py);
 4. apply the override modules: copy overrides/*.py into the package as tavus_client._overrides;
 5. stamp every Python file with a header naming the command, add py.typed, write .codegen.json

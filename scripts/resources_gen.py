@@ -1,7 +1,8 @@
-"""Write tavus_client/_resources.py: the typed, resource-style surface of every spec operation.
+"""Write tavus_client/_resources/: the typed, resource-style surface of every spec operation.
 
-Called by scripts/generate.py after openapi-python-client has run. It reads the generated endpoint
-modules and models with `ast` (nothing is imported, so an installed older copy cannot interfere)
+Called by scripts/generate.py after openapi-python-client has run. One module per tag, imported on
+first use, so `import tavus_client` stays cheap. It reads the generated endpoint modules and
+models with `ast` (nothing is imported, so an installed older copy cannot interfere)
 and the spec for what the generator drops (page bases, list limits). For every tag it writes four
 classes: the sync and async resource, and their `with_raw_response` twins; plus the two
 `*Resources` mixins that give a client one attribute per tag. A new operation in the spec
@@ -22,28 +23,31 @@ from typing import Any
 
 import yaml
 
-HEADER = '''"""Typed resources for every operation of openapi/tavus.yaml, written by scripts/resources_gen.py."""
+INIT_HEADER = '''"""Typed resources for every operation of openapi/tavus.yaml, written by scripts/resources_gen.py."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from .._overrides._base import AsyncAPIClient, Operation, SyncAPIClient
+'''
+
+TAG_HEADER = '''"""Typed `{tag}` resources, written by scripts/resources_gen.py from openapi/tavus.yaml."""
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Unpack, cast
 
-from typing import Unpack
-
-from ._overrides._base import (
-    AsyncAPIClient,
-    Operation,
-    RawResponse,
-    RequestOptions,
-    SyncAPIClient,
-)
-from .types import UNSET, Unset
+from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
+from ..types import UNSET, Unset
+from . import {consts}
 
 if TYPE_CHECKING:
-    from ._overrides.patch import Patch
+    from .._overrides.patch import Patch
 {model_imports}
 '''
 
@@ -293,8 +297,8 @@ def _methods(ep: Endpoint, *, is_async: bool, raw: bool) -> list[str]:
     return lines
 
 
-def render(endpoints: list[Endpoint]) -> str:
-    model_names: set[str] = set()
+def _model_imports(endpoints: list[Endpoint]) -> str:
+    names: set[str] = set()
     for ep in endpoints:
         params_text = " ".join(p.annotation for p in ep.path_params + ep.query_params + ep.body_fields)
         patch_text = " JsonPatchOperation" if ep.body and ep.body.startswith("list[") else ""
@@ -302,22 +306,47 @@ def render(endpoints: list[Endpoint]) -> str:
             text = f"{ann} {params_text}{patch_text}"
             for token in text.replace("[", " ").replace("]", " ").replace("|", " ").replace(",", " ").split():
                 if token[:1].isupper() and token not in ("Unset", "Any", "None"):
-                    model_names.add(token)
-    imports = "\n".join(f"    from .models import {name}" for name in sorted(model_names)) or "    pass"
-    out = [HEADER.format(model_imports=imports), ""]
+                    names.add(token)
+    return "\n".join(f"    from ..models import {name}" for name in sorted(names)) or "    pass"
+
+
+def render(endpoints: list[Endpoint]) -> dict[str, str]:
+    """File name -> source of the `_resources` package: one module per tag, loaded on first use."""
+    tags: dict[str, list[Endpoint]] = {}
     for ep in endpoints:
-        out.append(
+        tags.setdefault(ep.tag, []).append(ep)
+    init = [INIT_HEADER, ""]
+    for ep in endpoints:
+        init.append(
             f"{_op_const(ep)} = Operation(\n"
             f'    "{ep.tag}.{ep.func}", "{ep.method}", "{ep.path}",\n'
             f"    body={'None' if not ep.body else repr('list' if ep.body.startswith('list[') else 'object')},"
             f" unwrap={ep.unwrap!r}, page_base={ep.page_base!r}, max_limit={ep.max_limit!r},\n"
             ")"
         )
-    out.append(f"\nOPERATIONS: tuple[Operation, ...] = ({', '.join(_op_const(ep) for ep in endpoints)},)\n")
-    tags: dict[str, list[Endpoint]] = {}
-    for ep in endpoints:
-        tags.setdefault(ep.tag, []).append(ep)
+    init.append(f"\nOPERATIONS: tuple[Operation, ...] = ({', '.join(_op_const(ep) for ep in endpoints)},)\n")
+    init.append(f"TAGS: tuple[str, ...] = {tuple(tags)!r}\n")
+    init.append("if TYPE_CHECKING:")
+    for tag in tags:
+        name = _class_name(tag)
+        init.append(f"    from .{tag} import Async{name}, {name}")
+    for is_async in (False, True):
+        prefix = "Async" if is_async else ""
+        client = "AsyncAPIClient" if is_async else "SyncAPIClient"
+        init.append(f"\n\nclass {prefix}Resources({client}):")
+        init.append(
+            f'    """One attribute per tag of the spec ({prefix.lower() or "sync"}); each loads on first use."""\n'
+        )
+        for tag in tags:
+            cls = f"{prefix}{_class_name(tag)}"
+            init.append("    @cached_property")
+            init.append(f"    def {tag}(self) -> {cls}:")
+            init.append(f"        from .{tag} import {cls}\n")
+            init.append(f"        return {cls}(self)\n")
+    files = {"__init__.py": "\n".join(init)}
     for tag, eps in tags.items():
+        consts = ", ".join(_op_const(ep) for ep in eps)
+        out = [TAG_HEADER.format(tag=tag, consts=consts, model_imports=_model_imports(eps)), ""]
         name = _class_name(tag)
         for is_async in (False, True):
             prefix = "Async" if is_async else ""
@@ -336,22 +365,15 @@ def render(endpoints: list[Endpoint]) -> str:
                     out.append(f"        return {cls}WithRawResponse(self._client)\n")
                 for ep in eps:
                     out.extend(_methods(ep, is_async=is_async, raw=raw))
-    for is_async in (False, True):
-        prefix = "Async" if is_async else ""
-        client = "AsyncAPIClient" if is_async else "SyncAPIClient"
-        out.append(f"\n\nclass {prefix}Resources({client}):")
-        out.append(f'    """One attribute per tag of the spec ({prefix.lower() or "sync"})."""\n')
-        for tag in tags:
-            out.append("    @cached_property")
-            out.append(f"    def {tag}(self) -> {prefix}{_class_name(tag)}:")
-            out.append(f"        return {prefix}{_class_name(tag)}(self)\n")
-    out.append(f"\nTAGS: tuple[str, ...] = {tuple(tags)!r}\n")
-    return "\n".join(out)
+        files[f"{tag}.py"] = "\n".join(out)
+    return files
 
 
 def write(package: Path, spec: Path, *, ruff: str = "ruff") -> Path:
-    target = package / "_resources.py"
-    target.write_text(render(collect(package, spec)), encoding="utf-8")
+    target = package / "_resources"
+    target.mkdir()
+    for name, text in render(collect(package, spec)).items():
+        (target / name).write_text(text, encoding="utf-8")
     for args in (
         ["check", "--fix-only", "--extend-select=I", "--no-cache", "--quiet"],
         ["format", "--no-cache", "--quiet"],

@@ -34,9 +34,13 @@ def test_every_spec_operation_is_reachable_on_both_clients(spec: Spec) -> None:
 
 
 def _resource_classes() -> list[type]:
-    import tavus_client._resources as res
+    import importlib
 
-    return [obj for _, obj in inspect.getmembers(res, inspect.isclass) if obj.__module__ == res.__name__]
+    classes = []
+    for tag in TAGS:
+        module = importlib.import_module(f"tavus_client._resources.{tag}")
+        classes += [obj for _, obj in inspect.getmembers(module, inspect.isclass) if obj.__module__ == module.__name__]
+    return classes
 
 
 def test_method_names_drop_the_resource_noun() -> None:

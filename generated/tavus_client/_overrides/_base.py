@@ -2,7 +2,7 @@
 """Shared machinery of `Tavus` and `AsyncTavus`: requests, retries, errors, pagination, raw answers.
 
 Patches: instead of the generated `sync_detailed`/`asyncio_detailed`, the resource methods (written
-into _resources.py by `make generate`) call each generated endpoint module's `_get_kwargs` to build
+into _resources/ by `make generate`) call each generated endpoint module's `_get_kwargs` to build
 the request and `_parse_response` to read the answer, and send it themselves.
 Why: the generated functions have no retries, no per-request options, return `Error` models or
 `None` instead of raising, and need an `AuthenticatedClient` that sends `Authorization: Bearer`
@@ -13,7 +13,6 @@ that fails if the generator stops emitting `_get_kwargs`/`_parse_response`.
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import importlib
 import logging
@@ -443,6 +442,12 @@ class SyncAPIClient(BaseAPIClient):
             page += 1
 
 
+async def _async_sleep(seconds: float) -> None:
+    import asyncio  # imported here: importing the package should not pay for asyncio
+
+    await asyncio.sleep(seconds)
+
+
 class AsyncAPIClient(BaseAPIClient):
     """Asyncio client over one pooled `httpx.AsyncClient`."""
 
@@ -492,14 +497,14 @@ class AsyncAPIClient(BaseAPIClient):
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
                 if attempt < retries and self._retry_error(request.method, exc):
-                    await asyncio.sleep(self._delay(attempt, None))
+                    await _async_sleep(self._delay(attempt, None))
                     attempt += 1
                     continue
                 raise self._connection_error(request, exc) from exc
             self._log_response(request, response, started)
             if attempt < retries and self._retry_status(request.method, response.status_code):
                 await response.aclose()
-                await asyncio.sleep(self._delay(attempt, response))
+                await _async_sleep(self._delay(attempt, response))
                 attempt += 1
                 continue
             return self._result(op, response, raw)

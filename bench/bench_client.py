@@ -1,0 +1,110 @@
+"""Client cost, measured side by side in one run (prints figures; never pass/fail).
+
+1. Per-request overhead of `Tavus` over raw httpx: the same sequential GET of one persona against
+   the same reference server (its own process, CPU 1; the client on CPU 0). Rounds alternate
+   between the two; the median per-request time of each and their difference are reported.
+2. Import time of `tavus_client` relative to `import httpx`: fresh interpreters, alternating,
+   median of N each (`.pyc` files warm).
+
+usage: python bench/bench_client.py [--requests 2000] [--rounds 5] [--imports 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import BIN, TASKSET, free_port, start_mock, stop
+from tavus_client import Tavus
+
+PATH = "/v2/personas/pdced222244b"
+
+
+def per_request(call: Callable[[], object], n: int) -> float:
+    started = time.perf_counter()
+    for _ in range(n):
+        call()
+    return (time.perf_counter() - started) / n * 1e6
+
+
+def import_time(statement: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([str(BIN / "python"), "-c", statement], check=True)
+    return (time.perf_counter() - started) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--imports", type=int, default=9)
+    args = parser.parse_args()
+    if TASKSET:
+        subprocess.run([TASKSET, "-pc", "0", str(os.getpid())], capture_output=True, check=False)
+
+    port = free_port()
+    server = start_mock(port, cpu=1)
+    url = f"http://127.0.0.1:{port}"
+    raw_times: list[float] = []
+    sdk_times: list[float] = []
+    try:
+        with (
+            httpx.Client(base_url=url, headers={"x-api-key": "bench-key"}) as raw,
+            Tavus(api_key="bench-key", base_url=url) as sdk,
+        ):
+
+            def raw_get() -> object:
+                response = raw.get(PATH)
+                response.raise_for_status()
+                return response.json()
+
+            def sdk_get() -> object:
+                return sdk.personas.get("pdced222244b")
+
+            per_request(raw_get, 200)  # warm-up both
+            per_request(sdk_get, 200)
+            for _ in range(args.rounds):
+                raw_times.append(per_request(raw_get, args.requests))
+                sdk_times.append(per_request(sdk_get, args.requests))
+    finally:
+        stop(server)
+
+    raw_us, sdk_us = statistics.median(raw_times), statistics.median(sdk_times)
+    print(f"per-request cost, sequential GET {PATH}, {args.rounds} rounds x {args.requests} requests (medians)")
+    print(f"  raw httpx (get + raise_for_status + json)  {raw_us:7.1f} us")
+    print(f"  Tavus.personas.get (typed model)           {sdk_us:7.1f} us")
+    print(f"  overhead                                   {sdk_us - raw_us:+7.1f} us ({sdk_us / raw_us:.2f}x)")
+
+    statements = {
+        "python -c pass": "pass",
+        "import httpx": "import httpx",
+        "import tavus_client": "import tavus_client",
+        "from tavus_client import Tavus": "from tavus_client import Tavus",
+    }
+    samples: dict[str, list[float]] = {name: [] for name in statements}
+    for stmt in statements.values():  # warm .pyc
+        import_time(stmt)
+    for _ in range(args.imports):
+        for name, stmt in statements.items():
+            samples[name].append(import_time(stmt))
+    base = statistics.median(samples["python -c pass"])
+    httpx_ms = statistics.median(samples["import httpx"]) - base
+    print(
+        f"\nimport time, fresh interpreter, median of {args.imports} (interpreter start-up of {base:.0f} ms subtracted)"
+    )
+    for name in list(statements)[1:]:
+        ms = statistics.median(samples[name]) - base
+        print(f"  {name:32} {ms:6.1f} ms  ({ms / httpx_ms:.2f}x import httpx)")
+
+
+if __name__ == "__main__":
+    main()
