@@ -17,6 +17,7 @@ def test_demo_runs_the_whole_quickstart(capsys: pytest.CaptureFixture[str]) -> N
     spec.loader.exec_module(demo)
     demo.main()
     out = capsys.readouterr().out
-    for expected in ("created at", "now ended", "ready 100/100", "list_all walked every page", "answers 304", "NotFoundError"):
+    steps = ("created at", "now ended", "ready 100/100", "list_all walked every page", "answers 304", "NotFoundError")
+    for expected in steps:
         assert expected in out, expected
     assert "demo finished" in out
