@@ -2,7 +2,9 @@
 
 1. Per-request overhead of `Tavus` over raw httpx: the same sequential GET of one persona against
    the same reference server (its own process, CPU 1; the client on CPU 0). Rounds alternate
-   between the two; the median per-request time of each and their difference are reported.
+   between the two; reported are the medians and the median of the per-round differences. The
+   same pair is also timed over an in-memory transport, which leaves only the clients' own cost
+   (no sockets, no server), the steadiest view of the overhead.
 2. Import time of `tavus_client` relative to `import httpx`: fresh interpreters, alternating,
    median of N each (`.pyc` files warm).
 
@@ -12,6 +14,7 @@ usage: python bench/bench_client.py [--requests 2000] [--rounds 5] [--imports 9]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -36,6 +39,42 @@ def per_request(call: Callable[[], object], n: int) -> float:
     return (time.perf_counter() - started) / n * 1e6
 
 
+def body_of_stock_persona() -> bytes:
+    from tavus_mock import Spec, TavusMock
+
+    app = TavusMock(Spec())
+    record = app.store.records["personas"]["pdced222244b"]
+    return json.dumps(app._view(record)).encode()
+
+
+def in_memory(body: bytes, rounds: int, n: int) -> tuple[float, float, float]:
+    """Both clients over httpx.MockTransport answering the same body: only client-side work remains."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+    transport = httpx.MockTransport(answer)
+    with (
+        httpx.Client(base_url="http://tavus.local", transport=transport) as raw,
+        Tavus(api_key="k", http_client=httpx.Client(base_url="http://tavus.local", transport=transport)) as sdk,
+    ):
+
+        def raw_get() -> object:
+            response = raw.get(PATH)
+            response.raise_for_status()
+            return response.json()
+
+        def sdk_get() -> object:
+            return sdk.personas.get("pdced222244b")
+
+        raws, sdks = [], []
+        for _ in range(rounds):
+            raws.append(per_request(raw_get, n))
+            sdks.append(per_request(sdk_get, n))
+    diff = statistics.median(s - r for s, r in zip(sdks, raws, strict=True))
+    return statistics.median(raws), statistics.median(sdks), diff
+
+
 def import_time(statement: str) -> float:
     started = time.perf_counter()
     subprocess.run([str(BIN / "python"), "-c", statement], check=True)
@@ -44,8 +83,8 @@ def import_time(statement: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--imports", type=int, default=9)
     args = parser.parse_args()
     if TASKSET:
@@ -79,10 +118,11 @@ def main() -> None:
         stop(server)
 
     raw_us, sdk_us = statistics.median(raw_times), statistics.median(sdk_times)
+    diff = statistics.median(s - r for s, r in zip(sdk_times, raw_times, strict=True))
     print(f"per-request cost, sequential GET {PATH}, {args.rounds} rounds x {args.requests} requests (medians)")
-    print(f"  raw httpx (get + raise_for_status + json)  {raw_us:7.1f} us")
-    print(f"  Tavus.personas.get (typed model)           {sdk_us:7.1f} us")
-    print(f"  overhead                                   {sdk_us - raw_us:+7.1f} us ({sdk_us / raw_us:.2f}x)")
+    print(f"  over a socket to tavus-mock: raw httpx {raw_us:6.1f} us, Tavus {sdk_us:6.1f} us, overhead {diff:+6.1f} us")
+    mem_raw, mem_sdk, mem_diff = in_memory(body_of_stock_persona(), args.rounds, args.requests * 4)
+    print(f"  in-memory transport:         raw httpx {mem_raw:6.1f} us, Tavus {mem_sdk:6.1f} us, overhead {mem_diff:+6.1f} us")
 
     statements = {
         "python -c pass": "pass",
