@@ -120,9 +120,9 @@ def main() -> None:
     raw_us, sdk_us = statistics.median(raw_times), statistics.median(sdk_times)
     diff = statistics.median(s - r for s, r in zip(sdk_times, raw_times, strict=True))
     print(f"per-request cost, sequential GET {PATH}, {args.rounds} rounds x {args.requests} requests (medians)")
-    print(f"  over a socket to tavus-mock: raw httpx {raw_us:6.1f} us, Tavus {sdk_us:6.1f} us, overhead {diff:+6.1f} us")
-    mem_raw, mem_sdk, mem_diff = in_memory(body_of_stock_persona(), args.rounds, args.requests * 4)
-    print(f"  in-memory transport:         raw httpx {mem_raw:6.1f} us, Tavus {mem_sdk:6.1f} us, overhead {mem_diff:+6.1f} us")
+    row = "  {:28} raw httpx {:6.1f} us, Tavus {:6.1f} us, overhead {:+6.1f} us"
+    print(row.format("over a socket to tavus-mock:", raw_us, sdk_us, diff))
+    print(row.format("in-memory transport:", *in_memory(body_of_stock_persona(), args.rounds, args.requests * 4)))
 
     statements = {
         "python -c pass": "pass",
