@@ -108,6 +108,54 @@ def _schemathesis() -> str:
     return str(candidate) if candidate.exists() else "schemathesis"
 
 
+def command(
+    base_url: str,
+    api_key: str,
+    report: Path,
+    *,
+    phases: tuple[str, ...] = PHASES,
+    max_examples: int | None = None,
+    seed: int | None = None,
+    allow_writes: bool = False,
+    include_operation_ids: tuple[str, ...] = (),
+    extra_args: tuple[str, ...] = (),
+    spec: Path | None = None,
+    config: Path | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """The schemathesis command line and environment of one run (the key travels in the environment)."""
+    args = ["--phases", ",".join(phases)]
+    env = {**os.environ, "TAVUS_API_KEY": api_key, "SCHEMATHESIS_HOOKS": "tavus_mock.contract_hooks"}
+    env.pop("TAVUS_CONTRACT_TEST_MODE", None)
+    if is_real_tavus(base_url):
+        if allow_writes:
+            env["TAVUS_CONTRACT_TEST_MODE"] = "1"
+        else:  # conversations and videos are billed: read operations only, no stateful chains
+            reads = ",".join(p for p in phases if p != "stateful") or "examples"
+            args = ["--phases", reads, "--include-method", "GET"]
+    if max_examples is not None:
+        args += ["--max-examples", str(max_examples)]
+    if seed is not None:
+        args += ["--seed", str(seed)]
+    for oid in include_operation_ids:
+        args += ["--include-operation-id", oid]
+    cmd = [
+        _schemathesis(),
+        "--config-file",
+        str(config or default_config_path()),
+        "run",
+        str(spec or default_spec_path()),
+        "--url",
+        base_url,
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(report),
+        *args,
+        *extra_args,
+    ]
+    return cmd, env
+
+
 def run(
     base_url: str,
     api_key: str,
@@ -127,40 +175,23 @@ def run(
     problem = smoke(base_url, api_key)
     if problem is not None:
         return ContractResult(2, [OperationResult("smoke: GET /v2/personas", False, "smoke", problem)], problem)
-    args = ["--phases", ",".join(phases)]
-    env = {**os.environ, "TAVUS_API_KEY": api_key, "SCHEMATHESIS_HOOKS": "tavus_mock.contract_hooks"}
-    if is_real_tavus(base_url):
-        if allow_writes:
-            env["TAVUS_CONTRACT_TEST_MODE"] = "1"
-        else:
-            args = ["--phases", ",".join(p for p in phases if p != "stateful") or "examples", "--include-method", "GET"]
-            if out is not None:
-                print(
-                    "tavus-contract: real Tavus API: only read operations run (--allow-writes to change that)", file=out
-                )
-    if max_examples is not None:
-        args += ["--max-examples", str(max_examples)]
-    if seed is not None:
-        args += ["--seed", str(seed)]
-    for oid in include_operation_ids:
-        args += ["--include-operation-id", oid]
+    if is_real_tavus(base_url) and not allow_writes and out is not None:
+        print("tavus-contract: real Tavus API: only read operations run (--allow-writes to change that)", file=out)
     with tempfile.TemporaryDirectory() as tmp:
         report = junit or Path(tmp) / "junit.xml"
-        cmd = [
-            _schemathesis(),
-            "--config-file",
-            str(config or default_config_path()),
-            "run",
-            str(spec or default_spec_path()),
-            "--url",
+        cmd, env = command(
             base_url,
-            "--report",
-            "junit",
-            "--report-junit-path",
-            str(report),
-            *args,
-            *extra_args,
-        ]
+            api_key,
+            report,
+            phases=phases,
+            max_examples=max_examples,
+            seed=seed,
+            allow_writes=allow_writes,
+            include_operation_ids=include_operation_ids,
+            extra_args=extra_args,
+            spec=spec,
+            config=config,
+        )
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert proc.stdout is not None
         lines = []
