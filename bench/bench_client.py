@@ -47,6 +47,27 @@ def body_of_stock_persona() -> bytes:
     return json.dumps(app._view(record)).encode()
 
 
+def compare(raw: httpx.Client, sdk: Tavus, rounds: int, n: int) -> tuple[float, float, float]:
+    """Alternating rounds of the same GET through both clients: medians and median paired difference."""
+
+    def raw_get() -> object:
+        response = raw.get(PATH)
+        response.raise_for_status()
+        return response.json()
+
+    def sdk_get() -> object:
+        return sdk.personas.get("pdced222244b")
+
+    per_request(raw_get, 200)  # warm-up both
+    per_request(sdk_get, 200)
+    raws, sdks = [], []
+    for _ in range(rounds):
+        raws.append(per_request(raw_get, n))
+        sdks.append(per_request(sdk_get, n))
+    diff = statistics.median(s - r for s, r in zip(sdks, raws, strict=True))
+    return statistics.median(raws), statistics.median(sdks), diff
+
+
 def in_memory(body: bytes, rounds: int, n: int) -> tuple[float, float, float]:
     """Both clients over httpx.MockTransport answering the same body: only client-side work remains."""
 
@@ -58,21 +79,7 @@ def in_memory(body: bytes, rounds: int, n: int) -> tuple[float, float, float]:
         httpx.Client(base_url="http://tavus.local", transport=transport) as raw,
         Tavus(api_key="k", http_client=httpx.Client(base_url="http://tavus.local", transport=transport)) as sdk,
     ):
-
-        def raw_get() -> object:
-            response = raw.get(PATH)
-            response.raise_for_status()
-            return response.json()
-
-        def sdk_get() -> object:
-            return sdk.personas.get("pdced222244b")
-
-        raws, sdks = [], []
-        for _ in range(rounds):
-            raws.append(per_request(raw_get, n))
-            sdks.append(per_request(sdk_get, n))
-    diff = statistics.median(s - r for s, r in zip(sdks, raws, strict=True))
-    return statistics.median(raws), statistics.median(sdks), diff
+        return compare(raw, sdk, rounds, n)
 
 
 def import_time(statement: str) -> float:
@@ -93,35 +100,18 @@ def main() -> None:
     port = free_port()
     server = start_mock(port, cpu=1)
     url = f"http://127.0.0.1:{port}"
-    raw_times: list[float] = []
-    sdk_times: list[float] = []
     try:
         with (
             httpx.Client(base_url=url, headers={"x-api-key": "bench-key"}) as raw,
             Tavus(api_key="bench-key", base_url=url) as sdk,
         ):
-
-            def raw_get() -> object:
-                response = raw.get(PATH)
-                response.raise_for_status()
-                return response.json()
-
-            def sdk_get() -> object:
-                return sdk.personas.get("pdced222244b")
-
-            per_request(raw_get, 200)  # warm-up both
-            per_request(sdk_get, 200)
-            for _ in range(args.rounds):
-                raw_times.append(per_request(raw_get, args.requests))
-                sdk_times.append(per_request(sdk_get, args.requests))
+            socket_figures = compare(raw, sdk, args.rounds, args.requests)
     finally:
         stop(server)
 
-    raw_us, sdk_us = statistics.median(raw_times), statistics.median(sdk_times)
-    diff = statistics.median(s - r for s, r in zip(sdk_times, raw_times, strict=True))
     print(f"per-request cost, sequential GET {PATH}, {args.rounds} rounds x {args.requests} requests (medians)")
     row = "  {:28} raw httpx {:6.1f} us, Tavus {:6.1f} us, overhead {:+6.1f} us"
-    print(row.format("over a socket to tavus-mock:", raw_us, sdk_us, diff))
+    print(row.format("over a socket to tavus-mock:", *socket_figures))
     print(row.format("in-memory transport:", *in_memory(body_of_stock_persona(), args.rounds, args.requests * 4)))
 
     statements = {

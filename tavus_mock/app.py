@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 
@@ -235,8 +235,6 @@ class TavusMock:
 
     @staticmethod
     def _check_path(op: Operation, values: dict[str, str]) -> dict[str, str]:
-        from urllib.parse import unquote
-
         out = {}
         for param in op.parameters:
             if param.location != "path":
