@@ -32,3 +32,18 @@ def test_canary_upstream_template_still_lacks_missing() -> None:
     """When this fails, openapi-python-client handles unknown values itself: delete our template copy."""
     upstream = Path(openapi_python_client.__file__).parent / "templates" / "str_enum.py.jinja"
     assert "_missing_" not in upstream.read_text()
+
+
+def test_unset_fields_print_readably() -> None:
+    from tavus_client.models import LlmLayer
+
+    assert repr(LlmLayer(model="m")) == (
+        "LlmLayer(model='m', base_url=UNSET, api_key=UNSET, speculative_inference=UNSET, "
+        "tools=UNSET, headers=UNSET, extra_body=UNSET, additional_properties={})"
+    )
+
+
+def test_canary_upstream_unset_repr() -> None:
+    """When this fails, upstream's Unset prints readably: delete generator-templates/types.py.jinja."""
+    upstream = Path(openapi_python_client.__file__).parent / "templates" / "types.py.jinja"
+    assert "__repr__" not in upstream.read_text()
