@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from tavus_client import APIConnectionError, APITimeoutError, AsyncTavus, InternalServerError, NotFoundError
 
 pytestmark = pytest.mark.anyio
