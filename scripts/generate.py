@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,16 @@ def _bin(name: str) -> str:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_pins(generator_version: str, ruff_version: str) -> None:
+    """The bytes of generated/ depend on these two; refuse to run with others than pyproject.toml pins."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    for name, installed in (("openapi-python-client", generator_version), ("ruff", ruff_version)):
+        pinned = re.search(rf'"{re.escape(name)}==([^"]+)"', text)
+        if pinned is None or pinned.group(1) != installed:
+            wanted = pinned.group(1) if pinned else "a pin in pyproject.toml"
+            raise SystemExit(f"{name} {installed} is installed but {wanted} is required: run `make install`")
 
 
 def validate_spec() -> None:
@@ -118,6 +129,7 @@ def write_manifest(package: Path, generator_version: str, ruff_version: str) -> 
 def main() -> None:
     generator_version = version("openapi-python-client")
     ruff_version = version("ruff")
+    check_pins(generator_version, ruff_version)
     validate_spec()
     scratch = OUT / ".scratch"
     shutil.rmtree(scratch, ignore_errors=True)

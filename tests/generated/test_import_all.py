@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,14 @@ def test_every_generated_module_imports() -> None:
     assert len(names) > 100
     for name in names:
         importlib.import_module(name)
+
+
+def test_no_generated_class_has_a_positional_name() -> None:
+    """class_overrides and the spec's shapes keep names such as `...Type0` or `...Item` away."""
+    names = [name for name in dir(models) if name[:1].isupper()]
+    assert len(names) > 60
+    bad = [n for n in names if re.search(r"Type\d+$|Item$|Item\d+$", n)]
+    assert not bad, bad
 
 
 def test_every_endpoint_module_has_the_generated_functions() -> None:

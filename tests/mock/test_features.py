@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tavus_mock import Delays, MockServer, Spec
+from tavus_mock import Delays, MockServer, Spec, TavusMock
 from tavus_mock.cli import build_app, parse_args
 from tests.conftest import TEST_KEY
 from tests.mock.conftest import make_app
@@ -61,11 +63,26 @@ def client(server: MockServer, key: str = TEST_KEY) -> httpx.Client:
     return httpx.Client(base_url=server.url, headers={"x-api-key": key})
 
 
-def test_jobs_move_through_their_states(spec: Spec) -> None:
-    with (
-        MockServer(make_app(spec, delays=Delays(replica=0.6, video=0.6, document=0.6))) as server,
-        client(server) as api,
-    ):
+@pytest.fixture(params=["socket", "in-process"])
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@contextmanager
+def open_api(app: TavusMock, transport: str) -> Iterator[httpx.Client]:
+    """A client of `app`: over a real socket (uvicorn on a free port) or in-process (ASGI)."""
+    if transport == "socket":
+        with MockServer(app) as server, client(server) as api:
+            yield api
+    else:
+        from starlette.testclient import TestClient
+
+        with TestClient(app, base_url="http://mock", headers={"x-api-key": TEST_KEY}) as api:
+            yield api
+
+
+def test_jobs_move_through_their_states(spec: Spec, transport: str) -> None:
+    with open_api(make_app(spec, delays=Delays(replica=0.6, video=0.6, document=0.6)), transport) as api:
         rid = api.post("/v2/replicas", json={"train_video_url": "https://example.com/t.mp4"}).json()["replica_id"]
         vid = api.post("/v2/videos", json={"replica_id": STOCK_REPLICA, "script": "x"}).json()["video_id"]
         did = api.post("/v2/documents", json={"document_url": "https://example.com/d.pdf"}).json()["document_id"]
@@ -124,7 +141,7 @@ def test_a_failing_callback_is_logged_not_fatal(spec: Spec, caplog: pytest.LogCa
     assert "failed" in caplog.text
 
 
-def test_seed_file(spec: Spec, tmp_path: Path) -> None:
+def test_seed_file(spec: Spec, tmp_path: Path, transport: str) -> None:
     seed = {
         "system": {"replicas": [{"replica_id": "rstock000001", "replica_name": "Anna", "status": "completed"}]},
         "tenants": {TEST_KEY: {"personas": [{"persona_name": "Seeded"}]}},
@@ -133,14 +150,14 @@ def test_seed_file(spec: Spec, tmp_path: Path) -> None:
     path.write_text(json.dumps(seed))
     app = make_app(spec)
     assert app.store.load_seed(path) == 2
-    with MockServer(app) as server, client(server) as api:
+    with open_api(app, transport) as api:
         assert api.get("/v2/replicas/rstock000001", params={"verbose": "true"}).json()["replica_type"] == "system"
         names = [p["persona_name"] for p in api.get("/v2/personas", params={"persona_type": "user"}).json()["data"]]
         assert names == ["Seeded"]
 
 
-def test_fault_rate(spec: Spec) -> None:
-    with MockServer(make_app(spec, fault_rate=0.5, fault_seed=7)) as server, client(server) as api:
+def test_fault_rate(spec: Spec, transport: str) -> None:
+    with open_api(make_app(spec, fault_rate=0.5, fault_seed=7), transport) as api:
         codes = [api.get("/v2/personas").status_code for _ in range(200)]
     faults = [c for c in codes if c != 200]
     assert set(faults) <= {429, 500, 503}
@@ -180,9 +197,9 @@ def test_concurrent_writes_lose_no_update(spec: Spec) -> None:
         assert len({d["objective_name"] for d in data}) == len(data)
 
 
-def test_one_log_line_per_request_without_the_key(spec: Spec, caplog: pytest.LogCaptureFixture) -> None:
+def test_one_log_line_per_request_without_the_key(spec: Spec, caplog: pytest.LogCaptureFixture, transport: str) -> None:
     caplog.set_level(logging.INFO, "tavus_mock")
-    with MockServer(make_app(spec)) as server, client(server) as api:
+    with open_api(make_app(spec), transport) as api:
         api.get("/v2/personas")
         api.post("/v2/personas", json={"persona_name": "x"})
         api.get("/v2/personas", headers={"x-api-key": "wrong-key-value"})
@@ -191,6 +208,24 @@ def test_one_log_line_per_request_without_the_key(spec: Spec, caplog: pytest.Log
     assert lines[0].startswith("GET /v2/personas 200 ") and lines[0].endswith("ms")
     assert lines[2].startswith("GET /v2/personas 401")
     assert TEST_KEY not in caplog.text and "wrong-key-value" not in caplog.text
+
+
+@pytest.mark.anyio
+async def test_concurrent_tasks_in_process_lose_no_update(spec: Spec) -> None:
+    app = make_app(spec)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock", headers={"x-api-key": TEST_KEY}) as api:
+        made = await api.post("/v2/guardrails", json={"data": [{"guardrail_name": "g0", "guardrail_prompt": "x"}]})
+        gid = made.json()["guardrails_id"]
+
+        async def add(n: int) -> int:
+            op = [{"op": "add", "path": "/data/-", "value": {"guardrail_name": f"g{n}", "guardrail_prompt": "y"}}]
+            return (await api.patch(f"/v2/guardrails/{gid}", json=op)).status_code
+
+        statuses = await asyncio.gather(*(add(n) for n in range(1, 201)))
+        data = (await api.get(f"/v2/guardrails/{gid}")).json()["data"]
+    assert set(statuses) == {200}
+    assert sorted(int(d["guardrail_name"][1:]) for d in data) == list(range(201))
 
 
 def test_command_line_options(spec: Spec, tmp_path: Path) -> None:

@@ -48,6 +48,12 @@ def test_an_invalid_example_would_be_caught(spec: Spec) -> None:
     assert not validator.errors({"persona_id": "p1"})
 
 
+def test_error_bodies_need_error_or_message(spec: Spec) -> None:
+    validator = SchemaValidator(spec.schema("Error"))
+    assert not validator.errors({"error": "x"}) and not validator.errors({"message": "x"})
+    assert validator.errors({}) and validator.errors({"detail": "x"})
+
+
 def test_every_operation_has_security_and_the_error_responses(raw_spec: dict) -> None:
     problems = []
     for path, method, op, params in iter_operations(raw_spec):
