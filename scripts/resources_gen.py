@@ -192,7 +192,8 @@ def collect(package: Path, spec: Path) -> list[Endpoint]:
             if names[ep.method_name] > 1:  # two operations would share a name: keep the full one
                 ep.method_name = ep.func
             if ep.body and not ep.body.startswith("list["):
-                ep.body_fields = models[ep.body]
+                # An optional body is annotated `Model | Unset`; its fields are keyword arguments either way.
+                ep.body_fields = models[ep.body.removesuffix(" | Unset")]
             # A success union of X and a one-item envelope of X (`data: list[X]`) is unwrapped to X.
             parts = _split_union(ep.success)
             if len(parts) == 2:

@@ -49,6 +49,7 @@ class MockConfig:
     access_log: bool = True
     # Callbacks go to loopback addresses only unless this is set: a test run must never reach out.
     external_callbacks: bool = False
+    recrawl_cooldown: float = 3600.0  # [S1] one recrawl per document per hour
 
 
 @dataclass
@@ -92,11 +93,16 @@ class TavusMock:
 
     # -- spec-derived facts --------------------------------------------------------------------
     def _view_fields(self, tag: str) -> tuple[str, ...]:
+        """Properties of the tag's `get` answer, or of its list items when it has no single `get`."""
         for op in self.spec.operations:
             if op.tag == tag and op.method == "GET" and "{" in op.path and op.path.count("/") == 3:
                 schema = op.response_validators["200"].schema
                 schema = schema.get("anyOf", [schema])[0]
                 return tuple(schema.get("properties", {}))
+        for op in self.spec.operations:
+            if op.tag == tag and op.method == "GET" and "{" not in op.path:
+                items = op.response_validators["200"].schema["properties"]["data"]["items"]
+                return tuple(items.get("properties", {}))
         return ()
 
     def _handler_for(self, op: Operation) -> Callable[[Ctx], Answer]:
@@ -114,6 +120,8 @@ class TavusMock:
             return self._patch
         if op.method == "POST" and len(parts) == 4 and parts[3] == "end":
             return self._end
+        if op.method == "POST" and len(parts) == 4 and parts[3] == "recrawl":
+            return self._recrawl
         return self._not_implemented
 
     def reset(self) -> None:
@@ -513,7 +521,14 @@ class TavusMock:
                 ]
             if "tags" in q:
                 records = [r for r in records if matches_any_tag(r.data.get("tags") or (), q["tags"])]
-            records.sort(key=lambda r: r.created, reverse=q.get("sort") == "descending")
+            if "search" in q:
+                records = [r for r in records if q["search"].lower() in r.id.lower()]
+            if "tag" in q:
+                records = [r for r in records if q["tag"] in {t.get("tag_name") for t in r.data.get("tags", [])}]
+            if tag == "voices":  # voices sort by name, `asc` or `desc`
+                records.sort(key=lambda r: r.id, reverse=q.get("sort") == "desc")
+            else:
+                records.sort(key=lambda r: r.created, reverse=q.get("sort") == "descending")
             limit = q.get("limit", 10)
             base = self._page_bases[ctx.op.operation_id]
             page = q.get("page", base)
@@ -599,6 +614,13 @@ class TavusMock:
                     record, "application.transcription_ready", "application", {**replica, "transcript": []}
                 )
         return Answer(self._success(ctx.op))
+
+    def _recrawl(self, ctx: Ctx) -> Answer:
+        with self.store.lock:
+            record = self._record(ctx, writable=True)
+            self.store.recrawl(record, self.config.recrawl_cooldown)
+            self.store.schedule_callback(record)
+            return Answer(self._success(ctx.op), self._view(record))
 
     # -- callbacks -----------------------------------------------------------------------------
     def _schedule_callback(self, key: str, info: dict[str, Any], due: float) -> None:

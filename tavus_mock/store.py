@@ -64,6 +64,11 @@ class Record:
     data: dict[str, Any]
     created: float = field(default_factory=time.monotonic)
     deleted: bool = False
+    job_started: float = 0.0  # when the current background job (training, rendering, crawl) began
+    last_recrawl: float | None = None
+
+    def __post_init__(self) -> None:
+        self.job_started = self.job_started or self.created
 
 
 @dataclass
@@ -90,7 +95,15 @@ KINDS: dict[str, Kind] = {
     "guardrails": Kind("guardrails", "guardrails_id", lambda: "g" + _hex(12)),
     "documents": Kind("documents", "document_id", lambda: "d8-" + _hex(12)),
     "videos": Kind("videos", "video_id", lambda: _hex(10)),
+    "voices": Kind("voices", "voice_name", lambda: "voice_" + _hex(6)),
 }
+
+STOCK_VOICES = (
+    ("anna", ("female", "warm")),
+    ("ben", ("male", "calm")),
+    ("carmen", ("female", "energetic")),
+    ("dev", ("male", "warm")),
+)
 
 # Fields a JSON Patch may not change: identifiers, ownership and server timestamps.
 READ_ONLY = frozenset(
@@ -107,7 +120,22 @@ READ_ONLY = frozenset(
 
 def _stock() -> list[Record]:
     created = "2025-01-01T00:00:00.000000Z"
+    voices = [
+        Record(
+            "voices",
+            name,
+            None,
+            {
+                "voice_name": name,
+                "replica_id": STOCK_REPLICA_ID,
+                "audio_url": f"https://cdn.tavus.example/voices/{name}.mp3",
+                "tags": [{"tag_name": t} for t in tags],
+            },
+        )
+        for name, tags in STOCK_VOICES
+    ]
     return [
+        *voices,
         Record(
             "replicas",
             STOCK_REPLICA_ID,
@@ -226,7 +254,7 @@ class Store:
     # -- lifecycles ---------------------------------------------------------------------------
     def _due(self, record: Record) -> float:
         delay = {"replicas": self.delays.replica, "videos": self.delays.video, "documents": self.delays.document}
-        return record.created + delay.get(record.kind, 0.0)
+        return record.job_started + delay.get(record.kind, 0.0)
 
     def advance(self, record: Record) -> bool:
         """Move a background job on to the state its age implies; answers whether it just finished."""
@@ -235,8 +263,8 @@ class Store:
             return False
         now = time.monotonic()
         due = self._due(record)
-        total = max(due - record.created, 1e-9)
-        share = min(1.0, (now - record.created) / total)
+        total = max(due - record.job_started, 1e-9)
+        share = min(1.0, (now - record.job_started) / total)
         pct = round(share * 100)
         finished = now >= due
         if record.kind == "replicas" and data["status"] == "started":
@@ -264,9 +292,10 @@ class Store:
         elif record.kind == "documents" and data["status"] in ("started", "processing", "recrawling"):
             data["progress"] = pct
             if finished:
-                data.update(status="ready", progress=100, updated_at=iso_now())
                 if data.get("crawl_config"):
-                    data.update(crawl_count=1, last_crawled_at=iso_now(), crawled_urls=[data["document_url"]])
+                    crawls = (data.get("crawl_count") or 0) + 1
+                    data.update(crawl_count=crawls, last_crawled_at=iso_now(), crawled_urls=[data["document_url"]])
+                data.update(status="ready", progress=100, updated_at=iso_now())
                 return True
             if share > 0 and data["status"] == "started":
                 data["status"] = "processing"
@@ -303,6 +332,26 @@ class Store:
             record = Record(tag, rid, tenant, data)
             self._put(record)
             return record
+
+    def recrawl(self, record: Record, cooldown: float) -> None:
+        """Start crawling a website document again (it must be crawl-backed, settled and cooled down)."""
+        with self.lock:
+            data = record.data
+            if not data.get("crawl_config"):
+                raise ApiError(400, "Document was not created with crawl configuration")
+            if data["status"] not in ("ready", "error"):
+                raise ApiError(
+                    409, f"Document must be in 'ready' or 'error' state to recrawl, current status: {data['status']}"
+                )
+            now = time.monotonic()
+            if record.last_recrawl is not None and now - record.last_recrawl < cooldown:
+                wait = int(cooldown - (now - record.last_recrawl)) + 1
+                raise ApiError(429, f"Recrawl cooldown: please wait {wait} seconds", headers={"Retry-After": str(wait)})
+            record.last_recrawl = now
+            record.job_started = now
+            # The body's `crawl` settings would only shape this crawl, whose pages the server does not
+            # fetch; the stored settings stay as they are.
+            data.update(status="recrawling", progress=None, updated_at=iso_now())
 
     def delete(self, record: Record, *, hard: bool) -> None:
         with self.lock:

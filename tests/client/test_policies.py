@@ -125,14 +125,21 @@ def test_retry_after_is_honoured_within_a_cap() -> None:
     assert parse_retry_after(headers(**{"retry-after": "soon"})) is None
     client, _ = make(script(httpx.Response(200)), initial_retry_delay=0.5, max_retry_delay=8.0)
     assert client._delay(0, httpx.Response(429, headers={"retry-after": "2"})) == 2.0
-    capped = client._delay(0, httpx.Response(429, headers={"retry-after": "3600"}))
-    assert 0 <= capped <= 0.5  # beyond the cap: back off instead
+    assert client._delay(0, httpx.Response(429, headers={"retry-after": "3600"})) is None  # beyond the cap
+    assert 0 <= (client._delay(1, httpx.Response(503)) or -1) <= 1.0  # no header: back off
+
+
+def test_a_wait_beyond_the_cap_is_not_retried() -> None:
+    client, seen = make(script(httpx.Response(429, headers={"retry-after": "3600"}), httpx.Response(200, json=PERSONA)))
+    with pytest.raises(RateLimitError) as caught:
+        client.personas.get("p1")
+    assert len(seen) == 1 and caught.value.headers["retry-after"] == "3600"
 
 
 def test_backoff_is_exponential_with_full_jitter() -> None:
     client, _ = make(script(httpx.Response(200)), initial_retry_delay=0.5, max_retry_delay=8.0)
     for attempt, ceiling in ((0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (6, 8.0)):
-        samples = [client._delay(attempt, None) for _ in range(300)]
+        samples = [client._backoff(attempt) for _ in range(300)]
         assert all(0 <= s <= ceiling for s in samples)
         assert max(samples) > ceiling * 0.8 and min(samples) < ceiling * 0.2
 

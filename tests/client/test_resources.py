@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from tavus_client import AsyncTavus, NotFoundError, Patch, Tavus, UnprocessableEntityError
+from tavus_client import AsyncTavus, NotFoundError, Patch, RateLimitError, Tavus, UnprocessableEntityError
 from tavus_client._resources import OPERATIONS, TAGS
 from tavus_client.models import ConversationStatus, Persona, VideoStatus
 
@@ -138,6 +138,19 @@ async def test_objectives_and_guardrails(caller: Caller) -> None:
     assert (await caller(c.guardrails.get, rails.guardrails_id)).data[0].guardrail_prompt == "Never."
     assert (await caller(c.guardrails.list)).total_count == 1
     await caller(c.guardrails.delete, rails.guardrails_id)
+
+
+async def test_voices_and_recrawl(caller: Caller) -> None:
+    c = caller.client
+    voices = await caller.collect(c.voices.list_all, limit=3, tag="warm")
+    assert [v.voice_name for v in voices] == ["anna", "dev"] and voices[0].tags[0].tag_name == "female"
+    assert (await caller(c.voices.list, sort="desc", search="a")).data[0].voice_name == "carmen"
+    doc = await caller(c.documents.create, document_url="https://docs.example.com/", crawl={"depth": 1, "max_pages": 3})
+    again = await caller(c.documents.recrawl, doc.document_id, crawl={"depth": 2})
+    assert again.status == "recrawling"
+    with pytest.raises(RateLimitError) as caught:
+        await caller(c.documents.recrawl, doc.document_id, max_retries=0)
+    assert int(caught.value.headers["retry-after"]) > 0
 
 
 async def test_pagination_walks_every_page(caller: Caller) -> None:

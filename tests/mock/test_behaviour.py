@@ -380,3 +380,32 @@ def test_no_content_answers_have_no_content_type(api: httpx.Client) -> None:
     response = api.delete(f"/v2/personas/{pid}")
     assert response.status_code == 204 and response.content == b""
     assert "content-type" not in response.headers
+
+
+# -- beyond the card: voices and recrawl ------------------------------------------------------------
+def test_stock_voices_list_filter_and_sort(api: httpx.Client) -> None:
+    everything = api.get("/v2/voices").json()
+    assert everything["total_count"] == 4 and (everything["page"], everything["limit"]) == (1, 10)
+    assert [v["voice_name"] for v in everything["data"]] == ["anna", "ben", "carmen", "dev"]
+    assert [v["voice_name"] for v in api.get("/v2/voices", params={"sort": "desc", "limit": 2}).json()["data"]] == [
+        "dev",
+        "carmen",
+    ]
+    assert api.get("/v2/voices", params={"search": "AN"}).json()["total_count"] == 1
+    assert {v["voice_name"] for v in api.get("/v2/voices", params={"tag": "warm"}).json()["data"]} == {"anna", "dev"}
+    assert api.get("/v2/voices", params={"sort": "sideways"}).status_code == 400
+
+
+def test_recrawl_a_website_document(api: httpx.Client) -> None:
+    site = api.post("/v2/documents", json={"document_url": "https://docs.example.com/", "crawl": {"depth": 1}}).json()
+    assert api.get(f"/v2/documents/{site['document_id']}").json()["crawl_count"] == 1
+    started = api.post(f"/v2/documents/{site['document_id']}/recrawl", json={"crawl": {"depth": 2, "max_pages": 5}})
+    assert started.status_code == 202 and started.json()["status"] == "recrawling"
+    after = api.get(f"/v2/documents/{site['document_id']}").json()
+    assert (after["status"], after["crawl_count"], after["crawl_config"]) == ("ready", 2, {"depth": 1})
+    again = api.post(f"/v2/documents/{site['document_id']}/recrawl")
+    assert again.status_code == 429 and int(again.headers["retry-after"]) > 3000
+    plain = api.post("/v2/documents", json={"document_url": "https://example.com/a.pdf"}).json()
+    refused = api.post(f"/v2/documents/{plain['document_id']}/recrawl")
+    assert refused.status_code == 400 and "crawl" in refused.json()["error"]
+    assert api.post("/v2/documents/d8-000000000000/recrawl").status_code == 404

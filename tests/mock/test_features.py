@@ -262,3 +262,15 @@ def test_callbacks_never_leave_the_machine_by_default(spec: Spec, caplog: pytest
             time.sleep(0.02)
     assert "skipped: not a loopback address" in caplog.text
     assert app.callbacks_sent == []
+
+
+def test_recrawl_waits_for_a_settled_document(spec: Spec) -> None:
+    with MockServer(make_app(spec, delays=Delays(document=0.4))) as server, client(server) as api:
+        did = api.post(
+            "/v2/documents", json={"document_url": "https://docs.example.com/", "crawl": {"depth": 1}}
+        ).json()["document_id"]
+        busy = api.post(f"/v2/documents/{did}/recrawl")
+        assert busy.status_code == 409 and "current status" in busy.json()["error"]
+        time.sleep(0.5)
+        assert api.post(f"/v2/documents/{did}/recrawl").status_code == 202
+        assert api.get(f"/v2/documents/{did}").json()["status"] == "recrawling"

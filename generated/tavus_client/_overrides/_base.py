@@ -309,6 +309,9 @@ class BaseAPIClient:
         return RawResponse(response, parsed) if raw else parsed
 
     # -- retry policy ------------------------------------------------------------------------------
+    def _should_retry(self, request: httpx.Request, response: httpx.Response, attempt: int, retries: int) -> bool:
+        return attempt < retries and self._retry_status(request.method, response.status_code)
+
     @staticmethod
     def _retry_status(method: str, status: int) -> bool:
         if method in IDEMPOTENT_METHODS:
@@ -322,13 +325,19 @@ class BaseAPIClient:
             return True
         return method in IDEMPOTENT_METHODS
 
-    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
-        if response is not None:
-            asked = parse_retry_after(response.headers)
-            if asked is not None and 0 <= asked <= MAX_RETRY_AFTER:
-                return asked
-        # Exponential backoff with full jitter.
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter."""
         return random.uniform(0.0, min(self.max_retry_delay, self.initial_retry_delay * (2**attempt)))
+
+    def _delay(self, attempt: int, response: httpx.Response) -> float | None:
+        """Seconds to wait before retrying an answer, or None when the server asks for longer than
+        MAX_RETRY_AFTER: retrying sooner cannot help, so the error goes to the caller at once."""
+        asked = parse_retry_after(response.headers)
+        if asked is None:
+            return self._backoff(attempt)
+        if asked > MAX_RETRY_AFTER:
+            return None
+        return max(asked, 0.0)
 
     @staticmethod
     def _connection_error(request: httpx.Request, exc: httpx.TransportError) -> errors.APIConnectionError:
@@ -415,14 +424,15 @@ class SyncAPIClient(BaseAPIClient):
                 response = self._http.send(request)
             except httpx.TransportError as exc:
                 if attempt < retries and self._retry_error(request.method, exc):
-                    time.sleep(self._delay(attempt, None))
+                    time.sleep(self._backoff(attempt))
                     attempt += 1
                     continue
                 raise self._connection_error(request, exc) from exc
             self._log_response(request, response, started)
-            if attempt < retries and self._retry_status(request.method, response.status_code):
+            delay = self._delay(attempt, response) if self._should_retry(request, response, attempt, retries) else None
+            if delay is not None:
                 response.close()
-                time.sleep(self._delay(attempt, response))
+                time.sleep(delay)
                 attempt += 1
                 continue
             return self._result(op, response, raw)
@@ -497,14 +507,15 @@ class AsyncAPIClient(BaseAPIClient):
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
                 if attempt < retries and self._retry_error(request.method, exc):
-                    await _async_sleep(self._delay(attempt, None))
+                    await _async_sleep(self._backoff(attempt))
                     attempt += 1
                     continue
                 raise self._connection_error(request, exc) from exc
             self._log_response(request, response, started)
-            if attempt < retries and self._retry_status(request.method, response.status_code):
+            delay = self._delay(attempt, response) if self._should_retry(request, response, attempt, retries) else None
+            if delay is not None:
                 await response.aclose()
-                await _async_sleep(self._delay(attempt, response))
+                await _async_sleep(delay)
                 attempt += 1
                 continue
             return self._result(op, response, raw)

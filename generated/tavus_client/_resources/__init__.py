@@ -99,6 +99,15 @@ _PATCH_DOCUMENT = Operation(
     page_base=None,
     max_limit=None,
 )
+_RECRAWL_DOCUMENT = Operation(
+    "documents.recrawl_document",
+    "POST",
+    "/v2/documents/{document_id}/recrawl",
+    body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
 _CREATE_GUARDRAILS = Operation(
     "guardrails.create_guardrails",
     "POST",
@@ -324,6 +333,15 @@ _RENAME_VIDEO = Operation(
     page_base=None,
     max_limit=None,
 )
+_LIST_VOICES = Operation(
+    "voices.list_voices",
+    "GET",
+    "/v2/voices",
+    body=None,
+    unwrap=None,
+    page_base=1,
+    max_limit=100,
+)
 
 OPERATIONS: tuple[Operation, ...] = (
     _CREATE_CONVERSATION,
@@ -336,6 +354,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _GET_DOCUMENT,
     _LIST_DOCUMENTS,
     _PATCH_DOCUMENT,
+    _RECRAWL_DOCUMENT,
     _CREATE_GUARDRAILS,
     _DELETE_GUARDRAILS,
     _GET_GUARDRAILS,
@@ -361,9 +380,19 @@ OPERATIONS: tuple[Operation, ...] = (
     _GET_VIDEO,
     _LIST_VIDEOS,
     _RENAME_VIDEO,
+    _LIST_VOICES,
 )
 
-TAGS: tuple[str, ...] = ("conversations", "documents", "guardrails", "objectives", "personas", "replicas", "videos")
+TAGS: tuple[str, ...] = (
+    "conversations",
+    "documents",
+    "guardrails",
+    "objectives",
+    "personas",
+    "replicas",
+    "videos",
+    "voices",
+)
 
 if TYPE_CHECKING:
     from .conversations import AsyncConversations, Conversations
@@ -373,6 +402,7 @@ if TYPE_CHECKING:
     from .personas import AsyncPersonas, Personas
     from .replicas import AsyncReplicas, Replicas
     from .videos import AsyncVideos, Videos
+    from .voices import AsyncVoices, Voices
 
 
 class Resources(SyncAPIClient):
@@ -420,6 +450,12 @@ class Resources(SyncAPIClient):
 
         return Videos(self)
 
+    @cached_property
+    def voices(self) -> Voices:
+        from .voices import Voices
+
+        return Voices(self)
+
 
 class AsyncResources(AsyncAPIClient):
     """One attribute per tag of the spec (async); each loads on first use."""
@@ -465,3 +501,9 @@ class AsyncResources(AsyncAPIClient):
         from .videos import AsyncVideos
 
         return AsyncVideos(self)
+
+    @cached_property
+    def voices(self) -> AsyncVoices:
+        from .voices import AsyncVoices
+
+        return AsyncVoices(self)

@@ -11,10 +11,16 @@ from typing import TYPE_CHECKING, Any, Unpack, cast
 
 from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
 from ..types import UNSET, Unset
-from . import _CREATE_DOCUMENT, _DELETE_DOCUMENT, _GET_DOCUMENT, _LIST_DOCUMENTS, _PATCH_DOCUMENT
+from . import _CREATE_DOCUMENT, _DELETE_DOCUMENT, _GET_DOCUMENT, _LIST_DOCUMENTS, _PATCH_DOCUMENT, _RECRAWL_DOCUMENT
 
 if TYPE_CHECKING:
-    from ..models import CrawlConfig, Document, DocumentList, DocumentStatus, SortOrder
+    from ..models import (
+        CrawlConfig,
+        Document,
+        DocumentList,
+        DocumentStatus,
+        SortOrder,
+    )
 
 
 class DocumentsWithRawResponse:
@@ -94,6 +100,17 @@ class DocumentsWithRawResponse:
         result = self._client._request(
             _PATCH_DOCUMENT, (document_id,), {}, {"document_name": document_name, "tags": tags}, options, raw=True
         )
+        return cast("RawResponse[Document]", result)
+
+    def recrawl(
+        self,
+        document_id: str,
+        *,
+        crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> RawResponse[Document]:
+        """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`)."""
+        result = self._client._request(_RECRAWL_DOCUMENT, (document_id,), {}, {"crawl": crawl}, options, raw=True)
         return cast("RawResponse[Document]", result)
 
 
@@ -199,6 +216,17 @@ class Documents:
         )
         return cast("Document", result)
 
+    def recrawl(
+        self,
+        document_id: str,
+        *,
+        crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> Document:
+        """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`)."""
+        result = self._client._request(_RECRAWL_DOCUMENT, (document_id,), {}, {"crawl": crawl}, options, raw=False)
+        return cast("Document", result)
+
 
 class AsyncDocumentsWithRawResponse:
     """Raw answers of Documents operations (async)."""
@@ -277,6 +305,17 @@ class AsyncDocumentsWithRawResponse:
         result = await self._client._request(
             _PATCH_DOCUMENT, (document_id,), {}, {"document_name": document_name, "tags": tags}, options, raw=True
         )
+        return cast("RawResponse[Document]", result)
+
+    async def recrawl(
+        self,
+        document_id: str,
+        *,
+        crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> RawResponse[Document]:
+        """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`)."""
+        result = await self._client._request(_RECRAWL_DOCUMENT, (document_id,), {}, {"crawl": crawl}, options, raw=True)
         return cast("RawResponse[Document]", result)
 
 
@@ -380,5 +419,18 @@ class AsyncDocuments:
         """Rename or retag a document (`PATCH /v2/documents/{document_id}`)."""
         result = await self._client._request(
             _PATCH_DOCUMENT, (document_id,), {}, {"document_name": document_name, "tags": tags}, options, raw=False
+        )
+        return cast("Document", result)
+
+    async def recrawl(
+        self,
+        document_id: str,
+        *,
+        crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
+        **options: Unpack[RequestOptions],
+    ) -> Document:
+        """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`)."""
+        result = await self._client._request(
+            _RECRAWL_DOCUMENT, (document_id,), {}, {"crawl": crawl}, options, raw=False
         )
         return cast("Document", result)

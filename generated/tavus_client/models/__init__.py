@@ -33,6 +33,7 @@ from .idle_engagement import IdleEngagement
 from .json_patch_op import JsonPatchOp
 from .json_patch_operation import JsonPatchOperation
 from .level import Level
+from .list_voices_sort import ListVoicesSort
 from .llm_layer import LlmLayer
 from .llm_layer_extra_body import LlmLayerExtraBody
 from .llm_layer_headers import LlmLayerHeaders
@@ -60,6 +61,7 @@ from .persona_list import PersonaList
 from .pipeline_mode import PipelineMode
 from .recording_provider import RecordingProvider
 from .recording_storage import RecordingStorage
+from .recrawl_request import RecrawlRequest
 from .replica import Replica
 from .replica_create import ReplicaCreate
 from .replica_create_properties import ReplicaCreateProperties
@@ -88,7 +90,10 @@ from .video_properties import VideoProperties
 from .video_rename import VideoRename
 from .video_script import VideoScript
 from .video_status import VideoStatus
+from .voice import Voice
 from .voice_isolation import VoiceIsolation
+from .voice_list import VoiceList
+from .voice_tag import VoiceTag
 
 __all__ = (
     "BackgroundScrollDepth",
@@ -122,6 +127,7 @@ __all__ = (
     "JsonPatchOp",
     "JsonPatchOperation",
     "Level",
+    "ListVoicesSort",
     "LlmLayer",
     "LlmLayerExtraBody",
     "LlmLayerHeaders",
@@ -149,6 +155,7 @@ __all__ = (
     "PipelineMode",
     "RecordingProvider",
     "RecordingStorage",
+    "RecrawlRequest",
     "Replica",
     "ReplicaCreate",
     "ReplicaCreated",
@@ -177,5 +184,8 @@ __all__ = (
     "VideoRename",
     "VideoScript",
     "VideoStatus",
+    "Voice",
     "VoiceIsolation",
+    "VoiceList",
+    "VoiceTag",
 )
