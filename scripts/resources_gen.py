@@ -146,12 +146,20 @@ def _parse_endpoint(tag: str, path: Path) -> Endpoint:
     return Endpoint(tag, path.stem, method, url, summary, path_params, query_params, body, success)
 
 
+def _singular(word: str) -> str:
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") else word
+
+
 def _method_name(tag: str, func: str) -> str:
+    """The operation's verb: its function name without the tag's noun, plural or singular."""
     words = func.split("_")
-    nouns = {tag, tag.rstrip("s")}
-    while len(words) > 1 and words[-1] in nouns:
-        words.pop()
-    return "_".join(words)
+    tag_words = tag.split("_")
+    for form in (tag_words, [*tag_words[:-1], _singular(tag_words[-1])]):
+        if len(words) > len(form) and words[-len(form) :] == form:
+            return "_".join(words[: -len(form)])
+    return func
 
 
 def _spec_facts(spec_path: Path) -> dict[tuple[str, str], dict[str, Any]]:

@@ -88,6 +88,7 @@ class TavusMock:
             self._routes.append((next(iter(ops.values())), ops))
         for tag, kind in KINDS.items():
             kind.fields = self._view_fields(tag)
+            kind.list_fields = self._list_fields(tag) or kind.fields
         self._handlers = {op.operation_id: self._handler_for(op) for op in self.spec.operations}
         self._page_bases = {op.operation_id: self._page_base(op) for op in self.spec.operations}
 
@@ -99,6 +100,13 @@ class TavusMock:
                 schema = op.response_validators["200"].schema
                 schema = schema.get("anyOf", [schema])[0]
                 return tuple(schema.get("properties", {}))
+        for op in self.spec.operations:
+            if op.tag == tag and op.method == "GET" and "{" not in op.path:
+                items = op.response_validators["200"].schema["properties"]["data"]["items"]
+                return tuple(items.get("properties", {}))
+        return ()
+
+    def _list_fields(self, tag: str) -> tuple[str, ...]:
         for op in self.spec.operations:
             if op.tag == tag and op.method == "GET" and "{" not in op.path:
                 items = op.response_validators["200"].schema["properties"]["data"]["items"]
@@ -316,7 +324,8 @@ class TavusMock:
             hidden = {"replica_type"}
         elif record.kind == "videos" and not verbose and not listing:
             hidden = {"still_image_thumbnail_url", "gif_thumbnail_url"}
-        return {k: record.data[k] for k in kind.fields if k in record.data and k not in hidden}
+        fields = kind.list_fields if listing else kind.fields
+        return {k: record.data[k] for k in fields if k in record.data and k not in hidden}
 
     @staticmethod
     def _success(op: Operation) -> int:
@@ -331,119 +340,129 @@ class TavusMock:
         return Answer(501, {"error": f"{ctx.op.operation_id} is not implemented by the reference server"})
 
     def _create(self, ctx: Ctx) -> Answer:
-        body: dict[str, Any] = ctx.body
-        tag = ctx.op.tag
-        now = iso_now()
-        store = self.store
-        with store.lock:
-            if tag == "conversations":
-                return self._create_conversation(ctx, body, now)
-            if tag == "personas":
-                if "default_replica_id" in body and not store.exists(
-                    "replicas", ctx.tenant, body["default_replica_id"]
-                ):
-                    raise ApiError(400, "Invalid replica_uuid")
-                for ref_field, ref_tag in (("objectives_id", "objectives"), ("guardrails_id", "guardrails")):
-                    if ref_field in body and not store.exists(ref_tag, ctx.tenant, body[ref_field]):
-                        raise ApiError(400, f"Invalid {ref_field}")
-                data = {k: v for k, v in body.items() if k in KINDS[tag].fields}
-                data.setdefault("document_ids", [])
-                data.setdefault("document_tags", [])
-                data.update(persona_type="user", created_at=now, updated_at=now)
-                data.setdefault("persona_name", None)
-                record = store.create(tag, ctx.tenant, data)
-                out = {"persona_id": record.id, "persona_name": data["persona_name"], "created_at": now}
-                return Answer(self._success(ctx.op), out)
-            if tag == "replicas":
-                data = {
-                    "replica_name": body.get("replica_name"),
-                    "replica_type": "user",
-                    "model_name": body.get("model_name", "phoenix-4"),
-                    "status": "started",
-                    "training_progress": "0/100",
-                    "thumbnail_video_url": None,
-                    "error_message": None,
-                    "callback_url": body.get("callback_url"),
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                record = store.create(tag, ctx.tenant, data)
-                store.schedule_callback(record)
-                return Answer(self._success(ctx.op), {"replica_id": record.id, "status": "started"})
-            if tag in ("objectives", "guardrails"):
-                name_field = "objective_name" if tag == "objectives" else "guardrails_name"
-                data = {name_field: body.get("name"), "data": body["data"], "created_at": now, "updated_at": now}
-                record = store.create(tag, ctx.tenant, data)
-                out = {
-                    KINDS[tag].id_field: record.id,
-                    name_field: data[name_field],
-                    "status": "active",
-                    "created_at": now,
-                }
-                return Answer(self._success(ctx.op), out)
-            if tag == "documents":
-                crawl = body.get("crawl")
-                if crawl is not None:
-                    crawls = [r for r in store.visible(tag, ctx.tenant) if r.data.get("crawl_config")]
-                    if len(crawls) >= CRAWL_LIMIT:
-                        raise ApiError(429, f"Crawl document limit reached ({CRAWL_LIMIT}).")
-                url = body["document_url"]
-                data = {
-                    "document_name": body.get("document_name") or url.rstrip("/").rsplit("/", 1)[-1] or url,
-                    "document_url": url,
-                    "status": "started",
-                    "progress": 0,
-                    "error_message": None,
-                    "tags": body.get("tags", []),
-                    "callback_url": body.get("callback_url"),
-                    "crawl_config": crawl,
-                    "crawled_urls": None,
-                    "last_crawled_at": None,
-                    "crawl_count": None,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                record = store.create(tag, ctx.tenant, data)
-                store.schedule_callback(record)
-                return Answer(self._success(ctx.op), self._view(record))
-            if tag == "videos":
-                replica_id = body["replica_id"]
-                if not store.exists("replicas", ctx.tenant, replica_id):
-                    raise ApiError(400, "Invalid replica_id")
-                data = {
-                    "video_name": body.get("video_name"),
-                    "replica_id": replica_id,
-                    "status": "queued",
-                    "status_details": "Queued for rendering.",
-                    "generation_progress": "0/100",
-                    "data": {"script": body.get("script")},
-                    "download_url": None,
-                    "stream_url": None,
-                    "hosted_url": None,
-                    "background_url": body.get("background_url"),
-                    "background_source_url": body.get("background_source_url"),
-                    "callback_url": body.get("callback_url"),
-                    "error_details": None,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                record = store.create(tag, ctx.tenant, data)
-                data["hosted_url"] = f"https://tavus.video/{record.id}"
-                if data["video_name"] is None:
-                    data["video_name"] = f"replica_id: {replica_id} - video: {record.id}"
-                store.schedule_callback(record)
-                # The real create answer carries an HTTP date, unlike every other timestamp.
-                out = {
-                    "video_id": record.id,
-                    "video_name": data["video_name"],
-                    "status": "queued",
-                    "hosted_url": data["hosted_url"],
-                    "created_at": http_date_now(),
-                }
-                return Answer(self._success(ctx.op), out)
-        return self._not_implemented(ctx)
+        """Create a resource with the `_create_<tag>` method of the operation's tag."""
+        creator: Callable[[Ctx, dict[str, Any], str], Answer] | None = getattr(self, f"_create_{ctx.op.tag}", None)
+        if creator is None:
+            return self._not_implemented(ctx)
+        with self.store.lock:
+            return creator(ctx, ctx.body, iso_now())
 
-    def _create_conversation(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+    def _create_personas(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+        store = self.store
+        if "default_replica_id" in body and not store.exists("replicas", ctx.tenant, body["default_replica_id"]):
+            raise ApiError(400, "Invalid replica_uuid")
+        for ref_field, ref_tag in (("objectives_id", "objectives"), ("guardrails_id", "guardrails")):
+            if ref_field in body and not store.exists(ref_tag, ctx.tenant, body[ref_field]):
+                raise ApiError(400, f"Invalid {ref_field}")
+        data = {k: v for k, v in body.items() if k in KINDS["personas"].fields}
+        data.setdefault("document_ids", [])
+        data.setdefault("document_tags", [])
+        data.update(persona_type="user", created_at=now, updated_at=now)
+        data.setdefault("persona_name", None)
+        record = store.create("personas", ctx.tenant, data)
+        out = {"persona_id": record.id, "persona_name": data["persona_name"], "created_at": now}
+        return Answer(self._success(ctx.op), out)
+
+    def _create_replicas(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+        data = {
+            "replica_name": body.get("replica_name"),
+            "replica_type": "user",
+            "model_name": body.get("model_name", "phoenix-4"),
+            "status": "started",
+            "training_progress": "0/100",
+            "thumbnail_video_url": None,
+            "error_message": None,
+            "callback_url": body.get("callback_url"),
+            "created_at": now,
+            "updated_at": now,
+        }
+        record = self.store.create("replicas", ctx.tenant, data)
+        self.store.schedule_callback(record)
+        return Answer(self._success(ctx.op), {"replica_id": record.id, "status": "started"})
+
+    def _create_objectives(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+        return self._create_set(ctx, body, now, "objective_name")
+
+    def _create_guardrails(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+        return self._create_set(ctx, body, now, "guardrails_name")
+
+    def _create_set(self, ctx: Ctx, body: dict[str, Any], now: str, name_field: str) -> Answer:
+        """Objectives and guardrails: a named set whose items sit in `data`."""
+        tag = ctx.op.tag
+        data = {name_field: body.get("name"), "data": body["data"], "created_at": now, "updated_at": now}
+        record = self.store.create(tag, ctx.tenant, data)
+        out = {KINDS[tag].id_field: record.id, name_field: data[name_field], "status": "active", "created_at": now}
+        return Answer(self._success(ctx.op), out)
+
+    def _create_documents(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+        crawl = body.get("crawl")
+        if crawl is not None:
+            crawls = [r for r in self.store.visible("documents", ctx.tenant) if r.data.get("crawl_config")]
+            if len(crawls) >= CRAWL_LIMIT:
+                raise ApiError(429, f"Crawl document limit reached ({CRAWL_LIMIT}).")
+        url = body["document_url"]
+        data = {
+            "document_name": body.get("document_name") or url.rstrip("/").rsplit("/", 1)[-1] or url,
+            "document_url": url,
+            "status": "started",
+            "progress": 0,
+            "error_message": None,
+            "tags": body.get("tags", []),
+            "callback_url": body.get("callback_url"),
+            "crawl_config": crawl,
+            "crawled_urls": None,
+            "last_crawled_at": None,
+            "crawl_count": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        record = self.store.create("documents", ctx.tenant, data)
+        self.store.schedule_callback(record)
+        return Answer(self._success(ctx.op), self._view(record))
+
+    def _create_pronunciation_dictionaries(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+        rules = _checked_rules(body.get("rules", []))
+        data = {"name": body["name"], "rules": rules, "rules_count": len(rules), "created_at": now, "updated_at": now}
+        record = self.store.create("pronunciation_dictionaries", ctx.tenant, data)
+        return Answer(self._success(ctx.op), self._view(record))
+
+    def _create_videos(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+        replica_id = body["replica_id"]
+        if not self.store.exists("replicas", ctx.tenant, replica_id):
+            raise ApiError(400, "Invalid replica_id")
+        data = {
+            "video_name": body.get("video_name"),
+            "replica_id": replica_id,
+            "status": "queued",
+            "status_details": "Queued for rendering.",
+            "generation_progress": "0/100",
+            "data": {"script": body.get("script")},
+            "download_url": None,
+            "stream_url": None,
+            "hosted_url": None,
+            "background_url": body.get("background_url"),
+            "background_source_url": body.get("background_source_url"),
+            "callback_url": body.get("callback_url"),
+            "error_details": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        record = self.store.create("videos", ctx.tenant, data)
+        data["hosted_url"] = f"https://tavus.video/{record.id}"
+        if data["video_name"] is None:
+            data["video_name"] = f"replica_id: {replica_id} - video: {record.id}"
+        self.store.schedule_callback(record)
+        # The real create answer carries an HTTP date, unlike every other timestamp.
+        out = {
+            "video_id": record.id,
+            "video_name": data["video_name"],
+            "status": "queued",
+            "hosted_url": data["hosted_url"],
+            "created_at": http_date_now(),
+        }
+        return Answer(self._success(ctx.op), out)
+
+    def _create_conversations(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
         store = self.store
         persona_id = body.get("persona_id")
         replica_id = body.get("replica_id")
@@ -527,6 +546,8 @@ class TavusMock:
                 records = [r for r in records if q["tag"] in {t.get("tag_name") for t in r.data.get("tags", [])}]
             if tag == "voices":  # voices sort by name, `asc` or `desc`
                 records.sort(key=lambda r: r.id, reverse=q.get("sort") == "desc")
+            elif tag == "pronunciation_dictionaries":  # newest first unless `asc`
+                records.sort(key=lambda r: r.created, reverse=q.get("sort", "desc") == "desc")
             else:
                 records.sort(key=lambda r: r.created, reverse=q.get("sort") == "descending")
             limit = q.get("limit", 10)
@@ -560,9 +581,15 @@ class TavusMock:
             record = self._record(ctx, writable=True)
             if isinstance(ctx.body, list):
                 view = self._view(record)
+                if record.kind == "pronunciation_dictionaries":
+                    _only_name_and_rules(ctx.body)
                 patched = self.store.json_patch(record, ctx.body, view)
                 if patched == view:
                     return Answer(304)
+                unknown = sorted(set(patched) - set(KINDS[record.kind].fields))
+                if unknown:  # a member the resource does not have would vanish from every read
+                    message = f"Invalid JSON patch format: {', '.join(unknown)} is not a field of this resource"
+                    raise ApiError(422, message, key="message")
                 get_op = next(
                     o
                     for o in self.spec.operations
@@ -575,13 +602,19 @@ class TavusMock:
                         "Invalid JSON patch format: the result breaks the schema: " + "; ".join(errors),
                         key="message",
                     )
+                if record.kind == "pronunciation_dictionaries":
+                    patched["rules"] = _checked_rules(patched.get("rules", []))
+                    patched["rules_count"] = len(patched["rules"])
                 patched["updated_at"] = iso_now()
                 record.data.update(patched)
                 for gone in set(view) - set(patched):
                     record.data.pop(gone, None)
-                if "200" in ctx.op.response_validators:
-                    return Answer(200, {"message": f"{ctx.op.tag.capitalize()} updated successfully"})
-                return Answer(200)
+                answer = ctx.op.response_validators.get("200")
+                if answer is None:
+                    return Answer(200)
+                if KINDS[record.kind].id_field in answer.schema.get("properties", {}):
+                    return Answer(200, self._view(record))  # the spec answers the updated resource
+                return Answer(200, {"message": f"{ctx.op.tag.capitalize()} updated successfully"})
             record.data.update({k: v for k, v in ctx.body.items() if k in KINDS[record.kind].fields})
             record.data["updated_at"] = iso_now()
             return Answer(200, self._view(record))
@@ -598,6 +631,11 @@ class TavusMock:
         with self.store.lock:
             record = self._record(ctx, writable=True)
             self.store.delete(record, hard=bool(ctx.query.get("hard")))
+            if record.kind == "pronunciation_dictionaries":  # personas that used it stop using it
+                for persona in self.store.visible("personas", ctx.tenant):
+                    tts = (persona.data.get("layers") or {}).get("tts") or {}
+                    if tts.get("pronunciation_dictionary_id") == record.id:
+                        del tts["pronunciation_dictionary_id"]
         return Answer(self._success(ctx.op))
 
     def _end(self, ctx: Ctx) -> Answer:
@@ -680,3 +718,23 @@ class TavusMock:
             logger.info("callback %.80s -> %d", url, response.status_code)
         except httpx.HTTPError as exc:
             logger.warning("callback %.80s failed: %s", url, type(exc).__name__)
+
+
+def _checked_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Dictionary rules with their defaults filled in; the same `text` twice is refused."""
+    seen: set[str] = set()
+    out = []
+    for rule in rules:
+        if rule["text"] in seen:
+            raise ApiError(400, "Invalid request: duplicate text values in rules")
+        seen.add(rule["text"])
+        out.append({"case_sensitive": False, "word_boundaries": True, **rule})
+    return out
+
+
+def _only_name_and_rules(operations: list[dict[str, Any]]) -> None:
+    for op in operations:
+        for pointer in (op.get("path"), op.get("from")):
+            if pointer is not None and not (pointer in ("/name", "/rules") or pointer.startswith("/rules/")):
+                message = f"Invalid JSON patch format: only /name and /rules can be changed, not {pointer}"
+                raise ApiError(422, message, key="message")

@@ -79,8 +79,8 @@ class Kind:
     id_field: str
     make_id: Callable[[], str]
     type_field: str | None = None  # persona_type / replica_type
-    fields: tuple[str, ...] = ()  # filled from the spec at start-up
-    list_fields: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()  # filled from the spec at start-up: the single GET's properties
+    list_fields: tuple[str, ...] = ()  # ... and the list items' properties
 
 
 def _hex(n: int) -> str:
@@ -96,6 +96,9 @@ KINDS: dict[str, Kind] = {
     "documents": Kind("documents", "document_id", lambda: "d8-" + _hex(12)),
     "videos": Kind("videos", "video_id", lambda: _hex(10)),
     "voices": Kind("voices", "voice_name", lambda: "voice_" + _hex(6)),
+    "pronunciation_dictionaries": Kind(
+        "pronunciation_dictionaries", "pronunciation_dictionary_id", lambda: "pd_" + _hex(14)
+    ),
 }
 
 STOCK_VOICES = (

@@ -171,3 +171,22 @@ async def test_raw_responses(caller: Caller) -> None:
     assert raw.parsed.persona_name == "Raw" and raw.json()["persona_id"] == raw.parsed.persona_id
     deleted = await caller(c.personas.with_raw_response.delete, raw.parsed.persona_id)
     assert deleted.status_code == 204 and deleted.parsed is None and deleted.content == b""
+
+
+async def test_pronunciation_dictionaries(caller: Caller) -> None:
+    c = caller.client
+    pd = await caller(
+        c.pronunciation_dictionaries.create,
+        name="Brand",
+        rules=[{"text": "Tavus", "pronunciation": "TAH-vus", "type": "alias"}],
+    )
+    assert pd.rules_count == 1 and pd.rules[0].word_boundaries is True
+    updated = await caller(
+        c.pronunciation_dictionaries.patch, pd.pronunciation_dictionary_id, Patch().replace("/name", "Brands")
+    )
+    assert updated.name == "Brands"
+    walked = await caller.collect(c.pronunciation_dictionaries.list_all, limit=1)
+    assert [d.pronunciation_dictionary_id for d in walked] == [pd.pronunciation_dictionary_id]
+    await caller(c.pronunciation_dictionaries.delete, pd.pronunciation_dictionary_id)
+    with pytest.raises(NotFoundError):
+        await caller(c.pronunciation_dictionaries.get, pd.pronunciation_dictionary_id)

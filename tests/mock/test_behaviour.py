@@ -338,6 +338,7 @@ def test_patch_is_atomic(api: httpx.Client) -> None:
         [{"op": "replace", "path": "/persona_name", "value": "X"}, {"op": "remove", "path": "/does/not/exist"}],
         [{"op": "replace", "path": "/persona_name", "value": 12}],
         [{"op": "replace", "path": "/persona_id", "value": "p0"}],
+        [{"op": "add", "path": "/4", "value": [1]}],  # not a field of a persona
     ):
         response = api.patch(f"/v2/personas/{pid}", json=ops)
         assert response.status_code == 422, (ops, response.text)
@@ -409,3 +410,30 @@ def test_recrawl_a_website_document(api: httpx.Client) -> None:
     refused = api.post(f"/v2/documents/{plain['document_id']}/recrawl")
     assert refused.status_code == 400 and "crawl" in refused.json()["error"]
     assert api.post("/v2/documents/d8-000000000000/recrawl").status_code == 404
+
+
+def test_pronunciation_dictionaries(api: httpx.Client) -> None:
+    rules = [{"text": "Tavus", "pronunciation": "TAH-vus", "type": "alias"}]
+    made = api.post("/v2/pronunciation-dictionaries", json={"name": "Brand", "rules": rules})
+    assert made.status_code == 201
+    pd = made.json()
+    assert re.fullmatch(r"pd_[0-9a-f]{14}", pd["pronunciation_dictionary_id"]) and pd["rules_count"] == 1
+    assert pd["rules"][0] == {**rules[0], "case_sensitive": False, "word_boundaries": True}
+    path = f"/v2/pronunciation-dictionaries/{pd['pronunciation_dictionary_id']}"
+    second = api.post("/v2/pronunciation-dictionaries", json={"name": "Later"}).json()
+    listed = api.get("/v2/pronunciation-dictionaries").json()
+    assert [d["name"] for d in listed["data"]] == ["Later", "Brand"]  # newest first
+    assert "rules" not in listed["data"][0] and listed["data"][1]["rules_count"] == 1
+    add = [{"op": "add", "path": "/rules/-", "value": {"text": "CVI", "pronunciation": "see vee eye", "type": "alias"}}]
+    patched = api.patch(path, json=add)
+    assert patched.status_code == 200 and patched.json()["rules_count"] == 2
+    duplicate = [{"op": "add", "path": "/rules/-", "value": rules[0]}]
+    assert api.patch(path, json=duplicate).status_code == 400
+    assert api.patch(path, json=[{"op": "replace", "path": "/rules_count", "value": 9}]).status_code == 422
+    twice = {"name": "Dup", "rules": [rules[0], rules[0]]}
+    assert api.post("/v2/pronunciation-dictionaries", json=twice).status_code == 400
+    pid = persona(api, layers={"tts": {"pronunciation_dictionary_id": pd["pronunciation_dictionary_id"]}})
+    assert api.delete(path).status_code == 204
+    assert api.get(path).status_code == 404
+    assert api.get(f"/v2/personas/{pid}").json()["layers"] == {"tts": {}}  # no longer used
+    assert api.get("/v2/pronunciation-dictionaries").json()["data"][0]["name"] == second["name"]

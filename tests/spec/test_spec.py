@@ -51,8 +51,17 @@ def test_the_35_operations_of_the_card_are_there(raw_spec: dict) -> None:
         ("PATCH", "/v2/videos/{video_id}/name"),
     }
     assert fifth <= ops
-    # Beyond the card: the voices list and the documents recrawl of Tavus's own reference.
-    assert ops - set(CARD) - fifth == {("GET", "/v2/voices"), ("POST", "/v2/documents/{document_id}/recrawl")}
+    # Beyond the card, from Tavus's own reference: voices, the documents recrawl, pronunciation dictionaries.
+    dictionaries = "/v2/pronunciation-dictionaries"
+    assert ops - set(CARD) - fifth == {
+        ("GET", "/v2/voices"),
+        ("POST", "/v2/documents/{document_id}/recrawl"),
+        ("POST", dictionaries),
+        ("GET", dictionaries),
+        ("GET", dictionaries + "/{pronunciation_dictionary_id}"),
+        ("PATCH", dictionaries + "/{pronunciation_dictionary_id}"),
+        ("DELETE", dictionaries + "/{pronunciation_dictionary_id}"),
+    }
 
 
 def test_every_example_validates_against_its_schema(spec: Spec) -> None:

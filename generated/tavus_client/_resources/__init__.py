@@ -243,6 +243,51 @@ _PATCH_PERSONA = Operation(
     page_base=None,
     max_limit=None,
 )
+_CREATE_PRONUNCIATION_DICTIONARY = Operation(
+    "pronunciation_dictionaries.create_pronunciation_dictionary",
+    "POST",
+    "/v2/pronunciation-dictionaries",
+    body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_DELETE_PRONUNCIATION_DICTIONARY = Operation(
+    "pronunciation_dictionaries.delete_pronunciation_dictionary",
+    "DELETE",
+    "/v2/pronunciation-dictionaries/{pronunciation_dictionary_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_GET_PRONUNCIATION_DICTIONARY = Operation(
+    "pronunciation_dictionaries.get_pronunciation_dictionary",
+    "GET",
+    "/v2/pronunciation-dictionaries/{pronunciation_dictionary_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_LIST_PRONUNCIATION_DICTIONARIES = Operation(
+    "pronunciation_dictionaries.list_pronunciation_dictionaries",
+    "GET",
+    "/v2/pronunciation-dictionaries",
+    body=None,
+    unwrap=None,
+    page_base=0,
+    max_limit=100,
+)
+_PATCH_PRONUNCIATION_DICTIONARY = Operation(
+    "pronunciation_dictionaries.patch_pronunciation_dictionary",
+    "PATCH",
+    "/v2/pronunciation-dictionaries/{pronunciation_dictionary_id}",
+    body="list",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
 _CREATE_REPLICA = Operation(
     "replicas.create_replica",
     "POST",
@@ -370,6 +415,11 @@ OPERATIONS: tuple[Operation, ...] = (
     _GET_PERSONA,
     _LIST_PERSONAS,
     _PATCH_PERSONA,
+    _CREATE_PRONUNCIATION_DICTIONARY,
+    _DELETE_PRONUNCIATION_DICTIONARY,
+    _GET_PRONUNCIATION_DICTIONARY,
+    _LIST_PRONUNCIATION_DICTIONARIES,
+    _PATCH_PRONUNCIATION_DICTIONARY,
     _CREATE_REPLICA,
     _DELETE_REPLICA,
     _GET_REPLICA,
@@ -389,6 +439,7 @@ TAGS: tuple[str, ...] = (
     "guardrails",
     "objectives",
     "personas",
+    "pronunciation_dictionaries",
     "replicas",
     "videos",
     "voices",
@@ -400,6 +451,7 @@ if TYPE_CHECKING:
     from .guardrails import AsyncGuardrails, Guardrails
     from .objectives import AsyncObjectives, Objectives
     from .personas import AsyncPersonas, Personas
+    from .pronunciation_dictionaries import AsyncPronunciationDictionaries, PronunciationDictionaries
     from .replicas import AsyncReplicas, Replicas
     from .videos import AsyncVideos, Videos
     from .voices import AsyncVoices, Voices
@@ -437,6 +489,12 @@ class Resources(SyncAPIClient):
         from .personas import Personas
 
         return Personas(self)
+
+    @cached_property
+    def pronunciation_dictionaries(self) -> PronunciationDictionaries:
+        from .pronunciation_dictionaries import PronunciationDictionaries
+
+        return PronunciationDictionaries(self)
 
     @cached_property
     def replicas(self) -> Replicas:
@@ -489,6 +547,12 @@ class AsyncResources(AsyncAPIClient):
         from .personas import AsyncPersonas
 
         return AsyncPersonas(self)
+
+    @cached_property
+    def pronunciation_dictionaries(self) -> AsyncPronunciationDictionaries:
+        from .pronunciation_dictionaries import AsyncPronunciationDictionaries
+
+        return AsyncPronunciationDictionaries(self)
 
     @cached_property
     def replicas(self) -> AsyncReplicas:

@@ -33,6 +33,7 @@ from .idle_engagement import IdleEngagement
 from .json_patch_op import JsonPatchOp
 from .json_patch_operation import JsonPatchOperation
 from .level import Level
+from .list_pronunciation_dictionaries_sort import ListPronunciationDictionariesSort
 from .list_voices_sort import ListVoicesSort
 from .llm_layer import LlmLayer
 from .llm_layer_extra_body import LlmLayerExtraBody
@@ -59,6 +60,12 @@ from .persona_envelope import PersonaEnvelope
 from .persona_layers import PersonaLayers
 from .persona_list import PersonaList
 from .pipeline_mode import PipelineMode
+from .pronunciation_dictionary import PronunciationDictionary
+from .pronunciation_dictionary_create import PronunciationDictionaryCreate
+from .pronunciation_dictionary_list import PronunciationDictionaryList
+from .pronunciation_dictionary_summary import PronunciationDictionarySummary
+from .pronunciation_rule import PronunciationRule
+from .pronunciation_rule_type import PronunciationRuleType
 from .recording_provider import RecordingProvider
 from .recording_storage import RecordingStorage
 from .recrawl_request import RecrawlRequest
@@ -127,6 +134,7 @@ __all__ = (
     "JsonPatchOp",
     "JsonPatchOperation",
     "Level",
+    "ListPronunciationDictionariesSort",
     "ListVoicesSort",
     "LlmLayer",
     "LlmLayerExtraBody",
@@ -153,6 +161,12 @@ __all__ = (
     "PersonaLayers",
     "PersonaList",
     "PipelineMode",
+    "PronunciationDictionary",
+    "PronunciationDictionaryCreate",
+    "PronunciationDictionaryList",
+    "PronunciationDictionarySummary",
+    "PronunciationRule",
+    "PronunciationRuleType",
     "RecordingProvider",
     "RecordingStorage",
     "RecrawlRequest",
