@@ -426,6 +426,14 @@ class TavusMock:
         record = self.store.create("pronunciation_dictionaries", ctx.tenant, data)
         return Answer(self._success(ctx.op), self._view(record))
 
+    def _create_transcriptions(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+        data = {"file_url": body["file_url"], "callback_url": body["callback_url"], "text": None, "status": "started"}
+        data["created_at"] = now
+        record = self.store.create("transcriptions", ctx.tenant, data)
+        self.store.schedule_callback(record)
+        out = {"transcription_id": record.id, "status": "started", "callback_url": data["callback_url"]}
+        return Answer(self._success(ctx.op), out)
+
     def _create_videos(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
         replica_id = body["replica_id"]
         if not self.store.exists("replicas", ctx.tenant, replica_id):

@@ -31,6 +31,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--replica-seconds", type=float, default=8.0, help="training time of a replica")
     parser.add_argument("--video-seconds", type=float, default=6.0, help="rendering time of a video")
     parser.add_argument("--document-seconds", type=float, default=3.0, help="processing time of a document")
+    parser.add_argument("--transcription-seconds", type=float, default=3.0, help="time to transcribe a file")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests answered 429/500/503 (0-1)")
     parser.add_argument("--fault-codes", default="429,500,503", help="statuses injected by --fault-rate")
     parser.add_argument("--fault-seed", type=int, default=None, help="seed of the fault injection")
@@ -50,7 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build_app(args: argparse.Namespace) -> TavusMock:
     codes = tuple(int(c) for c in args.fault_codes.split(",") if c.strip())
-    delays = Delays(args.replica_seconds, args.video_seconds, args.document_seconds).scaled(args.speed)
+    delays = Delays(args.replica_seconds, args.video_seconds, args.document_seconds, args.transcription_seconds)
+    delays = delays.scaled(args.speed)
     config = MockConfig(
         api_keys=frozenset(args.api_keys),
         delays=delays,

@@ -51,9 +51,15 @@ class Delays:
     replica: float = 8.0
     video: float = 6.0
     document: float = 3.0
+    transcription: float = 3.0
+
+    @classmethod
+    def instant(cls) -> Delays:
+        """Every background job done at once (tests, contract runs)."""
+        return cls(0.0, 0.0, 0.0, 0.0)
 
     def scaled(self, speed: float) -> Delays:
-        return Delays(self.replica / speed, self.video / speed, self.document / speed)
+        return Delays(self.replica / speed, self.video / speed, self.document / speed, self.transcription / speed)
 
 
 @dataclass
@@ -99,6 +105,7 @@ KINDS: dict[str, Kind] = {
     "pronunciation_dictionaries": Kind(
         "pronunciation_dictionaries", "pronunciation_dictionary_id", lambda: "pd_" + _hex(14)
     ),
+    "transcriptions": Kind("transcriptions", "transcription_id", lambda: "t" + _hex(12)),
 }
 
 STOCK_VOICES = (
@@ -256,13 +263,18 @@ class Store:
 
     # -- lifecycles ---------------------------------------------------------------------------
     def _due(self, record: Record) -> float:
-        delay = {"replicas": self.delays.replica, "videos": self.delays.video, "documents": self.delays.document}
+        delay = {
+            "replicas": self.delays.replica,
+            "videos": self.delays.video,
+            "documents": self.delays.document,
+            "transcriptions": self.delays.transcription,
+        }
         return record.job_started + delay.get(record.kind, 0.0)
 
     def advance(self, record: Record) -> bool:
         """Move a background job on to the state its age implies; answers whether it just finished."""
         data = record.data
-        if record.kind not in ("replicas", "videos", "documents") or record.tenant is None:
+        if record.kind not in ("replicas", "videos", "documents", "transcriptions") or record.tenant is None:
             return False
         now = time.monotonic()
         due = self._due(record)
@@ -292,6 +304,10 @@ class Store:
                 return True
             if share >= 0.5 and data["status"] == "queued":
                 data.update(status="generating", status_details="Rendering.", updated_at=iso_now())
+        elif record.kind == "transcriptions" and data["status"] == "started":
+            if finished:
+                data.update(status="completed", text=f"Transcript of {data['file_url']}.")
+                return True
         elif record.kind == "documents" and data["status"] in ("started", "processing", "recrawling"):
             data["progress"] = pct
             if finished:

@@ -18,7 +18,7 @@ RATE = 0.2
 
 @pytest.fixture(scope="module")
 def faulty(spec: Spec) -> Iterator[MockServer]:
-    config = MockConfig(delays=Delays(0, 0, 0), fault_rate=RATE, fault_seed=20261124, access_log=False)
+    config = MockConfig(delays=Delays.instant(), fault_rate=RATE, fault_seed=20261124, access_log=False)
     with MockServer(TavusMock(spec, config)) as server:
         yield server
 

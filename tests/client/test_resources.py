@@ -190,3 +190,14 @@ async def test_pronunciation_dictionaries(caller: Caller) -> None:
     await caller(c.pronunciation_dictionaries.delete, pd.pronunciation_dictionary_id)
     with pytest.raises(NotFoundError):
         await caller(c.pronunciation_dictionaries.get, pd.pronunciation_dictionary_id)
+
+
+async def test_transcriptions(caller: Caller) -> None:
+    c = caller.client
+    made = await caller(
+        c.transcriptions.create, file_url="https://example.com/a.mp4", callback_url="http://127.0.0.1:9/hook"
+    )
+    done = await caller(c.transcriptions.get, made.transcription_id)
+    assert done.status == "completed" and done.text
+    assert [t.transcription_id for t in await caller.collect(c.transcriptions.list_all)] == [made.transcription_id]
+    await caller(c.transcriptions.delete, made.transcription_id)

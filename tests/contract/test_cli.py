@@ -46,7 +46,7 @@ def test_tavus_contract_against_a_separate_tavus_mock(mock_process: str, tmp_pat
     cmd += ["--phases", "examples,coverage,stateful", "--max-examples", "5", "--seed", "3", "--junit", str(junit)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "43 passed, 0 failed: contract honoured" in done.stdout
+    assert "47 passed, 0 failed: contract honoured" in done.stdout
     assert junit.exists() and "testcase" in junit.read_text()
     assert KEY not in done.stdout and KEY not in done.stderr
 

@@ -41,7 +41,7 @@ def quiet_server_logs() -> Iterator[None]:
 
 
 def serve(spec: Spec, cls: type[TavusMock] = TavusMock) -> MockServer:
-    config = MockConfig(api_keys=frozenset({KEY}), delays=Delays(0, 0, 0), access_log=False)
+    config = MockConfig(api_keys=frozenset({KEY}), delays=Delays.instant(), access_log=False)
     return MockServer(cls(spec, config))
 
 
@@ -66,7 +66,7 @@ def test_the_reference_server_honours_the_contract(spec: Spec, capsys: pytest.Ca
         print(f"\ncontract suite against tavus-mock: {cases} cases in {seconds:.1f} s ({cases / seconds:.0f} cases/s)")
     assert result.ok, report + "\n" + result.output[-4000:]
     names = {op.name for op in result.operations}
-    assert len(names) == 43 and "Stateful tests" in names  # 42 operations and the stateful phase
+    assert len(names) == 47 and "Stateful tests" in names  # 46 operations and the stateful phase
     for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
         assert f"✅ {phase}" in result.output, phase
 

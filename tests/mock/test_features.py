@@ -274,3 +274,20 @@ def test_recrawl_waits_for_a_settled_document(spec: Spec) -> None:
         time.sleep(0.5)
         assert api.post(f"/v2/documents/{did}/recrawl").status_code == 202
         assert api.get(f"/v2/documents/{did}").json()["status"] == "recrawling"
+
+
+def test_transcriptions_complete_and_call_back(spec: Spec, receiver: Receiver) -> None:
+    with MockServer(make_app(spec, delays=Delays(transcription=0.3))) as server, client(server) as api:
+        made = api.post(
+            "/v2/transcriptions", json={"file_url": "https://example.com/a.mp4", "callback_url": receiver.url}
+        )
+        tid = made.json()["transcription_id"]
+        assert made.json()["status"] == "started" and api.get(f"/v2/transcriptions/{tid}").json()["text"] is None
+        bodies = receiver.wait_for(1)
+        done = api.get(f"/v2/transcriptions/{tid}").json()
+        assert done["status"] == "completed" and done["text"] == "Transcript of https://example.com/a.mp4."
+        assert bodies[0]["transcription_id"] == tid and bodies[0]["status"] == "completed"
+        assert api.get("/v2/transcriptions").json()["total_count"] == 1
+        assert api.delete(f"/v2/transcriptions/{tid}").status_code == 204
+        assert api.get(f"/v2/transcriptions/{tid}").status_code == 404
+        assert api.post("/v2/transcriptions", json={"file_url": "https://example.com/a.mp4"}).status_code == 400

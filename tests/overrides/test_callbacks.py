@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import tavus_client
 from tavus_client import parse_callback
-from tavus_client.models import ConversationCallback, Document, ReplicaTrainingCallback, Video
+from tavus_client.models import ConversationCallback, Document, ReplicaTrainingCallback, Transcription, Video
 
 from tavus_mock import Spec
 
@@ -19,6 +19,7 @@ def test_the_spec_webhook_examples_parse(spec: Spec) -> None:
         "replicaTraining": ReplicaTrainingCallback,
         "videoGeneration": Video,
         "documentStatus": Document,
+        "transcriptionReady": Transcription,
     }
     for name, hook in spec.raw["webhooks"].items():
         example = hook["post"]["requestBody"]["content"]["application/json"]["example"]

@@ -51,7 +51,7 @@ def test_the_35_operations_of_the_card_are_there(raw_spec: dict) -> None:
         ("PATCH", "/v2/videos/{video_id}/name"),
     }
     assert fifth <= ops
-    # Beyond the card, from Tavus's own reference: voices, the documents recrawl, pronunciation dictionaries.
+    # Beyond the card: every other non-deprecated operation of Tavus's own reference.
     dictionaries = "/v2/pronunciation-dictionaries"
     assert ops - set(CARD) - fifth == {
         ("GET", "/v2/voices"),
@@ -61,6 +61,10 @@ def test_the_35_operations_of_the_card_are_there(raw_spec: dict) -> None:
         ("GET", dictionaries + "/{pronunciation_dictionary_id}"),
         ("PATCH", dictionaries + "/{pronunciation_dictionary_id}"),
         ("DELETE", dictionaries + "/{pronunciation_dictionary_id}"),
+        ("POST", "/v2/transcriptions"),
+        ("GET", "/v2/transcriptions"),
+        ("GET", "/v2/transcriptions/{transcription_id}"),
+        ("DELETE", "/v2/transcriptions/{transcription_id}"),
     }
 
 

@@ -2,7 +2,8 @@
 """Typed parsing of the callbacks Tavus POSTs to a resource's `callback_url`.
 
 Patches: nothing generated; openapi-python-client ignores the spec's `webhooks` section, but it does
-generate the payload models (ConversationCallback, ReplicaTrainingCallback, Video, Document).
+generate the payload models (ConversationCallback, ReplicaTrainingCallback, Video, Document,
+Transcription).
 Why: a webhook handler should get a typed event without knowing which model fits which body.
 Delete when: the generator grows webhook support; the canary in tests/overrides/test_callbacks.py
 checks that no generated module handles webhooks yet.
@@ -15,16 +16,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..models import ConversationCallback, Document, ReplicaTrainingCallback, Video
+    from ..models import ConversationCallback, Document, ReplicaTrainingCallback, Transcription, Video
 
 __all__ = ["parse_callback"]
 
 
 def parse_callback(
     payload: bytes | str | Mapping[str, Any],
-) -> ConversationCallback | ReplicaTrainingCallback | Video | Document:
+) -> ConversationCallback | ReplicaTrainingCallback | Video | Document | Transcription:
     """The typed model of a callback body; ValueError when it matches no documented callback."""
-    from ..models import ConversationCallback, Document, ReplicaTrainingCallback, Video
+    from ..models import ConversationCallback, Document, ReplicaTrainingCallback, Transcription, Video
 
     data: Any = json.loads(payload) if isinstance(payload, (bytes, str)) else dict(payload)
     if not isinstance(data, dict):
@@ -36,6 +37,8 @@ def parse_callback(
             return Video.from_dict(data)
         if "document_id" in data:
             return Document.from_dict(data)
+        if "transcription_id" in data:
+            return Transcription.from_dict(data)
         if "replica_id" in data and "status" in data:
             return ReplicaTrainingCallback.from_dict(data)
     except (KeyError, TypeError, ValueError) as exc:

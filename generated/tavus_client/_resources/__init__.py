@@ -333,6 +333,42 @@ _RENAME_REPLICA = Operation(
     page_base=None,
     max_limit=None,
 )
+_CREATE_TRANSCRIPTION = Operation(
+    "transcriptions.create_transcription",
+    "POST",
+    "/v2/transcriptions",
+    body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_DELETE_TRANSCRIPTION = Operation(
+    "transcriptions.delete_transcription",
+    "DELETE",
+    "/v2/transcriptions/{transcription_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_GET_TRANSCRIPTION = Operation(
+    "transcriptions.get_transcription",
+    "GET",
+    "/v2/transcriptions/{transcription_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_LIST_TRANSCRIPTIONS = Operation(
+    "transcriptions.list_transcriptions",
+    "GET",
+    "/v2/transcriptions",
+    body=None,
+    unwrap=None,
+    page_base=1,
+    max_limit=100,
+)
 _DELETE_VIDEO = Operation(
     "videos.delete_video",
     "DELETE",
@@ -425,6 +461,10 @@ OPERATIONS: tuple[Operation, ...] = (
     _GET_REPLICA,
     _LIST_REPLICAS,
     _RENAME_REPLICA,
+    _CREATE_TRANSCRIPTION,
+    _DELETE_TRANSCRIPTION,
+    _GET_TRANSCRIPTION,
+    _LIST_TRANSCRIPTIONS,
     _DELETE_VIDEO,
     _GENERATE_VIDEO,
     _GET_VIDEO,
@@ -441,6 +481,7 @@ TAGS: tuple[str, ...] = (
     "personas",
     "pronunciation_dictionaries",
     "replicas",
+    "transcriptions",
     "videos",
     "voices",
 )
@@ -453,6 +494,7 @@ if TYPE_CHECKING:
     from .personas import AsyncPersonas, Personas
     from .pronunciation_dictionaries import AsyncPronunciationDictionaries, PronunciationDictionaries
     from .replicas import AsyncReplicas, Replicas
+    from .transcriptions import AsyncTranscriptions, Transcriptions
     from .videos import AsyncVideos, Videos
     from .voices import AsyncVoices, Voices
 
@@ -501,6 +543,12 @@ class Resources(SyncAPIClient):
         from .replicas import Replicas
 
         return Replicas(self)
+
+    @cached_property
+    def transcriptions(self) -> Transcriptions:
+        from .transcriptions import Transcriptions
+
+        return Transcriptions(self)
 
     @cached_property
     def videos(self) -> Videos:
@@ -559,6 +607,12 @@ class AsyncResources(AsyncAPIClient):
         from .replicas import AsyncReplicas
 
         return AsyncReplicas(self)
+
+    @cached_property
+    def transcriptions(self) -> AsyncTranscriptions:
+        from .transcriptions import AsyncTranscriptions
+
+        return AsyncTranscriptions(self)
 
     @cached_property
     def videos(self) -> AsyncVideos:

@@ -85,6 +85,11 @@ from .tool_type import ToolType
 from .training_callback_status import TrainingCallbackStatus
 from .transcript_entry import TranscriptEntry
 from .transcript_role import TranscriptRole
+from .transcription import Transcription
+from .transcription_create import TranscriptionCreate
+from .transcription_created import TranscriptionCreated
+from .transcription_list import TranscriptionList
+from .transcription_status import TranscriptionStatus
 from .tts_engine import TtsEngine
 from .tts_layer import TtsLayer
 from .tts_layer_voice_settings import TtsLayerVoiceSettings
@@ -185,6 +190,11 @@ __all__ = (
     "ToolType",
     "TrainingCallbackStatus",
     "TranscriptEntry",
+    "Transcription",
+    "TranscriptionCreate",
+    "TranscriptionCreated",
+    "TranscriptionList",
+    "TranscriptionStatus",
     "TranscriptRole",
     "TtsEngine",
     "TtsLayer",
