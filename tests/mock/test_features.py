@@ -291,3 +291,10 @@ def test_transcriptions_complete_and_call_back(spec: Spec, receiver: Receiver) -
         assert api.delete(f"/v2/transcriptions/{tid}").status_code == 204
         assert api.get(f"/v2/transcriptions/{tid}").status_code == 404
         assert api.post("/v2/transcriptions", json={"file_url": "https://example.com/a.mp4"}).status_code == 400
+
+
+def test_the_example_seed_file_loads(spec: Spec) -> None:
+    app = make_app(spec)
+    seed = Path(__file__).resolve().parents[2] / "examples" / "seed.json"
+    assert app.store.load_seed(seed) == 3
+    assert app.store.exists("replicas", "anyone", "r0000stock01")
