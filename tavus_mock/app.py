@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,8 +78,8 @@ class TavusMock:
         self.store = Store(delays=self.config.delays, on_callback=self._schedule_callback)
         self._random = random.Random(self.config.fault_seed)
         self._callback_client: httpx.AsyncClient | None = None
-        self.callbacks_sent: list[tuple[str, dict[str, Any]]] = []
-        self.requests_handled = 0
+        # The last callbacks sent (url, body), for tests and debugging; bounded for long-running servers.
+        self.callbacks_sent: deque[tuple[str, dict[str, Any]]] = deque(maxlen=1000)
         self._tasks: set[asyncio.Task[None]] = set()
         self._routes: list[tuple[Operation, dict[str, Operation]]] = []
         by_path: dict[str, dict[str, Operation]] = {}
@@ -154,7 +155,6 @@ class TavusMock:
             logger.exception("unhandled error on %s %s", method, path)
             answer = Answer(500, {"error": "Internal server error"})
         await self._send(send, answer, head=method == "HEAD")
-        self.requests_handled += 1
         if self.config.access_log and logger.isEnabledFor(logging.INFO):
             logger.info("%s %s %d %.1fms", method, path, answer.status, (time.perf_counter() - started) * 1000)
 

@@ -261,7 +261,7 @@ def test_callbacks_never_leave_the_machine_by_default(spec: Spec, caplog: pytest
         while "skipped" not in caplog.text and time.monotonic() < deadline:
             time.sleep(0.02)
     assert "skipped: not a loopback address" in caplog.text
-    assert app.callbacks_sent == []
+    assert not app.callbacks_sent
 
 
 def test_recrawl_waits_for_a_settled_document(spec: Spec) -> None:
