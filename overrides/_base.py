@@ -17,6 +17,7 @@ import importlib
 import logging
 import os
 import random
+import re
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -62,7 +63,7 @@ class RequestOptions(TypedDict, total=False):
 class Operation:
     """One spec operation as the resource layer knows it; the endpoint module is imported on first use."""
 
-    __slots__ = ("_module", "body", "max_limit", "method", "name", "page_base", "path", "unwrap")
+    __slots__ = ("_module", "body", "max_limit", "method", "name", "page_base", "path", "path_params", "unwrap")
 
     def __init__(
         self,
@@ -82,6 +83,7 @@ class Operation:
         self.unwrap = unwrap
         self.page_base = page_base
         self.max_limit = max_limit
+        self.path_params = tuple(re.findall(r"\{(\w+)\}", path))
         self._module: ModuleType | None = None
 
     @property
@@ -262,6 +264,9 @@ class BaseAPIClient:
         body: Any,
         options: RequestOptions,
     ) -> httpx.Request:
+        for name, value in zip(op.path_params, path, strict=True):
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{name} must be a non-empty string, got {value!r}")
         args = {k: (_Str(v) if type(v) is str else v) for k, v in query.items()}
         extra_body = options.get("extra_body")
         if op.body == "list":

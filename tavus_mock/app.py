@@ -33,6 +33,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 MAX_BODY = 1024 * 1024
+MAX_DEPTH = 64  # JSON nesting; far deeper than any Tavus body, far shallower than Python's recursion limit
 CRAWL_LIMIT = 100
 UNAUTHORIZED = {"message": "Invalid access token"}
 
@@ -308,6 +309,10 @@ class TavusMock:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(400, f"Invalid request: the body is not valid JSON ({exc})") from None
+        except RecursionError:
+            body = None  # nested beyond what the parser follows: refused just below
+        if (body is None and raw.strip() != b"null") or _depth(body) > MAX_DEPTH:
+            raise ApiError(400, f"Invalid request: the body is nested deeper than {MAX_DEPTH} levels")
         errors = op.body_validator.errors(body)
         if errors:
             raise ApiError(400, "Invalid request: " + "; ".join(errors))
@@ -746,3 +751,22 @@ def _only_name_and_rules(operations: list[dict[str, Any]]) -> None:
             if pointer is not None and not (pointer in ("/name", "/rules") or pointer.startswith("/rules/")):
                 message = f"Invalid JSON patch format: only /name and /rules can be changed, not {pointer}"
                 raise ApiError(422, message, key="message")
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of a JSON value, measured without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest

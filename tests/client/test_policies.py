@@ -364,3 +364,11 @@ def test_documented_persona_wrapper_is_unwrapped() -> None:
     client, _ = make(script(httpx.Response(200, json={"data": [PERSONA]})))
     persona = client.personas.get("p1")
     assert persona.persona_id == "p1" and type(persona).__name__ == "Persona"
+
+
+@pytest.mark.parametrize("bad", ["", "   ", None, 42])
+def test_bad_ids_are_refused_before_sending(bad: object) -> None:
+    client, seen = make(script(httpx.Response(200, json=PERSONA)))
+    with pytest.raises(ValueError, match="persona_id must be a non-empty string"):
+        client.personas.get(bad)  # type: ignore[arg-type]
+    assert seen == []

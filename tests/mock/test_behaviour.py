@@ -437,3 +437,18 @@ def test_pronunciation_dictionaries(api: httpx.Client) -> None:
     assert api.get(path).status_code == 404
     assert api.get(f"/v2/personas/{pid}").json()["layers"] == {"tts": {}}  # no longer used
     assert api.get("/v2/pronunciation-dictionaries").json()["data"][0]["name"] == second["name"]
+
+
+def test_deeply_nested_bodies_are_refused_not_crashed_on(api: httpx.Client) -> None:
+    for depth in (100, 990, 5000):
+        body = '{"persona_name": "x", "layers": ' + '{"a":' * depth + "1" + "}" * depth + "}"
+        response = api.post("/v2/personas", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 400 and "nested deeper" in response.json()["error"], depth
+    pid = persona(api)
+    deep: dict[str, object] = {"a": 1}
+    for _ in range(900):
+        deep = {"a": deep}
+    response = api.patch(f"/v2/personas/{pid}", json=[{"op": "add", "path": "/layers", "value": deep}])
+    assert response.status_code == 400
+    fine = '{"persona_name": "x", "layers": ' + '{"llm":' * 20 + "{}" + "}" * 20 + "}"
+    assert api.post("/v2/personas", content=fine, headers={"content-type": "application/json"}).status_code == 200

@@ -18,6 +18,7 @@ import importlib
 import logging
 import os
 import random
+import re
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -63,7 +64,7 @@ class RequestOptions(TypedDict, total=False):
 class Operation:
     """One spec operation as the resource layer knows it; the endpoint module is imported on first use."""
 
-    __slots__ = ("_module", "body", "max_limit", "method", "name", "page_base", "path", "unwrap")
+    __slots__ = ("_module", "body", "max_limit", "method", "name", "page_base", "path", "path_params", "unwrap")
 
     def __init__(
         self,
@@ -83,6 +84,7 @@ class Operation:
         self.unwrap = unwrap
         self.page_base = page_base
         self.max_limit = max_limit
+        self.path_params = tuple(re.findall(r"\{(\w+)\}", path))
         self._module: ModuleType | None = None
 
     @property
@@ -263,6 +265,9 @@ class BaseAPIClient:
         body: Any,
         options: RequestOptions,
     ) -> httpx.Request:
+        for name, value in zip(op.path_params, path, strict=True):
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{name} must be a non-empty string, got {value!r}")
         args = {k: (_Str(v) if type(v) is str else v) for k, v in query.items()}
         extra_body = options.get("extra_body")
         if op.body == "list":
