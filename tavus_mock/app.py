@@ -306,7 +306,7 @@ class TavusMock:
         if ctype != "application/json":
             raise ApiError(400, f"Invalid request: Content-Type must be application/json, not {ctype or 'missing'}")
         try:
-            body = json.loads(raw)
+            body = json.loads(raw, parse_constant=_not_json)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(400, f"Invalid request: the body is not valid JSON ({exc})") from None
         except RecursionError:
@@ -770,3 +770,8 @@ def _depth(value: Any) -> int:
             return deepest
         stack.extend((child, level + 1) for child in children)
     return deepest
+
+
+def _not_json(name: str) -> Any:
+    """Python's parser accepts NaN and Infinity; JSON does not."""
+    raise ValueError(f"{name} is not a JSON value")
