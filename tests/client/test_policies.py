@@ -213,6 +213,12 @@ def test_a_malformed_success_is_a_clear_error_not_a_crash() -> None:
         client.personas.get("p1")
 
 
+@pytest.mark.parametrize("url", ["tavusapi.com", "ftp://tavusapi.com", "https://", "not a url"])
+def test_a_malformed_base_url_is_refused_at_once(url: str) -> None:
+    with pytest.raises(ValueError, match="base_url must be"):
+        Tavus(api_key=KEY, base_url=url)
+
+
 def test_no_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TAVUS_API_KEY", raising=False)
     with pytest.raises(TavusError, match="TAVUS_API_KEY"):

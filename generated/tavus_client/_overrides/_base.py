@@ -222,6 +222,8 @@ class BaseAPIClient:
             raise ValueError("max_retries must be 0 or more")
         self._api_key = key
         self.base_url = (base_url or os.environ.get("TAVUS_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        if not re.match(r"https?://[^/\s]+", self.base_url):
+            raise ValueError(f"base_url must be an http:// or https:// URL, got {self.base_url!r}")
         self.timeout = timeout
         self.max_retries = max_retries
         self.default_headers = dict(default_headers or {})
