@@ -7,15 +7,15 @@ PY := $(BIN)/python
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate check-generated lint typecheck test test-fast mock contract bench demo coverage check clean
+.PHONY: help install generate check-generated lint typecheck test test-fast mock contract bench demo check lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev]' -c constraints.txt
 	@touch $@
 
 install: $(BIN)/.installed ## Create .venv and install the package with every dev tool (pinned)
@@ -60,6 +60,9 @@ demo: install ## Start the reference server on a free port and run the quickstar
 	$(PY) examples/demo.py
 
 check: test ## Alias of test
+
+lock: install ## Refresh constraints.txt (every installed version) after changing dependencies
+	$(PY) -m pip freeze --exclude-editable | grep -v '^tavus' > constraints.txt
 
 clean: ## Remove caches (keeps .venv)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .schemathesis generated/.scratch
