@@ -203,6 +203,9 @@ def parse_retry_after(headers: httpx.Headers) -> float | None:
 class BaseAPIClient:
     """Settings and the parts of a call that do not depend on sync or async I/O."""
 
+    _http: Any  # each subclass declares its own client type
+    _owns_http: bool
+
     def __init__(
         self,
         *,
@@ -255,6 +258,16 @@ class BaseAPIClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, api_key='<redacted>')"
+
+    def with_options(self, **changes: Any) -> Self:
+        """A copy with other settings; it shares the connection pool when `base_url` is unchanged."""
+        settings = {**self._settings(), **changes}
+        shares_pool = settings["base_url"] == self.base_url and "default_headers" not in changes
+        if shares_pool:
+            settings["http_client"] = self._http  # set by the sync or async subclass
+        copy = type(self)(**settings)
+        copy._owns_http = not shares_pool
+        return copy
 
     # -- building and reading -------------------------------------------------------------------
     def _build(
@@ -384,21 +397,13 @@ class BaseAPIClient:
 class SyncAPIClient(BaseAPIClient):
     """Blocking client over one pooled `httpx.Client`."""
 
+    _http: httpx.Client
+
     def __init__(self, *, http_client: httpx.Client | None = None, **settings: Any) -> None:
         super().__init__(**settings)
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(base_url=self.base_url, timeout=self.timeout)
         self._http.headers.update(self._headers())
-
-    def with_options(self, **changes: Any) -> Self:
-        """A copy with other settings; it shares the connection pool when `base_url` is unchanged."""
-        settings = {**self._settings(), **changes}
-        if settings["base_url"] == self.base_url and "default_headers" not in changes:
-            copy = type(self)(http_client=self._http, **settings)
-        else:
-            copy = type(self)(**settings)
-            copy._owns_http = True
-        return copy
 
     def close(self) -> None:
         if self._owns_http:
@@ -467,21 +472,13 @@ async def _async_sleep(seconds: float) -> None:
 class AsyncAPIClient(BaseAPIClient):
     """Asyncio client over one pooled `httpx.AsyncClient`."""
 
+    _http: httpx.AsyncClient
+
     def __init__(self, *, http_client: httpx.AsyncClient | None = None, **settings: Any) -> None:
         super().__init__(**settings)
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout)
         self._http.headers.update(self._headers())
-
-    def with_options(self, **changes: Any) -> Self:
-        """A copy with other settings; it shares the connection pool when `base_url` is unchanged."""
-        settings = {**self._settings(), **changes}
-        if settings["base_url"] == self.base_url and "default_headers" not in changes:
-            copy = type(self)(http_client=self._http, **settings)
-        else:
-            copy = type(self)(**settings)
-            copy._owns_http = True
-        return copy
 
     async def close(self) -> None:
         if self._owns_http:
