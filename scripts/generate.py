@@ -9,7 +9,9 @@ Steps, each of which fails loudly:
 4. apply the override modules: copy overrides/*.py into the package as tavus_client._overrides;
 5. stamp every Python file with a header naming the command, add py.typed, write .codegen.json
    (generator and ruff versions, sha256 of the inputs);
-6. swap the scratch directory into generated/tavus_client.
+6. copy the spec into the package (`tavus_client/openapi.yaml`), so an installed wheel serves and checks it;
+7. swap the scratch directory into generated/tavus_client, or with `--check` only compare the two and fail
+   on any difference (`make check-generated`: no git, so edit -> generate -> test passes before a commit).
 
 The result is byte-identical on every run with the same inputs and pinned tools.
 """
@@ -62,11 +64,24 @@ def check_pins(generator_version: str, ruff_version: str) -> None:
 
 
 def validate_spec() -> None:
+    """Parse and validate the spec; any problem ends the run with `openapi/tavus.yaml:LINE: problem`."""
+    from jsonschema.exceptions import ValidationError
     from openapi_spec_validator import validate
-    from openapi_spec_validator.readers import read_from_filename
 
-    spec, _ = read_from_filename(str(SPEC))
-    validate(spec)
+    from tavus_mock.specfile import SpecError, line_of, load_document
+
+    try:
+        document = load_document(SPEC)
+    except SpecError as exc:
+        raise SystemExit(str(exc)) from None
+    try:
+        validate(document)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        where = list(exc.absolute_path)
+        line = line_of(SPEC, where)
+        pointer = "/".join(str(p) for p in where) or "(top level)"
+        message = exc.message if len(exc.message) <= 200 else exc.message[:200] + "..."
+        raise SystemExit(f"{SPEC.relative_to(ROOT)}:{line or 1}: not valid OpenAPI 3.1 at {pointer}: {message}") from None
 
 
 def run_generator(scratch: Path) -> Path:
@@ -126,7 +141,21 @@ def write_manifest(package: Path, generator_version: str, ruff_version: str) -> 
     (package / ".codegen.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def main() -> None:
+def compare(built: Path, current: Path) -> list[str]:
+    """Files that differ between a fresh generation and generated/ as it stands in the working tree."""
+    def files(root: Path) -> dict[str, bytes]:
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes()
+            for p in root.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        }
+
+    new, old = files(built), files(current) if current.exists() else {}
+    return sorted(name for name in new.keys() | old.keys() if new.get(name) != old.get(name))
+
+
+def main(argv: list[str]) -> None:
+    check = "--check" in argv
     generator_version = version("openapi-python-client")
     ruff_version = version("ruff")
     check_pins(generator_version, ruff_version)
@@ -142,8 +171,16 @@ def main() -> None:
         resources_gen.write(package, SPEC, ruff=_bin("ruff"))
         apply_overrides(package)
         stamp(package, generator_version)
+        shutil.copyfile(SPEC, package / "openapi.yaml")  # shipped in the wheel; found by tavus_mock.specfile
         write_manifest(package, generator_version, ruff_version)
         final = OUT / PACKAGE
+        if check:
+            stale = compare(package, final)
+            if stale:
+                listing = "\n".join(f"  generated/{PACKAGE}/{name}" for name in stale[:20])
+                raise SystemExit(f"generated/ differs from what `make generate` writes; run it:\n{listing}")
+            print(f"generated/{PACKAGE} is what `make generate` writes")
+            return
         shutil.rmtree(final, ignore_errors=True)
         package.rename(final)
     finally:
@@ -153,4 +190,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -38,6 +38,65 @@ CRAWL_LIMIT = 100
 UNAUTHORIZED = {"message": "Invalid access token"}
 
 
+# Which behaviour serves each operation of the spec. An operation missing here is answered 501 (never
+# a look-alike answer of another operation); tests/mock checks that every operation of the spec is here.
+BEHAVIOUR: dict[str, str] = {
+    # conversations
+    "createConversation": "_create",
+    "listConversations": "_list",
+    "getConversation": "_get",
+    "endConversation": "_end",
+    "deleteConversation": "_delete",
+    # personas
+    "createPersona": "_create",
+    "listPersonas": "_list",
+    "getPersona": "_get",
+    "patchPersona": "_patch",
+    "deletePersona": "_delete",
+    # replicas
+    "createReplica": "_create",
+    "listReplicas": "_list",
+    "getReplica": "_get",
+    "renameReplica": "_rename",
+    "deleteReplica": "_delete",
+    # objectives and guardrail sets
+    "createObjectives": "_create",
+    "listObjectives": "_list",
+    "getObjective": "_get",
+    "patchObjective": "_patch",
+    "deleteObjective": "_delete",
+    "createGuardrails": "_create",
+    "listGuardrails": "_list",
+    "getGuardrails": "_get",
+    "patchGuardrails": "_patch",
+    "deleteGuardrails": "_delete",
+    # documents
+    "createDocument": "_create",
+    "listDocuments": "_list",
+    "getDocument": "_get",
+    "patchDocument": "_patch",
+    "deleteDocument": "_delete",
+    "recrawlDocument": "_recrawl",
+    # videos
+    "generateVideo": "_create",
+    "listVideos": "_list",
+    "getVideo": "_get",
+    "renameVideo": "_rename",
+    "deleteVideo": "_delete",
+    # voices, pronunciation dictionaries, transcriptions
+    "listVoices": "_list",
+    "createPronunciationDictionary": "_create",
+    "listPronunciationDictionaries": "_list",
+    "getPronunciationDictionary": "_get",
+    "patchPronunciationDictionary": "_patch",
+    "deletePronunciationDictionary": "_delete",
+    "createTranscription": "_create",
+    "listTranscriptions": "_list",
+    "getTranscription": "_get",
+    "deleteTranscription": "_delete",
+}
+
+
 @dataclass
 class MockConfig:
     """Settings of one server. An empty `api_keys` accepts any non-empty key (each its own tenant)."""
@@ -52,6 +111,9 @@ class MockConfig:
     # Callbacks go to loopback addresses only unless this is set: a test run must never reach out.
     external_callbacks: bool = False
     recrawl_cooldown: float = 3600.0  # [S1] one recrawl per document per hour
+    # Check every answer against the spec (documented status, body schema) and turn a mismatch into a 500
+    # that names it. On in the project's tests and the pytest plugin; costs a validation per answer.
+    check_answers: bool = False
 
 
 @dataclass
@@ -116,23 +178,12 @@ class TavusMock:
         return ()
 
     def _handler_for(self, op: Operation) -> Callable[[Ctx], Answer]:
-        parts = op.path.strip("/").split("/")
-        item = len(parts) >= 3 and parts[2].startswith("{")
-        if op.method == "POST" and not item:
-            return self._create
-        if op.method == "GET":
-            return self._get if item else self._list
-        if op.method == "DELETE":
-            return self._delete
-        if op.method == "PATCH" and len(parts) == 4 and parts[3] == "name":
-            return self._rename
-        if op.method == "PATCH":
-            return self._patch
-        if op.method == "POST" and len(parts) == 4 and parts[3] == "end":
-            return self._end
-        if op.method == "POST" and len(parts) == 4 and parts[3] == "recrawl":
-            return self._recrawl
-        return self._not_implemented
+        """The behaviour of an operation, by operationId (BEHAVIOUR); 501 for one the server does not know."""
+        name = BEHAVIOUR.get(op.operation_id)
+        if name is None:
+            return self._not_implemented
+        handler: Callable[[Ctx], Answer] = getattr(self, name)
+        return handler
 
     def reset(self) -> None:
         self.store.reset()
@@ -202,11 +253,40 @@ class TavusMock:
         fault = self._fault(headers.get("prefer", ""))
         if fault is not None:
             return fault
-        raw = await self._read_body(receive, headers)
-        ctx = Ctx(
-            op, key, self._check_path(op, path_params), self._check_query(op, scope), self._check_body(op, raw, headers)
-        )
-        return self._handlers[op.operation_id](ctx)
+        try:
+            raw = await self._read_body(receive, headers)
+            ctx = Ctx(
+                op,
+                key,
+                self._check_path(op, path_params),
+                self._check_query(op, scope),
+                self._check_body(op, raw, headers),
+            )
+            answer = self._handlers[op.operation_id](ctx)
+        except ApiError as err:
+            answer = Answer(err.status, err.body, err.headers)
+        if self.config.check_answers and answer.status != 501:
+            self._check_answer(op, answer)
+        return answer
+
+    @staticmethod
+    def _check_answer(op: Operation, answer: Answer) -> None:
+        """Raise (a 500 naming the problem) when an answer is not one the spec documents for `op`."""
+        status = str(answer.status)
+        problem = ""
+        if status not in op.responses:
+            problem = f"status {status} is not documented"
+        elif answer.status in (204, 304) and answer.body is not None:
+            problem = f"a {status} answer has a body"
+        else:
+            validator = op.response_validators.get(status)
+            if validator is not None:
+                errors = validator.errors(answer.body)
+                if errors:
+                    problem = f"the {status} body breaks the spec: {'; '.join(errors)}"
+        if problem:
+            logger.error("tavus-mock broke its spec on %s: %s", op.operation_id, problem)
+            raise ApiError(500, f"tavus-mock broke its own spec on {op.operation_id}: {problem}")
 
     def authenticate(self, headers: Mapping[str, str]) -> str | None:
         """The tenant of a request (its key), or None when the key is missing or unknown."""
@@ -342,7 +422,9 @@ class TavusMock:
 
     # -- handlers ------------------------------------------------------------------------------
     def _not_implemented(self, ctx: Ctx) -> Answer:
-        return Answer(501, {"error": f"{ctx.op.operation_id} is not implemented by the reference server"})
+        return Answer(
+            501, {"error": f"{ctx.op.operation_id} ({ctx.op.method} {ctx.op.path}) is not implemented by tavus-mock"}
+        )
 
     def _create(self, ctx: Ctx) -> Answer:
         """Create a resource with the `_create_<tag>` method of the operation's tag."""

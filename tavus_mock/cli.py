@@ -10,7 +10,8 @@ from pathlib import Path
 import uvicorn
 
 from .app import MockConfig, TavusMock
-from .spec import Spec, default_spec_path
+from .spec import Spec
+from .specfile import SpecError, default_spec_path
 from .store import Delays
 
 
@@ -26,7 +27,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="accepted key (repeatable); each key is its own tenant. Without any, every non-empty key is accepted.",
     )
     parser.add_argument("--seed", type=Path, help="JSON file of resources to load at start")
-    parser.add_argument("--spec", type=Path, default=None, help="OpenAPI file (default: openapi/tavus.yaml)")
+    parser.add_argument(
+        "--spec", type=Path, default=None, help="OpenAPI file (default: TAVUS_SPEC, else the spec packaged with the client)"
+    )
     parser.add_argument("--speed", type=float, default=1.0, help="divide every lifecycle delay by this factor")
     parser.add_argument("--replica-seconds", type=float, default=8.0, help="training time of a replica")
     parser.add_argument("--video-seconds", type=float, default=6.0, help="rendering time of a video")
@@ -72,7 +75,11 @@ def build_app(args: argparse.Namespace) -> TavusMock:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
-    app = build_app(args)
+    try:
+        app = build_app(args)
+    except SpecError as exc:
+        print(f"tavus-mock: {exc}", file=sys.stderr)
+        return 2
     keys = f"{len(args.api_keys)} key(s)" if args.api_keys else "any key"
     print(
         f"tavus-mock: serving {app.spec.path.name} on http://{args.host}:{args.port} ({keys})",

@@ -1,7 +1,7 @@
 """`tavus-contract`: run the contract suite of openapi/tavus.yaml against any base URL.
 
 It checks the key with one plain request first (a refused key must never pass green), then runs
-schemathesis with openapi/schemathesis.toml and the checks of tavus_mock.contract_hooks, streaming
+schemathesis with tavus_mock/schemathesis.toml and the checks of tavus_mock.contract_hooks, streaming
 its progress, and ends with one line per operation: passed or failed, with the first failure's
 check and a curl command that reproduces it. Exit status 0 only when everything passed.
 
@@ -12,6 +12,7 @@ because conversations and videos are billed; with it, created conversations use 
 from __future__ import annotations
 
 import argparse
+from importlib import resources
 import os
 import re
 import subprocess
@@ -25,13 +26,17 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .spec import default_spec_path
+from .specfile import SpecError, default_spec_path, load_document
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
 
 def default_config_path() -> Path:
-    return Path(os.environ.get("TAVUS_CONTRACT_CONFIG", default_spec_path().with_name("schemathesis.toml")))
+    """`TAVUS_CONTRACT_CONFIG` when set, else the schemathesis configuration shipped in this package."""
+    env = os.environ.get("TAVUS_CONTRACT_CONFIG")
+    if env:
+        return Path(env)
+    return Path(str(resources.files("tavus_mock").joinpath("schemathesis.toml")))
 
 
 def is_real_tavus(base_url: str) -> bool:
@@ -227,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phases", default=",".join(PHASES), help="comma-separated: " + ",".join(PHASES))
     parser.add_argument("--max-examples", type=int)
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--spec", type=Path, help="OpenAPI file (default: TAVUS_SPEC, else the packaged spec)")
     parser.add_argument("--junit", type=Path, help="also write a JUnit XML report here")
     parser.add_argument("--allow-writes", action="store_true", help="against tavusapi.com: also run billable writes")
     args = parser.parse_args(argv)
@@ -236,9 +242,16 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(phases) - set(PHASES)
     if unknown:
         parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
+    spec = args.spec or default_spec_path()
+    try:
+        load_document(spec)
+    except SpecError as exc:
+        print(f"tavus-contract: {exc}", file=sys.stderr)
+        return 2
     result = run(
         args.base_url,
         args.api_key,
+        spec=spec,
         phases=phases,
         max_examples=args.max_examples,
         seed=args.seed,

@@ -6,7 +6,6 @@ from the spec when the server starts, so the spec and the server cannot drift ap
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -15,18 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-import yaml
+
+from .specfile import SpecError, default_spec_path, load_document
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-
-
-def default_spec_path() -> Path:
-    """`TAVUS_SPEC`, else openapi/tavus.yaml of the checkout this package lives in."""
-    env = os.environ.get("TAVUS_SPEC")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1] / "openapi" / "tavus.yaml"
 
 
 class SchemaValidator:
@@ -95,8 +87,13 @@ class Spec:
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path else default_spec_path()
-        self.raw: dict[str, Any] = yaml.safe_load(self.path.read_text(encoding="utf-8"))
-        self.operations: list[Operation] = list(self._operations())
+        self.raw: dict[str, Any] = load_document(self.path)
+        try:
+            self.operations: list[Operation] = list(self._operations())
+        except (KeyError, TypeError, ValueError) as exc:  # a shape the server cannot read: one line, no traceback
+            if isinstance(exc, SpecError):
+                raise
+            raise SpecError(f"{self.path}: cannot read an operation: {type(exc).__name__}: {str(exc)[:300]}") from None
         self.by_id = {op.operation_id: op for op in self.operations}
 
     # -- references ---------------------------------------------------------------------------

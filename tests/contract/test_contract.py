@@ -41,7 +41,9 @@ def quiet_server_logs() -> Iterator[None]:
 
 
 def serve(spec: Spec, cls: type[TavusMock] = TavusMock) -> MockServer:
-    config = MockConfig(api_keys=frozenset({KEY}), delays=Delays.instant(), access_log=False)
+    # The honest server checks its own answers; a broken variant must not (its wrong answers are the point).
+    honest = cls is TavusMock
+    config = MockConfig(api_keys=frozenset({KEY}), delays=Delays.instant(), access_log=False, check_answers=honest)
     return MockServer(cls(spec, config))
 
 

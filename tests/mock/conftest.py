@@ -44,7 +44,11 @@ def spec_checker(spec: Spec) -> object:
 
 
 def make_app(spec: Spec, **config: object) -> TavusMock:
-    settings: dict[str, object] = {"api_keys": frozenset({TEST_KEY, OTHER_KEY}), "delays": Delays.instant()}
+    settings: dict[str, object] = {
+        "api_keys": frozenset({TEST_KEY, OTHER_KEY}),
+        "delays": Delays.instant(),
+        "check_answers": True,
+    }
     settings.update(config)
     return TavusMock(spec, MockConfig(**settings))  # type: ignore[arg-type]
 
