@@ -7,7 +7,7 @@ PY := $(BIN)/python
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate check-generated lint typecheck test test-fast mock contract bench demo check lock clean
+.PHONY: help install generate check-generated lint lint-spec typecheck test test-fast mock contract bench demo check lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -26,7 +26,17 @@ generate: install ## Validate openapi/tavus.yaml and rebuild generated/ (byte-id
 check-generated: install ## Fail if generated/ differs from a fresh generation (compares files, not git)
 	$(PY) scripts/generate.py --check
 
-lint: install ## ruff on the hand-written code
+REDOCLY := tools/redocly/node_modules/.bin/redocly
+
+$(REDOCLY): tools/redocly/package.json tools/redocly/package-lock.json
+	npm ci --prefix tools/redocly --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Telemetry and the update check off: nothing in the project talks to the internet on its own.
+lint-spec: $(REDOCLY) ## Lint openapi/tavus.yaml with Redocly CLI (pinned; rules and reasons in redocly.yaml)
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint openapi/tavus.yaml --format=codeframe
+
+lint: install lint-spec ## ruff on the hand-written code, and the spec linter
 	$(BIN)/ruff check overrides tavus_mock scripts tests bench examples
 	$(BIN)/ruff format --check overrides tavus_mock scripts tests bench examples
 

@@ -75,13 +75,16 @@ def validate_spec() -> None:
     except SpecError as exc:
         raise SystemExit(str(exc)) from None
     try:
-        validate(document)  # type: ignore[arg-type]
+        validate(document)
     except ValidationError as exc:
         where = list(exc.absolute_path)
         line = line_of(SPEC, where)
-        pointer = "/".join(str(p) for p in where) or "(top level)"
-        message = exc.message if len(exc.message) <= 200 else exc.message[:200] + "..."
-        raise SystemExit(f"{SPEC.relative_to(ROOT)}:{line or 1}: not valid OpenAPI 3.1 at {pointer}: {message}") from None
+        pointer = " > ".join(str(p) for p in where) or "(top level)"
+        first = exc.message.strip().splitlines()[0] if exc.message.strip() else type(exc).__name__
+        message = first if len(first) <= 200 else first[:200] + "..."
+        raise SystemExit(
+            f"{SPEC.relative_to(ROOT)}:{line or 1}: not valid OpenAPI 3.1 at {pointer}: {message}"
+        ) from None
 
 
 def run_generator(scratch: Path) -> Path:
@@ -143,6 +146,7 @@ def write_manifest(package: Path, generator_version: str, ruff_version: str) -> 
 
 def compare(built: Path, current: Path) -> list[str]:
     """Files that differ between a fresh generation and generated/ as it stands in the working tree."""
+
     def files(root: Path) -> dict[str, bytes]:
         return {
             p.relative_to(root).as_posix(): p.read_bytes()

@@ -28,7 +28,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=Path, help="JSON file of resources to load at start")
     parser.add_argument(
-        "--spec", type=Path, default=None, help="OpenAPI file (default: TAVUS_SPEC, else the spec packaged with the client)"
+        "--spec",
+        type=Path,
+        default=None,
+        help="OpenAPI file (default: TAVUS_SPEC, else the spec packaged with the client)",
     )
     parser.add_argument("--speed", type=float, default=1.0, help="divide every lifecycle delay by this factor")
     parser.add_argument("--replica-seconds", type=float, default=8.0, help="training time of a replica")

@@ -12,7 +12,6 @@ because conversations and videos are billed; with it, created conversations use 
 from __future__ import annotations
 
 import argparse
-from importlib import resources
 import os
 import re
 import subprocess
@@ -20,6 +19,7 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit

@@ -113,22 +113,21 @@ def broken_refs(node: yaml.Node, document: Any) -> list[tuple[int, str]]:
 
 
 def line_of(path: Path, where: Sequence[str | int]) -> int | None:
-    """The line of the node at `where` (keys and indexes from the top), or of its nearest parent."""
+    """The line of the node at `where` (keys and indexes from the top; a key's own line), or of its nearest parent."""
     try:
         node: yaml.Node | None = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, yaml.YAMLError):
         return None
     line = None
     for step in where:
-        if node is None:
-            break
-        line = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if getattr(k, "value", None) == str(step)), None)
+            pair = next(((k, v) for k, v in node.value if getattr(k, "value", None) == str(step)), None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line + 1, pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
             node = node.value[step]
+            line = node.start_mark.line + 1
         else:
-            node = None
-    if node is not None:
-        line = node.start_mark.line + 1
+            break
     return line

@@ -14,7 +14,9 @@ from tests.conftest import TEST_KEY
 
 @pytest.fixture(scope="session")
 def server(spec: Spec) -> Iterator[MockServer]:
-    app = TavusMock(spec, MockConfig(api_keys=frozenset({TEST_KEY}), delays=Delays.instant(), access_log=False, check_answers=True))
+    app = TavusMock(
+        spec, MockConfig(api_keys=frozenset({TEST_KEY}), delays=Delays.instant(), access_log=False, check_answers=True)
+    )
     with MockServer(app) as running:
         yield running
 

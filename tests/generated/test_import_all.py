@@ -36,9 +36,9 @@ def test_no_generated_class_has_a_positional_name() -> None:
     assert not bad, bad
 
 
-def test_every_endpoint_module_has_the_generated_functions() -> None:
+def test_every_endpoint_module_has_the_generated_functions(spec: Spec) -> None:
     endpoint_modules = [n for n in all_modules() if n.startswith("tavus_client.api.") and n.count(".") == 3]
-    assert len(endpoint_modules) == 46  # the card's 35 and the 11 other non-deprecated operations of Tavus's reference
+    assert len(endpoint_modules) == len(spec.operations)  # one module per operation of the spec
     for name in endpoint_modules:
         mod = importlib.import_module(name)
         for fn in ("_get_kwargs", "_parse_response", "sync", "sync_detailed", "asyncio", "asyncio_detailed"):

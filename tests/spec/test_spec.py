@@ -51,21 +51,8 @@ def test_the_35_operations_of_the_card_are_there(raw_spec: dict) -> None:
         ("PATCH", "/v2/videos/{video_id}/name"),
     }
     assert fifth <= ops
-    # Beyond the card: every other non-deprecated operation of Tavus's own reference.
-    dictionaries = "/v2/pronunciation-dictionaries"
-    assert ops - set(CARD) - fifth == {
-        ("GET", "/v2/voices"),
-        ("POST", "/v2/documents/{document_id}/recrawl"),
-        ("POST", dictionaries),
-        ("GET", dictionaries),
-        ("GET", dictionaries + "/{pronunciation_dictionary_id}"),
-        ("PATCH", dictionaries + "/{pronunciation_dictionary_id}"),
-        ("DELETE", dictionaries + "/{pronunciation_dictionary_id}"),
-        ("POST", "/v2/transcriptions"),
-        ("GET", "/v2/transcriptions"),
-        ("GET", "/v2/transcriptions/{transcription_id}"),
-        ("DELETE", "/v2/transcriptions/{transcription_id}"),
-    }
+    # Beyond the card the spec grows with the API; those operations are checked by what they are (every
+    # operation has a behaviour in the server, a method on both clients), not by a list kept here.
 
 
 def test_every_example_validates_against_its_schema(spec: Spec) -> None:

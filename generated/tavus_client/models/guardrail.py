@@ -19,7 +19,7 @@ class Guardrail:
     """One guardrail of a set.
 
     Attributes:
-        guardrail_name (str): Letters
+        guardrail_name (str): Letters, digits and underscores.
         guardrail_prompt (str):
         modality (Modality | Unset): `verbal` (what is said) or `visual` (what is seen); `verbal` when left out.
         callback_url (str | Unset):  Example: https://example.com/tavus/webhook.

@@ -25,7 +25,8 @@ class RecordingStorage:
         assume_role_arn (str | Unset): S3 role Tavus assumes.
         external_id (str | Unset): S3 external id of the role trust.
         project_id (str | Unset): GCS project.
-        workload_identity_provider (str | Unset): GCS workload identity provider
+        workload_identity_provider (str | Unset): GCS workload identity provider, without the `//iam.googleapis.com/`
+            prefix.
         service_account_email (str | Unset): GCS service account.
         storage_account (str | Unset): Azure storage account.
         container (str | Unset): Azure container.

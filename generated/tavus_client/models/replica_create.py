@@ -28,7 +28,7 @@ class ReplicaCreate:
         train_video_url (str | Unset):  Example: https://example.com/tavus/webhook.
         consent_video_url (str | Unset):  Example: https://example.com/tavus/webhook.
         train_image_url (str | Unset):  Example: https://example.com/tavus/webhook.
-        voice_name (str | Unset): Stock voice for an image replica
+        voice_name (str | Unset): Stock voice for an image replica, e.g. `anna`.
         auto_fix_training_image (bool | Unset): Let Tavus repair the training image.
         callback_url (str | Unset):  Example: https://example.com/tavus/webhook.
         replica_name (str | Unset):

@@ -21,7 +21,7 @@ class Transcription:
     Attributes:
         transcription_id (str):
         file_url (None | str | Unset):
-        text (None | str | Unset): The transcript
+        text (None | str | Unset): The transcript, once `completed`.
         status (TranscriptionStatus | Unset):
         created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
             Example: 2025-09-10T00:35:24.310570Z.

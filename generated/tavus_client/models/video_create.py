@@ -32,7 +32,7 @@ class VideoCreate:
         background_url (str | Unset):  Example: https://example.com/tavus/webhook.
         background_source_url (str | Unset):  Example: https://example.com/tavus/webhook.
         callback_url (str | Unset):  Example: https://example.com/tavus/webhook.
-        fast (bool | Unset): Plain fast render without backgrounds
+        fast (bool | Unset): Plain fast render without backgrounds, thumbnails or streaming URLs.
         transparent_background (bool | Unset): Transparent .webm output; needs `fast`.
         watermark_image_url (str | Unset):  Example: https://example.com/tavus/webhook.
         properties (VideoProperties | Unset): Background and opening settings.

@@ -22,7 +22,7 @@ class Voice:
     """A stock voice.
 
     Attributes:
-        voice_name (str): The name to give as `voice_name`
+        voice_name (str): The name to give as `voice_name`, e.g. `anna`.
         replica_id (None | str | Unset): Stock replica that speaks with this voice.
         audio_url (None | str | Unset): A sample of the voice.
         tags (list[VoiceTag] | Unset):
