@@ -7,7 +7,7 @@ PY := $(BIN)/python
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate check-generated lint lint-spec typecheck test test-fast mock contract bench demo check lock clean
+.PHONY: help install generate check-generated check-wheel lint lint-spec typecheck test test-fast mock contract bench demo check lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ $(REDOCLY): tools/redocly/package.json tools/redocly/package-lock.json
 lint-spec: $(REDOCLY) ## Lint openapi/tavus.yaml with Redocly CLI (pinned; rules and reasons in redocly.yaml)
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint openapi/tavus.yaml --format=codeframe
 
+check-wheel: install ## Build the wheel; install it in fresh venvs outside the checkout; run tavus-mock, tavus-contract, the fixtures
+	$(PY) scripts/check_wheel.py
+
 lint: install lint-spec ## ruff on the hand-written code, and the spec linter
 	$(BIN)/ruff check overrides tavus_mock scripts tests bench examples
 	$(BIN)/ruff format --check overrides tavus_mock scripts tests bench examples
@@ -44,11 +47,12 @@ typecheck: install ## mypy --strict on the hand-written code (overrides as appli
 	$(BIN)/mypy -p tavus_client._overrides -p tavus_client._resources -p tavus_mock
 	$(BIN)/mypy examples bench scripts
 
-test: install ## Everything CI runs: drift check, lint, types, unit, integration and contract tests
+test: install ## Everything CI runs: drift check, lint, types, unit, integration, contract and wheel tests
 	$(MAKE) check-generated
 	$(MAKE) lint
 	$(MAKE) typecheck
 	$(BIN)/pytest -q
+	$(MAKE) check-wheel
 
 test-fast: install ## Unit and integration tests only (no contract suite)
 	$(BIN)/pytest -q -m "not contract"

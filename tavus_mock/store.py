@@ -201,8 +201,15 @@ class Store:
 
     # -- seeding ------------------------------------------------------------------------------
     def load_seed(self, path: Path) -> int:
+        """Load a seed file (see `load_seed_data`); answers the count loaded."""
+        return self.load_seed_data(json.loads(path.read_text(encoding="utf-8")))
+
+    def load_seed_data(self, seed: Mapping[str, Any]) -> int:
         """Load `{"system": {tag: [..]}, "tenants": {key: {tag: [..]}}}`; answers the count loaded."""
-        seed = json.loads(path.read_text(encoding="utf-8"))
+        with self.lock:
+            return self._load(seed)
+
+    def _load(self, seed: Mapping[str, Any]) -> int:
         count = 0
         groups: list[tuple[str | None, Mapping[str, Any]]] = [(None, seed.get("system", {}))]
         groups += list(seed.get("tenants", {}).items())

@@ -12,7 +12,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def test_the_readme_pytest_example_passes(tmp_path: Path) -> None:
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
-    example = next(block for block in blocks if "def test_" in block and "MockServer" in block)
+    example = next(block for block in blocks if "def test_" in block and "tavus_mock" in block)
     path = tmp_path / "test_readme_example.py"
     path.write_text(example, encoding="utf-8")
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)]
