@@ -200,6 +200,9 @@ def parse_retry_after(headers: httpx.Headers) -> float | None:
     return when.timestamp() - time.time()
 
 
+LIST_ALL_PAGE = 100  # list_all's page size on lists whose `limit` has no documented maximum
+
+
 class BaseAPIClient:
     """Settings and the parts of a call that do not depend on sync or async I/O."""
 
@@ -389,8 +392,10 @@ class BaseAPIClient:
         if op.page_base is None:
             raise TypeError(f"{op!r} is not paginated")
         params = dict(query)
-        if params.get("limit", UNSET) is UNSET and op.max_limit:
-            params["limit"] = op.max_limit
+        if params.get("limit", UNSET) is UNSET:
+            # The largest page the spec allows, or LIST_ALL_PAGE where it documents no maximum: real
+            # clients send 200 and 1000, but 100 keeps every page small against any server.
+            params["limit"] = op.max_limit or LIST_ALL_PAGE
         return params, op.page_base
 
 

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 
+from .aliases import ALIAS_OPERATIONS, ALIASES
 from .spec import Operation, Spec
 from .store import KINDS, ApiError, Delays, Record, Store, http_date_now, iso_now, matches_any_tag
 
@@ -35,6 +36,7 @@ Send = Callable[[Message], Awaitable[None]]
 MAX_BODY = 1024 * 1024
 MAX_DEPTH = 64  # JSON nesting; far deeper than any Tavus body, far shallower than Python's recursion limit
 CRAWL_LIMIT = 100
+MAX_PAGE = 1000  # [OURS, protective] items per list page, whatever `limit` asks (the spec's Limit parameter)
 UNAUTHORIZED = {"message": "Invalid access token"}
 
 
@@ -94,6 +96,9 @@ BEHAVIOUR: dict[str, str] = {
     "listTranscriptions": "_list",
     "getTranscription": "_get",
     "deleteTranscription": "_delete",
+    # PAL era: PALs and faces are personas and replicas under other names (aliases.py)
+    **dict.fromkeys(ALIAS_OPERATIONS, "_alias"),
+    "publishPal": "_publish",
 }
 
 
@@ -437,7 +442,8 @@ class TavusMock:
     def _create_personas(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
         store = self.store
         if "default_replica_id" in body and not store.exists("replicas", ctx.tenant, body["default_replica_id"]):
-            raise ApiError(400, "Invalid replica_uuid")
+            # "Invalid replica_uuid" is the real API's text [S1]; the rest names the field.
+            raise ApiError(400, "Invalid replica_uuid: default_replica_id names no replica")
         for ref_field, ref_tag in (("objectives_id", "objectives"), ("guardrails_id", "guardrails")):
             if ref_field in body and not store.exists(ref_tag, ctx.tenant, body[ref_field]):
                 raise ApiError(400, f"Invalid {ref_field}")
@@ -559,16 +565,21 @@ class TavusMock:
 
     def _create_conversations(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
         store = self.store
-        persona_id = body.get("persona_id")
-        replica_id = body.get("replica_id")
+        # Both vocabularies are accepted (persona_id/replica_id and the PAL-era pal_id/face_id).
+        persona_id, persona_field = _one_of(body, "persona_id", "pal_id")
+        replica_id, replica_field = _one_of(body, "replica_id", "face_id")
         if persona_id is not None and not store.exists("personas", ctx.tenant, persona_id):
-            raise ApiError(400, "Invalid persona_id")
+            raise ApiError(400, f"Invalid {persona_field}: no such {'PAL' if persona_field == 'pal_id' else 'persona'}")
         if replica_id is None and persona_id is not None:
             replica_id = store.records["personas"][persona_id].data.get("default_replica_id")
+            replica_field = "default_face_id" if persona_field == "pal_id" else "default_replica_id"
         if replica_id is None:
-            raise ApiError(400, "A replica_id is needed: the persona has no default replica")
+            if persona_field == "pal_id":
+                raise ApiError(400, "A face_id (or replica_id) is needed: the PAL has no default_face_id")
+            raise ApiError(400, "A replica_id (or face_id) is needed: the persona has no default_replica_id")
         if not store.exists("replicas", ctx.tenant, replica_id):
-            raise ApiError(400, "Invalid replica_id")
+            kind = "face" if "face" in replica_field else "replica"
+            raise ApiError(400, f"Invalid {replica_field}: no such {kind}")
         test_mode = bool(body.get("test_mode"))
         private = bool(body.get("require_auth") or (body.get("properties") or {}).get("require_auth"))
         data: dict[str, Any] = {
@@ -639,13 +650,16 @@ class TavusMock:
                 records = [r for r in records if q["search"].lower() in r.id.lower()]
             if "tag" in q:
                 records = [r for r in records if q["tag"] in {t.get("tag_name") for t in r.data.get("tags", [])}]
-            if tag == "voices":  # voices sort by name, `asc` or `desc`
-                records.sort(key=lambda r: r.id, reverse=q.get("sort") == "desc")
-            elif tag == "pronunciation_dictionaries":  # newest first unless `asc`
-                records.sort(key=lambda r: r.created, reverse=q.get("sort", "desc") == "desc")
+            descending = ("desc", "descending")  # both spellings everywhere (spec: SortOrder)
+            if tag == "voices":  # voices sort by name
+                records.sort(key=lambda r: r.id, reverse=q.get("sort") in descending)
+            elif tag == "pronunciation_dictionaries":  # newest first unless ascending
+                records.sort(key=lambda r: r.created, reverse=q.get("sort", "desc") in descending)
+            elif q.get("sort") == "recommended":  # faces: stock ones first, then by creation
+                records.sort(key=lambda r: (r.tenant is not None, r.created))
             else:
-                records.sort(key=lambda r: r.created, reverse=q.get("sort") == "descending")
-            limit = q.get("limit", 10)
+                records.sort(key=lambda r: r.created, reverse=q.get("sort") in descending)
+            limit = min(q.get("limit", 10), MAX_PAGE)
             base = self._page_bases[ctx.op.operation_id]
             page = q.get("page", base)
             index = max(page - base, 0)
@@ -713,6 +727,38 @@ class TavusMock:
             record.data.update({k: v for k, v in ctx.body.items() if k in KINDS[record.kind].fields})
             record.data["updated_at"] = iso_now()
             return Answer(200, self._view(record))
+
+    def _alias(self, ctx: Ctx) -> Answer:
+        """A PAL-era operation: its legacy twin, with names translated both ways (aliases.py)."""
+        alias = ALIASES[ctx.op.tag]
+        target = self.spec.by_id[ALIAS_OPERATIONS[ctx.op.operation_id]]
+        body = ctx.body
+        if isinstance(body, dict):
+            body = alias.request_keys(body)
+        elif isinstance(body, list):
+            body = alias.patch(body)
+        legacy = Ctx(target, ctx.tenant, alias.request_keys(ctx.path), alias.request_keys(ctx.query), body)
+        try:
+            answer = self._handlers[target.operation_id](legacy)
+            if answer.status == 200 and answer.body is None and "200" in ctx.op.response_validators:
+                answer = Answer(200, self._view(self._record(legacy)))  # patchPal answers the updated PAL
+        except ApiError as err:
+            key = next(iter(err.body))
+            raise ApiError(err.status, alias.message(_error_text(err)), key=key, headers=err.headers) from None
+        return Answer(answer.status, alias.answer(answer.body), answer.headers)
+
+    def _publish(self, ctx: Ctx) -> Answer:
+        """Publish a PAL's PAL Maker draft. tavus-mock has no PAL Maker, so there is never a draft: success."""
+        record = self.store.find("personas", ctx.tenant, ctx.path["pal_id"], writable=True)
+        data = record.data
+        out = {
+            "status": "success",
+            "pal_id": record.id,
+            "pal_name": data.get("persona_name"),
+            "system_prompt": data.get("system_prompt"),
+            "updated_at": data.get("updated_at"),
+        }
+        return Answer(200, out)
 
     def _rename(self, ctx: Ctx) -> Answer:
         with self.store.lock:
@@ -813,6 +859,20 @@ class TavusMock:
             logger.info("callback %.80s -> %d", url, response.status_code)
         except httpx.HTTPError as exc:
             logger.warning("callback %.80s failed: %s", url, type(exc).__name__)
+
+
+def _one_of(body: dict[str, Any], legacy: str, current: str) -> tuple[Any, str]:
+    """The value given under either name, and the name used; two different values are a 400."""
+    old, new = body.get(legacy), body.get(current)
+    if old is not None and new is not None and old != new:
+        raise ApiError(400, f"Invalid request: {legacy} and {current} name different resources; give one of them")
+    if new is not None:
+        return new, current
+    return old, legacy
+
+
+def _error_text(err: ApiError) -> str:
+    return str(next(iter(err.body.values())))
 
 
 def _checked_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -128,6 +128,26 @@ READ_ONLY = frozenset(
 )
 
 
+# Stock PALs/personas and faces/replicas that real clients and Tavus's docs use as defaults
+# (live-surface inventory: livekit-plugins-tavus defaults pb87e71797da / r4067604db72, docs examples
+# pcb7a34da5fe / r90bbd427f71, pipecat-ai's persona_id "pipecat0"). Their names and settings are not
+# published; the ones below are ours. Every key reads them; none may change them.
+STOCK_REPLICAS = (
+    (STOCK_REPLICA_ID, "Nathan"),
+    ("r4067604db72", "Stock face (LiveKit default)"),
+    ("r90bbd427f71", "Stock face (docs example)"),
+)
+STOCK_PERSONAS = (
+    (STOCK_PERSONA_ID, "Sales Coach", STOCK_REPLICA_ID, "You coach sales people through realistic practice calls."),
+    ("pb87e71797da", "Stock PAL (LiveKit default)", "r4067604db72", "You are a friendly, concise assistant."),
+    ("pcb7a34da5fe", "Stock PAL (docs example)", "r90bbd427f71", "You are a patient life coach."),
+    ("p1af207b8189", "Stock PAL", STOCK_REPLICA_ID, "You are a helpful assistant."),
+    ("paaee96e4f87", "Stock PAL", STOCK_REPLICA_ID, "You are a helpful assistant."),
+    ("pdac61133ac5", "Stock PAL", STOCK_REPLICA_ID, "You are a helpful assistant."),
+    ("pipecat0", "Pipecat default persona", STOCK_REPLICA_ID, "You are a voice assistant run by Pipecat."),
+)
+
+
 def _stock() -> list[Record]:
     created = "2025-01-01T00:00:00.000000Z"
     voices = [
@@ -144,44 +164,48 @@ def _stock() -> list[Record]:
         )
         for name, tags in STOCK_VOICES
     ]
-    return [
-        *voices,
+    replicas = [
         Record(
             "replicas",
-            STOCK_REPLICA_ID,
+            rid,
             None,
             {
-                "replica_id": STOCK_REPLICA_ID,
-                "replica_name": "Nathan",
+                "replica_id": rid,
+                "replica_name": name,
                 "replica_type": "system",
                 "model_name": "phoenix-4",
                 "status": "completed",
                 "training_progress": "100/100",
-                "thumbnail_video_url": f"https://cdn.tavus.example/replicas/{STOCK_REPLICA_ID}.mp4",
+                "thumbnail_video_url": f"https://cdn.tavus.example/replicas/{rid}.mp4",
                 "error_message": None,
                 "created_at": created,
                 "updated_at": created,
             },
-        ),
+        )
+        for rid, name in STOCK_REPLICAS
+    ]
+    personas = [
         Record(
             "personas",
-            STOCK_PERSONA_ID,
+            pid,
             None,
             {
-                "persona_id": STOCK_PERSONA_ID,
-                "persona_name": "Sales Coach",
+                "persona_id": pid,
+                "persona_name": name,
                 "persona_type": "system",
-                "system_prompt": "You coach sales people through realistic practice calls.",
+                "system_prompt": prompt,
                 "pipeline_mode": "full",
-                "default_replica_id": STOCK_REPLICA_ID,
+                "default_replica_id": replica,
                 "document_ids": [],
                 "document_tags": [],
                 "layers": {"llm": {"model": "tavus-gpt-oss"}, "tts": {"tts_engine": "cartesia"}},
                 "created_at": created,
                 "updated_at": created,
             },
-        ),
+        )
+        for pid, name, replica, prompt in STOCK_PERSONAS
     ]
+    return [*voices, *replicas, *personas]
 
 
 Callback = Callable[[str, dict[str, Any], float], None]

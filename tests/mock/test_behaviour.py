@@ -7,6 +7,7 @@ import re
 import httpx
 import pytest
 
+from tavus_mock.store import STOCK_PERSONAS, STOCK_REPLICAS
 from tests.conftest import OTHER_KEY, TEST_KEY
 
 STOCK_REPLICA = "rfe12d8b9597"
@@ -46,7 +47,10 @@ def test_each_key_is_its_own_tenant(api: httpx.Client) -> None:
         == 404
     )
     assert api.delete(f"/v2/personas/{pid}", headers=other).status_code == 404
-    assert [p["persona_id"] for p in api.get("/v2/personas", headers=other).json()["data"]] == [STOCK_PERSONA]
+    assert api.get("/v2/personas", params={"persona_type": "user"}, headers=other).json() == {
+        "data": [],
+        "total_count": 0,
+    }
     assert api.get(f"/v2/personas/{pid}").status_code == 200
 
 
@@ -217,8 +221,16 @@ def test_stock_resources_are_visible_and_read_only(api: httpx.Client) -> None:
 
 
 def test_references_are_checked(api: httpx.Client) -> None:
-    assert api.post("/v2/conversations", json={"replica_id": "r000000000"}).json()["error"] == "Invalid replica_id"
-    assert api.post("/v2/personas", json={"default_replica_id": "rnope"}).json()["error"] == "Invalid replica_uuid"
+    assert (
+        api.post("/v2/conversations", json={"replica_id": "r000000000"})
+        .json()["error"]
+        .startswith("Invalid replica_id")
+    )
+    assert (
+        api.post("/v2/personas", json={"default_replica_id": "rnope"})
+        .json()["error"]
+        .startswith("Invalid replica_uuid")
+    )
     no_default = persona(api)
     assert api.post("/v2/conversations", json={"persona_id": no_default}).status_code == 400
     assert api.post("/v2/videos", json={"replica_id": "rnope", "script": "x"}).status_code == 400
@@ -234,14 +246,15 @@ def test_private_room_and_test_mode(api: httpx.Client) -> None:
 # -- lists -----------------------------------------------------------------------------------------
 def test_pagination_with_a_one_based_page(api: httpx.Client) -> None:
     ids = [persona(api, persona_name=f"P{i}") for i in range(5)]
-    everything = [*ids, STOCK_PERSONA]
-    first = api.get("/v2/personas", params={"limit": 2, "page": 1}).json()
-    assert first["total_count"] == 6 and len(first["data"]) == 2
-    assert api.get("/v2/personas", params={"limit": 2, "page": 0}).json() == first
-    pages = [api.get("/v2/personas", params={"limit": 2, "page": n}).json()["data"] for n in (1, 2, 3, 4)]
-    assert sorted(p["persona_id"] for page in pages for p in page) == sorted(everything)
+    mine = {"persona_type": "user"}
+    first = api.get("/v2/personas", params={**mine, "limit": 2, "page": 1}).json()
+    assert first["total_count"] == 5 and len(first["data"]) == 2
+    assert api.get("/v2/personas", params={**mine, "limit": 2, "page": 0}).json() == first
+    pages = [api.get("/v2/personas", params={**mine, "limit": 2, "page": n}).json()["data"] for n in (1, 2, 3, 4)]
+    assert [p["persona_id"] for page in pages for p in page] == ids
     assert pages[3] == []
-    assert len(api.get("/v2/personas").json()["data"]) == 6  # default limit 10
+    assert len(api.get("/v2/personas", params=mine).json()["data"]) == 5  # default limit 10
+    assert len(api.get("/v2/personas", params={"limit": 3}).json()["data"]) == 3
 
 
 def test_pagination_with_a_zero_based_page(api: httpx.Client) -> None:
@@ -264,13 +277,13 @@ def test_filters_and_total_under_filter(api: httpx.Client) -> None:
     assert api.get("/v2/conversations", params={"status": "active"}).json()["total_count"] == 1
     persona(api)
     assert api.get("/v2/personas", params={"persona_type": "user"}).json()["total_count"] == 1
-    assert api.get("/v2/personas", params={"persona_type": "system"}).json()["total_count"] == 1
+    assert api.get("/v2/personas", params={"persona_type": "system"}).json()["total_count"] == len(STOCK_PERSONAS)
     rid = api.post(
         "/v2/replicas", json={"train_video_url": "https://example.com/t.mp4", "model_name": "phoenix-3"}
     ).json()["replica_id"]
     assert api.get("/v2/replicas", params={"replica_ids": f"{rid},rnothing"}).json()["total_count"] == 1
     assert api.get("/v2/replicas", params={"model_name": "phoenix-3"}).json()["data"][0]["replica_id"] == rid
-    assert api.get("/v2/replicas", params={"replica_type": "system"}).json()["total_count"] == 1
+    assert api.get("/v2/replicas", params={"replica_type": "system"}).json()["total_count"] == len(STOCK_REPLICAS)
     for name, tags in (("Alpha guide", ["x", "y"]), ("Beta notes", ["z"])):
         api.post(
             "/v2/documents", json={"document_url": "https://example.com/d.pdf", "document_name": name, "tags": tags}
@@ -315,7 +328,7 @@ def test_all_six_patch_operations(api: httpx.Client) -> None:
         {"op": "add", "path": "/data/-", "value": {"objective_name": "b", "objective_prompt": "Then this."}},
         {"op": "replace", "path": "/data/0/objective_prompt", "value": "Ask first."},
         {"op": "copy", "from": "/data/0/output_variables", "path": "/data/1/output_variables"},
-        {"op": "move", "from": "/data/1/objective_prompt", "path": "/data/1/callback_url"},
+        {"op": "move", "from": "/data/1/objective_prompt", "path": "/data/1/objective_name"},
         {"op": "add", "path": "/data/1/objective_prompt", "value": "Moved."},
         {"op": "remove", "path": "/data/0/output_variables"},
     ]
@@ -323,12 +336,7 @@ def test_all_six_patch_operations(api: httpx.Client) -> None:
     assert response.status_code == 200 and response.json() == {"message": "Objectives updated successfully"}
     data = api.get(f"/v2/objectives/{oid}").json()["data"]
     assert data[0] == {"objective_name": "a", "objective_prompt": "Ask first."}
-    assert data[1] == {
-        "objective_name": "b",
-        "objective_prompt": "Moved.",
-        "callback_url": "Then this.",
-        "output_variables": ["x"],
-    }
+    assert data[1] == {"objective_name": "Then this.", "objective_prompt": "Moved.", "output_variables": ["x"]}
 
 
 def test_patch_is_atomic(api: httpx.Client) -> None:

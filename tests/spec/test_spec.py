@@ -189,3 +189,29 @@ def test_generated_package_records_the_spec_it_came_from() -> None:
     manifest = json.loads((Path(tavus_client.__file__).parent / ".codegen.json").read_text())
     assert manifest["generator"] == "openapi-python-client==0.29.1"
     assert manifest["inputs"]["openapi/tavus.yaml"] == hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest()
+
+
+def test_pal_and_face_schemas_are_their_legacy_twins_renamed(spec: Spec) -> None:
+    """/v2/pals and /v2/faces serve the same records as personas and replicas (tavus_mock/aliases.py)."""
+    from tavus_mock.aliases import ALIAS_OPERATIONS, ALIASES
+
+    def plain(node: object) -> object:  # descriptions may differ (they say "face" or "replica")
+        if isinstance(node, dict):
+            return {k: plain(v) for k, v in node.items() if k != "description"}
+        return [plain(v) for v in node] if isinstance(node, list) else node
+
+    def renamed(schema: dict, alias: object) -> dict:
+        props = schema.get("properties", {})
+        return {alias.to_alias(k): plain(v) for k, v in props.items()}  # type: ignore[attr-defined]
+
+    pairs = {("pals", "Pal", "Persona"), ("pals", "PalCreated", "PersonaCreated"), ("faces", "Face", "Replica")}
+    pairs |= {("faces", "FaceCreated", "ReplicaCreated"), ("faces", "FaceCreate", "ReplicaCreate")}
+    for tag, new, old in sorted(pairs):
+        alias = ALIASES[tag]
+        assert plain(spec.schema(new)["properties"]) == renamed(spec.schema(old), alias), new
+    pal_create, persona_create = spec.schema("PalCreate"), spec.schema("PersonaCreate")
+    assert set(pal_create["properties"]) == set(renamed(persona_create, ALIASES["pals"]))
+    for alias_id, legacy_id in ALIAS_OPERATIONS.items():
+        new_op, old_op = spec.by_id[alias_id], spec.by_id[legacy_id]
+        assert new_op.method == old_op.method and old_op.tag == ALIASES[new_op.tag].target
+        assert new_op.path.split("/")[2] == new_op.tag and old_op.path.split("/")[2] == old_op.tag

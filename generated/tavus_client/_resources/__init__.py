@@ -52,7 +52,7 @@ _LIST_CONVERSATIONS = Operation(
     body=None,
     unwrap=None,
     page_base=1,
-    max_limit=100,
+    max_limit=None,
 )
 _CREATE_DOCUMENT = Operation(
     "documents.create_document",
@@ -88,7 +88,7 @@ _LIST_DOCUMENTS = Operation(
     body=None,
     unwrap=None,
     page_base=0,
-    max_limit=100,
+    max_limit=None,
 )
 _PATCH_DOCUMENT = Operation(
     "documents.patch_document",
@@ -103,6 +103,51 @@ _RECRAWL_DOCUMENT = Operation(
     "documents.recrawl_document",
     "POST",
     "/v2/documents/{document_id}/recrawl",
+    body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_CREATE_FACE = Operation(
+    "faces.create_face",
+    "POST",
+    "/v2/faces",
+    body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_DELETE_FACE = Operation(
+    "faces.delete_face",
+    "DELETE",
+    "/v2/faces/{face_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_GET_FACE = Operation(
+    "faces.get_face",
+    "GET",
+    "/v2/faces/{face_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_LIST_FACES = Operation(
+    "faces.list_faces",
+    "GET",
+    "/v2/faces",
+    body=None,
+    unwrap=None,
+    page_base=1,
+    max_limit=None,
+)
+_RENAME_FACE = Operation(
+    "faces.rename_face",
+    "PATCH",
+    "/v2/faces/{face_id}/name",
     body="object",
     unwrap=None,
     page_base=None,
@@ -142,7 +187,7 @@ _LIST_GUARDRAILS = Operation(
     body=None,
     unwrap=None,
     page_base=1,
-    max_limit=100,
+    max_limit=None,
 )
 _PATCH_GUARDRAILS = Operation(
     "guardrails.patch_guardrails",
@@ -187,13 +232,67 @@ _LIST_OBJECTIVES = Operation(
     body=None,
     unwrap=None,
     page_base=1,
-    max_limit=100,
+    max_limit=None,
 )
 _PATCH_OBJECTIVE = Operation(
     "objectives.patch_objective",
     "PATCH",
     "/v2/objectives/{objectives_id}",
     body="list",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_CREATE_PAL = Operation(
+    "pals.create_pal",
+    "POST",
+    "/v2/pals",
+    body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_DELETE_PAL = Operation(
+    "pals.delete_pal",
+    "DELETE",
+    "/v2/pals/{pal_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_GET_PAL = Operation(
+    "pals.get_pal",
+    "GET",
+    "/v2/pals/{pal_id}",
+    body=None,
+    unwrap="PalEnvelope",
+    page_base=None,
+    max_limit=None,
+)
+_LIST_PALS = Operation(
+    "pals.list_pals",
+    "GET",
+    "/v2/pals",
+    body=None,
+    unwrap=None,
+    page_base=1,
+    max_limit=None,
+)
+_PATCH_PAL = Operation(
+    "pals.patch_pal",
+    "PATCH",
+    "/v2/pals/{pal_id}",
+    body="list",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_PUBLISH_PAL = Operation(
+    "pals.publish_pal",
+    "POST",
+    "/v2/pals/{pal_id}/publish",
+    body=None,
     unwrap=None,
     page_base=None,
     max_limit=None,
@@ -232,7 +331,7 @@ _LIST_PERSONAS = Operation(
     body=None,
     unwrap=None,
     page_base=1,
-    max_limit=100,
+    max_limit=None,
 )
 _PATCH_PERSONA = Operation(
     "personas.patch_persona",
@@ -322,7 +421,7 @@ _LIST_REPLICAS = Operation(
     body=None,
     unwrap=None,
     page_base=1,
-    max_limit=100,
+    max_limit=None,
 )
 _RENAME_REPLICA = Operation(
     "replicas.rename_replica",
@@ -367,7 +466,7 @@ _LIST_TRANSCRIPTIONS = Operation(
     body=None,
     unwrap=None,
     page_base=1,
-    max_limit=100,
+    max_limit=None,
 )
 _DELETE_VIDEO = Operation(
     "videos.delete_video",
@@ -403,7 +502,7 @@ _LIST_VIDEOS = Operation(
     body=None,
     unwrap=None,
     page_base=0,
-    max_limit=100,
+    max_limit=None,
 )
 _RENAME_VIDEO = Operation(
     "videos.rename_video",
@@ -436,6 +535,11 @@ OPERATIONS: tuple[Operation, ...] = (
     _LIST_DOCUMENTS,
     _PATCH_DOCUMENT,
     _RECRAWL_DOCUMENT,
+    _CREATE_FACE,
+    _DELETE_FACE,
+    _GET_FACE,
+    _LIST_FACES,
+    _RENAME_FACE,
     _CREATE_GUARDRAILS,
     _DELETE_GUARDRAILS,
     _GET_GUARDRAILS,
@@ -446,6 +550,12 @@ OPERATIONS: tuple[Operation, ...] = (
     _GET_OBJECTIVE,
     _LIST_OBJECTIVES,
     _PATCH_OBJECTIVE,
+    _CREATE_PAL,
+    _DELETE_PAL,
+    _GET_PAL,
+    _LIST_PALS,
+    _PATCH_PAL,
+    _PUBLISH_PAL,
     _CREATE_PERSONA,
     _DELETE_PERSONA,
     _GET_PERSONA,
@@ -476,8 +586,10 @@ OPERATIONS: tuple[Operation, ...] = (
 TAGS: tuple[str, ...] = (
     "conversations",
     "documents",
+    "faces",
     "guardrails",
     "objectives",
+    "pals",
     "personas",
     "pronunciation_dictionaries",
     "replicas",
@@ -489,8 +601,10 @@ TAGS: tuple[str, ...] = (
 if TYPE_CHECKING:
     from .conversations import AsyncConversations, Conversations
     from .documents import AsyncDocuments, Documents
+    from .faces import AsyncFaces, Faces
     from .guardrails import AsyncGuardrails, Guardrails
     from .objectives import AsyncObjectives, Objectives
+    from .pals import AsyncPals, Pals
     from .personas import AsyncPersonas, Personas
     from .pronunciation_dictionaries import AsyncPronunciationDictionaries, PronunciationDictionaries
     from .replicas import AsyncReplicas, Replicas
@@ -515,6 +629,12 @@ class Resources(SyncAPIClient):
         return Documents(self)
 
     @cached_property
+    def faces(self) -> Faces:
+        from .faces import Faces
+
+        return Faces(self)
+
+    @cached_property
     def guardrails(self) -> Guardrails:
         from .guardrails import Guardrails
 
@@ -525,6 +645,12 @@ class Resources(SyncAPIClient):
         from .objectives import Objectives
 
         return Objectives(self)
+
+    @cached_property
+    def pals(self) -> Pals:
+        from .pals import Pals
+
+        return Pals(self)
 
     @cached_property
     def personas(self) -> Personas:
@@ -579,6 +705,12 @@ class AsyncResources(AsyncAPIClient):
         return AsyncDocuments(self)
 
     @cached_property
+    def faces(self) -> AsyncFaces:
+        from .faces import AsyncFaces
+
+        return AsyncFaces(self)
+
+    @cached_property
     def guardrails(self) -> AsyncGuardrails:
         from .guardrails import AsyncGuardrails
 
@@ -589,6 +721,12 @@ class AsyncResources(AsyncAPIClient):
         from .objectives import AsyncObjectives
 
         return AsyncObjectives(self)
+
+    @cached_property
+    def pals(self) -> AsyncPals:
+        from .pals import AsyncPals
+
+        return AsyncPals(self)
 
     @cached_property
     def personas(self) -> AsyncPersonas:

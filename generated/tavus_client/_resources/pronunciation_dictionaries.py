@@ -23,11 +23,11 @@ if TYPE_CHECKING:
     from .._overrides.patch import Patch
     from ..models import (
         JsonPatchOperation,
-        ListPronunciationDictionariesSort,
         PronunciationDictionary,
         PronunciationDictionaryList,
         PronunciationDictionarySummary,
         PronunciationRule,
+        SortOrder,
     )
 
 
@@ -67,7 +67,7 @@ class PronunciationDictionariesWithRawResponse:
         *,
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
-        sort: ListPronunciationDictionariesSort | str | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RawResponse[PronunciationDictionaryList]:
         """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`)."""
@@ -128,7 +128,7 @@ class PronunciationDictionaries:
         *,
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
-        sort: ListPronunciationDictionariesSort | str | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> PronunciationDictionaryList:
         """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`)."""
@@ -138,11 +138,7 @@ class PronunciationDictionaries:
         return cast("PronunciationDictionaryList", result)
 
     def list_all(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        sort: ListPronunciationDictionariesSort | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, limit: int | Unset = UNSET, sort: SortOrder | str | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> Iterator[PronunciationDictionarySummary]:
         """Every item of `list`, page after page (pages count from 0)."""
         yield from self._client._paginate(_LIST_PRONUNCIATION_DICTIONARIES, (), {"limit": limit, "sort": sort}, options)
@@ -196,7 +192,7 @@ class AsyncPronunciationDictionariesWithRawResponse:
         *,
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
-        sort: ListPronunciationDictionariesSort | str | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RawResponse[PronunciationDictionaryList]:
         """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`)."""
@@ -257,7 +253,7 @@ class AsyncPronunciationDictionaries:
         *,
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
-        sort: ListPronunciationDictionariesSort | str | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> PronunciationDictionaryList:
         """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`)."""
@@ -267,11 +263,7 @@ class AsyncPronunciationDictionaries:
         return cast("PronunciationDictionaryList", result)
 
     async def list_all(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        sort: ListPronunciationDictionariesSort | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, *, limit: int | Unset = UNSET, sort: SortOrder | str | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> AsyncIterator[PronunciationDictionarySummary]:
         """Every item of `list`, page after page (pages count from 0)."""
         async for item in self._client._paginate(

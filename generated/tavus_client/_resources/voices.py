@@ -13,7 +13,7 @@ from ..types import UNSET, Unset
 from . import _LIST_VOICES
 
 if TYPE_CHECKING:
-    from ..models import ListVoicesSort, Voice, VoiceList
+    from ..models import SortOrder, Voice, VoiceList
 
 
 class VoicesWithRawResponse:
@@ -28,7 +28,7 @@ class VoicesWithRawResponse:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         search: str | Unset = UNSET,
-        sort: ListVoicesSort | str | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
         tag: str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RawResponse[VoiceList]:
@@ -61,7 +61,7 @@ class Voices:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         search: str | Unset = UNSET,
-        sort: ListVoicesSort | str | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
         tag: str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VoiceList:
@@ -81,7 +81,7 @@ class Voices:
         *,
         limit: int | Unset = UNSET,
         search: str | Unset = UNSET,
-        sort: ListVoicesSort | str | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
         tag: str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Iterator[Voice]:
@@ -103,7 +103,7 @@ class AsyncVoicesWithRawResponse:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         search: str | Unset = UNSET,
-        sort: ListVoicesSort | str | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
         tag: str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> RawResponse[VoiceList]:
@@ -136,7 +136,7 @@ class AsyncVoices:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         search: str | Unset = UNSET,
-        sort: ListVoicesSort | str | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
         tag: str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> VoiceList:
@@ -156,7 +156,7 @@ class AsyncVoices:
         *,
         limit: int | Unset = UNSET,
         search: str | Unset = UNSET,
-        sort: ListVoicesSort | str | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
         tag: str | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> AsyncIterator[Voice]:

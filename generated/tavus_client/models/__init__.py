@@ -24,6 +24,13 @@ from .document_list import DocumentList
 from .document_status import DocumentStatus
 from .document_update import DocumentUpdate
 from .error import Error
+from .face import Face
+from .face_create import FaceCreate
+from .face_create_properties import FaceCreateProperties
+from .face_created import FaceCreated
+from .face_list import FaceList
+from .face_rename import FaceRename
+from .get_pal_source import GetPalSource
 from .guardrail import Guardrail
 from .guardrails_create import GuardrailsCreate
 from .guardrails_created import GuardrailsCreated
@@ -33,8 +40,6 @@ from .idle_engagement import IdleEngagement
 from .json_patch_op import JsonPatchOp
 from .json_patch_operation import JsonPatchOperation
 from .level import Level
-from .list_pronunciation_dictionaries_sort import ListPronunciationDictionariesSort
-from .list_voices_sort import ListVoicesSort
 from .llm_layer import LlmLayer
 from .llm_layer_extra_body import LlmLayerExtraBody
 from .llm_layer_headers import LlmLayerHeaders
@@ -50,6 +55,13 @@ from .objectives_created import ObjectivesCreated
 from .objectives_list import ObjectivesList
 from .objectives_set import ObjectivesSet
 from .owner_type import OwnerType
+from .pal import Pal
+from .pal_conflict import PalConflict
+from .pal_create import PalCreate
+from .pal_created import PalCreated
+from .pal_envelope import PalEnvelope
+from .pal_list import PalList
+from .pal_published import PalPublished
 from .perception_layer import PerceptionLayer
 from .perception_model import PerceptionModel
 from .perception_tool import PerceptionTool
@@ -58,6 +70,11 @@ from .persona_create import PersonaCreate
 from .persona_created import PersonaCreated
 from .persona_envelope import PersonaEnvelope
 from .persona_layers import PersonaLayers
+from .persona_layers_capabilities import PersonaLayersCapabilities
+from .persona_layers_conferencing import PersonaLayersConferencing
+from .persona_layers_knowledge_base import PersonaLayersKnowledgeBase
+from .persona_layers_sts import PersonaLayersSts
+from .persona_layers_transport import PersonaLayersTransport
 from .persona_list import PersonaList
 from .pipeline_mode import PipelineMode
 from .pronunciation_dictionary import PronunciationDictionary
@@ -130,6 +147,13 @@ __all__ = (
     "DocumentStatus",
     "DocumentUpdate",
     "Error",
+    "Face",
+    "FaceCreate",
+    "FaceCreated",
+    "FaceCreateProperties",
+    "FaceList",
+    "FaceRename",
+    "GetPalSource",
     "Guardrail",
     "GuardrailsCreate",
     "GuardrailsCreated",
@@ -139,8 +163,6 @@ __all__ = (
     "JsonPatchOp",
     "JsonPatchOperation",
     "Level",
-    "ListPronunciationDictionariesSort",
-    "ListVoicesSort",
     "LlmLayer",
     "LlmLayerExtraBody",
     "LlmLayerHeaders",
@@ -156,6 +178,13 @@ __all__ = (
     "ObjectivesList",
     "ObjectivesSet",
     "OwnerType",
+    "Pal",
+    "PalConflict",
+    "PalCreate",
+    "PalCreated",
+    "PalEnvelope",
+    "PalList",
+    "PalPublished",
     "PerceptionLayer",
     "PerceptionModel",
     "PerceptionTool",
@@ -164,6 +193,11 @@ __all__ = (
     "PersonaCreated",
     "PersonaEnvelope",
     "PersonaLayers",
+    "PersonaLayersCapabilities",
+    "PersonaLayersConferencing",
+    "PersonaLayersKnowledgeBase",
+    "PersonaLayersSts",
+    "PersonaLayersTransport",
     "PersonaList",
     "PipelineMode",
     "PronunciationDictionary",

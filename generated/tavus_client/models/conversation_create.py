@@ -29,8 +29,11 @@ class ConversationCreate:
         replica_id (str | Unset): Replica that joins. Needed unless the persona has a `default_replica_id`; wins over it
             when both are set.
         persona_id (str | Unset): Persona that drives the replica. Almost always given.
+        pal_id (str | Unset): Same as `persona_id` (PAL-era name). Give one of the two.
+        face_id (str | Unset): Same as `replica_id` (PAL-era name). Give one of the two.
         audio_only (bool | Unset): Voice only, without video.
-        callback_url (str | Unset):  Example: https://example.com/tavus/webhook.
+        callback_url (str | Unset): Where callbacks are POSTed; an empty string means none. Example:
+            https://example.com/tavus/webhook.
         conversation_name (str | Unset):
         conversational_context (str | Unset): Extra context for this call, added to the persona's own.
         custom_greeting (str | Unset): The replica's first sentence when someone joins.
@@ -48,6 +51,8 @@ class ConversationCreate:
 
     replica_id: str | Unset = UNSET
     persona_id: str | Unset = UNSET
+    pal_id: str | Unset = UNSET
+    face_id: str | Unset = UNSET
     audio_only: bool | Unset = UNSET
     callback_url: str | Unset = UNSET
     conversation_name: str | Unset = UNSET
@@ -67,6 +72,10 @@ class ConversationCreate:
         replica_id = self.replica_id
 
         persona_id = self.persona_id
+
+        pal_id = self.pal_id
+
+        face_id = self.face_id
 
         audio_only = self.audio_only
 
@@ -111,6 +120,10 @@ class ConversationCreate:
             field_dict["replica_id"] = replica_id
         if persona_id is not UNSET:
             field_dict["persona_id"] = persona_id
+        if pal_id is not UNSET:
+            field_dict["pal_id"] = pal_id
+        if face_id is not UNSET:
+            field_dict["face_id"] = face_id
         if audio_only is not UNSET:
             field_dict["audio_only"] = audio_only
         if callback_url is not UNSET:
@@ -148,6 +161,10 @@ class ConversationCreate:
         replica_id = d.pop("replica_id", UNSET)
 
         persona_id = d.pop("persona_id", UNSET)
+
+        pal_id = d.pop("pal_id", UNSET)
+
+        face_id = d.pop("face_id", UNSET)
 
         audio_only = d.pop("audio_only", UNSET)
 
@@ -188,6 +205,8 @@ class ConversationCreate:
         conversation_create = cls(
             replica_id=replica_id,
             persona_id=persona_id,
+            pal_id=pal_id,
+            face_id=face_id,
             audio_only=audio_only,
             callback_url=callback_url,
             conversation_name=conversation_name,

@@ -23,7 +23,8 @@ class DocumentCreate:
     Attributes:
         document_url (str):  Example: https://example.com/tavus/webhook.
         document_name (str | Unset): A name is made up when left out.
-        callback_url (str | Unset):  Example: https://example.com/tavus/webhook.
+        callback_url (str | Unset): Where callbacks are POSTed; an empty string means none. Example:
+            https://example.com/tavus/webhook.
         tags (list[str] | Unset):
         crawl (CrawlConfig | Unset): How far to follow links from the start page.
     """

@@ -22,7 +22,8 @@ class Guardrail:
         guardrail_name (str): Letters, digits and underscores.
         guardrail_prompt (str):
         modality (Modality | Unset): `verbal` (what is said) or `visual` (what is seen); `verbal` when left out.
-        callback_url (str | Unset):  Example: https://example.com/tavus/webhook.
+        callback_url (str | Unset): Where callbacks are POSTed; an empty string means none. Example:
+            https://example.com/tavus/webhook.
     """
 
     guardrail_name: str

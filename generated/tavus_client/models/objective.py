@@ -33,7 +33,8 @@ class Objective:
         next_conditional_objectives (ObjectiveNextConditionalObjectives | Unset): Maps the name of a following objective
             to the condition under which it comes next.
         next_required_objective (None | str | Unset): Objective that always comes next.
-        callback_url (str | Unset):  Example: https://example.com/tavus/webhook.
+        callback_url (str | Unset): Where callbacks are POSTed; an empty string means none. Example:
+            https://example.com/tavus/webhook.
     """
 
     objective_name: str

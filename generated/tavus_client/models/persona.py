@@ -29,12 +29,19 @@ class Persona:
         persona_type (OwnerType | Unset): `system` for Tavus's stock resources, `user` for your own.
         system_prompt (None | str | Unset):
         context (None | str | Unset):
-        pipeline_mode (PipelineMode | Unset): `full` runs every layer; `echo` makes the replica say what you send it.
+        pipeline_mode (PipelineMode | Unset): `full` runs every layer; `echo` makes the replica say what you send it;
+            `speech-to-speech` skips text.
         default_replica_id (None | str | Unset):
         document_ids (list[str] | None | Unset):
         document_tags (list[str] | None | Unset):
         objectives_id (None | str | Unset):
         guardrails_id (None | str | Unset):
+        greeting (None | str | Unset):
+        memories (list[str] | None | Unset):
+        guardrail_ids (list[str] | None | Unset):
+        guardrail_tags (list[str] | None | Unset):
+        tool_ids (list[str] | None | Unset):
+        is_template (bool | None | Unset):
         layers (PersonaLayers | Unset): Per-layer settings; every layer is optional.
         created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
             Example: 2025-09-10T00:35:24.310570Z.
@@ -53,6 +60,12 @@ class Persona:
     document_tags: list[str] | Unset | None = UNSET
     objectives_id: str | Unset | None = UNSET
     guardrails_id: str | Unset | None = UNSET
+    greeting: str | Unset | None = UNSET
+    memories: list[str] | Unset | None = UNSET
+    guardrail_ids: list[str] | Unset | None = UNSET
+    guardrail_tags: list[str] | Unset | None = UNSET
+    tool_ids: list[str] | Unset | None = UNSET
+    is_template: bool | Unset | None = UNSET
     layers: PersonaLayers | Unset = UNSET
     created_at: str | Unset = UNSET
     updated_at: str | Unset = UNSET
@@ -123,6 +136,54 @@ class Persona:
         else:
             guardrails_id = self.guardrails_id
 
+        greeting: str | Unset | None
+        if isinstance(self.greeting, Unset):
+            greeting = UNSET
+        else:
+            greeting = self.greeting
+
+        memories: list[str] | Unset | None
+        if isinstance(self.memories, Unset):
+            memories = UNSET
+        elif isinstance(self.memories, list):
+            memories = self.memories
+
+        else:
+            memories = self.memories
+
+        guardrail_ids: list[str] | Unset | None
+        if isinstance(self.guardrail_ids, Unset):
+            guardrail_ids = UNSET
+        elif isinstance(self.guardrail_ids, list):
+            guardrail_ids = self.guardrail_ids
+
+        else:
+            guardrail_ids = self.guardrail_ids
+
+        guardrail_tags: list[str] | Unset | None
+        if isinstance(self.guardrail_tags, Unset):
+            guardrail_tags = UNSET
+        elif isinstance(self.guardrail_tags, list):
+            guardrail_tags = self.guardrail_tags
+
+        else:
+            guardrail_tags = self.guardrail_tags
+
+        tool_ids: list[str] | Unset | None
+        if isinstance(self.tool_ids, Unset):
+            tool_ids = UNSET
+        elif isinstance(self.tool_ids, list):
+            tool_ids = self.tool_ids
+
+        else:
+            tool_ids = self.tool_ids
+
+        is_template: bool | Unset | None
+        if isinstance(self.is_template, Unset):
+            is_template = UNSET
+        else:
+            is_template = self.is_template
+
         layers: dict[str, Any] | Unset = UNSET
         if not isinstance(self.layers, Unset):
             layers = self.layers.to_dict()
@@ -158,6 +219,18 @@ class Persona:
             field_dict["objectives_id"] = objectives_id
         if guardrails_id is not UNSET:
             field_dict["guardrails_id"] = guardrails_id
+        if greeting is not UNSET:
+            field_dict["greeting"] = greeting
+        if memories is not UNSET:
+            field_dict["memories"] = memories
+        if guardrail_ids is not UNSET:
+            field_dict["guardrail_ids"] = guardrail_ids
+        if guardrail_tags is not UNSET:
+            field_dict["guardrail_tags"] = guardrail_tags
+        if tool_ids is not UNSET:
+            field_dict["tool_ids"] = tool_ids
+        if is_template is not UNSET:
+            field_dict["is_template"] = is_template
         if layers is not UNSET:
             field_dict["layers"] = layers
         if created_at is not UNSET:
@@ -276,6 +349,92 @@ class Persona:
 
         guardrails_id = _parse_guardrails_id(d.pop("guardrails_id", UNSET))
 
+        def _parse_greeting(data: object) -> str | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        greeting = _parse_greeting(d.pop("greeting", UNSET))
+
+        def _parse_memories(data: object) -> list[str] | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                memories_type_0 = cast(list[str], data)
+
+                return memories_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None | Unset, data)
+
+        memories = _parse_memories(d.pop("memories", UNSET))
+
+        def _parse_guardrail_ids(data: object) -> list[str] | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                guardrail_ids_type_0 = cast(list[str], data)
+
+                return guardrail_ids_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None | Unset, data)
+
+        guardrail_ids = _parse_guardrail_ids(d.pop("guardrail_ids", UNSET))
+
+        def _parse_guardrail_tags(data: object) -> list[str] | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                guardrail_tags_type_0 = cast(list[str], data)
+
+                return guardrail_tags_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None | Unset, data)
+
+        guardrail_tags = _parse_guardrail_tags(d.pop("guardrail_tags", UNSET))
+
+        def _parse_tool_ids(data: object) -> list[str] | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                tool_ids_type_0 = cast(list[str], data)
+
+                return tool_ids_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None | Unset, data)
+
+        tool_ids = _parse_tool_ids(d.pop("tool_ids", UNSET))
+
+        def _parse_is_template(data: object) -> bool | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        is_template = _parse_is_template(d.pop("is_template", UNSET))
+
         _layers = d.pop("layers", UNSET)
         layers: PersonaLayers | Unset
         if isinstance(_layers, Unset):
@@ -299,6 +458,12 @@ class Persona:
             document_tags=document_tags,
             objectives_id=objectives_id,
             guardrails_id=guardrails_id,
+            greeting=greeting,
+            memories=memories,
+            guardrail_ids=guardrail_ids,
+            guardrail_tags=guardrail_tags,
+            tool_ids=tool_ids,
+            is_template=is_template,
             layers=layers,
             created_at=created_at,
             updated_at=updated_at,

@@ -29,12 +29,19 @@ class PersonaCreate:
         persona_name (str | Unset):
         system_prompt (str | Unset): Needed unless `pipeline_mode` is `echo`.
         context (str | Unset): Background the LLM is given.
-        pipeline_mode (PipelineMode | Unset): `full` runs every layer; `echo` makes the replica say what you send it.
+        pipeline_mode (PipelineMode | Unset): `full` runs every layer; `echo` makes the replica say what you send it;
+            `speech-to-speech` skips text.
         default_replica_id (str | Unset):
         document_ids (list[str] | Unset):
         document_tags (list[str] | Unset):
         objectives_id (str | Unset): Set of objectives to follow.
         guardrails_id (str | Unset): Set of guardrails to respect.
+        greeting (str | Unset): What the PAL says first.
+        memories (list[str] | Unset): Facts the PAL remembers.
+        guardrail_ids (list[str] | Unset): Individual guardrails to respect; up to 50 [S3 "Up to 50 per persona"].
+        guardrail_tags (list[str] | Unset): Every guardrail carrying one of these tags applies.
+        tool_ids (list[str] | Unset): Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
+        is_template (bool | Unset): Offer this PAL as a template.
         layers (PersonaLayers | Unset): Per-layer settings; every layer is optional.
     """
 
@@ -47,6 +54,12 @@ class PersonaCreate:
     document_tags: list[str] | Unset = UNSET
     objectives_id: str | Unset = UNSET
     guardrails_id: str | Unset = UNSET
+    greeting: str | Unset = UNSET
+    memories: list[str] | Unset = UNSET
+    guardrail_ids: list[str] | Unset = UNSET
+    guardrail_tags: list[str] | Unset = UNSET
+    tool_ids: list[str] | Unset = UNSET
+    is_template: bool | Unset = UNSET
     layers: PersonaLayers | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -75,6 +88,26 @@ class PersonaCreate:
 
         guardrails_id = self.guardrails_id
 
+        greeting = self.greeting
+
+        memories: list[str] | Unset = UNSET
+        if not isinstance(self.memories, Unset):
+            memories = self.memories
+
+        guardrail_ids: list[str] | Unset = UNSET
+        if not isinstance(self.guardrail_ids, Unset):
+            guardrail_ids = self.guardrail_ids
+
+        guardrail_tags: list[str] | Unset = UNSET
+        if not isinstance(self.guardrail_tags, Unset):
+            guardrail_tags = self.guardrail_tags
+
+        tool_ids: list[str] | Unset = UNSET
+        if not isinstance(self.tool_ids, Unset):
+            tool_ids = self.tool_ids
+
+        is_template = self.is_template
+
         layers: dict[str, Any] | Unset = UNSET
         if not isinstance(self.layers, Unset):
             layers = self.layers.to_dict()
@@ -100,6 +133,18 @@ class PersonaCreate:
             field_dict["objectives_id"] = objectives_id
         if guardrails_id is not UNSET:
             field_dict["guardrails_id"] = guardrails_id
+        if greeting is not UNSET:
+            field_dict["greeting"] = greeting
+        if memories is not UNSET:
+            field_dict["memories"] = memories
+        if guardrail_ids is not UNSET:
+            field_dict["guardrail_ids"] = guardrail_ids
+        if guardrail_tags is not UNSET:
+            field_dict["guardrail_tags"] = guardrail_tags
+        if tool_ids is not UNSET:
+            field_dict["tool_ids"] = tool_ids
+        if is_template is not UNSET:
+            field_dict["is_template"] = is_template
         if layers is not UNSET:
             field_dict["layers"] = layers
 
@@ -133,6 +178,18 @@ class PersonaCreate:
 
         guardrails_id = d.pop("guardrails_id", UNSET)
 
+        greeting = d.pop("greeting", UNSET)
+
+        memories = cast(list[str], d.pop("memories", UNSET))
+
+        guardrail_ids = cast(list[str], d.pop("guardrail_ids", UNSET))
+
+        guardrail_tags = cast(list[str], d.pop("guardrail_tags", UNSET))
+
+        tool_ids = cast(list[str], d.pop("tool_ids", UNSET))
+
+        is_template = d.pop("is_template", UNSET)
+
         _layers = d.pop("layers", UNSET)
         layers: PersonaLayers | Unset
         if isinstance(_layers, Unset):
@@ -150,6 +207,12 @@ class PersonaCreate:
             document_tags=document_tags,
             objectives_id=objectives_id,
             guardrails_id=guardrails_id,
+            greeting=greeting,
+            memories=memories,
+            guardrail_ids=guardrail_ids,
+            guardrail_tags=guardrail_tags,
+            tool_ids=tool_ids,
+            is_template=is_template,
             layers=layers,
         )
 

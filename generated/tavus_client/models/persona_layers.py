@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from ..models.conversational_flow_layer import ConversationalFlowLayer
     from ..models.llm_layer import LlmLayer
     from ..models.perception_layer import PerceptionLayer
+    from ..models.persona_layers_capabilities import PersonaLayersCapabilities
+    from ..models.persona_layers_conferencing import PersonaLayersConferencing
+    from ..models.persona_layers_knowledge_base import PersonaLayersKnowledgeBase
+    from ..models.persona_layers_sts import PersonaLayersSts
+    from ..models.persona_layers_transport import PersonaLayersTransport
     from ..models.stt_layer import SttLayer
     from ..models.tts_layer import TtsLayer
 
@@ -32,6 +37,12 @@ class PersonaLayers:
         perception (PerceptionLayer | Unset): What the replica sees and hears.
         conversational_flow (ConversationalFlowLayer | Unset): Turn taking. When absent it is off; when any field is set
             the others take their defaults.
+        knowledge_base (PersonaLayersKnowledgeBase | Unset): Retrieval settings, e.g. `rag_score_threshold`,
+            `rag_n_chunks`.
+        conferencing (PersonaLayersConferencing | Unset): Meeting identity, e.g. `username`, `allowlist`, `whitelabel`.
+        capabilities (PersonaLayersCapabilities | Unset): Switches such as `mcp_enabled` and `search_enabled`.
+        sts (PersonaLayersSts | Unset): Speech-to-speech settings.
+        transport (PersonaLayersTransport | Unset): Media transport, e.g. `{transport_type: livekit}`.
     """
 
     llm: LlmLayer | Unset = UNSET
@@ -39,6 +50,11 @@ class PersonaLayers:
     stt: SttLayer | Unset = UNSET
     perception: PerceptionLayer | Unset = UNSET
     conversational_flow: ConversationalFlowLayer | Unset = UNSET
+    knowledge_base: PersonaLayersKnowledgeBase | Unset = UNSET
+    conferencing: PersonaLayersConferencing | Unset = UNSET
+    capabilities: PersonaLayersCapabilities | Unset = UNSET
+    sts: PersonaLayersSts | Unset = UNSET
+    transport: PersonaLayersTransport | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,6 +78,26 @@ class PersonaLayers:
         if not isinstance(self.conversational_flow, Unset):
             conversational_flow = self.conversational_flow.to_dict()
 
+        knowledge_base: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.knowledge_base, Unset):
+            knowledge_base = self.knowledge_base.to_dict()
+
+        conferencing: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.conferencing, Unset):
+            conferencing = self.conferencing.to_dict()
+
+        capabilities: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.capabilities, Unset):
+            capabilities = self.capabilities.to_dict()
+
+        sts: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.sts, Unset):
+            sts = self.sts.to_dict()
+
+        transport: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.transport, Unset):
+            transport = self.transport.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -75,6 +111,16 @@ class PersonaLayers:
             field_dict["perception"] = perception
         if conversational_flow is not UNSET:
             field_dict["conversational_flow"] = conversational_flow
+        if knowledge_base is not UNSET:
+            field_dict["knowledge_base"] = knowledge_base
+        if conferencing is not UNSET:
+            field_dict["conferencing"] = conferencing
+        if capabilities is not UNSET:
+            field_dict["capabilities"] = capabilities
+        if sts is not UNSET:
+            field_dict["sts"] = sts
+        if transport is not UNSET:
+            field_dict["transport"] = transport
 
         return field_dict
 
@@ -83,6 +129,11 @@ class PersonaLayers:
         from ..models.conversational_flow_layer import ConversationalFlowLayer
         from ..models.llm_layer import LlmLayer
         from ..models.perception_layer import PerceptionLayer
+        from ..models.persona_layers_capabilities import PersonaLayersCapabilities
+        from ..models.persona_layers_conferencing import PersonaLayersConferencing
+        from ..models.persona_layers_knowledge_base import PersonaLayersKnowledgeBase
+        from ..models.persona_layers_sts import PersonaLayersSts
+        from ..models.persona_layers_transport import PersonaLayersTransport
         from ..models.stt_layer import SttLayer
         from ..models.tts_layer import TtsLayer
 
@@ -122,12 +173,52 @@ class PersonaLayers:
         else:
             conversational_flow = ConversationalFlowLayer.from_dict(_conversational_flow)
 
+        _knowledge_base = d.pop("knowledge_base", UNSET)
+        knowledge_base: PersonaLayersKnowledgeBase | Unset
+        if isinstance(_knowledge_base, Unset):
+            knowledge_base = UNSET
+        else:
+            knowledge_base = PersonaLayersKnowledgeBase.from_dict(_knowledge_base)
+
+        _conferencing = d.pop("conferencing", UNSET)
+        conferencing: PersonaLayersConferencing | Unset
+        if isinstance(_conferencing, Unset):
+            conferencing = UNSET
+        else:
+            conferencing = PersonaLayersConferencing.from_dict(_conferencing)
+
+        _capabilities = d.pop("capabilities", UNSET)
+        capabilities: PersonaLayersCapabilities | Unset
+        if isinstance(_capabilities, Unset):
+            capabilities = UNSET
+        else:
+            capabilities = PersonaLayersCapabilities.from_dict(_capabilities)
+
+        _sts = d.pop("sts", UNSET)
+        sts: PersonaLayersSts | Unset
+        if isinstance(_sts, Unset):
+            sts = UNSET
+        else:
+            sts = PersonaLayersSts.from_dict(_sts)
+
+        _transport = d.pop("transport", UNSET)
+        transport: PersonaLayersTransport | Unset
+        if isinstance(_transport, Unset):
+            transport = UNSET
+        else:
+            transport = PersonaLayersTransport.from_dict(_transport)
+
         persona_layers = cls(
             llm=llm,
             tts=tts,
             stt=stt,
             perception=perception,
             conversational_flow=conversational_flow,
+            knowledge_base=knowledge_base,
+            conferencing=conferencing,
+            capabilities=capabilities,
+            sts=sts,
+            transport=transport,
         )
 
         persona_layers.additional_properties = d

@@ -6,6 +6,7 @@ from enum import StrEnum
 class PipelineMode(StrEnum):
     ECHO = "echo"
     FULL = "full"
+    SPEECH_TO_SPEECH = "speech-to-speech"
 
     def __str__(self) -> str:
         return str(self.value)

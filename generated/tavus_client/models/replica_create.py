@@ -30,7 +30,8 @@ class ReplicaCreate:
         train_image_url (str | Unset):  Example: https://example.com/tavus/webhook.
         voice_name (str | Unset): Stock voice for an image replica, e.g. `anna`.
         auto_fix_training_image (bool | Unset): Let Tavus repair the training image.
-        callback_url (str | Unset):  Example: https://example.com/tavus/webhook.
+        callback_url (str | Unset): Where callbacks are POSTed; an empty string means none. Example:
+            https://example.com/tavus/webhook.
         replica_name (str | Unset):
         model_name (str | Unset): Model to train with; `phoenix-4` when left out.
         properties (ReplicaCreateProperties | Unset):

@@ -4,7 +4,9 @@ from enum import StrEnum
 
 
 class SortOrder(StrEnum):
+    ASC = "asc"
     ASCENDING = "ascending"
+    DESC = "desc"
     DESCENDING = "descending"
 
     def __str__(self) -> str:

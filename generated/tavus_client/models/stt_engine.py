@@ -9,6 +9,7 @@ class SttEngine(StrEnum):
     TAVUS_DEEPGRAM_MEDICAL = "tavus-deepgram-medical"
     TAVUS_PARAKEET = "tavus-parakeet"
     TAVUS_SONIOX = "tavus-soniox"
+    TAVUS_TURBO = "tavus-turbo"
     TAVUS_WHISPER = "tavus-whisper"
 
     def __str__(self) -> str:

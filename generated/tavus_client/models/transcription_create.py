@@ -16,7 +16,8 @@ class TranscriptionCreate:
     """
     Attributes:
         file_url (str):  Example: https://example.com/tavus/webhook.
-        callback_url (str):  Example: https://example.com/tavus/webhook.
+        callback_url (str): Where callbacks are POSTed; an empty string means none. Example:
+            https://example.com/tavus/webhook.
     """
 
     file_url: str

@@ -6,6 +6,7 @@ from enum import StrEnum
 class TtsEngine(StrEnum):
     CARTESIA = "cartesia"
     ELEVENLABS = "elevenlabs"
+    PLAYHT = "playht"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -6,6 +6,7 @@ from enum import StrEnum
 class TurnDetectionModel(StrEnum):
     SPARROW_0 = "sparrow-0"
     SPARROW_1 = "sparrow-1"
+    TIME_BASED = "time-based"
 
     def __str__(self) -> str:
         return str(self.value)

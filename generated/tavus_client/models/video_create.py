@@ -31,7 +31,8 @@ class VideoCreate:
         video_name (str | Unset):
         background_url (str | Unset):  Example: https://example.com/tavus/webhook.
         background_source_url (str | Unset):  Example: https://example.com/tavus/webhook.
-        callback_url (str | Unset):  Example: https://example.com/tavus/webhook.
+        callback_url (str | Unset): Where callbacks are POSTed; an empty string means none. Example:
+            https://example.com/tavus/webhook.
         fast (bool | Unset): Plain fast render without backgrounds, thumbnails or streaming URLs.
         transparent_background (bool | Unset): Transparent .webm output; needs `fast`.
         watermark_image_url (str | Unset):  Example: https://example.com/tavus/webhook.

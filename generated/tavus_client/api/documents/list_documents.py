@@ -115,7 +115,7 @@ def sync_detailed(
     Args:
         limit (int | Unset):
         page (int | Unset):
-        sort (SortOrder | Unset):
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
         status (DocumentStatus | Unset):
         name_or_uuid (str | Unset):
         tags (str | Unset):
@@ -159,7 +159,7 @@ def sync(
     Args:
         limit (int | Unset):
         page (int | Unset):
-        sort (SortOrder | Unset):
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
         status (DocumentStatus | Unset):
         name_or_uuid (str | Unset):
         tags (str | Unset):
@@ -198,7 +198,7 @@ async def asyncio_detailed(
     Args:
         limit (int | Unset):
         page (int | Unset):
-        sort (SortOrder | Unset):
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
         status (DocumentStatus | Unset):
         name_or_uuid (str | Unset):
         tags (str | Unset):
@@ -240,7 +240,7 @@ async def asyncio(
     Args:
         limit (int | Unset):
         page (int | Unset):
-        sort (SortOrder | Unset):
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
         status (DocumentStatus | Unset):
         name_or_uuid (str | Unset):
         tags (str | Unset):

@@ -8,8 +8,8 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
-from ...models.list_pronunciation_dictionaries_sort import ListPronunciationDictionariesSort
 from ...models.pronunciation_dictionary_list import PronunciationDictionaryList
+from ...models.sort_order import SortOrder
 from ...types import UNSET, Response, Unset
 
 
@@ -17,7 +17,7 @@ def _get_kwargs(
     *,
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
-    sort: ListPronunciationDictionariesSort | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -93,7 +93,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
-    sort: ListPronunciationDictionariesSort | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
 ) -> Response[Error | PronunciationDictionaryList]:
     """List pronunciation dictionaries
 
@@ -102,7 +102,7 @@ def sync_detailed(
     Args:
         limit (int | Unset):
         page (int | Unset):
-        sort (ListPronunciationDictionariesSort | Unset):
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -130,7 +130,7 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
-    sort: ListPronunciationDictionariesSort | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
 ) -> Error | PronunciationDictionaryList | None:
     """List pronunciation dictionaries
 
@@ -139,7 +139,7 @@ def sync(
     Args:
         limit (int | Unset):
         page (int | Unset):
-        sort (ListPronunciationDictionariesSort | Unset):
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -162,7 +162,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
-    sort: ListPronunciationDictionariesSort | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
 ) -> Response[Error | PronunciationDictionaryList]:
     """List pronunciation dictionaries
 
@@ -171,7 +171,7 @@ async def asyncio_detailed(
     Args:
         limit (int | Unset):
         page (int | Unset):
-        sort (ListPronunciationDictionariesSort | Unset):
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -197,7 +197,7 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
-    sort: ListPronunciationDictionariesSort | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
 ) -> Error | PronunciationDictionaryList | None:
     """List pronunciation dictionaries
 
@@ -206,7 +206,7 @@ async def asyncio(
     Args:
         limit (int | Unset):
         page (int | Unset):
-        sort (ListPronunciationDictionariesSort | Unset):
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -8,7 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
-from ...models.list_voices_sort import ListVoicesSort
+from ...models.sort_order import SortOrder
 from ...models.voice_list import VoiceList
 from ...types import UNSET, Response, Unset
 
@@ -18,7 +18,7 @@ def _get_kwargs(
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
     search: str | Unset = UNSET,
-    sort: ListVoicesSort | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
     tag: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
@@ -96,7 +96,7 @@ def sync_detailed(
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
     search: str | Unset = UNSET,
-    sort: ListVoicesSort | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
     tag: str | Unset = UNSET,
 ) -> Response[Error | VoiceList]:
     """List stock voices
@@ -107,7 +107,7 @@ def sync_detailed(
         limit (int | Unset):
         page (int | Unset):
         search (str | Unset):
-        sort (ListVoicesSort | Unset):
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
         tag (str | Unset):
 
     Raises:
@@ -139,7 +139,7 @@ def sync(
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
     search: str | Unset = UNSET,
-    sort: ListVoicesSort | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
     tag: str | Unset = UNSET,
 ) -> Error | VoiceList | None:
     """List stock voices
@@ -150,7 +150,7 @@ def sync(
         limit (int | Unset):
         page (int | Unset):
         search (str | Unset):
-        sort (ListVoicesSort | Unset):
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
         tag (str | Unset):
 
     Raises:
@@ -177,7 +177,7 @@ async def asyncio_detailed(
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
     search: str | Unset = UNSET,
-    sort: ListVoicesSort | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
     tag: str | Unset = UNSET,
 ) -> Response[Error | VoiceList]:
     """List stock voices
@@ -188,7 +188,7 @@ async def asyncio_detailed(
         limit (int | Unset):
         page (int | Unset):
         search (str | Unset):
-        sort (ListVoicesSort | Unset):
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
         tag (str | Unset):
 
     Raises:
@@ -218,7 +218,7 @@ async def asyncio(
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
     search: str | Unset = UNSET,
-    sort: ListVoicesSort | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
     tag: str | Unset = UNSET,
 ) -> Error | VoiceList | None:
     """List stock voices
@@ -229,7 +229,7 @@ async def asyncio(
         limit (int | Unset):
         page (int | Unset):
         search (str | Unset):
-        sort (ListVoicesSort | Unset):
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
         tag (str | Unset):
 
     Raises:

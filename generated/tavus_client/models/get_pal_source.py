@@ -3,15 +3,15 @@
 from enum import StrEnum
 
 
-class ListPronunciationDictionariesSort(StrEnum):
-    ASC = "asc"
-    DESC = "desc"
+class GetPalSource(StrEnum):
+    DRAFT = "draft"
+    LIVE = "live"
 
     def __str__(self) -> str:
         return str(self.value)
 
     @classmethod
-    def _missing_(cls, value: object) -> "ListPronunciationDictionariesSort | None":
+    def _missing_(cls, value: object) -> "GetPalSource | None":
         # A value the API added after this client was generated: keep it as a pseudo-member that
         # compares equal to the string and serialises back unchanged.
         if not isinstance(value, str):
