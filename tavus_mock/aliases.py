@@ -43,6 +43,11 @@ class Alias:
             text = re.sub(rf"\b{old}\b", new, text)
         return text
 
+    def legacy_member(self, pointer: str) -> str | None:
+        """The legacy name a pointer starts with (`/persona_name`), which the alias document does not have."""
+        first = pointer[1:].partition("/")[0] if pointer.startswith("/") else ""
+        return first if first != self.to_alias(first) else None
+
     def pointer(self, pointer: str) -> str:
         """A JSON Pointer into the alias document, as a pointer into the legacy one (first segment renamed)."""
         if not pointer.startswith("/"):

@@ -736,6 +736,12 @@ class TavusMock:
         if isinstance(body, dict):
             body = alias.request_keys(body)
         elif isinstance(body, list):
+            for op in body:
+                for pointer in (op.get("path"), op.get("from")):
+                    name = alias.legacy_member(pointer) if isinstance(pointer, str) else None
+                    if name is not None:  # RFC 6902: a member the document does not have
+                        message = f"Invalid JSON patch format: {pointer} is not in a {alias.tag[:-1]}; use /{alias.to_alias(name)}"
+                        raise ApiError(422, message, key="message")
             body = alias.patch(body)
         legacy = Ctx(target, ctx.tenant, alias.request_keys(ctx.path), alias.request_keys(ctx.query), body)
         try:

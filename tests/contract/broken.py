@@ -48,12 +48,12 @@ class ZombieDelete(TavusMock):
         return super()._delete(ctx)
 
 
-class LongString500(TavusMock):
-    """A persona name over 200 characters crashes the server."""
+class EmptyString500(TavusMock):
+    """An empty persona name crashes the server (a boundary value the coverage phase sends)."""
 
     def _create(self, ctx: Ctx) -> Answer:
-        if ctx.op.tag == "personas" and len(str(ctx.body.get("persona_name", ""))) > 200:
-            raise RuntimeError("name column overflow")
+        if ctx.op.tag == "personas" and ctx.body.get("persona_name") == "":
+            raise RuntimeError("name[0] of an empty name")
         return super()._create(ctx)
 
 
@@ -87,7 +87,7 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     IgnoredKey: (("personas",), {"ignored_auth", "missing_required_header"}),
     UndocumentedStatus: (("replicas",), {"status_code_conformance"}),
     ZombieDelete: (("videos",), {"use_after_free"}),
-    LongString500: (("personas",), {"not_a_server_error"}),
+    EmptyString500: (("personas",), {"not_a_server_error"}),
     WrongTotal: (("documents",), {"list_total_count"}),
     PatchNotApplied: (("personas",), {"json_patch_applied"}),
 }

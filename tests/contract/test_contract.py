@@ -44,7 +44,16 @@ def serve(spec: Spec, cls: type[TavusMock] = TavusMock) -> MockServer:
     # The honest server checks its own answers; a broken variant must not (its wrong answers are the point).
     honest = cls is TavusMock
     config = MockConfig(api_keys=frozenset({KEY}), delays=Delays.instant(), access_log=False, check_answers=honest)
-    return MockServer(cls(spec, config))
+    app = cls(spec, config)
+    app.store.load_seed_data(example_resources(spec))
+    return MockServer(app)
+
+
+def example_resources(spec: Spec) -> dict[str, object]:
+    """A writable persona whose id is the spec's example id, so the examples phase finds it and patches it."""
+    example_id = spec.raw["components"]["parameters"]["PersonaId"]["example"]
+    persona = {"persona_id": example_id, "persona_name": "Example", "system_prompt": "x", "context": "y"}
+    return {"tenants": {KEY: {"personas": [persona]}}}
 
 
 def test_smoke_the_key_is_accepted_and_a_wrong_key_is_noticed(spec: Spec) -> None:

@@ -174,3 +174,13 @@ def test_a_callback_url_that_is_not_http_is_refused_naming_the_field(api: httpx.
     for url in ("file:///etc/passwd", "gopher://x", "https://example.com/a\nb", "not a url"):
         answer = api.post("/v2/conversations", json={"replica_id": FACE, "callback_url": url, "test_mode": True})
         assert answer.status_code == 400 and "callback_url" in answer.json()["error"], url
+
+
+def test_a_pal_patch_naming_a_persona_field_is_refused(api: httpx.Client) -> None:
+    """Found by the contract suite: `/persona_name` is not a member of a PAL document (RFC 6902: 422)."""
+    pal_id = api.post("/v2/pals", json={"pal_name": "P", "system_prompt": "y", "default_face_id": FACE}).json()[
+        "pal_id"
+    ]
+    answer = api.patch(f"/v2/pals/{pal_id}", json=[{"op": "replace", "path": "/persona_name", "value": "New"}])
+    assert answer.status_code == 422 and "/pal_name" in answer.json()["message"]
+    assert api.get(f"/v2/pals/{pal_id}").json()["pal_name"] == "P"
