@@ -740,7 +740,8 @@ class TavusMock:
                 for pointer in (op.get("path"), op.get("from")):
                     name = alias.legacy_member(pointer) if isinstance(pointer, str) else None
                     if name is not None:  # RFC 6902: a member the document does not have
-                        message = f"Invalid JSON patch format: {pointer} is not in a {alias.tag[:-1]}; use /{alias.to_alias(name)}"
+                        hint = f"use /{alias.to_alias(name)}"
+                        message = f"Invalid JSON patch format: {pointer} is not in a {alias.tag[:-1]}; {hint}"
                         raise ApiError(422, message, key="message")
             body = alias.patch(body)
         legacy = Ctx(target, ctx.tenant, alias.request_keys(ctx.path), alias.request_keys(ctx.query), body)
