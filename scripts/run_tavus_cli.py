@@ -85,7 +85,9 @@ class Runner:
             check=False,
         )
         said = (done.stderr.strip() or done.stdout.strip()).splitlines()
-        error = next((line.strip() for line in said if re.search(r"error|Error|failed|HTTP", line)), said[-1] if said else "")
+        error = next(
+            (line.strip() for line in said if re.search(r"error|Error|failed|HTTP", line)), said[-1] if said else ""
+        )
         self.results.append((name, done.returncode, error[:140]))
         return first_json(done.stdout) if done.returncode == 0 else {}
 
