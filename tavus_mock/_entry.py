@@ -10,8 +10,8 @@ import sys
 from importlib.util import find_spec
 
 NEEDS = {
-    "mock": ("starlette", "uvicorn", "jsonschema_rs", "jsonpatch", "yaml"),
-    "contract": ("starlette", "uvicorn", "jsonschema_rs", "jsonpatch", "yaml", "schemathesis"),
+    "mock": ("starlette", "uvicorn", "httptools", "jsonschema_rs", "jsonpatch", "yaml", "orjson"),
+    "contract": ("starlette", "uvicorn", "jsonschema_rs", "jsonpatch", "yaml", "orjson", "schemathesis"),
 }
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import logging
 import random
 import time
@@ -21,10 +20,11 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
+import orjson
 
 from .aliases import ALIAS_OPERATIONS, ALIASES
 from .spec import Operation, Spec
-from .store import KINDS, ApiError, Delays, Record, Store, http_date_now, iso_now, matches_any_tag
+from .store import KINDS, ApiError, Delays, Record, Store, depth, http_date_now, iso_now, matches_any_tag
 
 logger = logging.getLogger("tavus_mock")
 
@@ -231,7 +231,7 @@ class TavusMock:
         headers = [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()]
         payload = b""
         if answer.body is not None and answer.status not in (204, 304):
-            payload = json.dumps(answer.body, separators=(",", ":")).encode()
+            payload = orjson.dumps(answer.body)  # strict JSON out: NaN/Infinity cannot be written
             headers.append((b"content-type", b"application/json"))
         headers.append((b"content-length", str(len(payload)).encode()))
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
@@ -247,7 +247,7 @@ class TavusMock:
                 allow = ", ".join(sorted(ops))
                 raise ApiError(405, f"Method {method} is not allowed here", headers={"Allow": allow})
             return op, match.groupdict()
-        raise ApiError(404, f"No such endpoint: {path}")
+        raise ApiError(404, f"No such endpoint: {short(path)}")
 
     async def _handle(self, scope: Scope, receive: Receive) -> Answer:
         op, path_params = self._route(scope["path"], scope["method"])
@@ -389,14 +389,18 @@ class TavusMock:
             return None
         ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if ctype != "application/json":
-            raise ApiError(400, f"Invalid request: Content-Type must be application/json, not {ctype or 'missing'}")
+            raise ApiError(
+                400, f"Invalid request: Content-Type must be application/json, not {short(ctype) or 'missing'}"
+            )
+        # Strict JSON (orjson): UTF-8 only, no BOM, no NaN/Infinity, no number that overflows a double,
+        # no lone surrogate, nesting bounded; each is a 400 saying which.
         try:
-            body = json.loads(raw, parse_constant=_not_json)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(400, f"Invalid request: the body is not valid JSON ({exc})") from None
-        except RecursionError:
-            body = None  # nested beyond what the parser follows: refused just below
-        if (body is None and raw.strip() != b"null") or _depth(body) > MAX_DEPTH:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            if "depth limit" in str(exc):
+                raise ApiError(400, f"Invalid request: the body is nested deeper than {MAX_DEPTH} levels") from None
+            raise ApiError(400, f"Invalid request: the body is not strict JSON ({short(str(exc), 160)})") from None
+        if depth(body) > MAX_DEPTH:
             raise ApiError(400, f"Invalid request: the body is nested deeper than {MAX_DEPTH} levels")
         errors = op.body_validator.errors(body)
         if errors:
@@ -834,7 +838,14 @@ class TavusMock:
         """Run a background job, keeping a reference so it is not collected before it ends."""
         task = loop.create_task(job)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._job_done)
+
+    def _job_done(self, task: asyncio.Task[None]) -> None:
+        """Forget a finished background job; log its failure (no 'Task exception was never retrieved')."""
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            logger.warning("background job failed: %s: %.200s", type(error).__name__, error)
 
     def callback_allowed(self, url: str) -> bool:
         """Loopback targets only (judged from the URL text; nothing is resolved), unless configured."""
@@ -864,7 +875,7 @@ class TavusMock:
         try:
             response = await self._callback_client.post(url, json=payload)
             logger.info("callback %.80s -> %d", url, response.status_code)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             logger.warning("callback %.80s failed: %s", url, type(exc).__name__)
 
 
@@ -902,25 +913,6 @@ def _only_name_and_rules(operations: list[dict[str, Any]]) -> None:
                 raise ApiError(422, message, key="message")
 
 
-def _depth(value: Any) -> int:
-    """Nesting depth of a JSON value, measured without recursion."""
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, level)
-        if deepest > MAX_DEPTH:
-            return deepest
-        stack.extend((child, level + 1) for child in children)
-    return deepest
-
-
-def _not_json(name: str) -> Any:
-    """Python's parser accepts NaN and Infinity; JSON does not."""
-    raise ValueError(f"{name} is not a JSON value")
+def short(text: str, limit: int = 80) -> str:
+    """At most `limit` characters of a value quoted in an error message."""
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"

@@ -10,6 +10,7 @@ from pathlib import Path
 import uvicorn
 
 from .app import MockConfig, TavusMock
+from .protocols import uvicorn_http_settings
 from .spec import Spec
 from .specfile import SpecError, default_spec_path
 from .store import Delays
@@ -42,6 +43,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fault-codes", default="429,500,503", help="statuses injected by --fault-rate")
     parser.add_argument("--fault-seed", type=int, default=None, help="seed of the fault injection")
     parser.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    parser.add_argument(
+        "--http",
+        choices=("httptools", "h11"),
+        default="httptools",
+        help="HTTP implementation (both limit request headers to 64 KiB)",
+    )
     parser.add_argument(
         "--external-callbacks",
         action="store_true",
@@ -89,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level="warning", access_log=False, **uvicorn_http_settings(args.http)
+    )
     return 0
 
 

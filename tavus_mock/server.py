@@ -10,6 +10,7 @@ from types import TracebackType
 import uvicorn
 
 from .app import MockConfig, TavusMock
+from .protocols import uvicorn_http_settings
 from .spec import Spec
 
 
@@ -24,6 +25,7 @@ class MockServer:
         spec: Spec | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        http: str = "h11",
     ) -> None:
         self.app = app or TavusMock(spec, config)
         self.host = host
@@ -34,7 +36,14 @@ class MockServer:
         self._socket.bind((host, port))
         self.port = self._socket.getsockname()[1]
         self._server = uvicorn.Server(
-            uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on", loop="asyncio", http="h11")
+            uvicorn.Config(
+                self.app,
+                log_level="warning",
+                access_log=False,
+                lifespan="on",
+                loop="asyncio",
+                **uvicorn_http_settings(http),
+            )
         )
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
 

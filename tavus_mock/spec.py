@@ -35,7 +35,7 @@ class SchemaValidator:
         out = []
         for error in self._validator.iter_errors(instance):
             where = "/".join(str(p) for p in error.instance_path) or "(root)"
-            message = error.message if len(error.message) <= 300 else error.message[:300] + "..."
+            message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
             out.append(f"{where}: {message}")
             if len(out) >= limit:
                 break

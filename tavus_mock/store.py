@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonpatch
+import jsonpointer
+import orjson
 
 STOCK_REPLICA_ID = "rfe12d8b9597"
 STOCK_PERSONA_ID = "pdced222244b"
@@ -411,20 +413,153 @@ class Store:
                 record.deleted = True
 
     def json_patch(self, record: Record, operations: list[dict[str, Any]], view: dict[str, Any]) -> dict[str, Any]:
-        """Apply a patch to `view` (the resource as GET shows it) atomically; answers the new view."""
-        try:
-            patched = jsonpatch.apply_patch(view, operations, in_place=False)
-        except jsonpatch.JsonPatchTestFailed as exc:
-            raise ApiError(422, f"JSON Patch test failed: {exc}", key="message") from exc
-        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as exc:
-            raise ApiError(422, f"Invalid JSON patch format: {exc}", key="message") from exc
+        """Apply a patch to `view` (the resource as GET shows it) atomically; answers the new view.
+
+        The work is bounded (see `PatchBudget`): a patch that would make the document larger than
+        MAX_DOCUMENT, or copy more than PATCH_WORK bytes in all, is stopped before the operation that
+        crosses the line and refused with 413; nothing is stored.
+        """
+        doc = copy.deepcopy(view)
+        budget = PatchBudget(doc)
+        for index, operation in enumerate(operations):
+            step = budget.before(doc, operation, index)
+            try:
+                doc = jsonpatch.JsonPatch([step]).apply(doc, in_place=True)
+            except jsonpatch.JsonPatchTestFailed as exc:
+                raise ApiError(422, f"JSON Patch test failed: {exc}", key="message") from exc
+            except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as exc:
+                raise ApiError(422, f"Invalid JSON patch format: {exc}", key="message") from exc
+        patched = doc
         if not isinstance(patched, dict):
             raise ApiError(422, "Invalid JSON patch format: the result is not an object", key="message")
+        if depth(patched) > MAX_DOCUMENT_DEPTH:
+            raise ApiError(
+                422,
+                f"Invalid JSON patch format: the result nests deeper than {MAX_DOCUMENT_DEPTH} levels",
+                key="message",
+            )
         for name in READ_ONLY | {KINDS[record.kind].id_field}:
             if patched.get(name) != view.get(name):
                 raise ApiError(422, f"Invalid JSON patch format: {name} cannot be changed", key="message")
         result: dict[str, Any] = patched
         return result
+
+
+# [OURS, protective] What one JSON Patch may do: the document it leaves may not exceed MAX_DOCUMENT
+# bytes of JSON (the order of the 1 MiB body limit), nor nest deeper than MAX_DOCUMENT_DEPTH, and its
+# operations may add, copy or compare PATCH_WORK bytes in all. A 1 KB patch of 19 `copy` operations
+# that doubles the document each time is stopped when it would cross 1 MiB.
+MAX_DOCUMENT = 1024 * 1024
+MAX_DOCUMENT_DEPTH = 64
+PATCH_WORK = 4 * MAX_DOCUMENT
+# jsonpatch deep-copies every value it adds, at a few microseconds per object or array: a patch may
+# add at most this many (a persona has about 20; 1,000 dictionary rules are 1,001).
+PATCH_CONTAINERS = 5000
+
+
+def _encoded(value: Any) -> bytes | None:
+    try:
+        return orjson.dumps(value)
+    except (orjson.JSONEncodeError, TypeError):  # too deep to encode
+        return None
+
+
+def _size(value: Any) -> int:
+    encoded = _encoded(value)
+    return MAX_DOCUMENT + 1 if encoded is None else len(encoded)
+
+
+def _containers(value: Any, limit: int) -> int:
+    """Objects and arrays in a JSON value, counted up to `limit + 1`."""
+    count = 0
+    stack = [value]
+    while stack and count <= limit:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += 1
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            count += 1
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
+    return count
+
+
+class PatchBudget:
+    """Keeps an upper bound of the patched document's size and of the work done, operation by operation."""
+
+    def __init__(self, doc: Any) -> None:
+        self.size = _size(doc)
+        self.work = self.size
+        self.containers = 0
+
+    def before(self, doc: Any, operation: dict[str, Any], index: int) -> dict[str, Any]:
+        """Check the budget for one operation; answers the operation to apply (a `copy` becomes an `add`)."""
+        op = operation.get("op")
+        growth = 0
+        if op in ("add", "replace", "test"):
+            growth = _size(operation.get("value"))
+        elif op == "copy":
+            try:
+                source = jsonpointer.resolve_pointer(doc, operation.get("from", ""))
+            except jsonpointer.JsonPointerException:
+                return operation  # jsonpatch refuses it (422)
+            encoded = _encoded(source)
+            growth = MAX_DOCUMENT + 1 if encoded is None else len(encoded)
+            if growth <= MAX_DOCUMENT and encoded is not None:
+                # RFC 6902: copy is an add of the value at `from`. Decoding its JSON is a deep copy many
+                # times faster than copy.deepcopy, which jsonpatch would use.
+                operation = {"op": "add", "path": operation.get("path"), "value": orjson.loads(encoded)}
+        self._spend(growth, index)
+        if op in ("add", "replace", "copy"):
+            added = operation.get("value")
+            self.containers += _containers(added, PATCH_CONTAINERS - self.containers)
+            if self.containers > PATCH_CONTAINERS:
+                raise ApiError(
+                    413,
+                    f"JSON Patch operation {index} adds more than {PATCH_CONTAINERS} objects and arrays in all;"
+                    " nothing was changed",
+                )
+        if op == "test":
+            return operation
+        if self.size + growth > MAX_DOCUMENT:
+            self.size = _size(doc)  # the bound was loose (removes and replaces shrink): measure
+            self._spend(self.size, index)
+        if self.size + growth > MAX_DOCUMENT:
+            raise ApiError(
+                413,
+                f"JSON Patch operation {index} would make the document larger than {MAX_DOCUMENT} bytes;"
+                " nothing was changed",
+            )
+        self.size += growth
+        return operation
+
+    def _spend(self, amount: int, index: int) -> None:
+        self.work += amount
+        if self.work > PATCH_WORK:
+            raise ApiError(
+                413,
+                f"JSON Patch does too much work (stopped at operation {index}, over {PATCH_WORK} bytes);"
+                " nothing was changed",
+            )
+
+
+def depth(value: Any) -> int:
+    """Nesting depth of a JSON value, measured without recursion (stops counting past MAX_DOCUMENT_DEPTH)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DOCUMENT_DEPTH:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def matches_any_tag(tags: Iterable[Any], wanted: str) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tavus_mock import Delays, MockServer, Spec, TavusMock
+from tavus_mock import Delays, MockConfig, MockServer, Spec, TavusMock
 from tavus_mock.cli import build_app, parse_args
 from tests.conftest import TEST_KEY
 from tests.mock.conftest import make_app
@@ -139,6 +139,24 @@ def test_a_failing_callback_is_logged_not_fatal(spec: Spec, caplog: pytest.LogCa
             time.sleep(0.02)
         assert api.get("/v2/videos").status_code == 200
     assert "failed" in caplog.text
+
+
+def test_a_crashing_background_job_is_logged(spec: Spec, caplog: pytest.LogCaptureFixture) -> None:
+    """No "Task exception was never retrieved": every background failure ends as one log line."""
+
+    class Crashing(TavusMock):
+        async def _post(self, url: str, payload: dict[str, object]) -> None:
+            raise RuntimeError("the receiver exploded")
+
+    caplog.set_level(logging.WARNING, "tavus_mock")
+    app = Crashing(spec, MockConfig(api_keys=frozenset({TEST_KEY}), delays=Delays.instant()))
+    with MockServer(app) as server, client(server) as api:
+        api.post("/v2/conversations", json={"replica_id": STOCK_REPLICA, "callback_url": "http://127.0.0.1:9/h"})
+        deadline = time.monotonic() + 5
+        while "background job failed" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert "background job failed: RuntimeError: the receiver exploded" in caplog.text
+    assert "never retrieved" not in caplog.text
 
 
 def test_seed_file(spec: Spec, tmp_path: Path, transport: str) -> None:

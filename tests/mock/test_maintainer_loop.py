@@ -60,16 +60,16 @@ def test_an_operation_without_behaviour_is_501_naming_it(spec: Spec, tmp_path: P
 
 def test_an_answer_that_breaks_the_spec_is_caught(spec: Spec) -> None:
     class Broken(TavusMock):
-        def _get(self, ctx: Any) -> Any:
-            answer = super()._get(ctx)
-            answer.body["persona_name"] = 5
+        def _list(self, ctx: Any) -> Any:
+            answer = super()._list(ctx)
+            answer.body["data"][0]["persona_name"] = 5
             return answer
 
     config = MockConfig(api_keys=frozenset({TEST_KEY}), delays=Delays.instant(), check_answers=True)
     with MockServer(Broken(spec, config)) as server:
-        answer = httpx.get(f"{server.url}/v2/personas/pdced222244b", headers={"x-api-key": TEST_KEY})
+        answer = httpx.get(f"{server.url}/v2/personas", headers={"x-api-key": TEST_KEY})
     assert answer.status_code == 500
-    assert "getPersona" in answer.json()["error"] and "persona_name" in answer.json()["error"]
+    assert "listPersonas" in answer.json()["error"] and "data/0/persona_name" in answer.json()["error"]
 
 
 def write(tmp_path: Path, text: str) -> Path:
