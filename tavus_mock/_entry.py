@@ -10,7 +10,7 @@ import sys
 from importlib.util import find_spec
 
 NEEDS = {
-    "mock": ("starlette", "uvicorn", "httptools", "jsonschema_rs", "jsonpatch", "yaml", "orjson"),
+    "mock": ("starlette", "uvicorn", "httptools", "jsonschema_rs", "jsonpatch", "yaml", "orjson", "sortedcontainers"),
     "contract": ("starlette", "uvicorn", "jsonschema_rs", "jsonpatch", "yaml", "orjson", "schemathesis"),
 }
 

@@ -36,6 +36,8 @@ Send = Callable[[Message], Awaitable[None]]
 MAX_BODY = 1024 * 1024
 MAX_DEPTH = 64  # JSON nesting; far deeper than any Tavus body, far shallower than Python's recursion limit
 CRAWL_LIMIT = 100
+# List filters that need a scan of the key's records (documented in the README); the others are O(page).
+SCANNED = frozenset({"status", "replica_ids", "model_name", "name_or_uuid", "tags", "search", "tag"})
 MAX_PAGE = 1000  # [OURS, protective] items per list page, whatever `limit` asks (the spec's Limit parameter)
 UNAUTHORIZED = {"message": "Invalid access token"}
 
@@ -627,51 +629,34 @@ class TavusMock:
         return Answer(200, self._view(record, verbose=bool(ctx.query.get("verbose"))))
 
     def _list(self, ctx: Ctx) -> Answer:
+        """A page of a list. Without a filter that needs a scan (SCANNED) it costs O(log n + page): see Store.page."""
         tag = ctx.op.tag
         q = ctx.query
         kind = KINDS[tag]
+        limit = min(q.get("limit", 10), MAX_PAGE)
+        base = self._page_bases[ctx.op.operation_id]
+        page = q.get("page", base)
+        offset = max(page - base, 0) * limit
+        default_order = "desc" if tag == "pronunciation_dictionaries" else "asc"  # dictionaries: newest first
+        descending = q.get("sort", default_order) in ("desc", "descending")  # both spellings (spec: SortOrder)
         with self.store.lock:
-            records = self.store.visible(tag, ctx.tenant)
-            if kind.type_field and kind.type_field in q:
-                records = [r for r in records if r.data.get(kind.type_field) == q[kind.type_field]]
-            if "status" in q:
-                records = [r for r in records if r.data.get("status") == q["status"]]
-            if "replica_ids" in q:
-                wanted = {x.strip() for x in q["replica_ids"].split(",")}
-                records = [r for r in records if r.id in wanted]
-            if "model_name" in q:
-                records = [r for r in records if r.data.get("model_name") == q["model_name"]]
-            if "name_or_uuid" in q:
-                needle = q["name_or_uuid"].lower()
-                records = [
-                    r
-                    for r in records
-                    if r.id == q["name_or_uuid"] or needle in str(r.data.get("document_name", "")).lower()
-                ]
-            if "tags" in q:
-                records = [r for r in records if matches_any_tag(r.data.get("tags") or (), q["tags"])]
-            if "search" in q:
-                records = [r for r in records if q["search"].lower() in r.id.lower()]
-            if "tag" in q:
-                records = [r for r in records if q["tag"] in {t.get("tag_name") for t in r.data.get("tags", [])}]
-            descending = ("desc", "descending")  # both spellings everywhere (spec: SortOrder)
-            if tag == "voices":  # voices sort by name
-                records.sort(key=lambda r: r.id, reverse=q.get("sort") in descending)
-            elif tag == "pronunciation_dictionaries":  # newest first unless ascending
-                records.sort(key=lambda r: r.created, reverse=q.get("sort", "desc") in descending)
-            elif q.get("sort") == "recommended":  # faces: stock ones first, then by creation
-                records.sort(key=lambda r: (r.tenant is not None, r.created))
+            if tag != "voices" and not SCANNED & q.keys():
+                owner = q.get(kind.type_field) if kind.type_field else None
+                order = "stock_first" if q.get("sort") == "recommended" else ("desc" if descending else "asc")
+                chunk, total = self.store.page(tag, ctx.tenant, owner=owner, offset=offset, limit=limit, order=order)
             else:
-                records.sort(key=lambda r: r.created, reverse=q.get("sort") in descending)
-            limit = min(q.get("limit", 10), MAX_PAGE)
-            base = self._page_bases[ctx.op.operation_id]
-            page = q.get("page", base)
-            index = max(page - base, 0)
-            chunk = records[index * limit : (index + 1) * limit]
+                records = self._scan(tag, ctx.tenant, q)
+                if tag == "voices":  # voices sort by name
+                    records.sort(key=lambda r: r.id, reverse=descending)
+                elif q.get("sort") == "recommended":  # faces: stock ones first, then by creation
+                    records.sort(key=lambda r: (r.tenant is not None, r.seq))
+                else:
+                    records.sort(key=lambda r: r.seq, reverse=descending)
+                chunk, total = records[offset : offset + limit], len(records)
             verbose = bool(q.get("verbose")) if tag == "replicas" else True
             out: dict[str, Any] = {
                 "data": [self._view(r, verbose=verbose, listing=True) for r in chunk],
-                "total_count": len(records),
+                "total_count": total,
             }
             props = ctx.op.response_validators["200"].schema.get("properties", {})
             if "page" in props:
@@ -679,6 +664,34 @@ class TavusMock:
             if "limit" in props:
                 out["limit"] = limit
         return Answer(200, out)
+
+    def _scan(self, tag: str, tenant: str, q: dict[str, Any]) -> list[Record]:
+        """The records a key sees that pass the list's filters: a scan of that key's records and the stock ones."""
+        kind = KINDS[tag]
+        records = self.store.visible(tag, tenant)
+        if kind.type_field and kind.type_field in q:
+            records = [r for r in records if r.data.get(kind.type_field) == q[kind.type_field]]
+        if "status" in q:
+            records = [r for r in records if r.data.get("status") == q["status"]]
+        if "replica_ids" in q:
+            wanted = {x.strip() for x in q["replica_ids"].split(",")}
+            records = [r for r in records if r.id in wanted]
+        if "model_name" in q:
+            records = [r for r in records if r.data.get("model_name") == q["model_name"]]
+        if "name_or_uuid" in q:
+            needle = q["name_or_uuid"].lower()
+            records = [
+                r
+                for r in records
+                if r.id == q["name_or_uuid"] or needle in str(r.data.get("document_name", "")).lower()
+            ]
+        if "tags" in q:
+            records = [r for r in records if matches_any_tag(r.data.get("tags") or (), q["tags"])]
+        if "search" in q:
+            records = [r for r in records if q["search"].lower() in r.id.lower()]
+        if "tag" in q:
+            records = [r for r in records if q["tag"] in {t.get("tag_name") for t in r.data.get("tags", [])}]
+        return records
 
     def _page_base(self, op: Operation) -> int:
         """First page number of a list (`x-page-base` on its `page` parameter; 0 and 1 both work on 1)."""

@@ -8,8 +8,10 @@ move on, what a filter means.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import email.utils
+import itertools
 import json
 import secrets
 import threading
@@ -23,6 +25,7 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 import orjson
+from sortedcontainers import SortedKeyList
 
 STOCK_REPLICA_ID = "rfe12d8b9597"
 STOCK_PERSONA_ID = "pdced222244b"
@@ -64,6 +67,9 @@ class Delays:
         return Delays(self.replica / speed, self.video / speed, self.document / speed, self.transcription / speed)
 
 
+_SEQUENCE = itertools.count()
+
+
 @dataclass
 class Record:
     kind: str
@@ -71,6 +77,7 @@ class Record:
     tenant: str | None  # None: a stock resource every key can read
     data: dict[str, Any]
     created: float = field(default_factory=time.monotonic)
+    seq: int = field(default_factory=lambda: next(_SEQUENCE))  # creation order, without ties
     deleted: bool = False
     job_started: float = 0.0  # when the current background job (training, rendering, crawl) began
     last_recrawl: float | None = None
@@ -89,6 +96,10 @@ class Kind:
     type_field: str | None = None  # persona_type / replica_type
     fields: tuple[str, ...] = ()  # filled from the spec at start-up: the single GET's properties
     list_fields: tuple[str, ...] = ()  # ... and the list items' properties
+
+
+def _creation(record: Record) -> int:
+    return record.seq
 
 
 def _hex(n: int) -> str:
@@ -221,6 +232,9 @@ class Store:
         self.on_callback = on_callback
         self.lock = threading.RLock()
         self.records: dict[str, dict[str, Record]] = {tag: {} for tag in KINDS}
+        # Live records per (kind, owner) in creation order (owner None: stock), so a page of a list costs
+        # O(log n + page) whatever the number of records, and one tenant's data never slows another's.
+        self.order: dict[tuple[str, str | None], SortedKeyList] = {}
         self.used_ids: set[str] = set()
         for record in _stock():
             self._put(record)
@@ -257,7 +271,17 @@ class Store:
 
     def _put(self, record: Record) -> None:
         self.used_ids.add(record.id)
+        old = self.records[record.kind].get(record.id)
+        if old is not None and not old.deleted:  # a seed may replace a record by id
+            self._ordered(old.kind, old.tenant).discard(old)
         self.records[record.kind][record.id] = record
+        self._ordered(record.kind, record.tenant).add(record)
+
+    def _ordered(self, tag: str, owner: str | None) -> SortedKeyList:
+        found = self.order.get((tag, owner))
+        if found is None:
+            found = self.order[(tag, owner)] = SortedKeyList(key=_creation)
+        return found
 
     def _new_id(self, kind: Kind) -> str:
         while True:
@@ -269,6 +293,7 @@ class Store:
     def reset(self) -> None:
         with self.lock:
             self.records = {tag: {} for tag in KINDS}
+            self.order = {}
             self.used_ids.clear()
             for record in _stock():
                 self._put(record)
@@ -285,10 +310,44 @@ class Store:
         return record
 
     def visible(self, tag: str, tenant: str) -> list[Record]:
-        out = [r for r in self.records[tag].values() if not r.deleted and r.tenant in (tenant, None)]
+        """Every live record a key sees (its own and the stock ones): for filters that need a scan."""
+        out = [*self.order.get((tag, tenant), ()), *self.order.get((tag, None), ())]
         for record in out:
             self.advance(record)
         return out
+
+    def page(
+        self, tag: str, tenant: str, *, owner: str | None = None, offset: int, limit: int, order: str = "asc"
+    ) -> tuple[list[Record], int]:
+        """One page of the records a key sees, in creation order, and how many there are in all.
+
+        `owner` "user" or "system" keeps one side; `order` is "asc", "desc" or "stock_first". Costs
+        O(s log n + limit) for s stock records and n of the key's own, never a scan of n.
+        """
+        mine = self.order.get((tag, tenant)) if owner != "system" else None
+        stock = self.order.get((tag, None)) if owner != "user" else None
+        mine = mine if mine is not None else SortedKeyList(key=_creation)
+        stock = stock if stock is not None else SortedKeyList(key=_creation)
+        total = len(mine) + len(stock)
+        end = min(offset + limit, total)
+        if offset >= end:
+            return [], total
+        if order == "stock_first":
+            ranks = list(range(len(stock)))
+        else:  # the merged position of each stock record among the key's own, by creation
+            ranks = [i + mine.bisect_key_left(_creation(r)) for i, r in enumerate(stock)]
+        stock_at = dict(zip(ranks, range(len(stock)), strict=True))
+        sorted_ranks = sorted(stock_at)
+        out = []
+        for position in range(offset, end):
+            rank = total - 1 - position if order == "desc" else position
+            if rank in stock_at:
+                out.append(stock[stock_at[rank]])
+            else:
+                out.append(mine[rank - bisect.bisect_left(sorted_ranks, rank)])
+        for record in out:
+            self.advance(record)
+        return out, total
 
     def exists(self, tag: str, tenant: str, rid: Any) -> bool:
         record = self.records[tag].get(rid) if isinstance(rid, str) else None
@@ -407,8 +466,9 @@ class Store:
 
     def delete(self, record: Record, *, hard: bool) -> None:
         with self.lock:
+            self._ordered(record.kind, record.tenant).discard(record)
             if hard:
-                del self.records[record.kind][record.id]  # the id stays in used_ids: never reused
+                del self.records[record.kind][record.id]  # memory freed; the id stays in used_ids: never reused
             else:
                 record.deleted = True
 
