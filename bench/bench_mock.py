@@ -1,29 +1,35 @@
-"""Throughput and latency of the reference server on one process (prints figures; never pass/fail).
+"""Throughput, latency and list cost of the reference server, measured with wrk (prints figures; never pass/fail).
 
-The server (tavus-mock with uvloop and httptools, full request validation) runs on CPU 1; a small
-asyncio keep-alive load generator with raw sockets runs on CPU 0. Measured side by side in one run:
-a GET of one persona, a validated POST that creates a persona, and, as the baseline, the same
-server stack answering a fixed body with no routing or validation, so the cost of the spec
-machinery shows as a ratio. Rounds alternate between the targets; medians are reported.
+Side by side in one run, each target on CPU 1 and wrk (1 thread) on CPU 0, rounds alternating between
+targets, medians reported:
+- baseline: a bare uvicorn app on the same stack (uvloop, httptools) answering a fixed body;
+- tavus-mock: GET one persona, a validated POST creating one, and a 100-item list at 10k records;
+- Prism 5.16 (`npm install --prefix bench @stoplight/prism-cli@5.16.0`, or `prism` on PATH) mocking
+  the same spec: the same three requests (skipped, and said so, when Prism is not installed).
+Then the cost of `GET /v2/personas?limit=10` (first and last page, and another key's empty list) at
+1k, 100k and 1M records of one key, each size on a fresh server loaded from a seed file.
 
-usage: python bench/bench_mock.py [--seconds 3] [--rounds 3] [--connections 16]
+usage: python bench/bench_mock.py [--seconds 3] [--rounds 3] [--connections 16] [--sizes 1000,100000,1000000]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import BIN, TASKSET, free_port, pinned, start_mock, stop, wait_for_port
+from _common import BIN, free_port, pinned, start_mock, stop, wait_for_port
 
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "bench-key"
 BASELINE_APP = """
 import sys, uvicorn
 BODY = b'{"persona_id":"pdced222244b","persona_name":"Sales Coach"}'
@@ -33,57 +39,140 @@ async def app(scope, receive, send):
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]})
     await send({"type": "http.response.body", "body": BODY})
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False,
+            loop="uvloop", http="httptools")
 """
+POST_BODY: dict[str, object] = {
+    "persona_name": "Bench",
+    "system_prompt": "Answer briefly.",
+    "layers": {"llm": {"model": "tavus-gpt-oss"}},
+}
 
 
-def request_bytes(method: str, path: str, body: bytes = b"") -> bytes:
-    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: bench-key\r\n"
-    if body:
-        head += f"content-type: application/json\r\ncontent-length: {len(body)}\r\n"
-    return head.encode() + b"\r\n" + body
+def wrk_script(directory: Path, method: str, body: dict[str, object] | None) -> Path:
+    lines = [f'wrk.method = "{method}"', f'wrk.headers["x-api-key"] = "{KEY}"']
+    if body is not None:
+        lines += ['wrk.headers["Content-Type"] = "application/json"', f"wrk.body = [[{json.dumps(body)}]]"]
+    path = directory / f"{method.lower()}-{len(list(directory.iterdir()))}.lua"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
-async def _worker(port: int, payload: bytes, stop_at: float, latencies: list[float], statuses: dict[int, int]) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+def wrk(url: str, script: Path, seconds: float, connections: int) -> tuple[float, float, float, int]:
+    """(req/s, p50 ms, p99 ms, non-2xx count) of one wrk run pinned to CPU 0."""
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script), url]
+    out = subprocess.run(pinned(cmd, 0), capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return rps, p50, p99, int(bad.group(1)) if bad else 0
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def seed_file(directory: Path, count: int) -> Path:
+    path = directory / f"seed-{count}.json"
+    with path.open("w", encoding="utf-8") as out:
+        out.write('{"tenants": {"' + KEY + '": {"personas": [')
+        for i in range(count):
+            out.write(("," if i else "") + f'{{"persona_name": "P{i}", "system_prompt": "x"}}')
+        out.write("]}}}")
+    return path
+
+
+def find_prism() -> str | None:
+    local = ROOT / "bench" / "node_modules" / ".bin" / "prism"
+    return str(local) if local.exists() else shutil.which("prism")
+
+
+def start_prism(prism: str, port: int) -> subprocess.Popen[bytes]:
+    cmd = [prism, "mock", str(ROOT / "openapi" / "tavus.yaml"), "-h", "127.0.0.1", "-p", str(port)]
+    proc = subprocess.Popen(pinned(cmd, 1), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port, timeout=60)
+    return proc
+
+
+def side_by_side(args: argparse.Namespace, work: Path) -> None:
+    get, post = wrk_script(work, "GET", None), wrk_script(work, "POST", POST_BODY)
+    base_port, mock_port = free_port(), free_port()
+    procs = [subprocess.Popen(pinned([str(BIN / "python"), "-c", BASELINE_APP, str(base_port)], 1))]
+    wait_for_port(base_port)
+    procs.append(start_mock(mock_port, cpu=1, extra=["--seed", str(seed_file(work, 10_000))]))
+    one = "/v2/personas/pdced222244b"
+    hundred = "/v2/personas?limit=100&page=50&persona_type=user"
+    targets = {
+        "baseline (bare uvicorn, fixed body)": (f"http://127.0.0.1:{base_port}{one}", get),
+        "tavus-mock GET one persona": (f"http://127.0.0.1:{mock_port}{one}", get),
+        "tavus-mock POST persona (validated)": (f"http://127.0.0.1:{mock_port}/v2/personas", post),
+        "tavus-mock list of 100 at 10k records": (f"http://127.0.0.1:{mock_port}{hundred}", get),
+    }
+    prism = find_prism()
+    if prism:
+        prism_port = free_port()
+        procs.append(start_prism(prism, prism_port))
+        targets["prism GET one persona"] = (f"http://127.0.0.1:{prism_port}{one}", get)
+        targets["prism POST persona (validated)"] = (f"http://127.0.0.1:{prism_port}/v2/personas", post)
+        targets["prism list of personas"] = (f"http://127.0.0.1:{prism_port}{hundred}", get)
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in targets}
     try:
-        while time.perf_counter() < stop_at:
-            started = time.perf_counter()
-            writer.write(payload)
-            status_line = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
-            latencies.append(time.perf_counter() - started)
-            code = int(status_line.split()[1])
-            statuses[code] = statuses.get(code, 0) + 1
+        for url, script in targets.values():  # warm-up
+            wrk(url, script, 1, args.connections)
+        for _ in range(args.rounds):
+            for name, (url, script) in targets.items():
+                rps, p50, p99, bad = wrk(url, script, args.seconds, args.connections)
+                if bad:
+                    raise SystemExit(f"{name}: {bad} answers were not 2xx")
+                results[name].append((rps, p50, p99))
     finally:
-        writer.close()
+        for proc in procs:
+            stop(proc)
+    print(f"wrk, 1 thread, {args.connections} connections, {args.rounds} rounds x {args.seconds:.0f} s; medians")
+    if not prism:
+        print("(Prism not installed: npm install --prefix bench @stoplight/prism-cli@5.16.0)")
+    med = {name: tuple(statistics.median(r[i] for r in rows) for i in range(3)) for name, rows in results.items()}
+    base = med["baseline (bare uvicorn, fixed body)"][0]
+    print(f"{'target':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs base':>8} {'vs prism':>9}")
+    for name, (rps, p50, p99) in med.items():
+        twin = name.replace("tavus-mock", "prism").replace(" at 10k records", "")
+        twin = twin.replace("list of 100", "list of personas")
+        versus = f"{rps / med[twin][0]:8.2f}x" if name.startswith("tavus-mock") and twin in med else ""
+        print(f"{name:40} {rps:8.0f} {p50:8.2f} {p99:8.2f} {rps / base:7.2f}x {versus:>9}")
 
 
-async def _load(
-    port: int, payload: bytes, seconds: float, connections: int
-) -> tuple[float, list[float], dict[int, int]]:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    started = time.perf_counter()
-    stop_at = started + seconds
-    await asyncio.gather(*(_worker(port, payload, stop_at, latencies, statuses) for _ in range(connections)))
-    return len(latencies) / (time.perf_counter() - started), latencies, statuses
-
-
-def measure(port: int, payload: bytes, seconds: float, connections: int) -> tuple[float, float, float, dict[int, int]]:
-    rps, latencies, statuses = asyncio.run(_load(port, payload, seconds, connections))
-    latencies.sort()
-    p50 = latencies[len(latencies) // 2] * 1000
-    p99 = latencies[int(len(latencies) * 0.99)] * 1000
-    return rps, p50, p99, statuses
+def list_cost(args: argparse.Namespace, work: Path) -> None:
+    get = wrk_script(work, "GET", None)
+    other = work / "other.lua"
+    other.write_text('wrk.headers["x-api-key"] = "another-key"\n', encoding="utf-8")
+    rows = []
+    for size in args.sizes:
+        port = free_port()
+        proc = start_mock(port, cpu=1, extra=["--seed", str(seed_file(work, size)), "--api-key", "another-key"])
+        try:
+            last = (size - 1) // 10 + 1
+            urls = {
+                "first page": (f"http://127.0.0.1:{port}/v2/personas?limit=10&persona_type=user", get),
+                "last page": (f"http://127.0.0.1:{port}/v2/personas?limit=10&persona_type=user&page={last}", get),
+                "another key": (f"http://127.0.0.1:{port}/v2/personas?limit=10&persona_type=user", other),
+            }
+            figures = {}
+            for name, (url, script) in urls.items():
+                wrk(url, script, 1, args.connections)
+                runs = [wrk(url, script, args.seconds, args.connections) for _ in range(args.rounds)]
+                figures[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
+            rows.append((size, figures))
+        finally:
+            stop(proc)
+    print("\nGET /v2/personas?limit=10 with N personas of one key (req/s, p50 ms); ratio to the smallest N")
+    first = rows[0][1]
+    for size, figures in rows:
+        cells = "  ".join(
+            f"{name}: {rps:6.0f}/s {p50:5.2f} ms ({first[name][0] / rps:4.2f}x)" for name, (rps, p50) in figures.items()
+        )
+        print(f"  N={size:>9,}  {cells}")
 
 
 def main() -> None:
@@ -91,49 +180,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--sizes", default="1000,100000,1000000", type=lambda v: [int(x) for x in v.split(",")])
+    parser.add_argument("--no-list-cost", action="store_true", help="skip the list-cost table")
     args = parser.parse_args()
-
-    mock_port, base_port = free_port(), free_port()
-    mock = start_mock(mock_port, cpu=1)
-    baseline = subprocess.Popen(
-        pinned([str(BIN / "python"), "-c", BASELINE_APP, str(base_port)], 1),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for_port(base_port)
-    if TASKSET:
-        subprocess.run([TASKSET, "-pc", "0", str(os.getpid())], capture_output=True, check=False)
-    body = json.dumps(
-        {"persona_name": "Bench", "system_prompt": "Answer briefly.", "layers": {"llm": {"model": "tavus-gpt-oss"}}}
-    ).encode()
-    targets = {
-        "baseline (fixed body, no validation)": (base_port, request_bytes("GET", "/v2/personas/pdced222244b")),
-        "GET /v2/personas/{id}": (mock_port, request_bytes("GET", "/v2/personas/pdced222244b")),
-        "POST /v2/personas (validated)": (mock_port, request_bytes("POST", "/v2/personas", body)),
-    }
-    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in targets}
-    try:
-        for port, payload in targets.values():  # warm-up
-            measure(port, payload, 0.5, args.connections)
-        for _ in range(args.rounds):
-            for name, (port, payload) in targets.items():
-                rps, p50, p99, statuses = measure(port, payload, args.seconds, args.connections)
-                if set(statuses) - {200}:
-                    raise SystemExit(f"{name}: unexpected statuses {statuses}")
-                results[name].append((rps, p50, p99))
-    finally:
-        stop(mock)
-        stop(baseline)
-
-    print(f"reference server throughput, {args.connections} connections, {args.rounds} rounds x {args.seconds:.0f} s")
-    print(f"server on CPU 1, load generator on CPU 0 ({'taskset' if TASKSET else 'no taskset: not pinned'})")
-    base_rps = statistics.median(r[0] for r in results["baseline (fixed body, no validation)"])
-    print(f"{'target':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12}")
-    for name, rows in results.items():
-        rps = statistics.median(r[0] for r in rows)
-        p50 = statistics.median(r[1] for r in rows)
-        p99 = statistics.median(r[2] for r in rows)
-        print(f"{name:40} {rps:8.0f} {p50:8.2f} {p99:8.2f} {rps / base_rps:11.2f}x")
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    print(f"machine: {os.cpu_count()} CPUs; server on CPU 1, wrk on CPU 0")
+    with tempfile.TemporaryDirectory() as tmp:
+        side_by_side(args, Path(tmp))
+        if not args.no_list_cost:
+            list_cost(args, Path(tmp))
 
 
 if __name__ == "__main__":

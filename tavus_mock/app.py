@@ -40,6 +40,12 @@ CRAWL_LIMIT = 100
 SCANNED = frozenset({"status", "replica_ids", "model_name", "name_or_uuid", "tags", "search", "tag"})
 MAX_PAGE = 1000  # [OURS, protective] items per list page, whatever `limit` asks (the spec's Limit parameter)
 UNAUTHORIZED = {"message": "Invalid access token"}
+USED_HEADERS = frozenset({"x-api-key", "prefer", "content-type", "content-length"})
+
+
+def _route_key(path: str) -> tuple[int, str]:
+    parts = path.rstrip("/").split("/")
+    return len(parts), parts[2] if len(parts) > 2 else ""
 
 
 # Which behaviour serves each operation of the spec. An operation missing here is answered 501 (never
@@ -151,15 +157,18 @@ class TavusMock:
         # The last callbacks sent (url, body), for tests and debugging; bounded for long-running servers.
         self.callbacks_sent: deque[tuple[str, dict[str, Any]]] = deque(maxlen=1000)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._routes: list[tuple[Operation, dict[str, Operation]]] = []
+        # Routes bucketed by (number of segments, resource segment): a lookup tries one or two patterns,
+        # never the whole table. Literal paths are tried before templated ones of the same shape.
+        self._routes: dict[tuple[int, str], list[tuple[Operation, dict[str, Operation]]]] = {}
         by_path: dict[str, dict[str, Operation]] = {}
         for op in self.spec.operations:
             by_path.setdefault(op.path, {})[op.method] = op
-        for ops in by_path.values():
-            self._routes.append((next(iter(ops.values())), ops))
+        for path, ops in sorted(by_path.items(), key=lambda item: item[0].count("{")):
+            self._routes.setdefault(_route_key(path), []).append((next(iter(ops.values())), ops))
         for tag, kind in KINDS.items():
             kind.fields = self._view_fields(tag)
             kind.list_fields = self._list_fields(tag) or kind.fields
+            kind.field_set, kind.list_field_set = frozenset(kind.fields), frozenset(kind.list_fields)
         self._handlers = {op.operation_id: self._handler_for(op) for op in self.spec.operations}
         self._page_bases = {op.operation_id: self._page_base(op) for op in self.spec.operations}
 
@@ -240,7 +249,7 @@ class TavusMock:
         await send({"type": "http.response.body", "body": b"" if head else payload})
 
     def _route(self, path: str, method: str) -> tuple[Operation, dict[str, str]]:
-        for first, ops in self._routes:
+        for first, ops in self._routes.get(_route_key(path), ()):
             match = first.path_regex.match(path)
             if match is None:
                 continue
@@ -253,15 +262,20 @@ class TavusMock:
 
     async def _handle(self, scope: Scope, receive: Receive) -> Answer:
         op, path_params = self._route(scope["path"], scope["method"])
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = {
+            name: value.decode("latin-1")
+            for raw_name, value in scope["headers"]
+            if (name := raw_name.decode("latin-1").lower()) in USED_HEADERS
+        }
         key = self.authenticate(headers)
         if key is None:
             return Answer(401, UNAUTHORIZED)
-        fault = self._fault(headers.get("prefer", ""))
-        if fault is not None:
-            return fault
+        if "prefer" in headers or self.config.fault_rate > 0:
+            fault = self._fault(headers.get("prefer", ""))
+            if fault is not None:
+                return fault
         try:
-            raw = await self._read_body(receive, headers)
+            raw = await self._read_body(receive, headers) if op.body_validator is not None else b""
             ctx = Ctx(
                 op,
                 key,
@@ -344,9 +358,11 @@ class TavusMock:
             if param.location != "path":
                 continue
             value = unquote(values[param.name])
-            errors = param.validator.errors(value)
-            if errors:
-                raise ApiError(400, f"Invalid {param.name}: {errors[0]}")
+            bounds = param.length_bounds
+            if bounds is None or not bounds[0] <= len(value) <= bounds[1]:
+                errors = param.validator.errors(value)
+                if errors:
+                    raise ApiError(400, f"Invalid {param.name}: {errors[0]}")
             out[param.name] = value
         return out
 
@@ -354,8 +370,9 @@ class TavusMock:
     def _check_query(op: Operation, scope: Scope) -> dict[str, Any]:
         raw = scope.get("query_string", b"").decode("latin-1")
         given: dict[str, str] = {}
-        for name, text in parse_qsl(raw, keep_blank_values=True):
-            given.setdefault(name, text)
+        if raw:
+            for name, text in parse_qsl(raw, keep_blank_values=True):
+                given.setdefault(name, text)
         out: dict[str, Any] = {}
         for param in op.query_params():
             if param.name not in given:
@@ -402,7 +419,7 @@ class TavusMock:
             if "depth limit" in str(exc):
                 raise ApiError(400, f"Invalid request: the body is nested deeper than {MAX_DEPTH} levels") from None
             raise ApiError(400, f"Invalid request: the body is not strict JSON ({short(str(exc), 160)})") from None
-        if depth(body) > MAX_DEPTH:
+        if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and depth(body) > MAX_DEPTH:  # counting is C-fast
             raise ApiError(400, f"Invalid request: the body is nested deeper than {MAX_DEPTH} levels")
         errors = op.body_validator.errors(body)
         if errors:
@@ -420,8 +437,8 @@ class TavusMock:
             hidden = {"replica_type"}
         elif record.kind == "videos" and not verbose and not listing:
             hidden = {"still_image_thumbnail_url", "gif_thumbnail_url"}
-        fields = kind.list_fields if listing else kind.fields
-        return {k: record.data[k] for k in fields if k in record.data and k not in hidden}
+        allowed = kind.list_field_set if listing else kind.field_set
+        return {k: v for k, v in record.data.items() if k in allowed and k not in hidden}
 
     @staticmethod
     def _success(op: Operation) -> int:

@@ -55,6 +55,20 @@ class Parameter:
         types = self.schema.get("type", "string")
         return types if isinstance(types, str) else next(t for t in types if t != "null")
 
+    @cached_property
+    def length_bounds(self) -> tuple[int, float] | None:
+        """(min, max) length when the schema is a plain string with length bounds only: checked without the
+        validator (which then only runs to word the error)."""
+        if self.schema.get("type") != "string" or set(self.schema) - {
+            "type",
+            "minLength",
+            "maxLength",
+            "description",
+            "example",
+        }:
+            return None
+        return int(self.schema.get("minLength", 0)), float(self.schema.get("maxLength", float("inf")))
+
 
 @dataclass
 class Operation:

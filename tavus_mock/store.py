@@ -13,6 +13,7 @@ import copy
 import email.utils
 import itertools
 import json
+import random
 import secrets
 import threading
 import time
@@ -32,7 +33,8 @@ STOCK_PERSONA_ID = "pdced222244b"
 
 
 def iso_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Now as `2025-09-10T00:35:24.310570Z` (the conversations format)."""
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def http_date_now() -> str:
@@ -96,14 +98,19 @@ class Kind:
     type_field: str | None = None  # persona_type / replica_type
     fields: tuple[str, ...] = ()  # filled from the spec at start-up: the single GET's properties
     list_fields: tuple[str, ...] = ()  # ... and the list items' properties
+    field_set: frozenset[str] = frozenset()  # the same two, for lookups
+    list_field_set: frozenset[str] = frozenset()
 
 
 def _creation(record: Record) -> int:
     return record.seq
 
 
+_IDS = random.Random(secrets.randbits(64))  # ids need to be unique (checked), not secret: no syscall per id
+
+
 def _hex(n: int) -> str:
-    return secrets.token_hex((n + 1) // 2)[:n]
+    return f"{_IDS.getrandbits(4 * n):0{n}x}"
 
 
 KINDS: dict[str, Kind] = {

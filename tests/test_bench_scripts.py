@@ -17,10 +17,11 @@ def run(script: str, *args: str) -> str:
 
 
 def test_mock_benchmark_prints_its_table() -> None:
-    out = run("bench_mock.py", "--seconds", "0.3", "--rounds", "1", "--connections", "2")
-    for row in ("baseline", "GET /v2/personas/{id}", "POST /v2/personas (validated)"):
-        assert row in out
-    assert "req/s" in out and "vs baseline" in out
+    out = run("bench_mock.py", "--seconds", "1", "--rounds", "1", "--connections", "2", "--sizes", "100,300")
+    rows = ("baseline", "tavus-mock GET one persona", "tavus-mock POST persona", "list of 100 at 10k", "N=      300")
+    for row in rows:
+        assert row in out, out
+    assert "req/s" in out and "vs base" in out
 
 
 def test_client_benchmark_prints_its_figures() -> None:
