@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -90,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as exc:
         print(f"tavus-mock: {exc}", file=sys.stderr)
         return 2
+    # Stored resources live as long as the server: move what start-up made out of the collector's sight,
+    # and collect the young generation less often, so full collections do not stall requests (a p99 of
+    # 160 ms under a stream of creates without this; see bench/bench_mock.py).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     keys = f"{len(args.api_keys)} key(s)" if args.api_keys else "any key"
     print(
         f"tavus-mock: serving {app.spec.path.name} on http://{args.host}:{args.port} ({keys})",
