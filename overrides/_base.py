@@ -15,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import importlib
 import logging
+import math
 import os
 import random
 import re
@@ -29,10 +30,19 @@ import httpx
 from ..errors import UnexpectedStatus
 from ..types import UNSET
 from . import errors
-from ._logs import logger, redact_headers, redact_text, setup_from_env
+from ._logs import logger, redact_headers, redact_request, redact_text, setup_from_env
 from .patch import as_operations
 
-__all__ = ["AsyncAPIClient", "Operation", "RawResponse", "RequestOptions", "SyncAPIClient"]
+__all__ = [
+    "NOT_GIVEN",
+    "AsyncAPIClient",
+    "NotGiven",
+    "Operation",
+    "RawResponse",
+    "RequestOptions",
+    "SyncAPIClient",
+    "request_options",
+]
 
 T = TypeVar("T")
 
@@ -48,6 +58,55 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # ...and the only ones for POST/PATCH: the server says it did not process the request.
 RETRY_STATUSES_UNSAFE = frozenset({429, 503})
+
+
+class NotGiven:
+    """The default of a per-request option that was not given (`None` is a value: no timeout)."""
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = NotGiven()
+
+
+def request_options(
+    extra_headers: Mapping[str, str] | None,
+    extra_query: Mapping[str, Any] | None,
+    extra_body: Mapping[str, Any] | None,
+    timeout: float | httpx.Timeout | NotGiven | None,
+    max_retries: int | NotGiven,
+) -> RequestOptions:
+    """The options a resource method was given, as the request machinery reads them.
+
+    Resource methods take these as real keyword parameters (not `**options`), so a misspelled keyword
+    is a TypeError naming it, raised by Python itself at no cost.
+    """
+    options: RequestOptions = {}
+    if extra_headers is not None:
+        options["extra_headers"] = extra_headers
+    if extra_query is not None:
+        options["extra_query"] = extra_query
+    if extra_body is not None:
+        options["extra_body"] = extra_body
+    if not isinstance(timeout, NotGiven):
+        options["timeout"] = timeout
+    if not isinstance(max_retries, NotGiven):
+        options["max_retries"] = max_retries
+    return options
 
 
 class RequestOptions(TypedDict, total=False):
@@ -179,25 +238,36 @@ def _user_agent() -> str:
 
 
 def parse_retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds to wait as the server asks (`retry-after-ms`, `Retry-After` seconds or HTTP date)."""
+    """Seconds to wait as the server asks (`retry-after-ms`, `Retry-After` seconds or HTTP date).
+
+    None when absent or unusable (`nan`, `inf`, negative, garbage, a naive or impossible date): the
+    caller then falls back to its own backoff instead of failing outside the client's errors.
+    """
     ms = headers.get("retry-after-ms")
     if ms is not None:
-        try:
-            return float(ms) / 1000.0
-        except ValueError:
-            pass
+        seconds = _finite(ms)
+        if seconds is not None:
+            return seconds / 1000.0
     value = headers.get("retry-after")
     if value is None:
         return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
+    seconds = _finite(value)
+    if seconds is not None:
+        return seconds
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        delay = when.timestamp() - time.time()
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
-    return when.timestamp() - time.time()
+    return max(delay, 0.0) if math.isfinite(delay) else None
+
+
+def _finite(text: str) -> float | None:
+    try:
+        value = float(text)
+    except (ValueError, OverflowError):
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
 
 
 LIST_ALL_PAGE = 100  # list_all's page size on lists whose `limit` has no documented maximum
@@ -319,16 +389,23 @@ class BaseAPIClient:
     def _result(self, op: Operation, response: httpx.Response, raw: bool) -> Any:
         status = response.status_code
         if status >= 400 or (status >= 300 and status != 304):
+            response.request = redact_request(response.request)
             raise errors.status_error(response)
         try:
             parsed = op.module._parse_response(client=_PARSE_CONTEXT, response=response)
         except UnexpectedStatus:
             raise errors.APIResponseValidationError(response=response, detail="status not in the spec") from None
+        except RecursionError:  # a body nested deeper than Python follows: no answer of the spec is
+            raise errors.APIResponseValidationError(response=response, detail="the body is nested too deeply") from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise errors.APIResponseValidationError(response=response, detail=f"{type(exc).__name__}: {exc}") from exc
+            detail = f"{type(exc).__name__}: {str(exc)[:300]}"
+            raise errors.APIResponseValidationError(response=response, detail=detail) from exc
         if op.unwrap is not None and type(parsed).__name__ == op.unwrap:
             parsed = parsed.data[0]
-        return RawResponse(response, parsed) if raw else parsed
+        if raw:
+            response.request = redact_request(response.request)
+            return RawResponse(response, parsed)
+        return parsed
 
     # -- retry policy ------------------------------------------------------------------------------
     def _should_retry(self, request: httpx.Request, response: httpx.Response, attempt: int, retries: int) -> bool:

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from ._logs import redact_request
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -42,7 +44,7 @@ class APIError(TavusError):
     def __init__(self, message: str, *, request: httpx.Request) -> None:
         super().__init__(message)
         self.message = message
-        self.request = request
+        self.request = redact_request(request)  # never the x-api-key, whatever prints it
 
 
 class APIConnectionError(APIError):

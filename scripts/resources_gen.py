@@ -40,13 +40,15 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
+from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
 from . import {consts}
 
 if TYPE_CHECKING:
+    import httpx
+
     from .._overrides.patch import Patch
 {model_imports}
 '''
@@ -246,6 +248,18 @@ def _op_const(ep: Endpoint) -> str:
     return f"_{ep.func.upper()}"
 
 
+# Per-request options, as real keyword parameters of every method (no **options catch-all: a typo is a
+# TypeError at run time and an error under mypy).
+OPTION_PARAMS = {
+    "extra_headers": "Mapping[str, str] | None = None",
+    "extra_query": "Mapping[str, Any] | None = None",
+    "extra_body": "Mapping[str, Any] | None = None",
+    "timeout": "float | httpx.Timeout | None | NotGiven = NOT_GIVEN",
+    "max_retries": "int | NotGiven = NOT_GIVEN",
+}
+OPTIONS_CALL = "request_options(extra_headers, extra_query, extra_body, timeout, max_retries)"
+
+
 def _signature(ep: Endpoint, *, paginate: bool = False) -> tuple[str, str, str, str]:
     """(parameter list, path tuple, query dict, body expression) of one method."""
     params = ["self"]
@@ -255,15 +269,17 @@ def _signature(ep: Endpoint, *, paginate: bool = False) -> tuple[str, str, str, 
         params.append("operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]]")
         body_expr = "operations"
     query = [p for p in ep.query_params if not (paginate and p.name == "page")]
-    if query or ep.body_fields:
-        params.append("*")
+    params.append("*")
     for p in sorted(query, key=lambda p: not p.required):
         params.append(f"{p.name}: {_loose_ann(p.annotation)}" + ("" if p.required else " = UNSET"))
     if ep.body and not ep.body.startswith("list["):
         for f in sorted(ep.body_fields, key=lambda f: not f.required):
             params.append(f"{f.name}: {_loose_ann(f.annotation)}" + ("" if f.required else " = UNSET"))
         body_expr = "{" + ", ".join(f'"{f.name}": {f.name}' for f in ep.body_fields) + "}"
-    params.append("**options: Unpack[RequestOptions]")
+    taken = {p.name for p in ep.path_params + ep.query_params + ep.body_fields} & set(OPTION_PARAMS)
+    if taken:
+        raise SystemExit(f"{ep.func}: parameters named like request options: {sorted(taken)}; rename in the spec")
+    params.extend(f"{name}: {annotation}" for name, annotation in OPTION_PARAMS.items())
     path_tuple = "(" + "".join(f"{p.name}, " for p in ep.path_params) + ")"
     query_dict = "{" + ", ".join(f'"{p.name}": {p.name}' for p in query) + "}"
     return ", ".join(params), path_tuple, query_dict, body_expr
@@ -279,7 +295,7 @@ def _methods(ep: Endpoint, *, is_async: bool, raw: bool) -> list[str]:
         f"    {a}def {ep.method_name}({params}) -> {ret_ann}:",
         f'        """{doc} (`{ep.method} {ep.path}`)."""',
         f"        result = {aw}self._client._request(",
-        f"            {_op_const(ep)}, {path_tuple}, {query}, {body}, options, raw={raw}",
+        f"            {_op_const(ep)}, {path_tuple}, {query}, {body}, {OPTIONS_CALL}, raw={raw}",
         "        )",
         f'        return cast("{ret_ann}", result)',
         "",
@@ -292,6 +308,7 @@ def _methods(ep: Endpoint, *, is_async: bool, raw: bool) -> list[str]:
             lines += [
                 f"    async def {ep.method_name}_all({params}) -> AsyncIterator[{item}]:",
                 doc,
+                f"        options = {OPTIONS_CALL}",
                 f"        async for item in self._client._paginate({_op_const(ep)}, {path_tuple}, {query}, options):",
                 "            yield item",
                 "",
@@ -300,6 +317,7 @@ def _methods(ep: Endpoint, *, is_async: bool, raw: bool) -> list[str]:
             lines += [
                 f"    def {ep.method_name}_all({params}) -> Iterator[{item}]:",
                 doc,
+                f"        options = {OPTIONS_CALL}",
                 f"        yield from self._client._paginate({_op_const(ep)}, {path_tuple}, {query}, options)",
                 "",
             ]

@@ -123,10 +123,16 @@ def test_retry_after_is_honoured_within_a_cap() -> None:
     future = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     assert 25 < (parse_retry_after(headers(**{"retry-after": future})) or 0) <= 30
     assert parse_retry_after(headers(**{"retry-after": "soon"})) is None
+    for bad in ("nan", "inf", "-inf", "-5", "1e999", "Mon, 99 Foo 9999 99:99:99 GMT", "Thu, 01 Jan 10000 00:00:00 GMT"):
+        assert parse_retry_after(headers(**{"retry-after": bad})) is None, bad
+        assert parse_retry_after(headers(**{"retry-after-ms": bad})) is None, bad
     client, _ = make(script(httpx.Response(200)), initial_retry_delay=0.5, max_retry_delay=8.0)
     assert client._delay(0, httpx.Response(429, headers={"retry-after": "2"})) == 2.0
     assert client._delay(0, httpx.Response(429, headers={"retry-after": "3600"})) is None  # beyond the cap
     assert 0 <= (client._delay(1, httpx.Response(503)) or -1) <= 1.0  # no header: back off
+    assert (
+        0 <= (client._delay(1, httpx.Response(503, headers={"retry-after": "nan"})) or -1) <= 1.0
+    )  # unusable: back off
 
 
 def test_a_wait_beyond_the_cap_is_not_retried() -> None:

@@ -16,6 +16,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
 logger = logging.getLogger("tavus_client")
 
 REDACTED = "<redacted>"
@@ -30,6 +32,22 @@ def is_secret_key(name: str) -> bool:
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: (REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+
+
+def redact_request(request: httpx.Request) -> httpx.Request:
+    """A copy of a sent request with secret headers replaced: what errors and answers expose.
+
+    httpx hides only `Authorization` in reprs; `x-api-key` would show in `err.request.headers`.
+    """
+    if not any(name.lower() in SECRET_HEADERS for name in request.headers):
+        return request
+    try:
+        content: bytes | None = request.content
+    except httpx.RequestNotRead:
+        content = None
+    copy = httpx.Request(request.method, request.url, headers=redact_headers(request.headers), content=content)
+    copy.extensions = request.extensions
+    return copy
 
 
 def redact_body(value: Any) -> Any:

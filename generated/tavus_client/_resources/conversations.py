@@ -7,13 +7,15 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
+from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
 from . import _CREATE_CONVERSATION, _DELETE_CONVERSATION, _END_CONVERSATION, _GET_CONVERSATION, _LIST_CONVERSATIONS
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..models import (
         Conversation,
         ConversationCreated,
@@ -50,7 +52,11 @@ class ConversationsWithRawResponse:
         require_auth: bool | Unset = UNSET,
         max_participants: int | Unset = UNSET,
         properties: ConversationProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ConversationCreated]:
         """Start a conversation (`POST /v2/conversations`)."""
         result = self._client._request(
@@ -76,31 +82,73 @@ class ConversationsWithRawResponse:
                 "max_participants": max_participants,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[ConversationCreated]", result)
 
     def delete(
-        self, conversation_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        conversation_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`)."""
         result = self._client._request(
-            _DELETE_CONVERSATION, (conversation_id,), {"hard": hard}, None, options, raw=True
+            _DELETE_CONVERSATION,
+            (conversation_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[None]", result)
 
-    def end(self, conversation_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    def end(
+        self,
+        conversation_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """End a conversation (`POST /v2/conversations/{conversation_id}/end`)."""
-        result = self._client._request(_END_CONVERSATION, (conversation_id,), {}, None, options, raw=True)
+        result = self._client._request(
+            _END_CONVERSATION,
+            (conversation_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
     def get(
-        self, conversation_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        conversation_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Conversation]:
         """Get one conversation (`GET /v2/conversations/{conversation_id}`)."""
         result = self._client._request(
-            _GET_CONVERSATION, (conversation_id,), {"verbose": verbose}, None, options, raw=True
+            _GET_CONVERSATION,
+            (conversation_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[Conversation]", result)
 
@@ -110,11 +158,20 @@ class ConversationsWithRawResponse:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         status: ConversationStatus | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ConversationList]:
         """List conversations (`GET /v2/conversations`)."""
         result = self._client._request(
-            _LIST_CONVERSATIONS, (), {"limit": limit, "page": page, "status": status}, None, options, raw=True
+            _LIST_CONVERSATIONS,
+            (),
+            {"limit": limit, "page": page, "status": status},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[ConversationList]", result)
 
@@ -150,7 +207,11 @@ class Conversations:
         require_auth: bool | Unset = UNSET,
         max_participants: int | Unset = UNSET,
         properties: ConversationProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ConversationCreated:
         """Start a conversation (`POST /v2/conversations`)."""
         result = self._client._request(
@@ -176,29 +237,73 @@ class Conversations:
                 "max_participants": max_participants,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("ConversationCreated", result)
 
-    def delete(self, conversation_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> None:
+    def delete(
+        self,
+        conversation_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`)."""
         result = self._client._request(
-            _DELETE_CONVERSATION, (conversation_id,), {"hard": hard}, None, options, raw=False
+            _DELETE_CONVERSATION,
+            (conversation_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("None", result)
 
-    def end(self, conversation_id: str, **options: Unpack[RequestOptions]) -> None:
+    def end(
+        self,
+        conversation_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """End a conversation (`POST /v2/conversations/{conversation_id}/end`)."""
-        result = self._client._request(_END_CONVERSATION, (conversation_id,), {}, None, options, raw=False)
+        result = self._client._request(
+            _END_CONVERSATION,
+            (conversation_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
     def get(
-        self, conversation_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        conversation_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Conversation:
         """Get one conversation (`GET /v2/conversations/{conversation_id}`)."""
         result = self._client._request(
-            _GET_CONVERSATION, (conversation_id,), {"verbose": verbose}, None, options, raw=False
+            _GET_CONVERSATION,
+            (conversation_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("Conversation", result)
 
@@ -208,11 +313,20 @@ class Conversations:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         status: ConversationStatus | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ConversationList:
         """List conversations (`GET /v2/conversations`)."""
         result = self._client._request(
-            _LIST_CONVERSATIONS, (), {"limit": limit, "page": page, "status": status}, None, options, raw=False
+            _LIST_CONVERSATIONS,
+            (),
+            {"limit": limit, "page": page, "status": status},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("ConversationList", result)
 
@@ -221,9 +335,14 @@ class Conversations:
         *,
         limit: int | Unset = UNSET,
         status: ConversationStatus | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Conversation]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_CONVERSATIONS, (), {"limit": limit, "status": status}, options)
 
 
@@ -253,7 +372,11 @@ class AsyncConversationsWithRawResponse:
         require_auth: bool | Unset = UNSET,
         max_participants: int | Unset = UNSET,
         properties: ConversationProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ConversationCreated]:
         """Start a conversation (`POST /v2/conversations`)."""
         result = await self._client._request(
@@ -279,31 +402,73 @@ class AsyncConversationsWithRawResponse:
                 "max_participants": max_participants,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[ConversationCreated]", result)
 
     async def delete(
-        self, conversation_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        conversation_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`)."""
         result = await self._client._request(
-            _DELETE_CONVERSATION, (conversation_id,), {"hard": hard}, None, options, raw=True
+            _DELETE_CONVERSATION,
+            (conversation_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[None]", result)
 
-    async def end(self, conversation_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    async def end(
+        self,
+        conversation_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """End a conversation (`POST /v2/conversations/{conversation_id}/end`)."""
-        result = await self._client._request(_END_CONVERSATION, (conversation_id,), {}, None, options, raw=True)
+        result = await self._client._request(
+            _END_CONVERSATION,
+            (conversation_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
     async def get(
-        self, conversation_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        conversation_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Conversation]:
         """Get one conversation (`GET /v2/conversations/{conversation_id}`)."""
         result = await self._client._request(
-            _GET_CONVERSATION, (conversation_id,), {"verbose": verbose}, None, options, raw=True
+            _GET_CONVERSATION,
+            (conversation_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[Conversation]", result)
 
@@ -313,11 +478,20 @@ class AsyncConversationsWithRawResponse:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         status: ConversationStatus | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ConversationList]:
         """List conversations (`GET /v2/conversations`)."""
         result = await self._client._request(
-            _LIST_CONVERSATIONS, (), {"limit": limit, "page": page, "status": status}, None, options, raw=True
+            _LIST_CONVERSATIONS,
+            (),
+            {"limit": limit, "page": page, "status": status},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[ConversationList]", result)
 
@@ -353,7 +527,11 @@ class AsyncConversations:
         require_auth: bool | Unset = UNSET,
         max_participants: int | Unset = UNSET,
         properties: ConversationProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ConversationCreated:
         """Start a conversation (`POST /v2/conversations`)."""
         result = await self._client._request(
@@ -379,31 +557,73 @@ class AsyncConversations:
                 "max_participants": max_participants,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("ConversationCreated", result)
 
     async def delete(
-        self, conversation_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        conversation_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
         """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`)."""
         result = await self._client._request(
-            _DELETE_CONVERSATION, (conversation_id,), {"hard": hard}, None, options, raw=False
+            _DELETE_CONVERSATION,
+            (conversation_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("None", result)
 
-    async def end(self, conversation_id: str, **options: Unpack[RequestOptions]) -> None:
+    async def end(
+        self,
+        conversation_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """End a conversation (`POST /v2/conversations/{conversation_id}/end`)."""
-        result = await self._client._request(_END_CONVERSATION, (conversation_id,), {}, None, options, raw=False)
+        result = await self._client._request(
+            _END_CONVERSATION,
+            (conversation_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
     async def get(
-        self, conversation_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        conversation_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Conversation:
         """Get one conversation (`GET /v2/conversations/{conversation_id}`)."""
         result = await self._client._request(
-            _GET_CONVERSATION, (conversation_id,), {"verbose": verbose}, None, options, raw=False
+            _GET_CONVERSATION,
+            (conversation_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("Conversation", result)
 
@@ -413,11 +633,20 @@ class AsyncConversations:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         status: ConversationStatus | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ConversationList:
         """List conversations (`GET /v2/conversations`)."""
         result = await self._client._request(
-            _LIST_CONVERSATIONS, (), {"limit": limit, "page": page, "status": status}, None, options, raw=False
+            _LIST_CONVERSATIONS,
+            (),
+            {"limit": limit, "page": page, "status": status},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("ConversationList", result)
 
@@ -426,8 +655,13 @@ class AsyncConversations:
         *,
         limit: int | Unset = UNSET,
         status: ConversationStatus | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Conversation]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(_LIST_CONVERSATIONS, (), {"limit": limit, "status": status}, options):
             yield item

@@ -7,13 +7,15 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
+from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
 from . import _CREATE_DOCUMENT, _DELETE_DOCUMENT, _GET_DOCUMENT, _LIST_DOCUMENTS, _PATCH_DOCUMENT, _RECRAWL_DOCUMENT
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..models import (
         CrawlConfig,
         Document,
@@ -37,7 +39,11 @@ class DocumentsWithRawResponse:
         callback_url: str | Unset = UNSET,
         tags: builtins.list[str] | Unset = UNSET,
         crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Document]:
         """Add a document to the knowledge base (`POST /v2/documents`)."""
         result = self._client._request(
@@ -51,19 +57,51 @@ class DocumentsWithRawResponse:
                 "tags": tags,
                 "crawl": crawl,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[Document]", result)
 
-    def delete(self, document_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    def delete(
+        self,
+        document_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Delete a document (`DELETE /v2/documents/{document_id}`)."""
-        result = self._client._request(_DELETE_DOCUMENT, (document_id,), {}, None, options, raw=True)
+        result = self._client._request(
+            _DELETE_DOCUMENT,
+            (document_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
-    def get(self, document_id: str, **options: Unpack[RequestOptions]) -> RawResponse[Document]:
+    def get(
+        self,
+        document_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[Document]:
         """Get one document (`GET /v2/documents/{document_id}`)."""
-        result = self._client._request(_GET_DOCUMENT, (document_id,), {}, None, options, raw=True)
+        result = self._client._request(
+            _GET_DOCUMENT,
+            (document_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Document]", result)
 
     def list(
@@ -75,7 +113,11 @@ class DocumentsWithRawResponse:
         status: DocumentStatus | str | Unset = UNSET,
         name_or_uuid: str | Unset = UNSET,
         tags: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[DocumentList]:
         """List documents (`GET /v2/documents`)."""
         result = self._client._request(
@@ -83,7 +125,7 @@ class DocumentsWithRawResponse:
             (),
             {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[DocumentList]", result)
@@ -94,11 +136,20 @@ class DocumentsWithRawResponse:
         *,
         document_name: str | Unset = UNSET,
         tags: builtins.list[str] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Document]:
         """Rename or retag a document (`PATCH /v2/documents/{document_id}`)."""
         result = self._client._request(
-            _PATCH_DOCUMENT, (document_id,), {}, {"document_name": document_name, "tags": tags}, options, raw=True
+            _PATCH_DOCUMENT,
+            (document_id,),
+            {},
+            {"document_name": document_name, "tags": tags},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[Document]", result)
 
@@ -107,10 +158,21 @@ class DocumentsWithRawResponse:
         document_id: str,
         *,
         crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Document]:
         """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`)."""
-        result = self._client._request(_RECRAWL_DOCUMENT, (document_id,), {}, {"crawl": crawl}, options, raw=True)
+        result = self._client._request(
+            _RECRAWL_DOCUMENT,
+            (document_id,),
+            {},
+            {"crawl": crawl},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Document]", result)
 
 
@@ -133,7 +195,11 @@ class Documents:
         callback_url: str | Unset = UNSET,
         tags: builtins.list[str] | Unset = UNSET,
         crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Document:
         """Add a document to the knowledge base (`POST /v2/documents`)."""
         result = self._client._request(
@@ -147,19 +213,51 @@ class Documents:
                 "tags": tags,
                 "crawl": crawl,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("Document", result)
 
-    def delete(self, document_id: str, **options: Unpack[RequestOptions]) -> None:
+    def delete(
+        self,
+        document_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a document (`DELETE /v2/documents/{document_id}`)."""
-        result = self._client._request(_DELETE_DOCUMENT, (document_id,), {}, None, options, raw=False)
+        result = self._client._request(
+            _DELETE_DOCUMENT,
+            (document_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
-    def get(self, document_id: str, **options: Unpack[RequestOptions]) -> Document:
+    def get(
+        self,
+        document_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Document:
         """Get one document (`GET /v2/documents/{document_id}`)."""
-        result = self._client._request(_GET_DOCUMENT, (document_id,), {}, None, options, raw=False)
+        result = self._client._request(
+            _GET_DOCUMENT,
+            (document_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Document", result)
 
     def list(
@@ -171,7 +269,11 @@ class Documents:
         status: DocumentStatus | str | Unset = UNSET,
         name_or_uuid: str | Unset = UNSET,
         tags: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> DocumentList:
         """List documents (`GET /v2/documents`)."""
         result = self._client._request(
@@ -179,7 +281,7 @@ class Documents:
             (),
             {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("DocumentList", result)
@@ -192,9 +294,14 @@ class Documents:
         status: DocumentStatus | str | Unset = UNSET,
         name_or_uuid: str | Unset = UNSET,
         tags: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Document]:
         """Every item of `list`, page after page (pages count from 0)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(
             _LIST_DOCUMENTS,
             (),
@@ -208,11 +315,20 @@ class Documents:
         *,
         document_name: str | Unset = UNSET,
         tags: builtins.list[str] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Document:
         """Rename or retag a document (`PATCH /v2/documents/{document_id}`)."""
         result = self._client._request(
-            _PATCH_DOCUMENT, (document_id,), {}, {"document_name": document_name, "tags": tags}, options, raw=False
+            _PATCH_DOCUMENT,
+            (document_id,),
+            {},
+            {"document_name": document_name, "tags": tags},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("Document", result)
 
@@ -221,10 +337,21 @@ class Documents:
         document_id: str,
         *,
         crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Document:
         """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`)."""
-        result = self._client._request(_RECRAWL_DOCUMENT, (document_id,), {}, {"crawl": crawl}, options, raw=False)
+        result = self._client._request(
+            _RECRAWL_DOCUMENT,
+            (document_id,),
+            {},
+            {"crawl": crawl},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Document", result)
 
 
@@ -242,7 +369,11 @@ class AsyncDocumentsWithRawResponse:
         callback_url: str | Unset = UNSET,
         tags: builtins.list[str] | Unset = UNSET,
         crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Document]:
         """Add a document to the knowledge base (`POST /v2/documents`)."""
         result = await self._client._request(
@@ -256,19 +387,51 @@ class AsyncDocumentsWithRawResponse:
                 "tags": tags,
                 "crawl": crawl,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[Document]", result)
 
-    async def delete(self, document_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    async def delete(
+        self,
+        document_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Delete a document (`DELETE /v2/documents/{document_id}`)."""
-        result = await self._client._request(_DELETE_DOCUMENT, (document_id,), {}, None, options, raw=True)
+        result = await self._client._request(
+            _DELETE_DOCUMENT,
+            (document_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
-    async def get(self, document_id: str, **options: Unpack[RequestOptions]) -> RawResponse[Document]:
+    async def get(
+        self,
+        document_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[Document]:
         """Get one document (`GET /v2/documents/{document_id}`)."""
-        result = await self._client._request(_GET_DOCUMENT, (document_id,), {}, None, options, raw=True)
+        result = await self._client._request(
+            _GET_DOCUMENT,
+            (document_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Document]", result)
 
     async def list(
@@ -280,7 +443,11 @@ class AsyncDocumentsWithRawResponse:
         status: DocumentStatus | str | Unset = UNSET,
         name_or_uuid: str | Unset = UNSET,
         tags: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[DocumentList]:
         """List documents (`GET /v2/documents`)."""
         result = await self._client._request(
@@ -288,7 +455,7 @@ class AsyncDocumentsWithRawResponse:
             (),
             {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[DocumentList]", result)
@@ -299,11 +466,20 @@ class AsyncDocumentsWithRawResponse:
         *,
         document_name: str | Unset = UNSET,
         tags: builtins.list[str] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Document]:
         """Rename or retag a document (`PATCH /v2/documents/{document_id}`)."""
         result = await self._client._request(
-            _PATCH_DOCUMENT, (document_id,), {}, {"document_name": document_name, "tags": tags}, options, raw=True
+            _PATCH_DOCUMENT,
+            (document_id,),
+            {},
+            {"document_name": document_name, "tags": tags},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[Document]", result)
 
@@ -312,10 +488,21 @@ class AsyncDocumentsWithRawResponse:
         document_id: str,
         *,
         crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Document]:
         """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`)."""
-        result = await self._client._request(_RECRAWL_DOCUMENT, (document_id,), {}, {"crawl": crawl}, options, raw=True)
+        result = await self._client._request(
+            _RECRAWL_DOCUMENT,
+            (document_id,),
+            {},
+            {"crawl": crawl},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Document]", result)
 
 
@@ -338,7 +525,11 @@ class AsyncDocuments:
         callback_url: str | Unset = UNSET,
         tags: builtins.list[str] | Unset = UNSET,
         crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Document:
         """Add a document to the knowledge base (`POST /v2/documents`)."""
         result = await self._client._request(
@@ -352,19 +543,51 @@ class AsyncDocuments:
                 "tags": tags,
                 "crawl": crawl,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("Document", result)
 
-    async def delete(self, document_id: str, **options: Unpack[RequestOptions]) -> None:
+    async def delete(
+        self,
+        document_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a document (`DELETE /v2/documents/{document_id}`)."""
-        result = await self._client._request(_DELETE_DOCUMENT, (document_id,), {}, None, options, raw=False)
+        result = await self._client._request(
+            _DELETE_DOCUMENT,
+            (document_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
-    async def get(self, document_id: str, **options: Unpack[RequestOptions]) -> Document:
+    async def get(
+        self,
+        document_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Document:
         """Get one document (`GET /v2/documents/{document_id}`)."""
-        result = await self._client._request(_GET_DOCUMENT, (document_id,), {}, None, options, raw=False)
+        result = await self._client._request(
+            _GET_DOCUMENT,
+            (document_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Document", result)
 
     async def list(
@@ -376,7 +599,11 @@ class AsyncDocuments:
         status: DocumentStatus | str | Unset = UNSET,
         name_or_uuid: str | Unset = UNSET,
         tags: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> DocumentList:
         """List documents (`GET /v2/documents`)."""
         result = await self._client._request(
@@ -384,7 +611,7 @@ class AsyncDocuments:
             (),
             {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("DocumentList", result)
@@ -397,9 +624,14 @@ class AsyncDocuments:
         status: DocumentStatus | str | Unset = UNSET,
         name_or_uuid: str | Unset = UNSET,
         tags: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Document]:
         """Every item of `list`, page after page (pages count from 0)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(
             _LIST_DOCUMENTS,
             (),
@@ -414,11 +646,20 @@ class AsyncDocuments:
         *,
         document_name: str | Unset = UNSET,
         tags: builtins.list[str] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Document:
         """Rename or retag a document (`PATCH /v2/documents/{document_id}`)."""
         result = await self._client._request(
-            _PATCH_DOCUMENT, (document_id,), {}, {"document_name": document_name, "tags": tags}, options, raw=False
+            _PATCH_DOCUMENT,
+            (document_id,),
+            {},
+            {"document_name": document_name, "tags": tags},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("Document", result)
 
@@ -427,10 +668,19 @@ class AsyncDocuments:
         document_id: str,
         *,
         crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Document:
         """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`)."""
         result = await self._client._request(
-            _RECRAWL_DOCUMENT, (document_id,), {}, {"crawl": crawl}, options, raw=False
+            _RECRAWL_DOCUMENT,
+            (document_id,),
+            {},
+            {"crawl": crawl},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("Document", result)

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
+from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
 from . import _CREATE_FACE, _DELETE_FACE, _GET_FACE, _LIST_FACES, _RENAME_FACE
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..models import Face, FaceCreated, FaceCreateProperties, FaceList, OwnerType
 
 
@@ -34,7 +36,11 @@ class FacesWithRawResponse:
         face_name: str | Unset = UNSET,
         model_name: str | Unset = UNSET,
         properties: FaceCreateProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[FaceCreated]:
         """Train a face (`POST /v2/faces`)."""
         result = self._client._request(
@@ -52,23 +58,53 @@ class FacesWithRawResponse:
                 "model_name": model_name,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[FaceCreated]", result)
 
     def delete(
-        self, face_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        face_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a face (`DELETE /v2/faces/{face_id}`)."""
-        result = self._client._request(_DELETE_FACE, (face_id,), {"hard": hard}, None, options, raw=True)
+        result = self._client._request(
+            _DELETE_FACE,
+            (face_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
     def get(
-        self, face_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        face_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Face]:
         """Get one face (`GET /v2/faces/{face_id}`)."""
-        result = self._client._request(_GET_FACE, (face_id,), {"verbose": verbose}, None, options, raw=True)
+        result = self._client._request(
+            _GET_FACE,
+            (face_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Face]", result)
 
     def list(
@@ -80,7 +116,11 @@ class FacesWithRawResponse:
         model_name: str | Unset = UNSET,
         verbose: bool | Unset = UNSET,
         sort: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[FaceList]:
         """List faces (`GET /v2/faces`)."""
         result = self._client._request(
@@ -95,14 +135,31 @@ class FacesWithRawResponse:
                 "sort": sort,
             },
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[FaceList]", result)
 
-    def rename(self, face_id: str, *, face_name: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    def rename(
+        self,
+        face_id: str,
+        *,
+        face_name: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Rename a face (`PATCH /v2/faces/{face_id}/name`)."""
-        result = self._client._request(_RENAME_FACE, (face_id,), {}, {"face_name": face_name}, options, raw=True)
+        result = self._client._request(
+            _RENAME_FACE,
+            (face_id,),
+            {},
+            {"face_name": face_name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
 
@@ -129,7 +186,11 @@ class Faces:
         face_name: str | Unset = UNSET,
         model_name: str | Unset = UNSET,
         properties: FaceCreateProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FaceCreated:
         """Train a face (`POST /v2/faces`)."""
         result = self._client._request(
@@ -147,19 +208,53 @@ class Faces:
                 "model_name": model_name,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("FaceCreated", result)
 
-    def delete(self, face_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> None:
+    def delete(
+        self,
+        face_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a face (`DELETE /v2/faces/{face_id}`)."""
-        result = self._client._request(_DELETE_FACE, (face_id,), {"hard": hard}, None, options, raw=False)
+        result = self._client._request(
+            _DELETE_FACE,
+            (face_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
-    def get(self, face_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> Face:
+    def get(
+        self,
+        face_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Face:
         """Get one face (`GET /v2/faces/{face_id}`)."""
-        result = self._client._request(_GET_FACE, (face_id,), {"verbose": verbose}, None, options, raw=False)
+        result = self._client._request(
+            _GET_FACE,
+            (face_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Face", result)
 
     def list(
@@ -171,7 +266,11 @@ class Faces:
         model_name: str | Unset = UNSET,
         verbose: bool | Unset = UNSET,
         sort: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FaceList:
         """List faces (`GET /v2/faces`)."""
         result = self._client._request(
@@ -186,7 +285,7 @@ class Faces:
                 "sort": sort,
             },
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("FaceList", result)
@@ -199,9 +298,14 @@ class Faces:
         model_name: str | Unset = UNSET,
         verbose: bool | Unset = UNSET,
         sort: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Face]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(
             _LIST_FACES,
             (),
@@ -209,9 +313,26 @@ class Faces:
             options,
         )
 
-    def rename(self, face_id: str, *, face_name: str, **options: Unpack[RequestOptions]) -> None:
+    def rename(
+        self,
+        face_id: str,
+        *,
+        face_name: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Rename a face (`PATCH /v2/faces/{face_id}/name`)."""
-        result = self._client._request(_RENAME_FACE, (face_id,), {}, {"face_name": face_name}, options, raw=False)
+        result = self._client._request(
+            _RENAME_FACE,
+            (face_id,),
+            {},
+            {"face_name": face_name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
 
@@ -233,7 +354,11 @@ class AsyncFacesWithRawResponse:
         face_name: str | Unset = UNSET,
         model_name: str | Unset = UNSET,
         properties: FaceCreateProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[FaceCreated]:
         """Train a face (`POST /v2/faces`)."""
         result = await self._client._request(
@@ -251,23 +376,53 @@ class AsyncFacesWithRawResponse:
                 "model_name": model_name,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[FaceCreated]", result)
 
     async def delete(
-        self, face_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        face_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a face (`DELETE /v2/faces/{face_id}`)."""
-        result = await self._client._request(_DELETE_FACE, (face_id,), {"hard": hard}, None, options, raw=True)
+        result = await self._client._request(
+            _DELETE_FACE,
+            (face_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
     async def get(
-        self, face_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        face_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Face]:
         """Get one face (`GET /v2/faces/{face_id}`)."""
-        result = await self._client._request(_GET_FACE, (face_id,), {"verbose": verbose}, None, options, raw=True)
+        result = await self._client._request(
+            _GET_FACE,
+            (face_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Face]", result)
 
     async def list(
@@ -279,7 +434,11 @@ class AsyncFacesWithRawResponse:
         model_name: str | Unset = UNSET,
         verbose: bool | Unset = UNSET,
         sort: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[FaceList]:
         """List faces (`GET /v2/faces`)."""
         result = await self._client._request(
@@ -294,14 +453,31 @@ class AsyncFacesWithRawResponse:
                 "sort": sort,
             },
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[FaceList]", result)
 
-    async def rename(self, face_id: str, *, face_name: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    async def rename(
+        self,
+        face_id: str,
+        *,
+        face_name: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Rename a face (`PATCH /v2/faces/{face_id}/name`)."""
-        result = await self._client._request(_RENAME_FACE, (face_id,), {}, {"face_name": face_name}, options, raw=True)
+        result = await self._client._request(
+            _RENAME_FACE,
+            (face_id,),
+            {},
+            {"face_name": face_name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
 
@@ -328,7 +504,11 @@ class AsyncFaces:
         face_name: str | Unset = UNSET,
         model_name: str | Unset = UNSET,
         properties: FaceCreateProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FaceCreated:
         """Train a face (`POST /v2/faces`)."""
         result = await self._client._request(
@@ -346,19 +526,53 @@ class AsyncFaces:
                 "model_name": model_name,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("FaceCreated", result)
 
-    async def delete(self, face_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> None:
+    async def delete(
+        self,
+        face_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a face (`DELETE /v2/faces/{face_id}`)."""
-        result = await self._client._request(_DELETE_FACE, (face_id,), {"hard": hard}, None, options, raw=False)
+        result = await self._client._request(
+            _DELETE_FACE,
+            (face_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
-    async def get(self, face_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> Face:
+    async def get(
+        self,
+        face_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Face:
         """Get one face (`GET /v2/faces/{face_id}`)."""
-        result = await self._client._request(_GET_FACE, (face_id,), {"verbose": verbose}, None, options, raw=False)
+        result = await self._client._request(
+            _GET_FACE,
+            (face_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Face", result)
 
     async def list(
@@ -370,7 +584,11 @@ class AsyncFaces:
         model_name: str | Unset = UNSET,
         verbose: bool | Unset = UNSET,
         sort: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FaceList:
         """List faces (`GET /v2/faces`)."""
         result = await self._client._request(
@@ -385,7 +603,7 @@ class AsyncFaces:
                 "sort": sort,
             },
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("FaceList", result)
@@ -398,9 +616,14 @@ class AsyncFaces:
         model_name: str | Unset = UNSET,
         verbose: bool | Unset = UNSET,
         sort: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Face]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(
             _LIST_FACES,
             (),
@@ -409,7 +632,24 @@ class AsyncFaces:
         ):
             yield item
 
-    async def rename(self, face_id: str, *, face_name: str, **options: Unpack[RequestOptions]) -> None:
+    async def rename(
+        self,
+        face_id: str,
+        *,
+        face_name: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Rename a face (`PATCH /v2/faces/{face_id}/name`)."""
-        result = await self._client._request(_RENAME_FACE, (face_id,), {}, {"face_name": face_name}, options, raw=False)
+        result = await self._client._request(
+            _RENAME_FACE,
+            (face_id,),
+            {},
+            {"face_name": face_name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)

@@ -7,13 +7,15 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
+from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
 from . import _CREATE_GUARDRAILS, _DELETE_GUARDRAILS, _GET_GUARDRAILS, _LIST_GUARDRAILS, _PATCH_GUARDRAILS
 
 if TYPE_CHECKING:
+    import httpx
+
     from .._overrides.patch import Patch
     from ..models import (
         Guardrail,
@@ -32,37 +34,111 @@ class GuardrailsWithRawResponse:
         self._client = client
 
     def create(
-        self, *, data: builtins.list[Guardrail], name: str | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        data: builtins.list[Guardrail],
+        name: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[GuardrailsCreated]:
         """Create a set of guardrails (`POST /v2/guardrails`)."""
-        result = self._client._request(_CREATE_GUARDRAILS, (), {}, {"data": data, "name": name}, options, raw=True)
+        result = self._client._request(
+            _CREATE_GUARDRAILS,
+            (),
+            {},
+            {"data": data, "name": name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[GuardrailsCreated]", result)
 
-    def delete(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    def delete(
+        self,
+        guardrails_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`)."""
-        result = self._client._request(_DELETE_GUARDRAILS, (guardrails_id,), {}, None, options, raw=True)
+        result = self._client._request(
+            _DELETE_GUARDRAILS,
+            (guardrails_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
-    def get(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> RawResponse[GuardrailsSet]:
+    def get(
+        self,
+        guardrails_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[GuardrailsSet]:
         """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`)."""
-        result = self._client._request(_GET_GUARDRAILS, (guardrails_id,), {}, None, options, raw=True)
+        result = self._client._request(
+            _GET_GUARDRAILS,
+            (guardrails_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[GuardrailsSet]", result)
 
     def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[GuardrailsList]:
         """List sets of guardrails (`GET /v2/guardrails`)."""
-        result = self._client._request(_LIST_GUARDRAILS, (), {"limit": limit, "page": page}, None, options, raw=True)
+        result = self._client._request(
+            _LIST_GUARDRAILS,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[GuardrailsList]", result)
 
     def patch(
         self,
         guardrails_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | Message]:
         """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`)."""
-        result = self._client._request(_PATCH_GUARDRAILS, (guardrails_id,), {}, operations, options, raw=True)
+        result = self._client._request(
+            _PATCH_GUARDRAILS,
+            (guardrails_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Any | Message]", result)
 
 
@@ -78,41 +154,125 @@ class Guardrails:
         return GuardrailsWithRawResponse(self._client)
 
     def create(
-        self, *, data: builtins.list[Guardrail], name: str | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        data: builtins.list[Guardrail],
+        name: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> GuardrailsCreated:
         """Create a set of guardrails (`POST /v2/guardrails`)."""
-        result = self._client._request(_CREATE_GUARDRAILS, (), {}, {"data": data, "name": name}, options, raw=False)
+        result = self._client._request(
+            _CREATE_GUARDRAILS,
+            (),
+            {},
+            {"data": data, "name": name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("GuardrailsCreated", result)
 
-    def delete(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> None:
+    def delete(
+        self,
+        guardrails_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`)."""
-        result = self._client._request(_DELETE_GUARDRAILS, (guardrails_id,), {}, None, options, raw=False)
+        result = self._client._request(
+            _DELETE_GUARDRAILS,
+            (guardrails_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
-    def get(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> GuardrailsSet:
+    def get(
+        self,
+        guardrails_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> GuardrailsSet:
         """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`)."""
-        result = self._client._request(_GET_GUARDRAILS, (guardrails_id,), {}, None, options, raw=False)
+        result = self._client._request(
+            _GET_GUARDRAILS,
+            (guardrails_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("GuardrailsSet", result)
 
     def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> GuardrailsList:
         """List sets of guardrails (`GET /v2/guardrails`)."""
-        result = self._client._request(_LIST_GUARDRAILS, (), {"limit": limit, "page": page}, None, options, raw=False)
+        result = self._client._request(
+            _LIST_GUARDRAILS,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("GuardrailsList", result)
 
-    def list_all(self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]) -> Iterator[GuardrailsSet]:
+    def list_all(
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Iterator[GuardrailsSet]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_GUARDRAILS, (), {"limit": limit}, options)
 
     def patch(
         self,
         guardrails_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | Message:
         """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`)."""
-        result = self._client._request(_PATCH_GUARDRAILS, (guardrails_id,), {}, operations, options, raw=False)
+        result = self._client._request(
+            _PATCH_GUARDRAILS,
+            (guardrails_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Any | Message", result)
 
 
@@ -123,30 +283,88 @@ class AsyncGuardrailsWithRawResponse:
         self._client = client
 
     async def create(
-        self, *, data: builtins.list[Guardrail], name: str | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        data: builtins.list[Guardrail],
+        name: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[GuardrailsCreated]:
         """Create a set of guardrails (`POST /v2/guardrails`)."""
         result = await self._client._request(
-            _CREATE_GUARDRAILS, (), {}, {"data": data, "name": name}, options, raw=True
+            _CREATE_GUARDRAILS,
+            (),
+            {},
+            {"data": data, "name": name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[GuardrailsCreated]", result)
 
-    async def delete(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    async def delete(
+        self,
+        guardrails_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`)."""
-        result = await self._client._request(_DELETE_GUARDRAILS, (guardrails_id,), {}, None, options, raw=True)
+        result = await self._client._request(
+            _DELETE_GUARDRAILS,
+            (guardrails_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
-    async def get(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> RawResponse[GuardrailsSet]:
+    async def get(
+        self,
+        guardrails_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[GuardrailsSet]:
         """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`)."""
-        result = await self._client._request(_GET_GUARDRAILS, (guardrails_id,), {}, None, options, raw=True)
+        result = await self._client._request(
+            _GET_GUARDRAILS,
+            (guardrails_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[GuardrailsSet]", result)
 
     async def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[GuardrailsList]:
         """List sets of guardrails (`GET /v2/guardrails`)."""
         result = await self._client._request(
-            _LIST_GUARDRAILS, (), {"limit": limit, "page": page}, None, options, raw=True
+            _LIST_GUARDRAILS,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[GuardrailsList]", result)
 
@@ -154,10 +372,22 @@ class AsyncGuardrailsWithRawResponse:
         self,
         guardrails_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | Message]:
         """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`)."""
-        result = await self._client._request(_PATCH_GUARDRAILS, (guardrails_id,), {}, operations, options, raw=True)
+        result = await self._client._request(
+            _PATCH_GUARDRAILS,
+            (guardrails_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Any | Message]", result)
 
 
@@ -173,37 +403,103 @@ class AsyncGuardrails:
         return AsyncGuardrailsWithRawResponse(self._client)
 
     async def create(
-        self, *, data: builtins.list[Guardrail], name: str | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        data: builtins.list[Guardrail],
+        name: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> GuardrailsCreated:
         """Create a set of guardrails (`POST /v2/guardrails`)."""
         result = await self._client._request(
-            _CREATE_GUARDRAILS, (), {}, {"data": data, "name": name}, options, raw=False
+            _CREATE_GUARDRAILS,
+            (),
+            {},
+            {"data": data, "name": name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("GuardrailsCreated", result)
 
-    async def delete(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> None:
+    async def delete(
+        self,
+        guardrails_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`)."""
-        result = await self._client._request(_DELETE_GUARDRAILS, (guardrails_id,), {}, None, options, raw=False)
+        result = await self._client._request(
+            _DELETE_GUARDRAILS,
+            (guardrails_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
-    async def get(self, guardrails_id: str, **options: Unpack[RequestOptions]) -> GuardrailsSet:
+    async def get(
+        self,
+        guardrails_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> GuardrailsSet:
         """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`)."""
-        result = await self._client._request(_GET_GUARDRAILS, (guardrails_id,), {}, None, options, raw=False)
+        result = await self._client._request(
+            _GET_GUARDRAILS,
+            (guardrails_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("GuardrailsSet", result)
 
     async def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> GuardrailsList:
         """List sets of guardrails (`GET /v2/guardrails`)."""
         result = await self._client._request(
-            _LIST_GUARDRAILS, (), {"limit": limit, "page": page}, None, options, raw=False
+            _LIST_GUARDRAILS,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("GuardrailsList", result)
 
     async def list_all(
-        self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[GuardrailsSet]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(_LIST_GUARDRAILS, (), {"limit": limit}, options):
             yield item
 
@@ -211,8 +507,20 @@ class AsyncGuardrails:
         self,
         guardrails_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | Message:
         """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`)."""
-        result = await self._client._request(_PATCH_GUARDRAILS, (guardrails_id,), {}, operations, options, raw=False)
+        result = await self._client._request(
+            _PATCH_GUARDRAILS,
+            (guardrails_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Any | Message", result)

@@ -7,13 +7,15 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
+from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
 from . import _CREATE_OBJECTIVES, _DELETE_OBJECTIVE, _GET_OBJECTIVE, _LIST_OBJECTIVES, _PATCH_OBJECTIVE
 
 if TYPE_CHECKING:
+    import httpx
+
     from .._overrides.patch import Patch
     from ..models import (
         JsonPatchOperation,
@@ -32,37 +34,110 @@ class ObjectivesWithRawResponse:
         self._client = client
 
     def create(
-        self, *, data: builtins.list[Objective], **options: Unpack[RequestOptions]
+        self,
+        *,
+        data: builtins.list[Objective],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ObjectivesCreated]:
         """Create a set of objectives (`POST /v2/objectives`)."""
-        result = self._client._request(_CREATE_OBJECTIVES, (), {}, {"data": data}, options, raw=True)
+        result = self._client._request(
+            _CREATE_OBJECTIVES,
+            (),
+            {},
+            {"data": data},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[ObjectivesCreated]", result)
 
-    def delete(self, objectives_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    def delete(
+        self,
+        objectives_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`)."""
-        result = self._client._request(_DELETE_OBJECTIVE, (objectives_id,), {}, None, options, raw=True)
+        result = self._client._request(
+            _DELETE_OBJECTIVE,
+            (objectives_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
-    def get(self, objectives_id: str, **options: Unpack[RequestOptions]) -> RawResponse[ObjectivesSet]:
+    def get(
+        self,
+        objectives_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[ObjectivesSet]:
         """Get one set of objectives (`GET /v2/objectives/{objectives_id}`)."""
-        result = self._client._request(_GET_OBJECTIVE, (objectives_id,), {}, None, options, raw=True)
+        result = self._client._request(
+            _GET_OBJECTIVE,
+            (objectives_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[ObjectivesSet]", result)
 
     def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ObjectivesList]:
         """List sets of objectives (`GET /v2/objectives`)."""
-        result = self._client._request(_LIST_OBJECTIVES, (), {"limit": limit, "page": page}, None, options, raw=True)
+        result = self._client._request(
+            _LIST_OBJECTIVES,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[ObjectivesList]", result)
 
     def patch(
         self,
         objectives_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | Message]:
         """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`)."""
-        result = self._client._request(_PATCH_OBJECTIVE, (objectives_id,), {}, operations, options, raw=True)
+        result = self._client._request(
+            _PATCH_OBJECTIVE,
+            (objectives_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Any | Message]", result)
 
 
@@ -77,40 +152,125 @@ class Objectives:
         """The same methods, answering `RawResponse` (status, headers, body)."""
         return ObjectivesWithRawResponse(self._client)
 
-    def create(self, *, data: builtins.list[Objective], **options: Unpack[RequestOptions]) -> ObjectivesCreated:
+    def create(
+        self,
+        *,
+        data: builtins.list[Objective],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> ObjectivesCreated:
         """Create a set of objectives (`POST /v2/objectives`)."""
-        result = self._client._request(_CREATE_OBJECTIVES, (), {}, {"data": data}, options, raw=False)
+        result = self._client._request(
+            _CREATE_OBJECTIVES,
+            (),
+            {},
+            {"data": data},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("ObjectivesCreated", result)
 
-    def delete(self, objectives_id: str, **options: Unpack[RequestOptions]) -> None:
+    def delete(
+        self,
+        objectives_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`)."""
-        result = self._client._request(_DELETE_OBJECTIVE, (objectives_id,), {}, None, options, raw=False)
+        result = self._client._request(
+            _DELETE_OBJECTIVE,
+            (objectives_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
-    def get(self, objectives_id: str, **options: Unpack[RequestOptions]) -> ObjectivesSet:
+    def get(
+        self,
+        objectives_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> ObjectivesSet:
         """Get one set of objectives (`GET /v2/objectives/{objectives_id}`)."""
-        result = self._client._request(_GET_OBJECTIVE, (objectives_id,), {}, None, options, raw=False)
+        result = self._client._request(
+            _GET_OBJECTIVE,
+            (objectives_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("ObjectivesSet", result)
 
     def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ObjectivesList:
         """List sets of objectives (`GET /v2/objectives`)."""
-        result = self._client._request(_LIST_OBJECTIVES, (), {"limit": limit, "page": page}, None, options, raw=False)
+        result = self._client._request(
+            _LIST_OBJECTIVES,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("ObjectivesList", result)
 
-    def list_all(self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]) -> Iterator[ObjectivesSet]:
+    def list_all(
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Iterator[ObjectivesSet]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_OBJECTIVES, (), {"limit": limit}, options)
 
     def patch(
         self,
         objectives_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | Message:
         """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`)."""
-        result = self._client._request(_PATCH_OBJECTIVE, (objectives_id,), {}, operations, options, raw=False)
+        result = self._client._request(
+            _PATCH_OBJECTIVE,
+            (objectives_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Any | Message", result)
 
 
@@ -121,28 +281,87 @@ class AsyncObjectivesWithRawResponse:
         self._client = client
 
     async def create(
-        self, *, data: builtins.list[Objective], **options: Unpack[RequestOptions]
+        self,
+        *,
+        data: builtins.list[Objective],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ObjectivesCreated]:
         """Create a set of objectives (`POST /v2/objectives`)."""
-        result = await self._client._request(_CREATE_OBJECTIVES, (), {}, {"data": data}, options, raw=True)
+        result = await self._client._request(
+            _CREATE_OBJECTIVES,
+            (),
+            {},
+            {"data": data},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[ObjectivesCreated]", result)
 
-    async def delete(self, objectives_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    async def delete(
+        self,
+        objectives_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`)."""
-        result = await self._client._request(_DELETE_OBJECTIVE, (objectives_id,), {}, None, options, raw=True)
+        result = await self._client._request(
+            _DELETE_OBJECTIVE,
+            (objectives_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
-    async def get(self, objectives_id: str, **options: Unpack[RequestOptions]) -> RawResponse[ObjectivesSet]:
+    async def get(
+        self,
+        objectives_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[ObjectivesSet]:
         """Get one set of objectives (`GET /v2/objectives/{objectives_id}`)."""
-        result = await self._client._request(_GET_OBJECTIVE, (objectives_id,), {}, None, options, raw=True)
+        result = await self._client._request(
+            _GET_OBJECTIVE,
+            (objectives_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[ObjectivesSet]", result)
 
     async def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ObjectivesList]:
         """List sets of objectives (`GET /v2/objectives`)."""
         result = await self._client._request(
-            _LIST_OBJECTIVES, (), {"limit": limit, "page": page}, None, options, raw=True
+            _LIST_OBJECTIVES,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[ObjectivesList]", result)
 
@@ -150,10 +369,22 @@ class AsyncObjectivesWithRawResponse:
         self,
         objectives_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | Message]:
         """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`)."""
-        result = await self._client._request(_PATCH_OBJECTIVE, (objectives_id,), {}, operations, options, raw=True)
+        result = await self._client._request(
+            _PATCH_OBJECTIVE,
+            (objectives_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Any | Message]", result)
 
 
@@ -168,34 +399,103 @@ class AsyncObjectives:
         """The same methods, answering `RawResponse` (status, headers, body)."""
         return AsyncObjectivesWithRawResponse(self._client)
 
-    async def create(self, *, data: builtins.list[Objective], **options: Unpack[RequestOptions]) -> ObjectivesCreated:
+    async def create(
+        self,
+        *,
+        data: builtins.list[Objective],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> ObjectivesCreated:
         """Create a set of objectives (`POST /v2/objectives`)."""
-        result = await self._client._request(_CREATE_OBJECTIVES, (), {}, {"data": data}, options, raw=False)
+        result = await self._client._request(
+            _CREATE_OBJECTIVES,
+            (),
+            {},
+            {"data": data},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("ObjectivesCreated", result)
 
-    async def delete(self, objectives_id: str, **options: Unpack[RequestOptions]) -> None:
+    async def delete(
+        self,
+        objectives_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`)."""
-        result = await self._client._request(_DELETE_OBJECTIVE, (objectives_id,), {}, None, options, raw=False)
+        result = await self._client._request(
+            _DELETE_OBJECTIVE,
+            (objectives_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
-    async def get(self, objectives_id: str, **options: Unpack[RequestOptions]) -> ObjectivesSet:
+    async def get(
+        self,
+        objectives_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> ObjectivesSet:
         """Get one set of objectives (`GET /v2/objectives/{objectives_id}`)."""
-        result = await self._client._request(_GET_OBJECTIVE, (objectives_id,), {}, None, options, raw=False)
+        result = await self._client._request(
+            _GET_OBJECTIVE,
+            (objectives_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("ObjectivesSet", result)
 
     async def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ObjectivesList:
         """List sets of objectives (`GET /v2/objectives`)."""
         result = await self._client._request(
-            _LIST_OBJECTIVES, (), {"limit": limit, "page": page}, None, options, raw=False
+            _LIST_OBJECTIVES,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("ObjectivesList", result)
 
     async def list_all(
-        self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[ObjectivesSet]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(_LIST_OBJECTIVES, (), {"limit": limit}, options):
             yield item
 
@@ -203,8 +503,20 @@ class AsyncObjectives:
         self,
         objectives_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | Message:
         """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`)."""
-        result = await self._client._request(_PATCH_OBJECTIVE, (objectives_id,), {}, operations, options, raw=False)
+        result = await self._client._request(
+            _PATCH_OBJECTIVE,
+            (objectives_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Any | Message", result)

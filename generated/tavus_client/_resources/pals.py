@@ -7,13 +7,15 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
+from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
 from . import _CREATE_PAL, _DELETE_PAL, _GET_PAL, _LIST_PALS, _PATCH_PAL, _PUBLISH_PAL
 
 if TYPE_CHECKING:
+    import httpx
+
     from .._overrides.patch import Patch
     from ..models import (
         GetPalSource,
@@ -54,7 +56,11 @@ class PalsWithRawResponse:
         memories: builtins.list[str] | Unset = UNSET,
         is_template: bool | Unset = UNSET,
         layers: PersonaLayers | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PalCreated]:
         """Create a PAL (`POST /v2/pals`)."""
         result = self._client._request(
@@ -79,14 +85,30 @@ class PalsWithRawResponse:
                 "is_template": is_template,
                 "layers": layers,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[PalCreated]", result)
 
-    def delete(self, pal_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    def delete(
+        self,
+        pal_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Delete a PAL (`DELETE /v2/pals/{pal_id}`)."""
-        result = self._client._request(_DELETE_PAL, (pal_id,), {}, None, options, raw=True)
+        result = self._client._request(
+            _DELETE_PAL,
+            (pal_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
     def get(
@@ -96,7 +118,11 @@ class PalsWithRawResponse:
         include_settings: bool | Unset = UNSET,
         source: GetPalSource | str | Unset = UNSET,
         verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Pal]:
         """Get one PAL (`GET /v2/pals/{pal_id}`)."""
         result = self._client._request(
@@ -104,7 +130,7 @@ class PalsWithRawResponse:
             (pal_id,),
             {"include_settings": include_settings, "source": source, "verbose": verbose},
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[Pal]", result)
@@ -115,11 +141,20 @@ class PalsWithRawResponse:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         pal_type: OwnerType | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PalList]:
         """List PALs (`GET /v2/pals`)."""
         result = self._client._request(
-            _LIST_PALS, (), {"limit": limit, "page": page, "pal_type": pal_type}, None, options, raw=True
+            _LIST_PALS,
+            (),
+            {"limit": limit, "page": page, "pal_type": pal_type},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[PalList]", result)
 
@@ -129,15 +164,42 @@ class PalsWithRawResponse:
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
         *,
         force: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | Pal | PalConflict]:
         """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`)."""
-        result = self._client._request(_PATCH_PAL, (pal_id,), {"force": force}, operations, options, raw=True)
+        result = self._client._request(
+            _PATCH_PAL,
+            (pal_id,),
+            {"force": force},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Any | Pal | PalConflict]", result)
 
-    def publish(self, pal_id: str, **options: Unpack[RequestOptions]) -> RawResponse[PalPublished]:
+    def publish(
+        self,
+        pal_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[PalPublished]:
         """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`)."""
-        result = self._client._request(_PUBLISH_PAL, (pal_id,), {}, None, options, raw=True)
+        result = self._client._request(
+            _PUBLISH_PAL,
+            (pal_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[PalPublished]", result)
 
 
@@ -171,7 +233,11 @@ class Pals:
         memories: builtins.list[str] | Unset = UNSET,
         is_template: bool | Unset = UNSET,
         layers: PersonaLayers | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PalCreated:
         """Create a PAL (`POST /v2/pals`)."""
         result = self._client._request(
@@ -196,14 +262,30 @@ class Pals:
                 "is_template": is_template,
                 "layers": layers,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("PalCreated", result)
 
-    def delete(self, pal_id: str, **options: Unpack[RequestOptions]) -> None:
+    def delete(
+        self,
+        pal_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a PAL (`DELETE /v2/pals/{pal_id}`)."""
-        result = self._client._request(_DELETE_PAL, (pal_id,), {}, None, options, raw=False)
+        result = self._client._request(
+            _DELETE_PAL,
+            (pal_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
     def get(
@@ -213,7 +295,11 @@ class Pals:
         include_settings: bool | Unset = UNSET,
         source: GetPalSource | str | Unset = UNSET,
         verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Pal:
         """Get one PAL (`GET /v2/pals/{pal_id}`)."""
         result = self._client._request(
@@ -221,7 +307,7 @@ class Pals:
             (pal_id,),
             {"include_settings": include_settings, "source": source, "verbose": verbose},
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("Pal", result)
@@ -232,11 +318,20 @@ class Pals:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         pal_type: OwnerType | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PalList:
         """List PALs (`GET /v2/pals`)."""
         result = self._client._request(
-            _LIST_PALS, (), {"limit": limit, "page": page, "pal_type": pal_type}, None, options, raw=False
+            _LIST_PALS,
+            (),
+            {"limit": limit, "page": page, "pal_type": pal_type},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("PalList", result)
 
@@ -245,9 +340,14 @@ class Pals:
         *,
         limit: int | Unset = UNSET,
         pal_type: OwnerType | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Pal]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_PALS, (), {"limit": limit, "pal_type": pal_type}, options)
 
     def patch(
@@ -256,15 +356,42 @@ class Pals:
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
         *,
         force: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | Pal | PalConflict:
         """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`)."""
-        result = self._client._request(_PATCH_PAL, (pal_id,), {"force": force}, operations, options, raw=False)
+        result = self._client._request(
+            _PATCH_PAL,
+            (pal_id,),
+            {"force": force},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Any | Pal | PalConflict", result)
 
-    def publish(self, pal_id: str, **options: Unpack[RequestOptions]) -> PalPublished:
+    def publish(
+        self,
+        pal_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> PalPublished:
         """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`)."""
-        result = self._client._request(_PUBLISH_PAL, (pal_id,), {}, None, options, raw=False)
+        result = self._client._request(
+            _PUBLISH_PAL,
+            (pal_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("PalPublished", result)
 
 
@@ -293,7 +420,11 @@ class AsyncPalsWithRawResponse:
         memories: builtins.list[str] | Unset = UNSET,
         is_template: bool | Unset = UNSET,
         layers: PersonaLayers | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PalCreated]:
         """Create a PAL (`POST /v2/pals`)."""
         result = await self._client._request(
@@ -318,14 +449,30 @@ class AsyncPalsWithRawResponse:
                 "is_template": is_template,
                 "layers": layers,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[PalCreated]", result)
 
-    async def delete(self, pal_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    async def delete(
+        self,
+        pal_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Delete a PAL (`DELETE /v2/pals/{pal_id}`)."""
-        result = await self._client._request(_DELETE_PAL, (pal_id,), {}, None, options, raw=True)
+        result = await self._client._request(
+            _DELETE_PAL,
+            (pal_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
     async def get(
@@ -335,7 +482,11 @@ class AsyncPalsWithRawResponse:
         include_settings: bool | Unset = UNSET,
         source: GetPalSource | str | Unset = UNSET,
         verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Pal]:
         """Get one PAL (`GET /v2/pals/{pal_id}`)."""
         result = await self._client._request(
@@ -343,7 +494,7 @@ class AsyncPalsWithRawResponse:
             (pal_id,),
             {"include_settings": include_settings, "source": source, "verbose": verbose},
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[Pal]", result)
@@ -354,11 +505,20 @@ class AsyncPalsWithRawResponse:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         pal_type: OwnerType | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PalList]:
         """List PALs (`GET /v2/pals`)."""
         result = await self._client._request(
-            _LIST_PALS, (), {"limit": limit, "page": page, "pal_type": pal_type}, None, options, raw=True
+            _LIST_PALS,
+            (),
+            {"limit": limit, "page": page, "pal_type": pal_type},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[PalList]", result)
 
@@ -368,15 +528,42 @@ class AsyncPalsWithRawResponse:
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
         *,
         force: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | Pal | PalConflict]:
         """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`)."""
-        result = await self._client._request(_PATCH_PAL, (pal_id,), {"force": force}, operations, options, raw=True)
+        result = await self._client._request(
+            _PATCH_PAL,
+            (pal_id,),
+            {"force": force},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Any | Pal | PalConflict]", result)
 
-    async def publish(self, pal_id: str, **options: Unpack[RequestOptions]) -> RawResponse[PalPublished]:
+    async def publish(
+        self,
+        pal_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[PalPublished]:
         """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`)."""
-        result = await self._client._request(_PUBLISH_PAL, (pal_id,), {}, None, options, raw=True)
+        result = await self._client._request(
+            _PUBLISH_PAL,
+            (pal_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[PalPublished]", result)
 
 
@@ -410,7 +597,11 @@ class AsyncPals:
         memories: builtins.list[str] | Unset = UNSET,
         is_template: bool | Unset = UNSET,
         layers: PersonaLayers | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PalCreated:
         """Create a PAL (`POST /v2/pals`)."""
         result = await self._client._request(
@@ -435,14 +626,30 @@ class AsyncPals:
                 "is_template": is_template,
                 "layers": layers,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("PalCreated", result)
 
-    async def delete(self, pal_id: str, **options: Unpack[RequestOptions]) -> None:
+    async def delete(
+        self,
+        pal_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a PAL (`DELETE /v2/pals/{pal_id}`)."""
-        result = await self._client._request(_DELETE_PAL, (pal_id,), {}, None, options, raw=False)
+        result = await self._client._request(
+            _DELETE_PAL,
+            (pal_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
     async def get(
@@ -452,7 +659,11 @@ class AsyncPals:
         include_settings: bool | Unset = UNSET,
         source: GetPalSource | str | Unset = UNSET,
         verbose: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Pal:
         """Get one PAL (`GET /v2/pals/{pal_id}`)."""
         result = await self._client._request(
@@ -460,7 +671,7 @@ class AsyncPals:
             (pal_id,),
             {"include_settings": include_settings, "source": source, "verbose": verbose},
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("Pal", result)
@@ -471,11 +682,20 @@ class AsyncPals:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         pal_type: OwnerType | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PalList:
         """List PALs (`GET /v2/pals`)."""
         result = await self._client._request(
-            _LIST_PALS, (), {"limit": limit, "page": page, "pal_type": pal_type}, None, options, raw=False
+            _LIST_PALS,
+            (),
+            {"limit": limit, "page": page, "pal_type": pal_type},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("PalList", result)
 
@@ -484,9 +704,14 @@ class AsyncPals:
         *,
         limit: int | Unset = UNSET,
         pal_type: OwnerType | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Pal]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(_LIST_PALS, (), {"limit": limit, "pal_type": pal_type}, options):
             yield item
 
@@ -496,13 +721,40 @@ class AsyncPals:
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
         *,
         force: bool | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | Pal | PalConflict:
         """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`)."""
-        result = await self._client._request(_PATCH_PAL, (pal_id,), {"force": force}, operations, options, raw=False)
+        result = await self._client._request(
+            _PATCH_PAL,
+            (pal_id,),
+            {"force": force},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Any | Pal | PalConflict", result)
 
-    async def publish(self, pal_id: str, **options: Unpack[RequestOptions]) -> PalPublished:
+    async def publish(
+        self,
+        pal_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> PalPublished:
         """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`)."""
-        result = await self._client._request(_PUBLISH_PAL, (pal_id,), {}, None, options, raw=False)
+        result = await self._client._request(
+            _PUBLISH_PAL,
+            (pal_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("PalPublished", result)

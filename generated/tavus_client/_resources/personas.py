@@ -7,13 +7,15 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
+from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
 from . import _CREATE_PERSONA, _DELETE_PERSONA, _GET_PERSONA, _LIST_PERSONAS, _PATCH_PERSONA
 
 if TYPE_CHECKING:
+    import httpx
+
     from .._overrides.patch import Patch
     from ..models import (
         JsonPatchOperation,
@@ -51,7 +53,11 @@ class PersonasWithRawResponse:
         tool_ids: builtins.list[str] | Unset = UNSET,
         is_template: bool | Unset = UNSET,
         layers: PersonaLayers | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PersonaCreated]:
         """Create a persona (`POST /v2/personas`)."""
         result = self._client._request(
@@ -76,19 +82,51 @@ class PersonasWithRawResponse:
                 "is_template": is_template,
                 "layers": layers,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[PersonaCreated]", result)
 
-    def delete(self, persona_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    def delete(
+        self,
+        persona_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Delete a persona (`DELETE /v2/personas/{persona_id}`)."""
-        result = self._client._request(_DELETE_PERSONA, (persona_id,), {}, None, options, raw=True)
+        result = self._client._request(
+            _DELETE_PERSONA,
+            (persona_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
-    def get(self, persona_id: str, **options: Unpack[RequestOptions]) -> RawResponse[Persona]:
+    def get(
+        self,
+        persona_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[Persona]:
         """Get one persona (`GET /v2/personas/{persona_id}`)."""
-        result = self._client._request(_GET_PERSONA, (persona_id,), {}, None, options, raw=True)
+        result = self._client._request(
+            _GET_PERSONA,
+            (persona_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Persona]", result)
 
     def list(
@@ -97,11 +135,20 @@ class PersonasWithRawResponse:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         persona_type: OwnerType | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PersonaList]:
         """List personas (`GET /v2/personas`)."""
         result = self._client._request(
-            _LIST_PERSONAS, (), {"limit": limit, "page": page, "persona_type": persona_type}, None, options, raw=True
+            _LIST_PERSONAS,
+            (),
+            {"limit": limit, "page": page, "persona_type": persona_type},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[PersonaList]", result)
 
@@ -109,10 +156,22 @@ class PersonasWithRawResponse:
         self,
         persona_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`)."""
-        result = self._client._request(_PATCH_PERSONA, (persona_id,), {}, operations, options, raw=True)
+        result = self._client._request(
+            _PATCH_PERSONA,
+            (persona_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
 
@@ -146,7 +205,11 @@ class Personas:
         tool_ids: builtins.list[str] | Unset = UNSET,
         is_template: bool | Unset = UNSET,
         layers: PersonaLayers | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PersonaCreated:
         """Create a persona (`POST /v2/personas`)."""
         result = self._client._request(
@@ -171,19 +234,51 @@ class Personas:
                 "is_template": is_template,
                 "layers": layers,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("PersonaCreated", result)
 
-    def delete(self, persona_id: str, **options: Unpack[RequestOptions]) -> None:
+    def delete(
+        self,
+        persona_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a persona (`DELETE /v2/personas/{persona_id}`)."""
-        result = self._client._request(_DELETE_PERSONA, (persona_id,), {}, None, options, raw=False)
+        result = self._client._request(
+            _DELETE_PERSONA,
+            (persona_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
-    def get(self, persona_id: str, **options: Unpack[RequestOptions]) -> Persona:
+    def get(
+        self,
+        persona_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Persona:
         """Get one persona (`GET /v2/personas/{persona_id}`)."""
-        result = self._client._request(_GET_PERSONA, (persona_id,), {}, None, options, raw=False)
+        result = self._client._request(
+            _GET_PERSONA,
+            (persona_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Persona", result)
 
     def list(
@@ -192,11 +287,20 @@ class Personas:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         persona_type: OwnerType | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PersonaList:
         """List personas (`GET /v2/personas`)."""
         result = self._client._request(
-            _LIST_PERSONAS, (), {"limit": limit, "page": page, "persona_type": persona_type}, None, options, raw=False
+            _LIST_PERSONAS,
+            (),
+            {"limit": limit, "page": page, "persona_type": persona_type},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("PersonaList", result)
 
@@ -205,19 +309,36 @@ class Personas:
         *,
         limit: int | Unset = UNSET,
         persona_type: OwnerType | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Persona]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_PERSONAS, (), {"limit": limit, "persona_type": persona_type}, options)
 
     def patch(
         self,
         persona_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
         """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`)."""
-        result = self._client._request(_PATCH_PERSONA, (persona_id,), {}, operations, options, raw=False)
+        result = self._client._request(
+            _PATCH_PERSONA,
+            (persona_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
 
@@ -246,7 +367,11 @@ class AsyncPersonasWithRawResponse:
         tool_ids: builtins.list[str] | Unset = UNSET,
         is_template: bool | Unset = UNSET,
         layers: PersonaLayers | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PersonaCreated]:
         """Create a persona (`POST /v2/personas`)."""
         result = await self._client._request(
@@ -271,19 +396,51 @@ class AsyncPersonasWithRawResponse:
                 "is_template": is_template,
                 "layers": layers,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[PersonaCreated]", result)
 
-    async def delete(self, persona_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    async def delete(
+        self,
+        persona_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Delete a persona (`DELETE /v2/personas/{persona_id}`)."""
-        result = await self._client._request(_DELETE_PERSONA, (persona_id,), {}, None, options, raw=True)
+        result = await self._client._request(
+            _DELETE_PERSONA,
+            (persona_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
-    async def get(self, persona_id: str, **options: Unpack[RequestOptions]) -> RawResponse[Persona]:
+    async def get(
+        self,
+        persona_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[Persona]:
         """Get one persona (`GET /v2/personas/{persona_id}`)."""
-        result = await self._client._request(_GET_PERSONA, (persona_id,), {}, None, options, raw=True)
+        result = await self._client._request(
+            _GET_PERSONA,
+            (persona_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Persona]", result)
 
     async def list(
@@ -292,11 +449,20 @@ class AsyncPersonasWithRawResponse:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         persona_type: OwnerType | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PersonaList]:
         """List personas (`GET /v2/personas`)."""
         result = await self._client._request(
-            _LIST_PERSONAS, (), {"limit": limit, "page": page, "persona_type": persona_type}, None, options, raw=True
+            _LIST_PERSONAS,
+            (),
+            {"limit": limit, "page": page, "persona_type": persona_type},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[PersonaList]", result)
 
@@ -304,10 +470,22 @@ class AsyncPersonasWithRawResponse:
         self,
         persona_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`)."""
-        result = await self._client._request(_PATCH_PERSONA, (persona_id,), {}, operations, options, raw=True)
+        result = await self._client._request(
+            _PATCH_PERSONA,
+            (persona_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
 
@@ -341,7 +519,11 @@ class AsyncPersonas:
         tool_ids: builtins.list[str] | Unset = UNSET,
         is_template: bool | Unset = UNSET,
         layers: PersonaLayers | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PersonaCreated:
         """Create a persona (`POST /v2/personas`)."""
         result = await self._client._request(
@@ -366,19 +548,51 @@ class AsyncPersonas:
                 "is_template": is_template,
                 "layers": layers,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("PersonaCreated", result)
 
-    async def delete(self, persona_id: str, **options: Unpack[RequestOptions]) -> None:
+    async def delete(
+        self,
+        persona_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a persona (`DELETE /v2/personas/{persona_id}`)."""
-        result = await self._client._request(_DELETE_PERSONA, (persona_id,), {}, None, options, raw=False)
+        result = await self._client._request(
+            _DELETE_PERSONA,
+            (persona_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
-    async def get(self, persona_id: str, **options: Unpack[RequestOptions]) -> Persona:
+    async def get(
+        self,
+        persona_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Persona:
         """Get one persona (`GET /v2/personas/{persona_id}`)."""
-        result = await self._client._request(_GET_PERSONA, (persona_id,), {}, None, options, raw=False)
+        result = await self._client._request(
+            _GET_PERSONA,
+            (persona_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Persona", result)
 
     async def list(
@@ -387,11 +601,20 @@ class AsyncPersonas:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         persona_type: OwnerType | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PersonaList:
         """List personas (`GET /v2/personas`)."""
         result = await self._client._request(
-            _LIST_PERSONAS, (), {"limit": limit, "page": page, "persona_type": persona_type}, None, options, raw=False
+            _LIST_PERSONAS,
+            (),
+            {"limit": limit, "page": page, "persona_type": persona_type},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("PersonaList", result)
 
@@ -400,9 +623,14 @@ class AsyncPersonas:
         *,
         limit: int | Unset = UNSET,
         persona_type: OwnerType | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Persona]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(
             _LIST_PERSONAS, (), {"limit": limit, "persona_type": persona_type}, options
         ):
@@ -412,8 +640,20 @@ class AsyncPersonas:
         self,
         persona_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
         """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`)."""
-        result = await self._client._request(_PATCH_PERSONA, (persona_id,), {}, operations, options, raw=False)
+        result = await self._client._request(
+            _PATCH_PERSONA,
+            (persona_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
+from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
 from . import (
     _CREATE_PRONUNCIATION_DICTIONARY,
@@ -20,6 +20,8 @@ from . import (
 )
 
 if TYPE_CHECKING:
+    import httpx
+
     from .._overrides.patch import Patch
     from ..models import (
         JsonPatchOperation,
@@ -38,27 +40,66 @@ class PronunciationDictionariesWithRawResponse:
         self._client = client
 
     def create(
-        self, *, name: str, rules: builtins.list[PronunciationRule] | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        name: str,
+        rules: builtins.list[PronunciationRule] | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionary]:
         """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`)."""
         result = self._client._request(
-            _CREATE_PRONUNCIATION_DICTIONARY, (), {}, {"name": name, "rules": rules}, options, raw=True
+            _CREATE_PRONUNCIATION_DICTIONARY,
+            (),
+            {},
+            {"name": name, "rules": rules},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[PronunciationDictionary]", result)
 
-    def delete(self, pronunciation_dictionary_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    def delete(
+        self,
+        pronunciation_dictionary_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
         result = self._client._request(
-            _DELETE_PRONUNCIATION_DICTIONARY, (pronunciation_dictionary_id,), {}, None, options, raw=True
+            _DELETE_PRONUNCIATION_DICTIONARY,
+            (pronunciation_dictionary_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[None]", result)
 
     def get(
-        self, pronunciation_dictionary_id: str, **options: Unpack[RequestOptions]
+        self,
+        pronunciation_dictionary_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionary]:
         """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
         result = self._client._request(
-            _GET_PRONUNCIATION_DICTIONARY, (pronunciation_dictionary_id,), {}, None, options, raw=True
+            _GET_PRONUNCIATION_DICTIONARY,
+            (pronunciation_dictionary_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[PronunciationDictionary]", result)
 
@@ -68,11 +109,20 @@ class PronunciationDictionariesWithRawResponse:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         sort: SortOrder | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionaryList]:
         """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`)."""
         result = self._client._request(
-            _LIST_PRONUNCIATION_DICTIONARIES, (), {"limit": limit, "page": page, "sort": sort}, None, options, raw=True
+            _LIST_PRONUNCIATION_DICTIONARIES,
+            (),
+            {"limit": limit, "page": page, "sort": sort},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[PronunciationDictionaryList]", result)
 
@@ -80,11 +130,21 @@ class PronunciationDictionariesWithRawResponse:
         self,
         pronunciation_dictionary_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | PronunciationDictionary]:
         """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
         result = self._client._request(
-            _PATCH_PRONUNCIATION_DICTIONARY, (pronunciation_dictionary_id,), {}, operations, options, raw=True
+            _PATCH_PRONUNCIATION_DICTIONARY,
+            (pronunciation_dictionary_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[Any | PronunciationDictionary]", result)
 
@@ -101,25 +161,66 @@ class PronunciationDictionaries:
         return PronunciationDictionariesWithRawResponse(self._client)
 
     def create(
-        self, *, name: str, rules: builtins.list[PronunciationRule] | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        name: str,
+        rules: builtins.list[PronunciationRule] | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PronunciationDictionary:
         """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`)."""
         result = self._client._request(
-            _CREATE_PRONUNCIATION_DICTIONARY, (), {}, {"name": name, "rules": rules}, options, raw=False
+            _CREATE_PRONUNCIATION_DICTIONARY,
+            (),
+            {},
+            {"name": name, "rules": rules},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("PronunciationDictionary", result)
 
-    def delete(self, pronunciation_dictionary_id: str, **options: Unpack[RequestOptions]) -> None:
+    def delete(
+        self,
+        pronunciation_dictionary_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
         result = self._client._request(
-            _DELETE_PRONUNCIATION_DICTIONARY, (pronunciation_dictionary_id,), {}, None, options, raw=False
+            _DELETE_PRONUNCIATION_DICTIONARY,
+            (pronunciation_dictionary_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("None", result)
 
-    def get(self, pronunciation_dictionary_id: str, **options: Unpack[RequestOptions]) -> PronunciationDictionary:
+    def get(
+        self,
+        pronunciation_dictionary_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> PronunciationDictionary:
         """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
         result = self._client._request(
-            _GET_PRONUNCIATION_DICTIONARY, (pronunciation_dictionary_id,), {}, None, options, raw=False
+            _GET_PRONUNCIATION_DICTIONARY,
+            (pronunciation_dictionary_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("PronunciationDictionary", result)
 
@@ -129,29 +230,57 @@ class PronunciationDictionaries:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         sort: SortOrder | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PronunciationDictionaryList:
         """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`)."""
         result = self._client._request(
-            _LIST_PRONUNCIATION_DICTIONARIES, (), {"limit": limit, "page": page, "sort": sort}, None, options, raw=False
+            _LIST_PRONUNCIATION_DICTIONARIES,
+            (),
+            {"limit": limit, "page": page, "sort": sort},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("PronunciationDictionaryList", result)
 
     def list_all(
-        self, *, limit: int | Unset = UNSET, sort: SortOrder | str | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[PronunciationDictionarySummary]:
         """Every item of `list`, page after page (pages count from 0)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_PRONUNCIATION_DICTIONARIES, (), {"limit": limit, "sort": sort}, options)
 
     def patch(
         self,
         pronunciation_dictionary_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | PronunciationDictionary:
         """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
         result = self._client._request(
-            _PATCH_PRONUNCIATION_DICTIONARY, (pronunciation_dictionary_id,), {}, operations, options, raw=False
+            _PATCH_PRONUNCIATION_DICTIONARY,
+            (pronunciation_dictionary_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("Any | PronunciationDictionary", result)
 
@@ -163,27 +292,66 @@ class AsyncPronunciationDictionariesWithRawResponse:
         self._client = client
 
     async def create(
-        self, *, name: str, rules: builtins.list[PronunciationRule] | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        name: str,
+        rules: builtins.list[PronunciationRule] | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionary]:
         """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`)."""
         result = await self._client._request(
-            _CREATE_PRONUNCIATION_DICTIONARY, (), {}, {"name": name, "rules": rules}, options, raw=True
+            _CREATE_PRONUNCIATION_DICTIONARY,
+            (),
+            {},
+            {"name": name, "rules": rules},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[PronunciationDictionary]", result)
 
-    async def delete(self, pronunciation_dictionary_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    async def delete(
+        self,
+        pronunciation_dictionary_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
         result = await self._client._request(
-            _DELETE_PRONUNCIATION_DICTIONARY, (pronunciation_dictionary_id,), {}, None, options, raw=True
+            _DELETE_PRONUNCIATION_DICTIONARY,
+            (pronunciation_dictionary_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[None]", result)
 
     async def get(
-        self, pronunciation_dictionary_id: str, **options: Unpack[RequestOptions]
+        self,
+        pronunciation_dictionary_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionary]:
         """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
         result = await self._client._request(
-            _GET_PRONUNCIATION_DICTIONARY, (pronunciation_dictionary_id,), {}, None, options, raw=True
+            _GET_PRONUNCIATION_DICTIONARY,
+            (pronunciation_dictionary_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[PronunciationDictionary]", result)
 
@@ -193,11 +361,20 @@ class AsyncPronunciationDictionariesWithRawResponse:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         sort: SortOrder | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionaryList]:
         """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`)."""
         result = await self._client._request(
-            _LIST_PRONUNCIATION_DICTIONARIES, (), {"limit": limit, "page": page, "sort": sort}, None, options, raw=True
+            _LIST_PRONUNCIATION_DICTIONARIES,
+            (),
+            {"limit": limit, "page": page, "sort": sort},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[PronunciationDictionaryList]", result)
 
@@ -205,11 +382,21 @@ class AsyncPronunciationDictionariesWithRawResponse:
         self,
         pronunciation_dictionary_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | PronunciationDictionary]:
         """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
         result = await self._client._request(
-            _PATCH_PRONUNCIATION_DICTIONARY, (pronunciation_dictionary_id,), {}, operations, options, raw=True
+            _PATCH_PRONUNCIATION_DICTIONARY,
+            (pronunciation_dictionary_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[Any | PronunciationDictionary]", result)
 
@@ -226,25 +413,66 @@ class AsyncPronunciationDictionaries:
         return AsyncPronunciationDictionariesWithRawResponse(self._client)
 
     async def create(
-        self, *, name: str, rules: builtins.list[PronunciationRule] | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        name: str,
+        rules: builtins.list[PronunciationRule] | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PronunciationDictionary:
         """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`)."""
         result = await self._client._request(
-            _CREATE_PRONUNCIATION_DICTIONARY, (), {}, {"name": name, "rules": rules}, options, raw=False
+            _CREATE_PRONUNCIATION_DICTIONARY,
+            (),
+            {},
+            {"name": name, "rules": rules},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("PronunciationDictionary", result)
 
-    async def delete(self, pronunciation_dictionary_id: str, **options: Unpack[RequestOptions]) -> None:
+    async def delete(
+        self,
+        pronunciation_dictionary_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
         result = await self._client._request(
-            _DELETE_PRONUNCIATION_DICTIONARY, (pronunciation_dictionary_id,), {}, None, options, raw=False
+            _DELETE_PRONUNCIATION_DICTIONARY,
+            (pronunciation_dictionary_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("None", result)
 
-    async def get(self, pronunciation_dictionary_id: str, **options: Unpack[RequestOptions]) -> PronunciationDictionary:
+    async def get(
+        self,
+        pronunciation_dictionary_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> PronunciationDictionary:
         """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
         result = await self._client._request(
-            _GET_PRONUNCIATION_DICTIONARY, (pronunciation_dictionary_id,), {}, None, options, raw=False
+            _GET_PRONUNCIATION_DICTIONARY,
+            (pronunciation_dictionary_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("PronunciationDictionary", result)
 
@@ -254,18 +482,36 @@ class AsyncPronunciationDictionaries:
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
         sort: SortOrder | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PronunciationDictionaryList:
         """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`)."""
         result = await self._client._request(
-            _LIST_PRONUNCIATION_DICTIONARIES, (), {"limit": limit, "page": page, "sort": sort}, None, options, raw=False
+            _LIST_PRONUNCIATION_DICTIONARIES,
+            (),
+            {"limit": limit, "page": page, "sort": sort},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("PronunciationDictionaryList", result)
 
     async def list_all(
-        self, *, limit: int | Unset = UNSET, sort: SortOrder | str | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[PronunciationDictionarySummary]:
         """Every item of `list`, page after page (pages count from 0)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(
             _LIST_PRONUNCIATION_DICTIONARIES, (), {"limit": limit, "sort": sort}, options
         ):
@@ -275,10 +521,20 @@ class AsyncPronunciationDictionaries:
         self,
         pronunciation_dictionary_id: str,
         operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | PronunciationDictionary:
         """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
         result = await self._client._request(
-            _PATCH_PRONUNCIATION_DICTIONARY, (pronunciation_dictionary_id,), {}, operations, options, raw=False
+            _PATCH_PRONUNCIATION_DICTIONARY,
+            (pronunciation_dictionary_id,),
+            {},
+            operations,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("Any | PronunciationDictionary", result)

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
+from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
 from . import _CREATE_REPLICA, _DELETE_REPLICA, _GET_REPLICA, _LIST_REPLICAS, _RENAME_REPLICA
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..models import (
         OwnerType,
         Replica,
@@ -40,7 +42,11 @@ class ReplicasWithRawResponse:
         replica_name: str | Unset = UNSET,
         model_name: str | Unset = UNSET,
         properties: ReplicaCreateProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ReplicaCreated]:
         """Train a replica (`POST /v2/replicas`)."""
         result = self._client._request(
@@ -58,23 +64,53 @@ class ReplicasWithRawResponse:
                 "model_name": model_name,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[ReplicaCreated]", result)
 
     def delete(
-        self, replica_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        replica_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a replica (`DELETE /v2/replicas/{replica_id}`)."""
-        result = self._client._request(_DELETE_REPLICA, (replica_id,), {"hard": hard}, None, options, raw=True)
+        result = self._client._request(
+            _DELETE_REPLICA,
+            (replica_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
     def get(
-        self, replica_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        replica_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Replica]:
         """Get one replica (`GET /v2/replicas/{replica_id}`)."""
-        result = self._client._request(_GET_REPLICA, (replica_id,), {"verbose": verbose}, None, options, raw=True)
+        result = self._client._request(
+            _GET_REPLICA,
+            (replica_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Replica]", result)
 
     def list(
@@ -86,7 +122,11 @@ class ReplicasWithRawResponse:
         replica_type: OwnerType | str | Unset = UNSET,
         replica_ids: str | Unset = UNSET,
         model_name: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ReplicaList]:
         """List replicas (`GET /v2/replicas`)."""
         result = self._client._request(
@@ -101,15 +141,30 @@ class ReplicasWithRawResponse:
                 "model_name": model_name,
             },
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[ReplicaList]", result)
 
-    def rename(self, replica_id: str, *, replica_name: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    def rename(
+        self,
+        replica_id: str,
+        *,
+        replica_name: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`)."""
         result = self._client._request(
-            _RENAME_REPLICA, (replica_id,), {}, {"replica_name": replica_name}, options, raw=True
+            _RENAME_REPLICA,
+            (replica_id,),
+            {},
+            {"replica_name": replica_name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[None]", result)
 
@@ -137,7 +192,11 @@ class Replicas:
         replica_name: str | Unset = UNSET,
         model_name: str | Unset = UNSET,
         properties: ReplicaCreateProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ReplicaCreated:
         """Train a replica (`POST /v2/replicas`)."""
         result = self._client._request(
@@ -155,19 +214,53 @@ class Replicas:
                 "model_name": model_name,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("ReplicaCreated", result)
 
-    def delete(self, replica_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> None:
+    def delete(
+        self,
+        replica_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a replica (`DELETE /v2/replicas/{replica_id}`)."""
-        result = self._client._request(_DELETE_REPLICA, (replica_id,), {"hard": hard}, None, options, raw=False)
+        result = self._client._request(
+            _DELETE_REPLICA,
+            (replica_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
-    def get(self, replica_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> Replica:
+    def get(
+        self,
+        replica_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Replica:
         """Get one replica (`GET /v2/replicas/{replica_id}`)."""
-        result = self._client._request(_GET_REPLICA, (replica_id,), {"verbose": verbose}, None, options, raw=False)
+        result = self._client._request(
+            _GET_REPLICA,
+            (replica_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Replica", result)
 
     def list(
@@ -179,7 +272,11 @@ class Replicas:
         replica_type: OwnerType | str | Unset = UNSET,
         replica_ids: str | Unset = UNSET,
         model_name: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ReplicaList:
         """List replicas (`GET /v2/replicas`)."""
         result = self._client._request(
@@ -194,7 +291,7 @@ class Replicas:
                 "model_name": model_name,
             },
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("ReplicaList", result)
@@ -207,9 +304,14 @@ class Replicas:
         replica_type: OwnerType | str | Unset = UNSET,
         replica_ids: str | Unset = UNSET,
         model_name: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Replica]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(
             _LIST_REPLICAS,
             (),
@@ -223,10 +325,25 @@ class Replicas:
             options,
         )
 
-    def rename(self, replica_id: str, *, replica_name: str, **options: Unpack[RequestOptions]) -> None:
+    def rename(
+        self,
+        replica_id: str,
+        *,
+        replica_name: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`)."""
         result = self._client._request(
-            _RENAME_REPLICA, (replica_id,), {}, {"replica_name": replica_name}, options, raw=False
+            _RENAME_REPLICA,
+            (replica_id,),
+            {},
+            {"replica_name": replica_name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("None", result)
 
@@ -249,7 +366,11 @@ class AsyncReplicasWithRawResponse:
         replica_name: str | Unset = UNSET,
         model_name: str | Unset = UNSET,
         properties: ReplicaCreateProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ReplicaCreated]:
         """Train a replica (`POST /v2/replicas`)."""
         result = await self._client._request(
@@ -267,23 +388,53 @@ class AsyncReplicasWithRawResponse:
                 "model_name": model_name,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[ReplicaCreated]", result)
 
     async def delete(
-        self, replica_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        replica_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a replica (`DELETE /v2/replicas/{replica_id}`)."""
-        result = await self._client._request(_DELETE_REPLICA, (replica_id,), {"hard": hard}, None, options, raw=True)
+        result = await self._client._request(
+            _DELETE_REPLICA,
+            (replica_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
     async def get(
-        self, replica_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        replica_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Replica]:
         """Get one replica (`GET /v2/replicas/{replica_id}`)."""
-        result = await self._client._request(_GET_REPLICA, (replica_id,), {"verbose": verbose}, None, options, raw=True)
+        result = await self._client._request(
+            _GET_REPLICA,
+            (replica_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Replica]", result)
 
     async def list(
@@ -295,7 +446,11 @@ class AsyncReplicasWithRawResponse:
         replica_type: OwnerType | str | Unset = UNSET,
         replica_ids: str | Unset = UNSET,
         model_name: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ReplicaList]:
         """List replicas (`GET /v2/replicas`)."""
         result = await self._client._request(
@@ -310,17 +465,30 @@ class AsyncReplicasWithRawResponse:
                 "model_name": model_name,
             },
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[ReplicaList]", result)
 
     async def rename(
-        self, replica_id: str, *, replica_name: str, **options: Unpack[RequestOptions]
+        self,
+        replica_id: str,
+        *,
+        replica_name: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`)."""
         result = await self._client._request(
-            _RENAME_REPLICA, (replica_id,), {}, {"replica_name": replica_name}, options, raw=True
+            _RENAME_REPLICA,
+            (replica_id,),
+            {},
+            {"replica_name": replica_name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[None]", result)
 
@@ -348,7 +516,11 @@ class AsyncReplicas:
         replica_name: str | Unset = UNSET,
         model_name: str | Unset = UNSET,
         properties: ReplicaCreateProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ReplicaCreated:
         """Train a replica (`POST /v2/replicas`)."""
         result = await self._client._request(
@@ -366,22 +538,52 @@ class AsyncReplicas:
                 "model_name": model_name,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("ReplicaCreated", result)
 
-    async def delete(self, replica_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> None:
+    async def delete(
+        self,
+        replica_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a replica (`DELETE /v2/replicas/{replica_id}`)."""
-        result = await self._client._request(_DELETE_REPLICA, (replica_id,), {"hard": hard}, None, options, raw=False)
+        result = await self._client._request(
+            _DELETE_REPLICA,
+            (replica_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
     async def get(
-        self, replica_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        replica_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Replica:
         """Get one replica (`GET /v2/replicas/{replica_id}`)."""
         result = await self._client._request(
-            _GET_REPLICA, (replica_id,), {"verbose": verbose}, None, options, raw=False
+            _GET_REPLICA,
+            (replica_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("Replica", result)
 
@@ -394,7 +596,11 @@ class AsyncReplicas:
         replica_type: OwnerType | str | Unset = UNSET,
         replica_ids: str | Unset = UNSET,
         model_name: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ReplicaList:
         """List replicas (`GET /v2/replicas`)."""
         result = await self._client._request(
@@ -409,7 +615,7 @@ class AsyncReplicas:
                 "model_name": model_name,
             },
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("ReplicaList", result)
@@ -422,9 +628,14 @@ class AsyncReplicas:
         replica_type: OwnerType | str | Unset = UNSET,
         replica_ids: str | Unset = UNSET,
         model_name: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Replica]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(
             _LIST_REPLICAS,
             (),
@@ -439,9 +650,24 @@ class AsyncReplicas:
         ):
             yield item
 
-    async def rename(self, replica_id: str, *, replica_name: str, **options: Unpack[RequestOptions]) -> None:
+    async def rename(
+        self,
+        replica_id: str,
+        *,
+        replica_name: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`)."""
         result = await self._client._request(
-            _RENAME_REPLICA, (replica_id,), {}, {"replica_name": replica_name}, options, raw=False
+            _RENAME_REPLICA,
+            (replica_id,),
+            {},
+            {"replica_name": replica_name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("None", result)

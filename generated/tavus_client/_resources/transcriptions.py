@@ -4,15 +4,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
+from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
 from . import _CREATE_TRANSCRIPTION, _DELETE_TRANSCRIPTION, _GET_TRANSCRIPTION, _LIST_TRANSCRIPTIONS
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..models import Transcription, TranscriptionCreated, TranscriptionList
 
 
@@ -23,30 +25,88 @@ class TranscriptionsWithRawResponse:
         self._client = client
 
     def create(
-        self, *, file_url: str, callback_url: str, **options: Unpack[RequestOptions]
+        self,
+        *,
+        file_url: str,
+        callback_url: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[TranscriptionCreated]:
         """Transcribe a file (`POST /v2/transcriptions`)."""
         result = self._client._request(
-            _CREATE_TRANSCRIPTION, (), {}, {"file_url": file_url, "callback_url": callback_url}, options, raw=True
+            _CREATE_TRANSCRIPTION,
+            (),
+            {},
+            {"file_url": file_url, "callback_url": callback_url},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[TranscriptionCreated]", result)
 
-    def delete(self, transcription_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    def delete(
+        self,
+        transcription_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`)."""
-        result = self._client._request(_DELETE_TRANSCRIPTION, (transcription_id,), {}, None, options, raw=True)
+        result = self._client._request(
+            _DELETE_TRANSCRIPTION,
+            (transcription_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
-    def get(self, transcription_id: str, **options: Unpack[RequestOptions]) -> RawResponse[Transcription]:
+    def get(
+        self,
+        transcription_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[Transcription]:
         """Get one transcription (`GET /v2/transcriptions/{transcription_id}`)."""
-        result = self._client._request(_GET_TRANSCRIPTION, (transcription_id,), {}, None, options, raw=True)
+        result = self._client._request(
+            _GET_TRANSCRIPTION,
+            (transcription_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Transcription]", result)
 
     def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[TranscriptionList]:
         """List transcriptions (`GET /v2/transcriptions`)."""
         result = self._client._request(
-            _LIST_TRANSCRIPTIONS, (), {"limit": limit, "page": page}, None, options, raw=True
+            _LIST_TRANSCRIPTIONS,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[TranscriptionList]", result)
 
@@ -62,34 +122,104 @@ class Transcriptions:
         """The same methods, answering `RawResponse` (status, headers, body)."""
         return TranscriptionsWithRawResponse(self._client)
 
-    def create(self, *, file_url: str, callback_url: str, **options: Unpack[RequestOptions]) -> TranscriptionCreated:
+    def create(
+        self,
+        *,
+        file_url: str,
+        callback_url: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> TranscriptionCreated:
         """Transcribe a file (`POST /v2/transcriptions`)."""
         result = self._client._request(
-            _CREATE_TRANSCRIPTION, (), {}, {"file_url": file_url, "callback_url": callback_url}, options, raw=False
+            _CREATE_TRANSCRIPTION,
+            (),
+            {},
+            {"file_url": file_url, "callback_url": callback_url},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("TranscriptionCreated", result)
 
-    def delete(self, transcription_id: str, **options: Unpack[RequestOptions]) -> None:
+    def delete(
+        self,
+        transcription_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`)."""
-        result = self._client._request(_DELETE_TRANSCRIPTION, (transcription_id,), {}, None, options, raw=False)
+        result = self._client._request(
+            _DELETE_TRANSCRIPTION,
+            (transcription_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
-    def get(self, transcription_id: str, **options: Unpack[RequestOptions]) -> Transcription:
+    def get(
+        self,
+        transcription_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Transcription:
         """Get one transcription (`GET /v2/transcriptions/{transcription_id}`)."""
-        result = self._client._request(_GET_TRANSCRIPTION, (transcription_id,), {}, None, options, raw=False)
+        result = self._client._request(
+            _GET_TRANSCRIPTION,
+            (transcription_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Transcription", result)
 
     def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> TranscriptionList:
         """List transcriptions (`GET /v2/transcriptions`)."""
         result = self._client._request(
-            _LIST_TRANSCRIPTIONS, (), {"limit": limit, "page": page}, None, options, raw=False
+            _LIST_TRANSCRIPTIONS,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("TranscriptionList", result)
 
-    def list_all(self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]) -> Iterator[Transcription]:
+    def list_all(
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Iterator[Transcription]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_TRANSCRIPTIONS, (), {"limit": limit}, options)
 
 
@@ -100,30 +230,88 @@ class AsyncTranscriptionsWithRawResponse:
         self._client = client
 
     async def create(
-        self, *, file_url: str, callback_url: str, **options: Unpack[RequestOptions]
+        self,
+        *,
+        file_url: str,
+        callback_url: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[TranscriptionCreated]:
         """Transcribe a file (`POST /v2/transcriptions`)."""
         result = await self._client._request(
-            _CREATE_TRANSCRIPTION, (), {}, {"file_url": file_url, "callback_url": callback_url}, options, raw=True
+            _CREATE_TRANSCRIPTION,
+            (),
+            {},
+            {"file_url": file_url, "callback_url": callback_url},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[TranscriptionCreated]", result)
 
-    async def delete(self, transcription_id: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    async def delete(
+        self,
+        transcription_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`)."""
-        result = await self._client._request(_DELETE_TRANSCRIPTION, (transcription_id,), {}, None, options, raw=True)
+        result = await self._client._request(
+            _DELETE_TRANSCRIPTION,
+            (transcription_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
-    async def get(self, transcription_id: str, **options: Unpack[RequestOptions]) -> RawResponse[Transcription]:
+    async def get(
+        self,
+        transcription_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[Transcription]:
         """Get one transcription (`GET /v2/transcriptions/{transcription_id}`)."""
-        result = await self._client._request(_GET_TRANSCRIPTION, (transcription_id,), {}, None, options, raw=True)
+        result = await self._client._request(
+            _GET_TRANSCRIPTION,
+            (transcription_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Transcription]", result)
 
     async def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[TranscriptionList]:
         """List transcriptions (`GET /v2/transcriptions`)."""
         result = await self._client._request(
-            _LIST_TRANSCRIPTIONS, (), {"limit": limit, "page": page}, None, options, raw=True
+            _LIST_TRANSCRIPTIONS,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[TranscriptionList]", result)
 
@@ -140,36 +328,102 @@ class AsyncTranscriptions:
         return AsyncTranscriptionsWithRawResponse(self._client)
 
     async def create(
-        self, *, file_url: str, callback_url: str, **options: Unpack[RequestOptions]
+        self,
+        *,
+        file_url: str,
+        callback_url: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> TranscriptionCreated:
         """Transcribe a file (`POST /v2/transcriptions`)."""
         result = await self._client._request(
-            _CREATE_TRANSCRIPTION, (), {}, {"file_url": file_url, "callback_url": callback_url}, options, raw=False
+            _CREATE_TRANSCRIPTION,
+            (),
+            {},
+            {"file_url": file_url, "callback_url": callback_url},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("TranscriptionCreated", result)
 
-    async def delete(self, transcription_id: str, **options: Unpack[RequestOptions]) -> None:
+    async def delete(
+        self,
+        transcription_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`)."""
-        result = await self._client._request(_DELETE_TRANSCRIPTION, (transcription_id,), {}, None, options, raw=False)
+        result = await self._client._request(
+            _DELETE_TRANSCRIPTION,
+            (transcription_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
-    async def get(self, transcription_id: str, **options: Unpack[RequestOptions]) -> Transcription:
+    async def get(
+        self,
+        transcription_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Transcription:
         """Get one transcription (`GET /v2/transcriptions/{transcription_id}`)."""
-        result = await self._client._request(_GET_TRANSCRIPTION, (transcription_id,), {}, None, options, raw=False)
+        result = await self._client._request(
+            _GET_TRANSCRIPTION,
+            (transcription_id,),
+            {},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Transcription", result)
 
     async def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> TranscriptionList:
         """List transcriptions (`GET /v2/transcriptions`)."""
         result = await self._client._request(
-            _LIST_TRANSCRIPTIONS, (), {"limit": limit, "page": page}, None, options, raw=False
+            _LIST_TRANSCRIPTIONS,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("TranscriptionList", result)
 
     async def list_all(
-        self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Transcription]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(_LIST_TRANSCRIPTIONS, (), {"limit": limit}, options):
             yield item

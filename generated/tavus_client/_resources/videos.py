@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
+from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
 from . import _DELETE_VIDEO, _GENERATE_VIDEO, _GET_VIDEO, _LIST_VIDEOS, _RENAME_VIDEO
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..models import Video, VideoCreated, VideoList, VideoProperties
 
 
@@ -23,10 +25,25 @@ class VideosWithRawResponse:
         self._client = client
 
     def delete(
-        self, video_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        video_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a video (`DELETE /v2/videos/{video_id}`)."""
-        result = self._client._request(_DELETE_VIDEO, (video_id,), {"hard": hard}, None, options, raw=True)
+        result = self._client._request(
+            _DELETE_VIDEO,
+            (video_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
     def generate(
@@ -43,7 +60,11 @@ class VideosWithRawResponse:
         transparent_background: bool | Unset = UNSET,
         watermark_image_url: str | Unset = UNSET,
         properties: VideoProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[VideoCreated]:
         """Generate a video (`POST /v2/videos`)."""
         result = self._client._request(
@@ -63,28 +84,75 @@ class VideosWithRawResponse:
                 "watermark_image_url": watermark_image_url,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[VideoCreated]", result)
 
     def get(
-        self, video_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        video_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Video]:
         """Get one video (`GET /v2/videos/{video_id}`)."""
-        result = self._client._request(_GET_VIDEO, (video_id,), {"verbose": verbose}, None, options, raw=True)
+        result = self._client._request(
+            _GET_VIDEO,
+            (video_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Video]", result)
 
     def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[VideoList]:
         """List videos (`GET /v2/videos`)."""
-        result = self._client._request(_LIST_VIDEOS, (), {"limit": limit, "page": page}, None, options, raw=True)
+        result = self._client._request(
+            _LIST_VIDEOS,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[VideoList]", result)
 
-    def rename(self, video_id: str, *, video_name: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    def rename(
+        self,
+        video_id: str,
+        *,
+        video_name: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Rename a video (`PATCH /v2/videos/{video_id}/name`)."""
-        result = self._client._request(_RENAME_VIDEO, (video_id,), {}, {"video_name": video_name}, options, raw=True)
+        result = self._client._request(
+            _RENAME_VIDEO,
+            (video_id,),
+            {},
+            {"video_name": video_name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
 
@@ -99,9 +167,26 @@ class Videos:
         """The same methods, answering `RawResponse` (status, headers, body)."""
         return VideosWithRawResponse(self._client)
 
-    def delete(self, video_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> None:
+    def delete(
+        self,
+        video_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a video (`DELETE /v2/videos/{video_id}`)."""
-        result = self._client._request(_DELETE_VIDEO, (video_id,), {"hard": hard}, None, options, raw=False)
+        result = self._client._request(
+            _DELETE_VIDEO,
+            (video_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
     def generate(
@@ -118,7 +203,11 @@ class Videos:
         transparent_background: bool | Unset = UNSET,
         watermark_image_url: str | Unset = UNSET,
         properties: VideoProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> VideoCreated:
         """Generate a video (`POST /v2/videos`)."""
         result = self._client._request(
@@ -138,30 +227,89 @@ class Videos:
                 "watermark_image_url": watermark_image_url,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("VideoCreated", result)
 
-    def get(self, video_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> Video:
+    def get(
+        self,
+        video_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Video:
         """Get one video (`GET /v2/videos/{video_id}`)."""
-        result = self._client._request(_GET_VIDEO, (video_id,), {"verbose": verbose}, None, options, raw=False)
+        result = self._client._request(
+            _GET_VIDEO,
+            (video_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Video", result)
 
     def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> VideoList:
         """List videos (`GET /v2/videos`)."""
-        result = self._client._request(_LIST_VIDEOS, (), {"limit": limit, "page": page}, None, options, raw=False)
+        result = self._client._request(
+            _LIST_VIDEOS,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("VideoList", result)
 
-    def list_all(self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]) -> Iterator[Video]:
+    def list_all(
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Iterator[Video]:
         """Every item of `list`, page after page (pages count from 0)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_VIDEOS, (), {"limit": limit}, options)
 
-    def rename(self, video_id: str, *, video_name: str, **options: Unpack[RequestOptions]) -> None:
+    def rename(
+        self,
+        video_id: str,
+        *,
+        video_name: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Rename a video (`PATCH /v2/videos/{video_id}/name`)."""
-        result = self._client._request(_RENAME_VIDEO, (video_id,), {}, {"video_name": video_name}, options, raw=False)
+        result = self._client._request(
+            _RENAME_VIDEO,
+            (video_id,),
+            {},
+            {"video_name": video_name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
 
@@ -172,10 +320,25 @@ class AsyncVideosWithRawResponse:
         self._client = client
 
     async def delete(
-        self, video_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        video_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a video (`DELETE /v2/videos/{video_id}`)."""
-        result = await self._client._request(_DELETE_VIDEO, (video_id,), {"hard": hard}, None, options, raw=True)
+        result = await self._client._request(
+            _DELETE_VIDEO,
+            (video_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[None]", result)
 
     async def generate(
@@ -192,7 +355,11 @@ class AsyncVideosWithRawResponse:
         transparent_background: bool | Unset = UNSET,
         watermark_image_url: str | Unset = UNSET,
         properties: VideoProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[VideoCreated]:
         """Generate a video (`POST /v2/videos`)."""
         result = await self._client._request(
@@ -212,29 +379,74 @@ class AsyncVideosWithRawResponse:
                 "watermark_image_url": watermark_image_url,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[VideoCreated]", result)
 
     async def get(
-        self, video_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        video_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Video]:
         """Get one video (`GET /v2/videos/{video_id}`)."""
-        result = await self._client._request(_GET_VIDEO, (video_id,), {"verbose": verbose}, None, options, raw=True)
+        result = await self._client._request(
+            _GET_VIDEO,
+            (video_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[Video]", result)
 
     async def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[VideoList]:
         """List videos (`GET /v2/videos`)."""
-        result = await self._client._request(_LIST_VIDEOS, (), {"limit": limit, "page": page}, None, options, raw=True)
+        result = await self._client._request(
+            _LIST_VIDEOS,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
+        )
         return cast("RawResponse[VideoList]", result)
 
-    async def rename(self, video_id: str, *, video_name: str, **options: Unpack[RequestOptions]) -> RawResponse[None]:
+    async def rename(
+        self,
+        video_id: str,
+        *,
+        video_name: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> RawResponse[None]:
         """Rename a video (`PATCH /v2/videos/{video_id}/name`)."""
         result = await self._client._request(
-            _RENAME_VIDEO, (video_id,), {}, {"video_name": video_name}, options, raw=True
+            _RENAME_VIDEO,
+            (video_id,),
+            {},
+            {"video_name": video_name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=True,
         )
         return cast("RawResponse[None]", result)
 
@@ -250,9 +462,26 @@ class AsyncVideos:
         """The same methods, answering `RawResponse` (status, headers, body)."""
         return AsyncVideosWithRawResponse(self._client)
 
-    async def delete(self, video_id: str, *, hard: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> None:
+    async def delete(
+        self,
+        video_id: str,
+        *,
+        hard: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Delete a video (`DELETE /v2/videos/{video_id}`)."""
-        result = await self._client._request(_DELETE_VIDEO, (video_id,), {"hard": hard}, None, options, raw=False)
+        result = await self._client._request(
+            _DELETE_VIDEO,
+            (video_id,),
+            {"hard": hard},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("None", result)
 
     async def generate(
@@ -269,7 +498,11 @@ class AsyncVideos:
         transparent_background: bool | Unset = UNSET,
         watermark_image_url: str | Unset = UNSET,
         properties: VideoProperties | Mapping[str, Any] | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> VideoCreated:
         """Generate a video (`POST /v2/videos`)."""
         result = await self._client._request(
@@ -289,31 +522,88 @@ class AsyncVideos:
                 "watermark_image_url": watermark_image_url,
                 "properties": properties,
             },
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("VideoCreated", result)
 
-    async def get(self, video_id: str, *, verbose: bool | Unset = UNSET, **options: Unpack[RequestOptions]) -> Video:
+    async def get(
+        self,
+        video_id: str,
+        *,
+        verbose: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Video:
         """Get one video (`GET /v2/videos/{video_id}`)."""
-        result = await self._client._request(_GET_VIDEO, (video_id,), {"verbose": verbose}, None, options, raw=False)
+        result = await self._client._request(
+            _GET_VIDEO,
+            (video_id,),
+            {"verbose": verbose},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("Video", result)
 
     async def list(
-        self, *, limit: int | Unset = UNSET, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> VideoList:
         """List videos (`GET /v2/videos`)."""
-        result = await self._client._request(_LIST_VIDEOS, (), {"limit": limit, "page": page}, None, options, raw=False)
+        result = await self._client._request(
+            _LIST_VIDEOS,
+            (),
+            {"limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
+        )
         return cast("VideoList", result)
 
-    async def list_all(self, *, limit: int | Unset = UNSET, **options: Unpack[RequestOptions]) -> AsyncIterator[Video]:
+    async def list_all(
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> AsyncIterator[Video]:
         """Every item of `list`, page after page (pages count from 0)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(_LIST_VIDEOS, (), {"limit": limit}, options):
             yield item
 
-    async def rename(self, video_id: str, *, video_name: str, **options: Unpack[RequestOptions]) -> None:
+    async def rename(
+        self,
+        video_id: str,
+        *,
+        video_name: str,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> None:
         """Rename a video (`PATCH /v2/videos/{video_id}/name`)."""
         result = await self._client._request(
-            _RENAME_VIDEO, (video_id,), {}, {"video_name": video_name}, options, raw=False
+            _RENAME_VIDEO,
+            (video_id,),
+            {},
+            {"video_name": video_name},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            raw=False,
         )
         return cast("None", result)

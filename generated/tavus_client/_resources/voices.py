@@ -4,15 +4,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Unpack, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import AsyncAPIClient, RawResponse, RequestOptions, SyncAPIClient
+from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
 from . import _LIST_VOICES
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..models import SortOrder, Voice, VoiceList
 
 
@@ -30,7 +32,11 @@ class VoicesWithRawResponse:
         search: str | Unset = UNSET,
         sort: SortOrder | str | Unset = UNSET,
         tag: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[VoiceList]:
         """List stock voices (`GET /v2/voices`)."""
         result = self._client._request(
@@ -38,7 +44,7 @@ class VoicesWithRawResponse:
             (),
             {"limit": limit, "page": page, "search": search, "sort": sort, "tag": tag},
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[VoiceList]", result)
@@ -63,7 +69,11 @@ class Voices:
         search: str | Unset = UNSET,
         sort: SortOrder | str | Unset = UNSET,
         tag: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> VoiceList:
         """List stock voices (`GET /v2/voices`)."""
         result = self._client._request(
@@ -71,7 +81,7 @@ class Voices:
             (),
             {"limit": limit, "page": page, "search": search, "sort": sort, "tag": tag},
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("VoiceList", result)
@@ -83,9 +93,14 @@ class Voices:
         search: str | Unset = UNSET,
         sort: SortOrder | str | Unset = UNSET,
         tag: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Voice]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(
             _LIST_VOICES, (), {"limit": limit, "search": search, "sort": sort, "tag": tag}, options
         )
@@ -105,7 +120,11 @@ class AsyncVoicesWithRawResponse:
         search: str | Unset = UNSET,
         sort: SortOrder | str | Unset = UNSET,
         tag: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[VoiceList]:
         """List stock voices (`GET /v2/voices`)."""
         result = await self._client._request(
@@ -113,7 +132,7 @@ class AsyncVoicesWithRawResponse:
             (),
             {"limit": limit, "page": page, "search": search, "sort": sort, "tag": tag},
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=True,
         )
         return cast("RawResponse[VoiceList]", result)
@@ -138,7 +157,11 @@ class AsyncVoices:
         search: str | Unset = UNSET,
         sort: SortOrder | str | Unset = UNSET,
         tag: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> VoiceList:
         """List stock voices (`GET /v2/voices`)."""
         result = await self._client._request(
@@ -146,7 +169,7 @@ class AsyncVoices:
             (),
             {"limit": limit, "page": page, "search": search, "sort": sort, "tag": tag},
             None,
-            options,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
             raw=False,
         )
         return cast("VoiceList", result)
@@ -158,9 +181,14 @@ class AsyncVoices:
         search: str | Unset = UNSET,
         sort: SortOrder | str | Unset = UNSET,
         tag: str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Voice]:
         """Every item of `list`, page after page (pages count from 1)."""
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(
             _LIST_VOICES, (), {"limit": limit, "search": search, "sort": sort, "tag": tag}, options
         ):
