@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         TavusError,
         UnprocessableEntityError,
     )
+    from .models import json_default
     from .patch import Patch
     from .timestamps import parse_timestamp
 
@@ -44,6 +45,7 @@ _EXPORTS = {
     "Patch": "patch",
     "parse_timestamp": "timestamps",
     "parse_callback": "callbacks",
+    "json_default": "models",
     "TavusError": "errors",
     "APIError": "errors",
     "APIStatusError": "errors",
@@ -81,6 +83,7 @@ __all__ = [
     "TavusError",
     "UnprocessableEntityError",
     "authenticated_client",
+    "json_default",
     "parse_callback",
     "parse_timestamp",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,12 +50,22 @@ def redact_request(request: httpx.Request) -> httpx.Request:
     return copy
 
 
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
+
+
+def redact_url(text: str) -> str:
+    """A text with the user:password part of any URL in it replaced (`https://<redacted>@host/...`)."""
+    return _URL_CREDENTIALS.sub(rf"\g<1>{REDACTED}@", text) if "@" in text else text
+
+
 def redact_body(value: Any) -> Any:
-    """A copy of a JSON value with every secret-looking field replaced."""
+    """A copy of a JSON value with every secret-looking field, and credentials inside URLs, replaced."""
     if isinstance(value, Mapping):
         return {k: (REDACTED if is_secret_key(str(k)) else redact_body(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact_body(v) for v in value]
+    if isinstance(value, str):
+        return redact_url(value)
     return value
 
 

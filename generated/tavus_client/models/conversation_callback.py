@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._overrides.models import model_repr as _model_repr
+from .._overrides.models import model_to_json as _model_to_json
 from ..models.callback_message_type import CallbackMessageType
 from ..types import UNSET, Unset
 
@@ -40,6 +42,9 @@ class ConversationCallback:
     webhook_url: str | Unset = UNSET
     properties: ConversationEventProperties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    __repr__ = _model_repr
+    to_json = _model_to_json
 
     def to_dict(self) -> dict[str, Any]:
         conversation_id = self.conversation_id

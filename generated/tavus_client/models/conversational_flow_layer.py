@@ -8,6 +8,8 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._overrides.models import model_repr as _model_repr
+from .._overrides.models import model_to_json as _model_to_json
 from ..models.idle_engagement import IdleEngagement
 from ..models.level import Level
 from ..models.turn_detection_model import TurnDetectionModel
@@ -37,6 +39,9 @@ class ConversationalFlowLayer:
     wake_phrase: str | Unset | None = UNSET
     idle_engagement: IdleEngagement | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    __repr__ = _model_repr
+    to_json = _model_to_json
 
     def to_dict(self) -> dict[str, Any]:
         turn_detection_model: str | Unset = UNSET

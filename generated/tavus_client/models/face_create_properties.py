@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._overrides.models import model_repr as _model_repr
+from .._overrides.models import model_to_json as _model_to_json
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="FaceCreateProperties")
@@ -22,6 +24,9 @@ class FaceCreateProperties:
 
     background_green_screen: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    __repr__ = _model_repr
+    to_json = _model_to_json
 
     def to_dict(self) -> dict[str, Any]:
         background_green_screen = self.background_green_screen

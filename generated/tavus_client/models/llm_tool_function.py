@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._overrides.models import model_repr as _model_repr
+from .._overrides.models import model_to_json as _model_to_json
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -30,6 +32,9 @@ class LlmToolFunction:
     description: str | Unset = UNSET
     parameters: LlmToolFunctionParameters | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    __repr__ = _model_repr
+    to_json = _model_to_json
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._overrides.models import model_repr as _model_repr
+from .._overrides.models import model_to_json as _model_to_json
+
 if TYPE_CHECKING:
     from ..models.objectives_set import ObjectivesSet
 
@@ -26,6 +29,9 @@ class ObjectivesList:
     data: list[ObjectivesSet]
     total_count: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    __repr__ = _model_repr
+    to_json = _model_to_json
 
     def to_dict(self) -> dict[str, Any]:
         data = []

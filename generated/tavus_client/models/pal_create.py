@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._overrides.models import model_repr as _model_repr
+from .._overrides.models import model_to_json as _model_to_json
 from ..models.pipeline_mode import PipelineMode
 from ..types import UNSET, Unset
 
@@ -62,6 +64,9 @@ class PalCreate:
     is_template: bool | Unset = UNSET
     layers: PersonaLayers | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    __repr__ = _model_repr
+    to_json = _model_to_json
 
     def to_dict(self) -> dict[str, Any]:
         default_face_id = self.default_face_id

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._overrides.models import model_repr as _model_repr
+from .._overrides.models import model_to_json as _model_to_json
 from ..models.perception_model import PerceptionModel
 from ..types import UNSET, Unset
 
@@ -40,6 +42,9 @@ class PerceptionLayer:
     audio_tool_prompt: str | Unset = UNSET
     audio_tools: list[PerceptionTool] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    __repr__ = _model_repr
+    to_json = _model_to_json
 
     def to_dict(self) -> dict[str, Any]:
         perception_model: str | Unset = UNSET

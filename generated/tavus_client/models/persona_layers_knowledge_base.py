@@ -8,6 +8,9 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._overrides.models import model_repr as _model_repr
+from .._overrides.models import model_to_json as _model_to_json
+
 T = TypeVar("T", bound="PersonaLayersKnowledgeBase")
 
 
@@ -16,6 +19,9 @@ class PersonaLayersKnowledgeBase:
     """Retrieval settings, e.g. `rag_score_threshold`, `rag_n_chunks`."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    __repr__ = _model_repr
+    to_json = _model_to_json
 
     def to_dict(self) -> dict[str, Any]:
 

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._overrides.models import model_repr as _model_repr
+from .._overrides.models import model_to_json as _model_to_json
 from ..models.pronunciation_rule_type import PronunciationRuleType
 from ..types import UNSET, Unset
 
@@ -31,6 +33,9 @@ class PronunciationRule:
     case_sensitive: bool | Unset = UNSET
     word_boundaries: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    __repr__ = _model_repr
+    to_json = _model_to_json
 
     def to_dict(self) -> dict[str, Any]:
         text = self.text

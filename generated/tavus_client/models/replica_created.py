@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._overrides.models import model_repr as _model_repr
+from .._overrides.models import model_to_json as _model_to_json
 from ..models.replica_status import ReplicaStatus
 from ..types import UNSET, Unset
 
@@ -25,6 +27,9 @@ class ReplicaCreated:
     replica_id: str
     status: ReplicaStatus | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    __repr__ = _model_repr
+    to_json = _model_to_json
 
     def to_dict(self) -> dict[str, Any]:
         replica_id = self.replica_id

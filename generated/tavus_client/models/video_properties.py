@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._overrides.models import model_repr as _model_repr
+from .._overrides.models import model_to_json as _model_to_json
 from ..models.background_scroll_depth import BackgroundScrollDepth
 from ..models.background_scroll_return import BackgroundScrollReturn
 from ..models.background_scroll_type import BackgroundScrollType
@@ -34,6 +36,9 @@ class VideoProperties:
     background_scroll_return: BackgroundScrollReturn | Unset = UNSET
     start_with_wave: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    __repr__ = _model_repr
+    to_json = _model_to_json
 
     def to_dict(self) -> dict[str, Any]:
         background_scroll = self.background_scroll

@@ -1,0 +1,61 @@
+# Applied from overrides/models.py by `make generate`. DO NOT EDIT this copy; edit overrides/models.py.
+"""Readable, secret-safe reprs and JSON text for every generated model.
+
+Patches: the `__repr__` attrs writes for each generated model class. generator-templates/model.py.jinja
+assigns `model_repr` and `model_to_json` in every class body (attrs keeps a class's own `__repr__`).
+Why: reprs end up in tracebacks, logs and error trackers. attrs printed every absent field as `UNSET`
+and, worse, third-party secrets the user stored (`layers.llm.api_key`, `layers.tts.api_key`, a
+password inside `base_url`) although the debug log redacted them. Now a repr shows only the fields
+that are set, and hides secrets by the one rule the logs use (`_logs.is_secret_key`, `redact_url`).
+Delete when: never (an extension); tests/overrides/test_models.py has the template canary.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+
+from ..types import Unset
+from ._logs import REDACTED, is_secret_key, redact_url
+
+__all__ = ["json_default", "model_repr", "model_to_json"]
+
+
+def model_repr(self: Any) -> str:
+    parts = []
+    for field in attrs.fields(type(self)):
+        if field.name == "additional_properties":
+            continue
+        value = getattr(self, field.name)
+        if not isinstance(value, Unset):
+            parts.append(f"{field.name}={_safe(field.name, value)}")
+    for name, value in (getattr(self, "additional_properties", None) or {}).items():
+        parts.append(f"{name}={_safe(str(name), value)}")
+    return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _safe(name: str, value: Any) -> str:
+    if is_secret_key(name) and value not in (None, ""):
+        return repr(REDACTED)
+    if isinstance(value, str):
+        return repr(redact_url(value))
+    if isinstance(value, list):
+        return "[" + ", ".join(_safe("", item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_safe(str(k), v)}" for k, v in value.items()) + "}"
+    return repr(value)  # numbers, booleans, None, enums, nested models (their own safe repr)
+
+
+def model_to_json(self: Any, *, indent: int | None = None) -> str:
+    """The model as JSON text, as the API sends it (fields that are not set are left out)."""
+    return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+
+def json_default(value: Any) -> Any:
+    """`json.dumps(model, default=json_default)`: models become their `to_dict()`."""
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
