@@ -78,6 +78,8 @@ class Endpoint:
     max_limit: int | None = None
     method_name: str = ""
     body_fields: list[Param] = field(default_factory=list)
+    description: str = ""
+    docs: dict[str, str] = field(default_factory=dict)  # parameter and body field descriptions
 
 
 ENUMS: set[str] = set()
@@ -165,25 +167,37 @@ def _method_name(tag: str, func: str) -> str:
 
 
 def _spec_facts(spec_path: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    """Page base and limit bounds per (METHOD, path), from the spec's `x-page-base` extension."""
+    """Per (METHOD, path), from the spec: page base (`x-page-base`) and limit bound, the method name
+    (`x-method-name`, when the operationId reads badly), and the texts for docstrings: the operation's
+    description and each parameter's and body field's description."""
     spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
-    params = spec.get("components", {}).get("parameters", {})
+    components = spec.get("components", {})
 
-    def deref(p: dict[str, Any]) -> dict[str, Any]:
-        ref = p.get("$ref")
-        return params[ref.rsplit("/", 1)[-1]] if ref else p
+    def deref(node: dict[str, Any]) -> dict[str, Any]:
+        while isinstance(node, dict) and "$ref" in node:
+            _, group, name = node["$ref"].rsplit("/", 2)
+            siblings = {k: v for k, v in node.items() if k != "$ref"}
+            node = {**components.get(group, {}).get(name, {}), **siblings}
+        return node
 
     facts: dict[tuple[str, str], dict[str, Any]] = {}
     for url, item in spec.get("paths", {}).items():
         for method, op in item.items():
             if method == "parameters" or not isinstance(op, dict):
                 continue
-            entry: dict[str, Any] = {}
-            for p in (deref(x) for x in op.get("parameters", [])):
+            entry: dict[str, Any] = {"description": (op.get("description") or "").strip(), "docs": {}}
+            if op.get("x-method-name"):
+                entry["method_name"] = op["x-method-name"]
+            for p in (deref(x) for x in [*item.get("parameters", []), *op.get("parameters", [])]):
+                entry["docs"][p["name"]] = (p.get("description") or "").strip()
                 if p.get("in") == "query" and p["name"] == "page":
                     entry["page_base"] = int(p.get("x-page-base", 1))
                 if p.get("in") == "query" and p["name"] == "limit":
                     entry["max_limit"] = p.get("schema", {}).get("maximum")
+            body = deref(op.get("requestBody") or {})
+            schema = deref(body.get("content", {}).get("application/json", {}).get("schema") or {})
+            for name, prop in (schema.get("properties") or {}).items():
+                entry["docs"][name] = (deref(prop).get("description") or "").strip()
             facts[(method.upper(), url)] = entry
     return facts
 
@@ -196,7 +210,9 @@ def collect(package: Path, spec: Path) -> list[Endpoint]:
         tag_eps = [_parse_endpoint(tag_dir.name, f) for f in sorted(tag_dir.glob("*.py")) if f.name != "__init__.py"]
         names: dict[str, int] = {}
         for ep in tag_eps:
-            ep.method_name = _method_name(ep.tag, ep.func)
+            f = facts.get((ep.method, ep.path), {})
+            ep.method_name = f.get("method_name") or _method_name(ep.tag, ep.func)
+            ep.description, ep.docs = f.get("description", ""), f.get("docs", {})
             names[ep.method_name] = names.get(ep.method_name, 0) + 1
         for ep in tag_eps:
             if names[ep.method_name] > 1:  # two operations would share a name: keep the full one
@@ -285,15 +301,44 @@ def _signature(ep: Endpoint, *, paginate: bool = False) -> tuple[str, str, str, 
     return ", ".join(params), path_tuple, query_dict, body_expr
 
 
+def _clean(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"""', "'''")
+
+
+def _docstring(ep: Endpoint, ret: str, *, raw: bool, paginated: bool = False) -> str:
+    """A Google-style docstring from the spec: summary and route, description, every argument, the result."""
+    indent = "        "
+    summary = _clean(ep.summary or ep.func)
+    if paginated:
+        summary = f"Every item of `{ep.method_name}`, page after page (pages count from {ep.page_base})"
+    lines = [f"{summary} (`{ep.method} {ep.path}`)."]
+    if ep.description and ep.description != ep.summary:
+        lines += ["", *(_clean(line) for line in ep.description.splitlines())]
+    names = [p.name for p in ep.path_params]
+    names += [p.name for p in ep.query_params if not (paginated and p.name == "page")]
+    names += [f.name for f in ep.body_fields]
+    args = [f"    {name}: {_clean(' '.join(ep.docs.get(name, '').split())) or '(see the spec)'}" for name in names]
+    if ep.body and ep.body.startswith("list["):
+        args.append("    operations: the JSON Patch to apply (a `Patch` or a list of operations).")
+    args.append("    extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.")
+    lines += ["", "Args:", *args]
+    result = f"RawResponse[{ret}]: the HTTP answer and its parsed value." if raw else f"{ret}."
+    if paginated:
+        result = f"{ep.page_item}, one at a time."
+    lines += ["", "Returns:", f"    {result}", "", "Raises:"]
+    lines += ["    TavusError: a subclass for every failure (APIStatusError for error answers)."]
+    body = "\n".join((indent + line) if line else "" for line in lines)
+    return f'{indent}"""{body.lstrip()}\n{indent}"""'
+
+
 def _methods(ep: Endpoint, *, is_async: bool, raw: bool) -> list[str]:
     params, path_tuple, query, body = _signature(ep)
     ret = ep.success if ep.success != "None" else "None"
     ret_ann = f"RawResponse[{_ann(ret)}]" if raw else _ann(ret)
     a, aw = ("async ", "await ") if is_async else ("", "")
-    doc = ep.summary.replace('"""', "'") or ep.func
     lines = [
         f"    {a}def {ep.method_name}({params}) -> {ret_ann}:",
-        f'        """{doc} (`{ep.method} {ep.path}`)."""',
+        _docstring(ep, ret, raw=raw),
         f"        result = {aw}self._client._request(",
         f"            {_op_const(ep)}, {path_tuple}, {query}, {body}, {OPTIONS_CALL}, raw={raw}",
         "        )",
@@ -303,7 +348,7 @@ def _methods(ep: Endpoint, *, is_async: bool, raw: bool) -> list[str]:
     if ep.page_item and not raw:
         params, path_tuple, query, body = _signature(ep, paginate=True)
         item = _ann(ep.page_item)
-        doc = f'        """Every item of `{ep.method_name}`, page after page (pages count from {ep.page_base})."""'
+        doc = _docstring(ep, ret, raw=False, paginated=True)
         if is_async:
             lines += [
                 f"    async def {ep.method_name}_all({params}) -> AsyncIterator[{item}]:",

@@ -88,3 +88,12 @@ def test_mypy_strict_catches_a_misspelled_keyword(tmp_path: Path) -> None:
     out, _, status = api.run(["--strict", "--no-incremental", str(script)])
     assert status == 1 and 'Unexpected keyword argument "personna_name"' in out, out
     assert out.count("error:") == 1, out
+
+
+def test_docstrings_carry_the_spec_descriptions() -> None:
+    client = client_for()
+    doc = client.personas.create.__doc__ or ""
+    assert "`POST /v2/personas`" in doc and "needed unless `pipeline_mode` is `echo`" in doc
+    assert "Args:" in doc and "    context: Background the LLM is given." in doc and "Returns:" in doc
+    assert "pal_id: PAL identifier" in (client.pals.patch.__doc__ or "")
+    assert "force: Discard PAL Maker" in (client.pals.patch.__doc__ or "")

@@ -58,7 +58,37 @@ class ConversationsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ConversationCreated]:
-        """Start a conversation (`POST /v2/conversations`)."""
+        """Start a conversation (`POST /v2/conversations`).
+
+        Creates a conversation room and, unless `test_mode` is set, has the replica join it.
+        A replica must be given either here (`replica_id`) or as the persona's `default_replica_id`.
+
+        Args:
+            replica_id: Replica that joins. Needed unless the persona has a `default_replica_id`; wins over it when both are set.
+            persona_id: Persona that drives the replica. Almost always given.
+            pal_id: Same as `persona_id` (PAL-era name). Give one of the two.
+            face_id: Same as `replica_id` (PAL-era name). Give one of the two.
+            audio_only: Voice only, without video.
+            callback_url: Receives the conversation's callbacks.
+            conversation_name: (see the spec)
+            conversational_context: Extra context for this call, added to the persona's own.
+            custom_greeting: The replica's first sentence when someone joins.
+            memory_stores: Memory stores the persona reads from and writes to, usually one.
+            document_ids: (see the spec)
+            document_retrieval_strategy: Trade-off of knowledge-base lookups. `balanced` when left out.
+            document_tags: Every document carrying one of these tags is available.
+            test_mode: Create the conversation without the replica joining. It costs nothing and starts `ended`.
+            require_auth: Make the room private; the answer then carries `meeting_token`.
+            max_participants: Participants allowed in the room, the replica included.
+            properties: Call settings.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[ConversationCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_CONVERSATION,
             (),
@@ -98,7 +128,21 @@ class ConversationsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`)."""
+        """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`).
+
+        Removes the conversation. Ending a call is a separate operation (`endConversation`).
+
+        Args:
+            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_CONVERSATION,
             (conversation_id,),
@@ -119,7 +163,20 @@ class ConversationsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """End a conversation (`POST /v2/conversations/{conversation_id}/end`)."""
+        """End a conversation (`POST /v2/conversations/{conversation_id}/end`).
+
+        Makes the replica leave and closes the room. Ending an already ended conversation succeeds.
+
+        Args:
+            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _END_CONVERSATION,
             (conversation_id,),
@@ -141,7 +198,19 @@ class ConversationsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Conversation]:
-        """Get one conversation (`GET /v2/conversations/{conversation_id}`)."""
+        """Get one conversation (`GET /v2/conversations/{conversation_id}`).
+
+        Args:
+            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
+            verbose: When true, the answer also carries `events` and `shutdown_reason`. Off when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Conversation]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_CONVERSATION,
             (conversation_id,),
@@ -164,7 +233,20 @@ class ConversationsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ConversationList]:
-        """List conversations (`GET /v2/conversations`)."""
+        """List conversations (`GET /v2/conversations`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            status: Only conversations in this state.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[ConversationList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_CONVERSATIONS,
             (),
@@ -213,7 +295,37 @@ class Conversations:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ConversationCreated:
-        """Start a conversation (`POST /v2/conversations`)."""
+        """Start a conversation (`POST /v2/conversations`).
+
+        Creates a conversation room and, unless `test_mode` is set, has the replica join it.
+        A replica must be given either here (`replica_id`) or as the persona's `default_replica_id`.
+
+        Args:
+            replica_id: Replica that joins. Needed unless the persona has a `default_replica_id`; wins over it when both are set.
+            persona_id: Persona that drives the replica. Almost always given.
+            pal_id: Same as `persona_id` (PAL-era name). Give one of the two.
+            face_id: Same as `replica_id` (PAL-era name). Give one of the two.
+            audio_only: Voice only, without video.
+            callback_url: Receives the conversation's callbacks.
+            conversation_name: (see the spec)
+            conversational_context: Extra context for this call, added to the persona's own.
+            custom_greeting: The replica's first sentence when someone joins.
+            memory_stores: Memory stores the persona reads from and writes to, usually one.
+            document_ids: (see the spec)
+            document_retrieval_strategy: Trade-off of knowledge-base lookups. `balanced` when left out.
+            document_tags: Every document carrying one of these tags is available.
+            test_mode: Create the conversation without the replica joining. It costs nothing and starts `ended`.
+            require_auth: Make the room private; the answer then carries `meeting_token`.
+            max_participants: Participants allowed in the room, the replica included.
+            properties: Call settings.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ConversationCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_CONVERSATION,
             (),
@@ -253,7 +365,21 @@ class Conversations:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`)."""
+        """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`).
+
+        Removes the conversation. Ending a call is a separate operation (`endConversation`).
+
+        Args:
+            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_CONVERSATION,
             (conversation_id,),
@@ -274,7 +400,20 @@ class Conversations:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """End a conversation (`POST /v2/conversations/{conversation_id}/end`)."""
+        """End a conversation (`POST /v2/conversations/{conversation_id}/end`).
+
+        Makes the replica leave and closes the room. Ending an already ended conversation succeeds.
+
+        Args:
+            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _END_CONVERSATION,
             (conversation_id,),
@@ -296,7 +435,19 @@ class Conversations:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Conversation:
-        """Get one conversation (`GET /v2/conversations/{conversation_id}`)."""
+        """Get one conversation (`GET /v2/conversations/{conversation_id}`).
+
+        Args:
+            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
+            verbose: When true, the answer also carries `events` and `shutdown_reason`. Off when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Conversation.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_CONVERSATION,
             (conversation_id,),
@@ -319,7 +470,20 @@ class Conversations:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ConversationList:
-        """List conversations (`GET /v2/conversations`)."""
+        """List conversations (`GET /v2/conversations`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            status: Only conversations in this state.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ConversationList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_CONVERSATIONS,
             (),
@@ -341,7 +505,19 @@ class Conversations:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Conversation]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/conversations`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            status: Only conversations in this state.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Conversation, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_CONVERSATIONS, (), {"limit": limit, "status": status}, options)
 
@@ -378,7 +554,37 @@ class AsyncConversationsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ConversationCreated]:
-        """Start a conversation (`POST /v2/conversations`)."""
+        """Start a conversation (`POST /v2/conversations`).
+
+        Creates a conversation room and, unless `test_mode` is set, has the replica join it.
+        A replica must be given either here (`replica_id`) or as the persona's `default_replica_id`.
+
+        Args:
+            replica_id: Replica that joins. Needed unless the persona has a `default_replica_id`; wins over it when both are set.
+            persona_id: Persona that drives the replica. Almost always given.
+            pal_id: Same as `persona_id` (PAL-era name). Give one of the two.
+            face_id: Same as `replica_id` (PAL-era name). Give one of the two.
+            audio_only: Voice only, without video.
+            callback_url: Receives the conversation's callbacks.
+            conversation_name: (see the spec)
+            conversational_context: Extra context for this call, added to the persona's own.
+            custom_greeting: The replica's first sentence when someone joins.
+            memory_stores: Memory stores the persona reads from and writes to, usually one.
+            document_ids: (see the spec)
+            document_retrieval_strategy: Trade-off of knowledge-base lookups. `balanced` when left out.
+            document_tags: Every document carrying one of these tags is available.
+            test_mode: Create the conversation without the replica joining. It costs nothing and starts `ended`.
+            require_auth: Make the room private; the answer then carries `meeting_token`.
+            max_participants: Participants allowed in the room, the replica included.
+            properties: Call settings.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[ConversationCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_CONVERSATION,
             (),
@@ -418,7 +624,21 @@ class AsyncConversationsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`)."""
+        """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`).
+
+        Removes the conversation. Ending a call is a separate operation (`endConversation`).
+
+        Args:
+            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_CONVERSATION,
             (conversation_id,),
@@ -439,7 +659,20 @@ class AsyncConversationsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """End a conversation (`POST /v2/conversations/{conversation_id}/end`)."""
+        """End a conversation (`POST /v2/conversations/{conversation_id}/end`).
+
+        Makes the replica leave and closes the room. Ending an already ended conversation succeeds.
+
+        Args:
+            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _END_CONVERSATION,
             (conversation_id,),
@@ -461,7 +694,19 @@ class AsyncConversationsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Conversation]:
-        """Get one conversation (`GET /v2/conversations/{conversation_id}`)."""
+        """Get one conversation (`GET /v2/conversations/{conversation_id}`).
+
+        Args:
+            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
+            verbose: When true, the answer also carries `events` and `shutdown_reason`. Off when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Conversation]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_CONVERSATION,
             (conversation_id,),
@@ -484,7 +729,20 @@ class AsyncConversationsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ConversationList]:
-        """List conversations (`GET /v2/conversations`)."""
+        """List conversations (`GET /v2/conversations`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            status: Only conversations in this state.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[ConversationList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_CONVERSATIONS,
             (),
@@ -533,7 +791,37 @@ class AsyncConversations:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ConversationCreated:
-        """Start a conversation (`POST /v2/conversations`)."""
+        """Start a conversation (`POST /v2/conversations`).
+
+        Creates a conversation room and, unless `test_mode` is set, has the replica join it.
+        A replica must be given either here (`replica_id`) or as the persona's `default_replica_id`.
+
+        Args:
+            replica_id: Replica that joins. Needed unless the persona has a `default_replica_id`; wins over it when both are set.
+            persona_id: Persona that drives the replica. Almost always given.
+            pal_id: Same as `persona_id` (PAL-era name). Give one of the two.
+            face_id: Same as `replica_id` (PAL-era name). Give one of the two.
+            audio_only: Voice only, without video.
+            callback_url: Receives the conversation's callbacks.
+            conversation_name: (see the spec)
+            conversational_context: Extra context for this call, added to the persona's own.
+            custom_greeting: The replica's first sentence when someone joins.
+            memory_stores: Memory stores the persona reads from and writes to, usually one.
+            document_ids: (see the spec)
+            document_retrieval_strategy: Trade-off of knowledge-base lookups. `balanced` when left out.
+            document_tags: Every document carrying one of these tags is available.
+            test_mode: Create the conversation without the replica joining. It costs nothing and starts `ended`.
+            require_auth: Make the room private; the answer then carries `meeting_token`.
+            max_participants: Participants allowed in the room, the replica included.
+            properties: Call settings.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ConversationCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_CONVERSATION,
             (),
@@ -573,7 +861,21 @@ class AsyncConversations:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`)."""
+        """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`).
+
+        Removes the conversation. Ending a call is a separate operation (`endConversation`).
+
+        Args:
+            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_CONVERSATION,
             (conversation_id,),
@@ -594,7 +896,20 @@ class AsyncConversations:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """End a conversation (`POST /v2/conversations/{conversation_id}/end`)."""
+        """End a conversation (`POST /v2/conversations/{conversation_id}/end`).
+
+        Makes the replica leave and closes the room. Ending an already ended conversation succeeds.
+
+        Args:
+            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _END_CONVERSATION,
             (conversation_id,),
@@ -616,7 +931,19 @@ class AsyncConversations:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Conversation:
-        """Get one conversation (`GET /v2/conversations/{conversation_id}`)."""
+        """Get one conversation (`GET /v2/conversations/{conversation_id}`).
+
+        Args:
+            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
+            verbose: When true, the answer also carries `events` and `shutdown_reason`. Off when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Conversation.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_CONVERSATION,
             (conversation_id,),
@@ -639,7 +966,20 @@ class AsyncConversations:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ConversationList:
-        """List conversations (`GET /v2/conversations`)."""
+        """List conversations (`GET /v2/conversations`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            status: Only conversations in this state.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ConversationList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_CONVERSATIONS,
             (),
@@ -661,7 +1001,19 @@ class AsyncConversations:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Conversation]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/conversations`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            status: Only conversations in this state.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Conversation, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(_LIST_CONVERSATIONS, (), {"limit": limit, "status": status}, options):
             yield item

@@ -45,7 +45,26 @@ class DocumentsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Document]:
-        """Add a document to the knowledge base (`POST /v2/documents`)."""
+        """Add a document to the knowledge base (`POST /v2/documents`).
+
+        The document is fetched from `document_url` (a file of at most 50 MB, or a website) and processed
+        in the background; `status` goes from `started` through `processing` to `ready` or `error`.
+        With `crawl`, linked pages of a website are fetched as well.
+
+        Args:
+            document_url: A file (pdf, txt, docx, doc, png, jpg, pptx, csv, xlsx; at most 50 MB) or a website.
+            document_name: A name is made up when left out.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            tags: (see the spec)
+            crawl: How far to follow links from the start page.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Document]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_DOCUMENT,
             (),
@@ -72,7 +91,18 @@ class DocumentsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a document (`DELETE /v2/documents/{document_id}`)."""
+        """Delete a document (`DELETE /v2/documents/{document_id}`).
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_DOCUMENT,
             (document_id,),
@@ -93,7 +123,18 @@ class DocumentsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Document]:
-        """Get one document (`GET /v2/documents/{document_id}`)."""
+        """Get one document (`GET /v2/documents/{document_id}`).
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Document]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_DOCUMENT,
             (document_id,),
@@ -119,7 +160,23 @@ class DocumentsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[DocumentList]:
-        """List documents (`GET /v2/documents`)."""
+        """List documents (`GET /v2/documents`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 0. The first page when left out.
+            sort: Order by creation time. Ascending when left out.
+            status: Only documents in this state.
+            name_or_uuid: Only documents whose name contains this text or whose id equals it.
+            tags: Comma-separated tags; documents carrying any of them are listed.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[DocumentList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_DOCUMENTS,
             (),
@@ -142,7 +199,20 @@ class DocumentsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Document]:
-        """Rename or retag a document (`PATCH /v2/documents/{document_id}`)."""
+        """Rename or retag a document (`PATCH /v2/documents/{document_id}`).
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            document_name: (see the spec)
+            tags: Replaces the stored tags.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Document]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _PATCH_DOCUMENT,
             (document_id,),
@@ -164,7 +234,23 @@ class DocumentsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Document]:
-        """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`)."""
+        """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`).
+
+        Fetches a crawled website again, for documents created with `crawl` that are `ready` or in
+        `error`. `crawl` in the body overrides the stored settings for this crawl only. One recrawl
+        per document per hour.
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            crawl: How far to follow links from the start page.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Document]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _RECRAWL_DOCUMENT,
             (document_id,),
@@ -201,7 +287,26 @@ class Documents:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Document:
-        """Add a document to the knowledge base (`POST /v2/documents`)."""
+        """Add a document to the knowledge base (`POST /v2/documents`).
+
+        The document is fetched from `document_url` (a file of at most 50 MB, or a website) and processed
+        in the background; `status` goes from `started` through `processing` to `ready` or `error`.
+        With `crawl`, linked pages of a website are fetched as well.
+
+        Args:
+            document_url: A file (pdf, txt, docx, doc, png, jpg, pptx, csv, xlsx; at most 50 MB) or a website.
+            document_name: A name is made up when left out.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            tags: (see the spec)
+            crawl: How far to follow links from the start page.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Document.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_DOCUMENT,
             (),
@@ -228,7 +333,18 @@ class Documents:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a document (`DELETE /v2/documents/{document_id}`)."""
+        """Delete a document (`DELETE /v2/documents/{document_id}`).
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_DOCUMENT,
             (document_id,),
@@ -249,7 +365,18 @@ class Documents:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Document:
-        """Get one document (`GET /v2/documents/{document_id}`)."""
+        """Get one document (`GET /v2/documents/{document_id}`).
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Document.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_DOCUMENT,
             (document_id,),
@@ -275,7 +402,23 @@ class Documents:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> DocumentList:
-        """List documents (`GET /v2/documents`)."""
+        """List documents (`GET /v2/documents`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 0. The first page when left out.
+            sort: Order by creation time. Ascending when left out.
+            status: Only documents in this state.
+            name_or_uuid: Only documents whose name contains this text or whose id equals it.
+            tags: Comma-separated tags; documents carrying any of them are listed.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            DocumentList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_DOCUMENTS,
             (),
@@ -300,7 +443,22 @@ class Documents:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Document]:
-        """Every item of `list`, page after page (pages count from 0)."""
+        """Every item of `list`, page after page (pages count from 0) (`GET /v2/documents`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            sort: Order by creation time. Ascending when left out.
+            status: Only documents in this state.
+            name_or_uuid: Only documents whose name contains this text or whose id equals it.
+            tags: Comma-separated tags; documents carrying any of them are listed.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Document, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(
             _LIST_DOCUMENTS,
@@ -321,7 +479,20 @@ class Documents:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Document:
-        """Rename or retag a document (`PATCH /v2/documents/{document_id}`)."""
+        """Rename or retag a document (`PATCH /v2/documents/{document_id}`).
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            document_name: (see the spec)
+            tags: Replaces the stored tags.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Document.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _PATCH_DOCUMENT,
             (document_id,),
@@ -343,7 +514,23 @@ class Documents:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Document:
-        """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`)."""
+        """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`).
+
+        Fetches a crawled website again, for documents created with `crawl` that are `ready` or in
+        `error`. `crawl` in the body overrides the stored settings for this crawl only. One recrawl
+        per document per hour.
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            crawl: How far to follow links from the start page.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Document.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _RECRAWL_DOCUMENT,
             (document_id,),
@@ -375,7 +562,26 @@ class AsyncDocumentsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Document]:
-        """Add a document to the knowledge base (`POST /v2/documents`)."""
+        """Add a document to the knowledge base (`POST /v2/documents`).
+
+        The document is fetched from `document_url` (a file of at most 50 MB, or a website) and processed
+        in the background; `status` goes from `started` through `processing` to `ready` or `error`.
+        With `crawl`, linked pages of a website are fetched as well.
+
+        Args:
+            document_url: A file (pdf, txt, docx, doc, png, jpg, pptx, csv, xlsx; at most 50 MB) or a website.
+            document_name: A name is made up when left out.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            tags: (see the spec)
+            crawl: How far to follow links from the start page.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Document]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_DOCUMENT,
             (),
@@ -402,7 +608,18 @@ class AsyncDocumentsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a document (`DELETE /v2/documents/{document_id}`)."""
+        """Delete a document (`DELETE /v2/documents/{document_id}`).
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_DOCUMENT,
             (document_id,),
@@ -423,7 +640,18 @@ class AsyncDocumentsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Document]:
-        """Get one document (`GET /v2/documents/{document_id}`)."""
+        """Get one document (`GET /v2/documents/{document_id}`).
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Document]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_DOCUMENT,
             (document_id,),
@@ -449,7 +677,23 @@ class AsyncDocumentsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[DocumentList]:
-        """List documents (`GET /v2/documents`)."""
+        """List documents (`GET /v2/documents`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 0. The first page when left out.
+            sort: Order by creation time. Ascending when left out.
+            status: Only documents in this state.
+            name_or_uuid: Only documents whose name contains this text or whose id equals it.
+            tags: Comma-separated tags; documents carrying any of them are listed.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[DocumentList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_DOCUMENTS,
             (),
@@ -472,7 +716,20 @@ class AsyncDocumentsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Document]:
-        """Rename or retag a document (`PATCH /v2/documents/{document_id}`)."""
+        """Rename or retag a document (`PATCH /v2/documents/{document_id}`).
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            document_name: (see the spec)
+            tags: Replaces the stored tags.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Document]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _PATCH_DOCUMENT,
             (document_id,),
@@ -494,7 +751,23 @@ class AsyncDocumentsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Document]:
-        """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`)."""
+        """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`).
+
+        Fetches a crawled website again, for documents created with `crawl` that are `ready` or in
+        `error`. `crawl` in the body overrides the stored settings for this crawl only. One recrawl
+        per document per hour.
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            crawl: How far to follow links from the start page.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Document]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _RECRAWL_DOCUMENT,
             (document_id,),
@@ -531,7 +804,26 @@ class AsyncDocuments:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Document:
-        """Add a document to the knowledge base (`POST /v2/documents`)."""
+        """Add a document to the knowledge base (`POST /v2/documents`).
+
+        The document is fetched from `document_url` (a file of at most 50 MB, or a website) and processed
+        in the background; `status` goes from `started` through `processing` to `ready` or `error`.
+        With `crawl`, linked pages of a website are fetched as well.
+
+        Args:
+            document_url: A file (pdf, txt, docx, doc, png, jpg, pptx, csv, xlsx; at most 50 MB) or a website.
+            document_name: A name is made up when left out.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            tags: (see the spec)
+            crawl: How far to follow links from the start page.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Document.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_DOCUMENT,
             (),
@@ -558,7 +850,18 @@ class AsyncDocuments:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a document (`DELETE /v2/documents/{document_id}`)."""
+        """Delete a document (`DELETE /v2/documents/{document_id}`).
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_DOCUMENT,
             (document_id,),
@@ -579,7 +882,18 @@ class AsyncDocuments:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Document:
-        """Get one document (`GET /v2/documents/{document_id}`)."""
+        """Get one document (`GET /v2/documents/{document_id}`).
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Document.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_DOCUMENT,
             (document_id,),
@@ -605,7 +919,23 @@ class AsyncDocuments:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> DocumentList:
-        """List documents (`GET /v2/documents`)."""
+        """List documents (`GET /v2/documents`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 0. The first page when left out.
+            sort: Order by creation time. Ascending when left out.
+            status: Only documents in this state.
+            name_or_uuid: Only documents whose name contains this text or whose id equals it.
+            tags: Comma-separated tags; documents carrying any of them are listed.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            DocumentList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_DOCUMENTS,
             (),
@@ -630,7 +960,22 @@ class AsyncDocuments:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Document]:
-        """Every item of `list`, page after page (pages count from 0)."""
+        """Every item of `list`, page after page (pages count from 0) (`GET /v2/documents`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            sort: Order by creation time. Ascending when left out.
+            status: Only documents in this state.
+            name_or_uuid: Only documents whose name contains this text or whose id equals it.
+            tags: Comma-separated tags; documents carrying any of them are listed.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Document, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(
             _LIST_DOCUMENTS,
@@ -652,7 +997,20 @@ class AsyncDocuments:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Document:
-        """Rename or retag a document (`PATCH /v2/documents/{document_id}`)."""
+        """Rename or retag a document (`PATCH /v2/documents/{document_id}`).
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            document_name: (see the spec)
+            tags: Replaces the stored tags.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Document.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _PATCH_DOCUMENT,
             (document_id,),
@@ -674,7 +1032,23 @@ class AsyncDocuments:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Document:
-        """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`)."""
+        """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`).
+
+        Fetches a crawled website again, for documents created with `crawl` that are `ready` or in
+        `error`. `crawl` in the body overrides the stored settings for this crawl only. One recrawl
+        per document per hour.
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            crawl: How far to follow links from the start page.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Document.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _RECRAWL_DOCUMENT,
             (document_id,),

@@ -42,7 +42,29 @@ class FacesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[FaceCreated]:
-        """Train a face (`POST /v2/faces`)."""
+        """Train a face (`POST /v2/faces`).
+
+        Starts training a face (a replica) from a video (`train_video_url`) or from an image
+        (`train_image_url` with `voice_name`); exactly one of the two sources must be given.
+
+        Args:
+            train_video_url: Direct download link of the training video.
+            consent_video_url: Separate consent clip, when the training video does not start with the consent statement.
+            train_image_url: Image to train from.
+            voice_name: Stock voice for an image face, e.g. `anna`.
+            auto_fix_training_image: Let Tavus repair the training image.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            face_name: (see the spec)
+            model_name: Model to train with; `phoenix-4` when left out.
+            properties: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[FaceCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_FACE,
             (),
@@ -74,7 +96,19 @@ class FacesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a face (`DELETE /v2/faces/{face_id}`)."""
+        """Delete a face (`DELETE /v2/faces/{face_id}`).
+
+        Args:
+            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_FACE,
             (face_id,),
@@ -96,7 +130,19 @@ class FacesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Face]:
-        """Get one face (`GET /v2/faces/{face_id}`)."""
+        """Get one face (`GET /v2/faces/{face_id}`).
+
+        Args:
+            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
+            verbose: When true, the answer also carries `face_type`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Face]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_FACE,
             (face_id,),
@@ -122,7 +168,23 @@ class FacesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[FaceList]:
-        """List faces (`GET /v2/faces`)."""
+        """List faces (`GET /v2/faces`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            face_type: `system` lists Tavus's stock faces (the CLI's `--stock`), `user` only your own. Both when left out.
+            model_name: Only faces trained with this model, e.g. `phoenix-4`.
+            verbose: When true, every item also carries `face_type`.
+            sort: Order of the list; `recommended` puts suggested stock faces first. Creation order when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[FaceList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_FACES,
             (),
@@ -151,7 +213,19 @@ class FacesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Rename a face (`PATCH /v2/faces/{face_id}/name`)."""
+        """Rename a face (`PATCH /v2/faces/{face_id}/name`).
+
+        Args:
+            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
+            face_name: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _RENAME_FACE,
             (face_id,),
@@ -192,7 +266,29 @@ class Faces:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FaceCreated:
-        """Train a face (`POST /v2/faces`)."""
+        """Train a face (`POST /v2/faces`).
+
+        Starts training a face (a replica) from a video (`train_video_url`) or from an image
+        (`train_image_url` with `voice_name`); exactly one of the two sources must be given.
+
+        Args:
+            train_video_url: Direct download link of the training video.
+            consent_video_url: Separate consent clip, when the training video does not start with the consent statement.
+            train_image_url: Image to train from.
+            voice_name: Stock voice for an image face, e.g. `anna`.
+            auto_fix_training_image: Let Tavus repair the training image.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            face_name: (see the spec)
+            model_name: Model to train with; `phoenix-4` when left out.
+            properties: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            FaceCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_FACE,
             (),
@@ -224,7 +320,19 @@ class Faces:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a face (`DELETE /v2/faces/{face_id}`)."""
+        """Delete a face (`DELETE /v2/faces/{face_id}`).
+
+        Args:
+            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_FACE,
             (face_id,),
@@ -246,7 +354,19 @@ class Faces:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Face:
-        """Get one face (`GET /v2/faces/{face_id}`)."""
+        """Get one face (`GET /v2/faces/{face_id}`).
+
+        Args:
+            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
+            verbose: When true, the answer also carries `face_type`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Face.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_FACE,
             (face_id,),
@@ -272,7 +392,23 @@ class Faces:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FaceList:
-        """List faces (`GET /v2/faces`)."""
+        """List faces (`GET /v2/faces`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            face_type: `system` lists Tavus's stock faces (the CLI's `--stock`), `user` only your own. Both when left out.
+            model_name: Only faces trained with this model, e.g. `phoenix-4`.
+            verbose: When true, every item also carries `face_type`.
+            sort: Order of the list; `recommended` puts suggested stock faces first. Creation order when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            FaceList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_FACES,
             (),
@@ -304,7 +440,22 @@ class Faces:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Face]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/faces`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            face_type: `system` lists Tavus's stock faces (the CLI's `--stock`), `user` only your own. Both when left out.
+            model_name: Only faces trained with this model, e.g. `phoenix-4`.
+            verbose: When true, every item also carries `face_type`.
+            sort: Order of the list; `recommended` puts suggested stock faces first. Creation order when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Face, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(
             _LIST_FACES,
@@ -324,7 +475,19 @@ class Faces:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Rename a face (`PATCH /v2/faces/{face_id}/name`)."""
+        """Rename a face (`PATCH /v2/faces/{face_id}/name`).
+
+        Args:
+            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
+            face_name: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _RENAME_FACE,
             (face_id,),
@@ -360,7 +523,29 @@ class AsyncFacesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[FaceCreated]:
-        """Train a face (`POST /v2/faces`)."""
+        """Train a face (`POST /v2/faces`).
+
+        Starts training a face (a replica) from a video (`train_video_url`) or from an image
+        (`train_image_url` with `voice_name`); exactly one of the two sources must be given.
+
+        Args:
+            train_video_url: Direct download link of the training video.
+            consent_video_url: Separate consent clip, when the training video does not start with the consent statement.
+            train_image_url: Image to train from.
+            voice_name: Stock voice for an image face, e.g. `anna`.
+            auto_fix_training_image: Let Tavus repair the training image.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            face_name: (see the spec)
+            model_name: Model to train with; `phoenix-4` when left out.
+            properties: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[FaceCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_FACE,
             (),
@@ -392,7 +577,19 @@ class AsyncFacesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a face (`DELETE /v2/faces/{face_id}`)."""
+        """Delete a face (`DELETE /v2/faces/{face_id}`).
+
+        Args:
+            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_FACE,
             (face_id,),
@@ -414,7 +611,19 @@ class AsyncFacesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Face]:
-        """Get one face (`GET /v2/faces/{face_id}`)."""
+        """Get one face (`GET /v2/faces/{face_id}`).
+
+        Args:
+            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
+            verbose: When true, the answer also carries `face_type`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Face]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_FACE,
             (face_id,),
@@ -440,7 +649,23 @@ class AsyncFacesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[FaceList]:
-        """List faces (`GET /v2/faces`)."""
+        """List faces (`GET /v2/faces`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            face_type: `system` lists Tavus's stock faces (the CLI's `--stock`), `user` only your own. Both when left out.
+            model_name: Only faces trained with this model, e.g. `phoenix-4`.
+            verbose: When true, every item also carries `face_type`.
+            sort: Order of the list; `recommended` puts suggested stock faces first. Creation order when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[FaceList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_FACES,
             (),
@@ -469,7 +694,19 @@ class AsyncFacesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Rename a face (`PATCH /v2/faces/{face_id}/name`)."""
+        """Rename a face (`PATCH /v2/faces/{face_id}/name`).
+
+        Args:
+            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
+            face_name: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _RENAME_FACE,
             (face_id,),
@@ -510,7 +747,29 @@ class AsyncFaces:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FaceCreated:
-        """Train a face (`POST /v2/faces`)."""
+        """Train a face (`POST /v2/faces`).
+
+        Starts training a face (a replica) from a video (`train_video_url`) or from an image
+        (`train_image_url` with `voice_name`); exactly one of the two sources must be given.
+
+        Args:
+            train_video_url: Direct download link of the training video.
+            consent_video_url: Separate consent clip, when the training video does not start with the consent statement.
+            train_image_url: Image to train from.
+            voice_name: Stock voice for an image face, e.g. `anna`.
+            auto_fix_training_image: Let Tavus repair the training image.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            face_name: (see the spec)
+            model_name: Model to train with; `phoenix-4` when left out.
+            properties: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            FaceCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_FACE,
             (),
@@ -542,7 +801,19 @@ class AsyncFaces:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a face (`DELETE /v2/faces/{face_id}`)."""
+        """Delete a face (`DELETE /v2/faces/{face_id}`).
+
+        Args:
+            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_FACE,
             (face_id,),
@@ -564,7 +835,19 @@ class AsyncFaces:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Face:
-        """Get one face (`GET /v2/faces/{face_id}`)."""
+        """Get one face (`GET /v2/faces/{face_id}`).
+
+        Args:
+            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
+            verbose: When true, the answer also carries `face_type`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Face.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_FACE,
             (face_id,),
@@ -590,7 +873,23 @@ class AsyncFaces:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FaceList:
-        """List faces (`GET /v2/faces`)."""
+        """List faces (`GET /v2/faces`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            face_type: `system` lists Tavus's stock faces (the CLI's `--stock`), `user` only your own. Both when left out.
+            model_name: Only faces trained with this model, e.g. `phoenix-4`.
+            verbose: When true, every item also carries `face_type`.
+            sort: Order of the list; `recommended` puts suggested stock faces first. Creation order when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            FaceList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_FACES,
             (),
@@ -622,7 +921,22 @@ class AsyncFaces:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Face]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/faces`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            face_type: `system` lists Tavus's stock faces (the CLI's `--stock`), `user` only your own. Both when left out.
+            model_name: Only faces trained with this model, e.g. `phoenix-4`.
+            verbose: When true, every item also carries `face_type`.
+            sort: Order of the list; `recommended` puts suggested stock faces first. Creation order when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Face, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(
             _LIST_FACES,
@@ -643,7 +957,19 @@ class AsyncFaces:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Rename a face (`PATCH /v2/faces/{face_id}/name`)."""
+        """Rename a face (`PATCH /v2/faces/{face_id}/name`).
+
+        Args:
+            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
+            face_name: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _RENAME_FACE,
             (face_id,),

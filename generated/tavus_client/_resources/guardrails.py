@@ -44,7 +44,19 @@ class GuardrailsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[GuardrailsCreated]:
-        """Create a set of guardrails (`POST /v2/guardrails`)."""
+        """Create a set of guardrails (`POST /v2/guardrails`).
+
+        Args:
+            data: (see the spec)
+            name: Name of the set.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[GuardrailsCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_GUARDRAILS,
             (),
@@ -65,7 +77,18 @@ class GuardrailsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`)."""
+        """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`).
+
+        Args:
+            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_GUARDRAILS,
             (guardrails_id,),
@@ -86,7 +109,18 @@ class GuardrailsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[GuardrailsSet]:
-        """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`)."""
+        """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`).
+
+        Args:
+            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[GuardrailsSet]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_GUARDRAILS,
             (guardrails_id,),
@@ -108,7 +142,19 @@ class GuardrailsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[GuardrailsList]:
-        """List sets of guardrails (`GET /v2/guardrails`)."""
+        """List sets of guardrails (`GET /v2/guardrails`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[GuardrailsList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_GUARDRAILS,
             (),
@@ -130,7 +176,21 @@ class GuardrailsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | Message]:
-        """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`)."""
+        """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
+
+        Paths address the set document as `getGuardrails` returns it, e.g. `/data/0/guardrail_prompt`.
+
+        Args:
+            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Any | Message]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _PATCH_GUARDRAILS,
             (guardrails_id,),
@@ -164,7 +224,19 @@ class Guardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> GuardrailsCreated:
-        """Create a set of guardrails (`POST /v2/guardrails`)."""
+        """Create a set of guardrails (`POST /v2/guardrails`).
+
+        Args:
+            data: (see the spec)
+            name: Name of the set.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            GuardrailsCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_GUARDRAILS,
             (),
@@ -185,7 +257,18 @@ class Guardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`)."""
+        """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`).
+
+        Args:
+            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_GUARDRAILS,
             (guardrails_id,),
@@ -206,7 +289,18 @@ class Guardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> GuardrailsSet:
-        """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`)."""
+        """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`).
+
+        Args:
+            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            GuardrailsSet.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_GUARDRAILS,
             (guardrails_id,),
@@ -228,7 +322,19 @@ class Guardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> GuardrailsList:
-        """List sets of guardrails (`GET /v2/guardrails`)."""
+        """List sets of guardrails (`GET /v2/guardrails`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            GuardrailsList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_GUARDRAILS,
             (),
@@ -249,7 +355,18 @@ class Guardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[GuardrailsSet]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/guardrails`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            GuardrailsSet, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_GUARDRAILS, (), {"limit": limit}, options)
 
@@ -264,7 +381,21 @@ class Guardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | Message:
-        """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`)."""
+        """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
+
+        Paths address the set document as `getGuardrails` returns it, e.g. `/data/0/guardrail_prompt`.
+
+        Args:
+            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Any | Message.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _PATCH_GUARDRAILS,
             (guardrails_id,),
@@ -293,7 +424,19 @@ class AsyncGuardrailsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[GuardrailsCreated]:
-        """Create a set of guardrails (`POST /v2/guardrails`)."""
+        """Create a set of guardrails (`POST /v2/guardrails`).
+
+        Args:
+            data: (see the spec)
+            name: Name of the set.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[GuardrailsCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_GUARDRAILS,
             (),
@@ -314,7 +457,18 @@ class AsyncGuardrailsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`)."""
+        """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`).
+
+        Args:
+            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_GUARDRAILS,
             (guardrails_id,),
@@ -335,7 +489,18 @@ class AsyncGuardrailsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[GuardrailsSet]:
-        """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`)."""
+        """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`).
+
+        Args:
+            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[GuardrailsSet]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_GUARDRAILS,
             (guardrails_id,),
@@ -357,7 +522,19 @@ class AsyncGuardrailsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[GuardrailsList]:
-        """List sets of guardrails (`GET /v2/guardrails`)."""
+        """List sets of guardrails (`GET /v2/guardrails`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[GuardrailsList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_GUARDRAILS,
             (),
@@ -379,7 +556,21 @@ class AsyncGuardrailsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | Message]:
-        """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`)."""
+        """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
+
+        Paths address the set document as `getGuardrails` returns it, e.g. `/data/0/guardrail_prompt`.
+
+        Args:
+            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Any | Message]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _PATCH_GUARDRAILS,
             (guardrails_id,),
@@ -413,7 +604,19 @@ class AsyncGuardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> GuardrailsCreated:
-        """Create a set of guardrails (`POST /v2/guardrails`)."""
+        """Create a set of guardrails (`POST /v2/guardrails`).
+
+        Args:
+            data: (see the spec)
+            name: Name of the set.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            GuardrailsCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_GUARDRAILS,
             (),
@@ -434,7 +637,18 @@ class AsyncGuardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`)."""
+        """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`).
+
+        Args:
+            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_GUARDRAILS,
             (guardrails_id,),
@@ -455,7 +669,18 @@ class AsyncGuardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> GuardrailsSet:
-        """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`)."""
+        """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`).
+
+        Args:
+            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            GuardrailsSet.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_GUARDRAILS,
             (guardrails_id,),
@@ -477,7 +702,19 @@ class AsyncGuardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> GuardrailsList:
-        """List sets of guardrails (`GET /v2/guardrails`)."""
+        """List sets of guardrails (`GET /v2/guardrails`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            GuardrailsList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_GUARDRAILS,
             (),
@@ -498,7 +735,18 @@ class AsyncGuardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[GuardrailsSet]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/guardrails`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            GuardrailsSet, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(_LIST_GUARDRAILS, (), {"limit": limit}, options):
             yield item
@@ -514,7 +762,21 @@ class AsyncGuardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | Message:
-        """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`)."""
+        """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
+
+        Paths address the set document as `getGuardrails` returns it, e.g. `/data/0/guardrail_prompt`.
+
+        Args:
+            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Any | Message.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _PATCH_GUARDRAILS,
             (guardrails_id,),

@@ -43,7 +43,18 @@ class ObjectivesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ObjectivesCreated]:
-        """Create a set of objectives (`POST /v2/objectives`)."""
+        """Create a set of objectives (`POST /v2/objectives`).
+
+        Args:
+            data: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[ObjectivesCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_OBJECTIVES,
             (),
@@ -64,7 +75,18 @@ class ObjectivesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`)."""
+        """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`).
+
+        Args:
+            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_OBJECTIVE,
             (objectives_id,),
@@ -85,7 +107,18 @@ class ObjectivesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ObjectivesSet]:
-        """Get one set of objectives (`GET /v2/objectives/{objectives_id}`)."""
+        """Get one set of objectives (`GET /v2/objectives/{objectives_id}`).
+
+        Args:
+            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[ObjectivesSet]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_OBJECTIVE,
             (objectives_id,),
@@ -107,7 +140,19 @@ class ObjectivesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ObjectivesList]:
-        """List sets of objectives (`GET /v2/objectives`)."""
+        """List sets of objectives (`GET /v2/objectives`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[ObjectivesList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_OBJECTIVES,
             (),
@@ -129,7 +174,21 @@ class ObjectivesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | Message]:
-        """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`)."""
+        """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`).
+
+        Paths address the set document as `getObjective` returns it, e.g. `/data/0/objective_prompt`.
+
+        Args:
+            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Any | Message]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _PATCH_OBJECTIVE,
             (objectives_id,),
@@ -162,7 +221,18 @@ class Objectives:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ObjectivesCreated:
-        """Create a set of objectives (`POST /v2/objectives`)."""
+        """Create a set of objectives (`POST /v2/objectives`).
+
+        Args:
+            data: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ObjectivesCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_OBJECTIVES,
             (),
@@ -183,7 +253,18 @@ class Objectives:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`)."""
+        """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`).
+
+        Args:
+            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_OBJECTIVE,
             (objectives_id,),
@@ -204,7 +285,18 @@ class Objectives:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ObjectivesSet:
-        """Get one set of objectives (`GET /v2/objectives/{objectives_id}`)."""
+        """Get one set of objectives (`GET /v2/objectives/{objectives_id}`).
+
+        Args:
+            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ObjectivesSet.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_OBJECTIVE,
             (objectives_id,),
@@ -226,7 +318,19 @@ class Objectives:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ObjectivesList:
-        """List sets of objectives (`GET /v2/objectives`)."""
+        """List sets of objectives (`GET /v2/objectives`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ObjectivesList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_OBJECTIVES,
             (),
@@ -247,7 +351,18 @@ class Objectives:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[ObjectivesSet]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/objectives`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ObjectivesSet, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_OBJECTIVES, (), {"limit": limit}, options)
 
@@ -262,7 +377,21 @@ class Objectives:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | Message:
-        """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`)."""
+        """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`).
+
+        Paths address the set document as `getObjective` returns it, e.g. `/data/0/objective_prompt`.
+
+        Args:
+            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Any | Message.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _PATCH_OBJECTIVE,
             (objectives_id,),
@@ -290,7 +419,18 @@ class AsyncObjectivesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ObjectivesCreated]:
-        """Create a set of objectives (`POST /v2/objectives`)."""
+        """Create a set of objectives (`POST /v2/objectives`).
+
+        Args:
+            data: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[ObjectivesCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_OBJECTIVES,
             (),
@@ -311,7 +451,18 @@ class AsyncObjectivesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`)."""
+        """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`).
+
+        Args:
+            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_OBJECTIVE,
             (objectives_id,),
@@ -332,7 +483,18 @@ class AsyncObjectivesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ObjectivesSet]:
-        """Get one set of objectives (`GET /v2/objectives/{objectives_id}`)."""
+        """Get one set of objectives (`GET /v2/objectives/{objectives_id}`).
+
+        Args:
+            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[ObjectivesSet]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_OBJECTIVE,
             (objectives_id,),
@@ -354,7 +516,19 @@ class AsyncObjectivesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ObjectivesList]:
-        """List sets of objectives (`GET /v2/objectives`)."""
+        """List sets of objectives (`GET /v2/objectives`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[ObjectivesList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_OBJECTIVES,
             (),
@@ -376,7 +550,21 @@ class AsyncObjectivesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | Message]:
-        """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`)."""
+        """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`).
+
+        Paths address the set document as `getObjective` returns it, e.g. `/data/0/objective_prompt`.
+
+        Args:
+            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Any | Message]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _PATCH_OBJECTIVE,
             (objectives_id,),
@@ -409,7 +597,18 @@ class AsyncObjectives:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ObjectivesCreated:
-        """Create a set of objectives (`POST /v2/objectives`)."""
+        """Create a set of objectives (`POST /v2/objectives`).
+
+        Args:
+            data: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ObjectivesCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_OBJECTIVES,
             (),
@@ -430,7 +629,18 @@ class AsyncObjectives:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`)."""
+        """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`).
+
+        Args:
+            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_OBJECTIVE,
             (objectives_id,),
@@ -451,7 +661,18 @@ class AsyncObjectives:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ObjectivesSet:
-        """Get one set of objectives (`GET /v2/objectives/{objectives_id}`)."""
+        """Get one set of objectives (`GET /v2/objectives/{objectives_id}`).
+
+        Args:
+            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ObjectivesSet.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_OBJECTIVE,
             (objectives_id,),
@@ -473,7 +694,19 @@ class AsyncObjectives:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ObjectivesList:
-        """List sets of objectives (`GET /v2/objectives`)."""
+        """List sets of objectives (`GET /v2/objectives`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ObjectivesList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_OBJECTIVES,
             (),
@@ -494,7 +727,18 @@ class AsyncObjectives:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[ObjectivesSet]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/objectives`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ObjectivesSet, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(_LIST_OBJECTIVES, (), {"limit": limit}, options):
             yield item
@@ -510,7 +754,21 @@ class AsyncObjectives:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | Message:
-        """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`)."""
+        """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`).
+
+        Paths address the set document as `getObjective` returns it, e.g. `/data/0/objective_prompt`.
+
+        Args:
+            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Any | Message.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _PATCH_OBJECTIVE,
             (objectives_id,),

@@ -62,7 +62,36 @@ class PalsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PalCreated]:
-        """Create a PAL (`POST /v2/pals`)."""
+        """Create a PAL (`POST /v2/pals`).
+
+        Creates a PAL (a persona, under its PAL-era name). Unlike `POST /v2/personas`, a `default_face_id`
+        is required. `system_prompt` is needed when `pipeline_mode` is `full`.
+
+        Args:
+            default_face_id: Face that appears in conversations unless one is given there.
+            pal_name: (see the spec)
+            system_prompt: Needed when `pipeline_mode` is `full`.
+            context: Background the LLM is given.
+            greeting: What the PAL says first.
+            pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
+            document_ids: (see the spec)
+            document_tags: (see the spec)
+            objectives_id: Set of objectives to follow.
+            guardrails_id: Legacy set of guardrails to respect.
+            guardrail_ids: Individual guardrails to respect; up to 50.
+            guardrail_tags: Every guardrail carrying one of these tags applies.
+            tool_ids: Tools of the tools registry the PAL may call; up to 50.
+            memories: Facts the PAL remembers.
+            is_template: Offer this PAL as a template.
+            layers: Per-layer settings; every layer is optional.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PalCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_PAL,
             (),
@@ -100,7 +129,18 @@ class PalsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a PAL (`DELETE /v2/pals/{pal_id}`)."""
+        """Delete a PAL (`DELETE /v2/pals/{pal_id}`).
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_PAL,
             (pal_id,),
@@ -124,7 +164,21 @@ class PalsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Pal]:
-        """Get one PAL (`GET /v2/pals/{pal_id}`)."""
+        """Get one PAL (`GET /v2/pals/{pal_id}`).
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            include_settings: Include the layer settings (they are always included by tavus-mock).
+            source: `draft` reads the PAL Maker draft, `live` the published PAL (the same when there is no draft).
+            verbose: Accepted for compatibility (the CLI's MCP server sends it); changes nothing.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Pal]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_PAL,
             (pal_id,),
@@ -147,7 +201,20 @@ class PalsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PalList]:
-        """List PALs (`GET /v2/pals`)."""
+        """List PALs (`GET /v2/pals`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            pal_type: `system` lists Tavus's stock PALs, `user` only your own. Both when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PalList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_PALS,
             (),
@@ -170,7 +237,24 @@ class PalsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | Pal | PalConflict]:
-        """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`)."""
+        """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`).
+
+        Applies an RFC 6902 JSON Patch to the PAL as `getPal` returns it, as a whole or not at all, and
+        answers the updated PAL. When PAL Maker holds unpublished changes the answer is 409
+        `{"conflict": "maker_changes"}`; `force=true` discards them first.
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            force: Discard PAL Maker's unpublished changes instead of answering 409.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Any | Pal | PalConflict]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _PATCH_PAL,
             (pal_id,),
@@ -191,7 +275,20 @@ class PalsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PalPublished]:
-        """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`)."""
+        """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`).
+
+        Makes PAL Maker's draft the live PAL. Without a draft it changes nothing and still succeeds.
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PalPublished]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _PUBLISH_PAL,
             (pal_id,),
@@ -239,7 +336,36 @@ class Pals:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PalCreated:
-        """Create a PAL (`POST /v2/pals`)."""
+        """Create a PAL (`POST /v2/pals`).
+
+        Creates a PAL (a persona, under its PAL-era name). Unlike `POST /v2/personas`, a `default_face_id`
+        is required. `system_prompt` is needed when `pipeline_mode` is `full`.
+
+        Args:
+            default_face_id: Face that appears in conversations unless one is given there.
+            pal_name: (see the spec)
+            system_prompt: Needed when `pipeline_mode` is `full`.
+            context: Background the LLM is given.
+            greeting: What the PAL says first.
+            pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
+            document_ids: (see the spec)
+            document_tags: (see the spec)
+            objectives_id: Set of objectives to follow.
+            guardrails_id: Legacy set of guardrails to respect.
+            guardrail_ids: Individual guardrails to respect; up to 50.
+            guardrail_tags: Every guardrail carrying one of these tags applies.
+            tool_ids: Tools of the tools registry the PAL may call; up to 50.
+            memories: Facts the PAL remembers.
+            is_template: Offer this PAL as a template.
+            layers: Per-layer settings; every layer is optional.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PalCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_PAL,
             (),
@@ -277,7 +403,18 @@ class Pals:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a PAL (`DELETE /v2/pals/{pal_id}`)."""
+        """Delete a PAL (`DELETE /v2/pals/{pal_id}`).
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_PAL,
             (pal_id,),
@@ -301,7 +438,21 @@ class Pals:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Pal:
-        """Get one PAL (`GET /v2/pals/{pal_id}`)."""
+        """Get one PAL (`GET /v2/pals/{pal_id}`).
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            include_settings: Include the layer settings (they are always included by tavus-mock).
+            source: `draft` reads the PAL Maker draft, `live` the published PAL (the same when there is no draft).
+            verbose: Accepted for compatibility (the CLI's MCP server sends it); changes nothing.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Pal.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_PAL,
             (pal_id,),
@@ -324,7 +475,20 @@ class Pals:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PalList:
-        """List PALs (`GET /v2/pals`)."""
+        """List PALs (`GET /v2/pals`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            pal_type: `system` lists Tavus's stock PALs, `user` only your own. Both when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PalList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_PALS,
             (),
@@ -346,7 +510,19 @@ class Pals:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Pal]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/pals`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            pal_type: `system` lists Tavus's stock PALs, `user` only your own. Both when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Pal, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_PALS, (), {"limit": limit, "pal_type": pal_type}, options)
 
@@ -362,7 +538,24 @@ class Pals:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | Pal | PalConflict:
-        """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`)."""
+        """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`).
+
+        Applies an RFC 6902 JSON Patch to the PAL as `getPal` returns it, as a whole or not at all, and
+        answers the updated PAL. When PAL Maker holds unpublished changes the answer is 409
+        `{"conflict": "maker_changes"}`; `force=true` discards them first.
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            force: Discard PAL Maker's unpublished changes instead of answering 409.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Any | Pal | PalConflict.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _PATCH_PAL,
             (pal_id,),
@@ -383,7 +576,20 @@ class Pals:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PalPublished:
-        """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`)."""
+        """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`).
+
+        Makes PAL Maker's draft the live PAL. Without a draft it changes nothing and still succeeds.
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PalPublished.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _PUBLISH_PAL,
             (pal_id,),
@@ -426,7 +632,36 @@ class AsyncPalsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PalCreated]:
-        """Create a PAL (`POST /v2/pals`)."""
+        """Create a PAL (`POST /v2/pals`).
+
+        Creates a PAL (a persona, under its PAL-era name). Unlike `POST /v2/personas`, a `default_face_id`
+        is required. `system_prompt` is needed when `pipeline_mode` is `full`.
+
+        Args:
+            default_face_id: Face that appears in conversations unless one is given there.
+            pal_name: (see the spec)
+            system_prompt: Needed when `pipeline_mode` is `full`.
+            context: Background the LLM is given.
+            greeting: What the PAL says first.
+            pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
+            document_ids: (see the spec)
+            document_tags: (see the spec)
+            objectives_id: Set of objectives to follow.
+            guardrails_id: Legacy set of guardrails to respect.
+            guardrail_ids: Individual guardrails to respect; up to 50.
+            guardrail_tags: Every guardrail carrying one of these tags applies.
+            tool_ids: Tools of the tools registry the PAL may call; up to 50.
+            memories: Facts the PAL remembers.
+            is_template: Offer this PAL as a template.
+            layers: Per-layer settings; every layer is optional.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PalCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_PAL,
             (),
@@ -464,7 +699,18 @@ class AsyncPalsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a PAL (`DELETE /v2/pals/{pal_id}`)."""
+        """Delete a PAL (`DELETE /v2/pals/{pal_id}`).
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_PAL,
             (pal_id,),
@@ -488,7 +734,21 @@ class AsyncPalsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Pal]:
-        """Get one PAL (`GET /v2/pals/{pal_id}`)."""
+        """Get one PAL (`GET /v2/pals/{pal_id}`).
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            include_settings: Include the layer settings (they are always included by tavus-mock).
+            source: `draft` reads the PAL Maker draft, `live` the published PAL (the same when there is no draft).
+            verbose: Accepted for compatibility (the CLI's MCP server sends it); changes nothing.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Pal]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_PAL,
             (pal_id,),
@@ -511,7 +771,20 @@ class AsyncPalsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PalList]:
-        """List PALs (`GET /v2/pals`)."""
+        """List PALs (`GET /v2/pals`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            pal_type: `system` lists Tavus's stock PALs, `user` only your own. Both when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PalList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_PALS,
             (),
@@ -534,7 +807,24 @@ class AsyncPalsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | Pal | PalConflict]:
-        """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`)."""
+        """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`).
+
+        Applies an RFC 6902 JSON Patch to the PAL as `getPal` returns it, as a whole or not at all, and
+        answers the updated PAL. When PAL Maker holds unpublished changes the answer is 409
+        `{"conflict": "maker_changes"}`; `force=true` discards them first.
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            force: Discard PAL Maker's unpublished changes instead of answering 409.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Any | Pal | PalConflict]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _PATCH_PAL,
             (pal_id,),
@@ -555,7 +845,20 @@ class AsyncPalsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PalPublished]:
-        """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`)."""
+        """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`).
+
+        Makes PAL Maker's draft the live PAL. Without a draft it changes nothing and still succeeds.
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PalPublished]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _PUBLISH_PAL,
             (pal_id,),
@@ -603,7 +906,36 @@ class AsyncPals:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PalCreated:
-        """Create a PAL (`POST /v2/pals`)."""
+        """Create a PAL (`POST /v2/pals`).
+
+        Creates a PAL (a persona, under its PAL-era name). Unlike `POST /v2/personas`, a `default_face_id`
+        is required. `system_prompt` is needed when `pipeline_mode` is `full`.
+
+        Args:
+            default_face_id: Face that appears in conversations unless one is given there.
+            pal_name: (see the spec)
+            system_prompt: Needed when `pipeline_mode` is `full`.
+            context: Background the LLM is given.
+            greeting: What the PAL says first.
+            pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
+            document_ids: (see the spec)
+            document_tags: (see the spec)
+            objectives_id: Set of objectives to follow.
+            guardrails_id: Legacy set of guardrails to respect.
+            guardrail_ids: Individual guardrails to respect; up to 50.
+            guardrail_tags: Every guardrail carrying one of these tags applies.
+            tool_ids: Tools of the tools registry the PAL may call; up to 50.
+            memories: Facts the PAL remembers.
+            is_template: Offer this PAL as a template.
+            layers: Per-layer settings; every layer is optional.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PalCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_PAL,
             (),
@@ -641,7 +973,18 @@ class AsyncPals:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a PAL (`DELETE /v2/pals/{pal_id}`)."""
+        """Delete a PAL (`DELETE /v2/pals/{pal_id}`).
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_PAL,
             (pal_id,),
@@ -665,7 +1008,21 @@ class AsyncPals:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Pal:
-        """Get one PAL (`GET /v2/pals/{pal_id}`)."""
+        """Get one PAL (`GET /v2/pals/{pal_id}`).
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            include_settings: Include the layer settings (they are always included by tavus-mock).
+            source: `draft` reads the PAL Maker draft, `live` the published PAL (the same when there is no draft).
+            verbose: Accepted for compatibility (the CLI's MCP server sends it); changes nothing.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Pal.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_PAL,
             (pal_id,),
@@ -688,7 +1045,20 @@ class AsyncPals:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PalList:
-        """List PALs (`GET /v2/pals`)."""
+        """List PALs (`GET /v2/pals`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            pal_type: `system` lists Tavus's stock PALs, `user` only your own. Both when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PalList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_PALS,
             (),
@@ -710,7 +1080,19 @@ class AsyncPals:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Pal]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/pals`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            pal_type: `system` lists Tavus's stock PALs, `user` only your own. Both when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Pal, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(_LIST_PALS, (), {"limit": limit, "pal_type": pal_type}, options):
             yield item
@@ -727,7 +1109,24 @@ class AsyncPals:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | Pal | PalConflict:
-        """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`)."""
+        """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`).
+
+        Applies an RFC 6902 JSON Patch to the PAL as `getPal` returns it, as a whole or not at all, and
+        answers the updated PAL. When PAL Maker holds unpublished changes the answer is 409
+        `{"conflict": "maker_changes"}`; `force=true` discards them first.
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            force: Discard PAL Maker's unpublished changes instead of answering 409.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Any | Pal | PalConflict.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _PATCH_PAL,
             (pal_id,),
@@ -748,7 +1147,20 @@ class AsyncPals:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PalPublished:
-        """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`)."""
+        """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`).
+
+        Makes PAL Maker's draft the live PAL. Without a draft it changes nothing and still succeeds.
+
+        Args:
+            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PalPublished.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _PUBLISH_PAL,
             (pal_id,),

@@ -59,7 +59,35 @@ class PersonasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PersonaCreated]:
-        """Create a persona (`POST /v2/personas`)."""
+        """Create a persona (`POST /v2/personas`).
+
+        `system_prompt` is needed unless `pipeline_mode` is `echo`.
+
+        Args:
+            persona_name: (see the spec)
+            system_prompt: Needed unless `pipeline_mode` is `echo`.
+            context: Background the LLM is given.
+            pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
+            default_replica_id: (see the spec)
+            document_ids: (see the spec)
+            document_tags: (see the spec)
+            objectives_id: Set of objectives to follow.
+            guardrails_id: Set of guardrails to respect.
+            greeting: What the PAL says first.
+            memories: Facts the PAL remembers.
+            guardrail_ids: Individual guardrails to respect; up to 50 [S3 "Up to 50 per persona"].
+            guardrail_tags: Every guardrail carrying one of these tags applies.
+            tool_ids: Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
+            is_template: Offer this PAL as a template.
+            layers: Per-layer settings; every layer is optional.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PersonaCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_PERSONA,
             (),
@@ -97,7 +125,18 @@ class PersonasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a persona (`DELETE /v2/personas/{persona_id}`)."""
+        """Delete a persona (`DELETE /v2/personas/{persona_id}`).
+
+        Args:
+            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_PERSONA,
             (persona_id,),
@@ -118,7 +157,18 @@ class PersonasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Persona]:
-        """Get one persona (`GET /v2/personas/{persona_id}`)."""
+        """Get one persona (`GET /v2/personas/{persona_id}`).
+
+        Args:
+            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Persona]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_PERSONA,
             (persona_id,),
@@ -141,7 +191,20 @@ class PersonasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PersonaList]:
-        """List personas (`GET /v2/personas`)."""
+        """List personas (`GET /v2/personas`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            persona_type: `system` lists Tavus's stock personas, `user` only your own. Both when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PersonaList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_PERSONAS,
             (),
@@ -163,7 +226,22 @@ class PersonasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`)."""
+        """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`).
+
+        Applies an RFC 6902 JSON Patch to the persona document as `getPersona` returns it. The patch is
+        applied as a whole or not at all. Identifiers, `persona_type` and timestamps cannot be changed.
+
+        Args:
+            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _PATCH_PERSONA,
             (persona_id,),
@@ -211,7 +289,35 @@ class Personas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PersonaCreated:
-        """Create a persona (`POST /v2/personas`)."""
+        """Create a persona (`POST /v2/personas`).
+
+        `system_prompt` is needed unless `pipeline_mode` is `echo`.
+
+        Args:
+            persona_name: (see the spec)
+            system_prompt: Needed unless `pipeline_mode` is `echo`.
+            context: Background the LLM is given.
+            pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
+            default_replica_id: (see the spec)
+            document_ids: (see the spec)
+            document_tags: (see the spec)
+            objectives_id: Set of objectives to follow.
+            guardrails_id: Set of guardrails to respect.
+            greeting: What the PAL says first.
+            memories: Facts the PAL remembers.
+            guardrail_ids: Individual guardrails to respect; up to 50 [S3 "Up to 50 per persona"].
+            guardrail_tags: Every guardrail carrying one of these tags applies.
+            tool_ids: Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
+            is_template: Offer this PAL as a template.
+            layers: Per-layer settings; every layer is optional.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PersonaCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_PERSONA,
             (),
@@ -249,7 +355,18 @@ class Personas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a persona (`DELETE /v2/personas/{persona_id}`)."""
+        """Delete a persona (`DELETE /v2/personas/{persona_id}`).
+
+        Args:
+            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_PERSONA,
             (persona_id,),
@@ -270,7 +387,18 @@ class Personas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Persona:
-        """Get one persona (`GET /v2/personas/{persona_id}`)."""
+        """Get one persona (`GET /v2/personas/{persona_id}`).
+
+        Args:
+            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Persona.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_PERSONA,
             (persona_id,),
@@ -293,7 +421,20 @@ class Personas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PersonaList:
-        """List personas (`GET /v2/personas`)."""
+        """List personas (`GET /v2/personas`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            persona_type: `system` lists Tavus's stock personas, `user` only your own. Both when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PersonaList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_PERSONAS,
             (),
@@ -315,7 +456,19 @@ class Personas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Persona]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/personas`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            persona_type: `system` lists Tavus's stock personas, `user` only your own. Both when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Persona, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_PERSONAS, (), {"limit": limit, "persona_type": persona_type}, options)
 
@@ -330,7 +483,22 @@ class Personas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`)."""
+        """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`).
+
+        Applies an RFC 6902 JSON Patch to the persona document as `getPersona` returns it. The patch is
+        applied as a whole or not at all. Identifiers, `persona_type` and timestamps cannot be changed.
+
+        Args:
+            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _PATCH_PERSONA,
             (persona_id,),
@@ -373,7 +541,35 @@ class AsyncPersonasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PersonaCreated]:
-        """Create a persona (`POST /v2/personas`)."""
+        """Create a persona (`POST /v2/personas`).
+
+        `system_prompt` is needed unless `pipeline_mode` is `echo`.
+
+        Args:
+            persona_name: (see the spec)
+            system_prompt: Needed unless `pipeline_mode` is `echo`.
+            context: Background the LLM is given.
+            pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
+            default_replica_id: (see the spec)
+            document_ids: (see the spec)
+            document_tags: (see the spec)
+            objectives_id: Set of objectives to follow.
+            guardrails_id: Set of guardrails to respect.
+            greeting: What the PAL says first.
+            memories: Facts the PAL remembers.
+            guardrail_ids: Individual guardrails to respect; up to 50 [S3 "Up to 50 per persona"].
+            guardrail_tags: Every guardrail carrying one of these tags applies.
+            tool_ids: Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
+            is_template: Offer this PAL as a template.
+            layers: Per-layer settings; every layer is optional.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PersonaCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_PERSONA,
             (),
@@ -411,7 +607,18 @@ class AsyncPersonasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a persona (`DELETE /v2/personas/{persona_id}`)."""
+        """Delete a persona (`DELETE /v2/personas/{persona_id}`).
+
+        Args:
+            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_PERSONA,
             (persona_id,),
@@ -432,7 +639,18 @@ class AsyncPersonasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Persona]:
-        """Get one persona (`GET /v2/personas/{persona_id}`)."""
+        """Get one persona (`GET /v2/personas/{persona_id}`).
+
+        Args:
+            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Persona]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_PERSONA,
             (persona_id,),
@@ -455,7 +673,20 @@ class AsyncPersonasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PersonaList]:
-        """List personas (`GET /v2/personas`)."""
+        """List personas (`GET /v2/personas`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            persona_type: `system` lists Tavus's stock personas, `user` only your own. Both when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PersonaList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_PERSONAS,
             (),
@@ -477,7 +708,22 @@ class AsyncPersonasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`)."""
+        """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`).
+
+        Applies an RFC 6902 JSON Patch to the persona document as `getPersona` returns it. The patch is
+        applied as a whole or not at all. Identifiers, `persona_type` and timestamps cannot be changed.
+
+        Args:
+            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _PATCH_PERSONA,
             (persona_id,),
@@ -525,7 +771,35 @@ class AsyncPersonas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PersonaCreated:
-        """Create a persona (`POST /v2/personas`)."""
+        """Create a persona (`POST /v2/personas`).
+
+        `system_prompt` is needed unless `pipeline_mode` is `echo`.
+
+        Args:
+            persona_name: (see the spec)
+            system_prompt: Needed unless `pipeline_mode` is `echo`.
+            context: Background the LLM is given.
+            pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
+            default_replica_id: (see the spec)
+            document_ids: (see the spec)
+            document_tags: (see the spec)
+            objectives_id: Set of objectives to follow.
+            guardrails_id: Set of guardrails to respect.
+            greeting: What the PAL says first.
+            memories: Facts the PAL remembers.
+            guardrail_ids: Individual guardrails to respect; up to 50 [S3 "Up to 50 per persona"].
+            guardrail_tags: Every guardrail carrying one of these tags applies.
+            tool_ids: Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
+            is_template: Offer this PAL as a template.
+            layers: Per-layer settings; every layer is optional.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PersonaCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_PERSONA,
             (),
@@ -563,7 +837,18 @@ class AsyncPersonas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a persona (`DELETE /v2/personas/{persona_id}`)."""
+        """Delete a persona (`DELETE /v2/personas/{persona_id}`).
+
+        Args:
+            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_PERSONA,
             (persona_id,),
@@ -584,7 +869,18 @@ class AsyncPersonas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Persona:
-        """Get one persona (`GET /v2/personas/{persona_id}`)."""
+        """Get one persona (`GET /v2/personas/{persona_id}`).
+
+        Args:
+            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Persona.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_PERSONA,
             (persona_id,),
@@ -607,7 +903,20 @@ class AsyncPersonas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PersonaList:
-        """List personas (`GET /v2/personas`)."""
+        """List personas (`GET /v2/personas`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            persona_type: `system` lists Tavus's stock personas, `user` only your own. Both when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PersonaList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_PERSONAS,
             (),
@@ -629,7 +938,19 @@ class AsyncPersonas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Persona]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/personas`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            persona_type: `system` lists Tavus's stock personas, `user` only your own. Both when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Persona, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(
             _LIST_PERSONAS, (), {"limit": limit, "persona_type": persona_type}, options
@@ -647,7 +968,22 @@ class AsyncPersonas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`)."""
+        """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`).
+
+        Applies an RFC 6902 JSON Patch to the persona document as `getPersona` returns it. The patch is
+        applied as a whole or not at all. Identifiers, `persona_type` and timestamps cannot be changed.
+
+        Args:
+            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _PATCH_PERSONA,
             (persona_id,),

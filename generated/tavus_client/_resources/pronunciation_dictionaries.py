@@ -50,7 +50,21 @@ class PronunciationDictionariesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionary]:
-        """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`)."""
+        """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`).
+
+        The `text` of every rule must be unique within the dictionary.
+
+        Args:
+            name: (see the spec)
+            rules: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PronunciationDictionary]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_PRONUNCIATION_DICTIONARY,
             (),
@@ -71,7 +85,20 @@ class PronunciationDictionariesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
+        """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
+
+        Personas that used it stop using it.
+
+        Args:
+            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_PRONUNCIATION_DICTIONARY,
             (pronunciation_dictionary_id,),
@@ -92,7 +119,18 @@ class PronunciationDictionariesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionary]:
-        """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
+        """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
+
+        Args:
+            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PronunciationDictionary]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_PRONUNCIATION_DICTIONARY,
             (pronunciation_dictionary_id,),
@@ -115,7 +153,22 @@ class PronunciationDictionariesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionaryList]:
-        """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`)."""
+        """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`).
+
+        Items carry `rules_count` but not the rules themselves.
+
+        Args:
+            limit: Items per page, 1 to 100. The server uses 10 when left out.
+            page: Page number, counted from 0. The first page when left out.
+            sort: Order by creation time. Newest first (`desc`) when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PronunciationDictionaryList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_PRONUNCIATION_DICTIONARIES,
             (),
@@ -137,7 +190,21 @@ class PronunciationDictionariesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | PronunciationDictionary]:
-        """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
+        """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
+
+        Only `/name` and `/rules` (and paths below `/rules`) may be changed.
+
+        Args:
+            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Any | PronunciationDictionary]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _PATCH_PRONUNCIATION_DICTIONARY,
             (pronunciation_dictionary_id,),
@@ -171,7 +238,21 @@ class PronunciationDictionaries:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PronunciationDictionary:
-        """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`)."""
+        """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`).
+
+        The `text` of every rule must be unique within the dictionary.
+
+        Args:
+            name: (see the spec)
+            rules: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PronunciationDictionary.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_PRONUNCIATION_DICTIONARY,
             (),
@@ -192,7 +273,20 @@ class PronunciationDictionaries:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
+        """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
+
+        Personas that used it stop using it.
+
+        Args:
+            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_PRONUNCIATION_DICTIONARY,
             (pronunciation_dictionary_id,),
@@ -213,7 +307,18 @@ class PronunciationDictionaries:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PronunciationDictionary:
-        """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
+        """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
+
+        Args:
+            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PronunciationDictionary.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_PRONUNCIATION_DICTIONARY,
             (pronunciation_dictionary_id,),
@@ -236,7 +341,22 @@ class PronunciationDictionaries:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PronunciationDictionaryList:
-        """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`)."""
+        """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`).
+
+        Items carry `rules_count` but not the rules themselves.
+
+        Args:
+            limit: Items per page, 1 to 100. The server uses 10 when left out.
+            page: Page number, counted from 0. The first page when left out.
+            sort: Order by creation time. Newest first (`desc`) when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PronunciationDictionaryList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_PRONUNCIATION_DICTIONARIES,
             (),
@@ -258,7 +378,21 @@ class PronunciationDictionaries:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[PronunciationDictionarySummary]:
-        """Every item of `list`, page after page (pages count from 0)."""
+        """Every item of `list`, page after page (pages count from 0) (`GET /v2/pronunciation-dictionaries`).
+
+        Items carry `rules_count` but not the rules themselves.
+
+        Args:
+            limit: Items per page, 1 to 100. The server uses 10 when left out.
+            sort: Order by creation time. Newest first (`desc`) when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PronunciationDictionarySummary, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_PRONUNCIATION_DICTIONARIES, (), {"limit": limit, "sort": sort}, options)
 
@@ -273,7 +407,21 @@ class PronunciationDictionaries:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | PronunciationDictionary:
-        """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
+        """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
+
+        Only `/name` and `/rules` (and paths below `/rules`) may be changed.
+
+        Args:
+            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Any | PronunciationDictionary.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _PATCH_PRONUNCIATION_DICTIONARY,
             (pronunciation_dictionary_id,),
@@ -302,7 +450,21 @@ class AsyncPronunciationDictionariesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionary]:
-        """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`)."""
+        """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`).
+
+        The `text` of every rule must be unique within the dictionary.
+
+        Args:
+            name: (see the spec)
+            rules: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PronunciationDictionary]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_PRONUNCIATION_DICTIONARY,
             (),
@@ -323,7 +485,20 @@ class AsyncPronunciationDictionariesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
+        """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
+
+        Personas that used it stop using it.
+
+        Args:
+            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_PRONUNCIATION_DICTIONARY,
             (pronunciation_dictionary_id,),
@@ -344,7 +519,18 @@ class AsyncPronunciationDictionariesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionary]:
-        """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
+        """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
+
+        Args:
+            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PronunciationDictionary]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_PRONUNCIATION_DICTIONARY,
             (pronunciation_dictionary_id,),
@@ -367,7 +553,22 @@ class AsyncPronunciationDictionariesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionaryList]:
-        """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`)."""
+        """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`).
+
+        Items carry `rules_count` but not the rules themselves.
+
+        Args:
+            limit: Items per page, 1 to 100. The server uses 10 when left out.
+            page: Page number, counted from 0. The first page when left out.
+            sort: Order by creation time. Newest first (`desc`) when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[PronunciationDictionaryList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_PRONUNCIATION_DICTIONARIES,
             (),
@@ -389,7 +590,21 @@ class AsyncPronunciationDictionariesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Any | PronunciationDictionary]:
-        """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
+        """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
+
+        Only `/name` and `/rules` (and paths below `/rules`) may be changed.
+
+        Args:
+            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Any | PronunciationDictionary]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _PATCH_PRONUNCIATION_DICTIONARY,
             (pronunciation_dictionary_id,),
@@ -423,7 +638,21 @@ class AsyncPronunciationDictionaries:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PronunciationDictionary:
-        """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`)."""
+        """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`).
+
+        The `text` of every rule must be unique within the dictionary.
+
+        Args:
+            name: (see the spec)
+            rules: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PronunciationDictionary.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_PRONUNCIATION_DICTIONARY,
             (),
@@ -444,7 +673,20 @@ class AsyncPronunciationDictionaries:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
+        """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
+
+        Personas that used it stop using it.
+
+        Args:
+            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_PRONUNCIATION_DICTIONARY,
             (pronunciation_dictionary_id,),
@@ -465,7 +707,18 @@ class AsyncPronunciationDictionaries:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PronunciationDictionary:
-        """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
+        """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
+
+        Args:
+            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PronunciationDictionary.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_PRONUNCIATION_DICTIONARY,
             (pronunciation_dictionary_id,),
@@ -488,7 +741,22 @@ class AsyncPronunciationDictionaries:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> PronunciationDictionaryList:
-        """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`)."""
+        """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`).
+
+        Items carry `rules_count` but not the rules themselves.
+
+        Args:
+            limit: Items per page, 1 to 100. The server uses 10 when left out.
+            page: Page number, counted from 0. The first page when left out.
+            sort: Order by creation time. Newest first (`desc`) when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PronunciationDictionaryList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_PRONUNCIATION_DICTIONARIES,
             (),
@@ -510,7 +778,21 @@ class AsyncPronunciationDictionaries:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[PronunciationDictionarySummary]:
-        """Every item of `list`, page after page (pages count from 0)."""
+        """Every item of `list`, page after page (pages count from 0) (`GET /v2/pronunciation-dictionaries`).
+
+        Items carry `rules_count` but not the rules themselves.
+
+        Args:
+            limit: Items per page, 1 to 100. The server uses 10 when left out.
+            sort: Order by creation time. Newest first (`desc`) when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            PronunciationDictionarySummary, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(
             _LIST_PRONUNCIATION_DICTIONARIES, (), {"limit": limit, "sort": sort}, options
@@ -528,7 +810,21 @@ class AsyncPronunciationDictionaries:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Any | PronunciationDictionary:
-        """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`)."""
+        """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
+
+        Only `/name` and `/rules` (and paths below `/rules`) may be changed.
+
+        Args:
+            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
+            operations: the JSON Patch to apply (a `Patch` or a list of operations).
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Any | PronunciationDictionary.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _PATCH_PRONUNCIATION_DICTIONARY,
             (pronunciation_dictionary_id,),

@@ -48,7 +48,30 @@ class ReplicasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ReplicaCreated]:
-        """Train a replica (`POST /v2/replicas`)."""
+        """Train a replica (`POST /v2/replicas`).
+
+        Starts training from a video (`train_video_url`) or from an image (`train_image_url` with
+        `voice_name`); exactly one of the two sources must be given. Training runs in the background;
+        `status` moves from `started` to `completed` or `error`.
+
+        Args:
+            train_video_url: Direct download link of the training video.
+            consent_video_url: Separate consent clip, when the training video does not start with the consent statement.
+            train_image_url: Image to train from.
+            voice_name: Stock voice for an image replica, e.g. `anna`.
+            auto_fix_training_image: Let Tavus repair the training image.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            replica_name: (see the spec)
+            model_name: Model to train with; `phoenix-4` when left out.
+            properties: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[ReplicaCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_REPLICA,
             (),
@@ -80,7 +103,21 @@ class ReplicasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a replica (`DELETE /v2/replicas/{replica_id}`)."""
+        """Delete a replica (`DELETE /v2/replicas/{replica_id}`).
+
+        Conversations that used the replica are kept.
+
+        Args:
+            replica_id: Replica identifier, e.g. `r90bbd427f71`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_REPLICA,
             (replica_id,),
@@ -102,7 +139,19 @@ class ReplicasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Replica]:
-        """Get one replica (`GET /v2/replicas/{replica_id}`)."""
+        """Get one replica (`GET /v2/replicas/{replica_id}`).
+
+        Args:
+            replica_id: Replica identifier, e.g. `r90bbd427f71`.
+            verbose: When true, the answer also carries `replica_type`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Replica]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_REPLICA,
             (replica_id,),
@@ -128,7 +177,23 @@ class ReplicasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ReplicaList]:
-        """List replicas (`GET /v2/replicas`)."""
+        """List replicas (`GET /v2/replicas`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            verbose: When true, every item also carries `replica_type`.
+            replica_type: `system` lists Tavus's stock replicas, `user` only your own. Both when left out.
+            replica_ids: Comma-separated replica ids; only these are listed.
+            model_name: Only replicas trained with this model, e.g. `phoenix-4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[ReplicaList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_REPLICAS,
             (),
@@ -157,7 +222,19 @@ class ReplicasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`)."""
+        """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`).
+
+        Args:
+            replica_id: Replica identifier, e.g. `r90bbd427f71`.
+            replica_name: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _RENAME_REPLICA,
             (replica_id,),
@@ -198,7 +275,30 @@ class Replicas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ReplicaCreated:
-        """Train a replica (`POST /v2/replicas`)."""
+        """Train a replica (`POST /v2/replicas`).
+
+        Starts training from a video (`train_video_url`) or from an image (`train_image_url` with
+        `voice_name`); exactly one of the two sources must be given. Training runs in the background;
+        `status` moves from `started` to `completed` or `error`.
+
+        Args:
+            train_video_url: Direct download link of the training video.
+            consent_video_url: Separate consent clip, when the training video does not start with the consent statement.
+            train_image_url: Image to train from.
+            voice_name: Stock voice for an image replica, e.g. `anna`.
+            auto_fix_training_image: Let Tavus repair the training image.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            replica_name: (see the spec)
+            model_name: Model to train with; `phoenix-4` when left out.
+            properties: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ReplicaCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_REPLICA,
             (),
@@ -230,7 +330,21 @@ class Replicas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a replica (`DELETE /v2/replicas/{replica_id}`)."""
+        """Delete a replica (`DELETE /v2/replicas/{replica_id}`).
+
+        Conversations that used the replica are kept.
+
+        Args:
+            replica_id: Replica identifier, e.g. `r90bbd427f71`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_REPLICA,
             (replica_id,),
@@ -252,7 +366,19 @@ class Replicas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Replica:
-        """Get one replica (`GET /v2/replicas/{replica_id}`)."""
+        """Get one replica (`GET /v2/replicas/{replica_id}`).
+
+        Args:
+            replica_id: Replica identifier, e.g. `r90bbd427f71`.
+            verbose: When true, the answer also carries `replica_type`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Replica.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_REPLICA,
             (replica_id,),
@@ -278,7 +404,23 @@ class Replicas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ReplicaList:
-        """List replicas (`GET /v2/replicas`)."""
+        """List replicas (`GET /v2/replicas`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            verbose: When true, every item also carries `replica_type`.
+            replica_type: `system` lists Tavus's stock replicas, `user` only your own. Both when left out.
+            replica_ids: Comma-separated replica ids; only these are listed.
+            model_name: Only replicas trained with this model, e.g. `phoenix-4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ReplicaList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_REPLICAS,
             (),
@@ -310,7 +452,22 @@ class Replicas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Replica]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/replicas`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            verbose: When true, every item also carries `replica_type`.
+            replica_type: `system` lists Tavus's stock replicas, `user` only your own. Both when left out.
+            replica_ids: Comma-separated replica ids; only these are listed.
+            model_name: Only replicas trained with this model, e.g. `phoenix-4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Replica, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(
             _LIST_REPLICAS,
@@ -336,7 +493,19 @@ class Replicas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`)."""
+        """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`).
+
+        Args:
+            replica_id: Replica identifier, e.g. `r90bbd427f71`.
+            replica_name: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _RENAME_REPLICA,
             (replica_id,),
@@ -372,7 +541,30 @@ class AsyncReplicasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ReplicaCreated]:
-        """Train a replica (`POST /v2/replicas`)."""
+        """Train a replica (`POST /v2/replicas`).
+
+        Starts training from a video (`train_video_url`) or from an image (`train_image_url` with
+        `voice_name`); exactly one of the two sources must be given. Training runs in the background;
+        `status` moves from `started` to `completed` or `error`.
+
+        Args:
+            train_video_url: Direct download link of the training video.
+            consent_video_url: Separate consent clip, when the training video does not start with the consent statement.
+            train_image_url: Image to train from.
+            voice_name: Stock voice for an image replica, e.g. `anna`.
+            auto_fix_training_image: Let Tavus repair the training image.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            replica_name: (see the spec)
+            model_name: Model to train with; `phoenix-4` when left out.
+            properties: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[ReplicaCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_REPLICA,
             (),
@@ -404,7 +596,21 @@ class AsyncReplicasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a replica (`DELETE /v2/replicas/{replica_id}`)."""
+        """Delete a replica (`DELETE /v2/replicas/{replica_id}`).
+
+        Conversations that used the replica are kept.
+
+        Args:
+            replica_id: Replica identifier, e.g. `r90bbd427f71`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_REPLICA,
             (replica_id,),
@@ -426,7 +632,19 @@ class AsyncReplicasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Replica]:
-        """Get one replica (`GET /v2/replicas/{replica_id}`)."""
+        """Get one replica (`GET /v2/replicas/{replica_id}`).
+
+        Args:
+            replica_id: Replica identifier, e.g. `r90bbd427f71`.
+            verbose: When true, the answer also carries `replica_type`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Replica]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_REPLICA,
             (replica_id,),
@@ -452,7 +670,23 @@ class AsyncReplicasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[ReplicaList]:
-        """List replicas (`GET /v2/replicas`)."""
+        """List replicas (`GET /v2/replicas`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            verbose: When true, every item also carries `replica_type`.
+            replica_type: `system` lists Tavus's stock replicas, `user` only your own. Both when left out.
+            replica_ids: Comma-separated replica ids; only these are listed.
+            model_name: Only replicas trained with this model, e.g. `phoenix-4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[ReplicaList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_REPLICAS,
             (),
@@ -481,7 +715,19 @@ class AsyncReplicasWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`)."""
+        """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`).
+
+        Args:
+            replica_id: Replica identifier, e.g. `r90bbd427f71`.
+            replica_name: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _RENAME_REPLICA,
             (replica_id,),
@@ -522,7 +768,30 @@ class AsyncReplicas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ReplicaCreated:
-        """Train a replica (`POST /v2/replicas`)."""
+        """Train a replica (`POST /v2/replicas`).
+
+        Starts training from a video (`train_video_url`) or from an image (`train_image_url` with
+        `voice_name`); exactly one of the two sources must be given. Training runs in the background;
+        `status` moves from `started` to `completed` or `error`.
+
+        Args:
+            train_video_url: Direct download link of the training video.
+            consent_video_url: Separate consent clip, when the training video does not start with the consent statement.
+            train_image_url: Image to train from.
+            voice_name: Stock voice for an image replica, e.g. `anna`.
+            auto_fix_training_image: Let Tavus repair the training image.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            replica_name: (see the spec)
+            model_name: Model to train with; `phoenix-4` when left out.
+            properties: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ReplicaCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_REPLICA,
             (),
@@ -554,7 +823,21 @@ class AsyncReplicas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a replica (`DELETE /v2/replicas/{replica_id}`)."""
+        """Delete a replica (`DELETE /v2/replicas/{replica_id}`).
+
+        Conversations that used the replica are kept.
+
+        Args:
+            replica_id: Replica identifier, e.g. `r90bbd427f71`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_REPLICA,
             (replica_id,),
@@ -576,7 +859,19 @@ class AsyncReplicas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Replica:
-        """Get one replica (`GET /v2/replicas/{replica_id}`)."""
+        """Get one replica (`GET /v2/replicas/{replica_id}`).
+
+        Args:
+            replica_id: Replica identifier, e.g. `r90bbd427f71`.
+            verbose: When true, the answer also carries `replica_type`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Replica.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_REPLICA,
             (replica_id,),
@@ -602,7 +897,23 @@ class AsyncReplicas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ReplicaList:
-        """List replicas (`GET /v2/replicas`)."""
+        """List replicas (`GET /v2/replicas`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            verbose: When true, every item also carries `replica_type`.
+            replica_type: `system` lists Tavus's stock replicas, `user` only your own. Both when left out.
+            replica_ids: Comma-separated replica ids; only these are listed.
+            model_name: Only replicas trained with this model, e.g. `phoenix-4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            ReplicaList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_REPLICAS,
             (),
@@ -634,7 +945,22 @@ class AsyncReplicas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Replica]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/replicas`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            verbose: When true, every item also carries `replica_type`.
+            replica_type: `system` lists Tavus's stock replicas, `user` only your own. Both when left out.
+            replica_ids: Comma-separated replica ids; only these are listed.
+            model_name: Only replicas trained with this model, e.g. `phoenix-4`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Replica, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(
             _LIST_REPLICAS,
@@ -661,7 +987,19 @@ class AsyncReplicas:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`)."""
+        """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`).
+
+        Args:
+            replica_id: Replica identifier, e.g. `r90bbd427f71`.
+            replica_name: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _RENAME_REPLICA,
             (replica_id,),

@@ -35,7 +35,21 @@ class TranscriptionsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[TranscriptionCreated]:
-        """Transcribe a file (`POST /v2/transcriptions`)."""
+        """Transcribe a file (`POST /v2/transcriptions`).
+
+        The transcript is made in the background; `callback_url` receives it when it is ready.
+
+        Args:
+            file_url: Audio or video file to transcribe.
+            callback_url: Receives the transcription when it is done.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[TranscriptionCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_TRANSCRIPTION,
             (),
@@ -56,7 +70,18 @@ class TranscriptionsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`)."""
+        """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`).
+
+        Args:
+            transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_TRANSCRIPTION,
             (transcription_id,),
@@ -77,7 +102,18 @@ class TranscriptionsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Transcription]:
-        """Get one transcription (`GET /v2/transcriptions/{transcription_id}`)."""
+        """Get one transcription (`GET /v2/transcriptions/{transcription_id}`).
+
+        Args:
+            transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Transcription]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_TRANSCRIPTION,
             (transcription_id,),
@@ -99,7 +135,19 @@ class TranscriptionsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[TranscriptionList]:
-        """List transcriptions (`GET /v2/transcriptions`)."""
+        """List transcriptions (`GET /v2/transcriptions`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[TranscriptionList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_TRANSCRIPTIONS,
             (),
@@ -133,7 +181,21 @@ class Transcriptions:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> TranscriptionCreated:
-        """Transcribe a file (`POST /v2/transcriptions`)."""
+        """Transcribe a file (`POST /v2/transcriptions`).
+
+        The transcript is made in the background; `callback_url` receives it when it is ready.
+
+        Args:
+            file_url: Audio or video file to transcribe.
+            callback_url: Receives the transcription when it is done.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            TranscriptionCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _CREATE_TRANSCRIPTION,
             (),
@@ -154,7 +216,18 @@ class Transcriptions:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`)."""
+        """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`).
+
+        Args:
+            transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_TRANSCRIPTION,
             (transcription_id,),
@@ -175,7 +248,18 @@ class Transcriptions:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Transcription:
-        """Get one transcription (`GET /v2/transcriptions/{transcription_id}`)."""
+        """Get one transcription (`GET /v2/transcriptions/{transcription_id}`).
+
+        Args:
+            transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Transcription.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_TRANSCRIPTION,
             (transcription_id,),
@@ -197,7 +281,19 @@ class Transcriptions:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> TranscriptionList:
-        """List transcriptions (`GET /v2/transcriptions`)."""
+        """List transcriptions (`GET /v2/transcriptions`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            TranscriptionList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_TRANSCRIPTIONS,
             (),
@@ -218,7 +314,18 @@ class Transcriptions:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Transcription]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/transcriptions`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Transcription, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_TRANSCRIPTIONS, (), {"limit": limit}, options)
 
@@ -240,7 +347,21 @@ class AsyncTranscriptionsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[TranscriptionCreated]:
-        """Transcribe a file (`POST /v2/transcriptions`)."""
+        """Transcribe a file (`POST /v2/transcriptions`).
+
+        The transcript is made in the background; `callback_url` receives it when it is ready.
+
+        Args:
+            file_url: Audio or video file to transcribe.
+            callback_url: Receives the transcription when it is done.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[TranscriptionCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_TRANSCRIPTION,
             (),
@@ -261,7 +382,18 @@ class AsyncTranscriptionsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`)."""
+        """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`).
+
+        Args:
+            transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_TRANSCRIPTION,
             (transcription_id,),
@@ -282,7 +414,18 @@ class AsyncTranscriptionsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Transcription]:
-        """Get one transcription (`GET /v2/transcriptions/{transcription_id}`)."""
+        """Get one transcription (`GET /v2/transcriptions/{transcription_id}`).
+
+        Args:
+            transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Transcription]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_TRANSCRIPTION,
             (transcription_id,),
@@ -304,7 +447,19 @@ class AsyncTranscriptionsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[TranscriptionList]:
-        """List transcriptions (`GET /v2/transcriptions`)."""
+        """List transcriptions (`GET /v2/transcriptions`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[TranscriptionList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_TRANSCRIPTIONS,
             (),
@@ -338,7 +493,21 @@ class AsyncTranscriptions:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> TranscriptionCreated:
-        """Transcribe a file (`POST /v2/transcriptions`)."""
+        """Transcribe a file (`POST /v2/transcriptions`).
+
+        The transcript is made in the background; `callback_url` receives it when it is ready.
+
+        Args:
+            file_url: Audio or video file to transcribe.
+            callback_url: Receives the transcription when it is done.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            TranscriptionCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _CREATE_TRANSCRIPTION,
             (),
@@ -359,7 +528,18 @@ class AsyncTranscriptions:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`)."""
+        """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`).
+
+        Args:
+            transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_TRANSCRIPTION,
             (transcription_id,),
@@ -380,7 +560,18 @@ class AsyncTranscriptions:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Transcription:
-        """Get one transcription (`GET /v2/transcriptions/{transcription_id}`)."""
+        """Get one transcription (`GET /v2/transcriptions/{transcription_id}`).
+
+        Args:
+            transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Transcription.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_TRANSCRIPTION,
             (transcription_id,),
@@ -402,7 +593,19 @@ class AsyncTranscriptions:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> TranscriptionList:
-        """List transcriptions (`GET /v2/transcriptions`)."""
+        """List transcriptions (`GET /v2/transcriptions`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            TranscriptionList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_TRANSCRIPTIONS,
             (),
@@ -423,7 +626,18 @@ class AsyncTranscriptions:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Transcription]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/transcriptions`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Transcription, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(_LIST_TRANSCRIPTIONS, (), {"limit": limit}, options):
             yield item

@@ -35,7 +35,19 @@ class VideosWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a video (`DELETE /v2/videos/{video_id}`)."""
+        """Delete a video (`DELETE /v2/videos/{video_id}`).
+
+        Args:
+            video_id: Video identifier, e.g. `1e30440cf9`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_VIDEO,
             (video_id,),
@@ -66,7 +78,32 @@ class VideosWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[VideoCreated]:
-        """Generate a video (`POST /v2/videos`)."""
+        """Generate a video (`POST /v2/videos`).
+
+        Renders a video of the replica reading `script`, or lip-syncing `audio_url`; exactly one of the
+        two is given. Rendering runs in the background: `status` goes `queued`, `generating`, `ready`
+        (or `error`).
+
+        Args:
+            replica_id: (see the spec)
+            script: Text the replica reads.
+            audio_url: Public .wav or .mp3 the replica lip-syncs.
+            video_name: (see the spec)
+            background_url: Website recorded as the background.
+            background_source_url: Video used as the background.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            fast: Plain fast render without backgrounds, thumbnails or streaming URLs.
+            transparent_background: Transparent .webm output; needs `fast`.
+            watermark_image_url: (see the spec)
+            properties: Background and opening settings.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[VideoCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GENERATE_VIDEO,
             (),
@@ -100,7 +137,19 @@ class VideosWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Video]:
-        """Get one video (`GET /v2/videos/{video_id}`)."""
+        """Get one video (`GET /v2/videos/{video_id}`).
+
+        Args:
+            video_id: Video identifier, e.g. `1e30440cf9`.
+            verbose: When true, the answer also carries `still_image_thumbnail_url` and `gif_thumbnail_url`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Video]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_VIDEO,
             (video_id,),
@@ -122,7 +171,19 @@ class VideosWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[VideoList]:
-        """List videos (`GET /v2/videos`)."""
+        """List videos (`GET /v2/videos`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 0. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[VideoList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_VIDEOS,
             (),
@@ -144,7 +205,19 @@ class VideosWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Rename a video (`PATCH /v2/videos/{video_id}/name`)."""
+        """Rename a video (`PATCH /v2/videos/{video_id}/name`).
+
+        Args:
+            video_id: Video identifier, e.g. `1e30440cf9`.
+            video_name: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _RENAME_VIDEO,
             (video_id,),
@@ -178,7 +251,19 @@ class Videos:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a video (`DELETE /v2/videos/{video_id}`)."""
+        """Delete a video (`DELETE /v2/videos/{video_id}`).
+
+        Args:
+            video_id: Video identifier, e.g. `1e30440cf9`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _DELETE_VIDEO,
             (video_id,),
@@ -209,7 +294,32 @@ class Videos:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> VideoCreated:
-        """Generate a video (`POST /v2/videos`)."""
+        """Generate a video (`POST /v2/videos`).
+
+        Renders a video of the replica reading `script`, or lip-syncing `audio_url`; exactly one of the
+        two is given. Rendering runs in the background: `status` goes `queued`, `generating`, `ready`
+        (or `error`).
+
+        Args:
+            replica_id: (see the spec)
+            script: Text the replica reads.
+            audio_url: Public .wav or .mp3 the replica lip-syncs.
+            video_name: (see the spec)
+            background_url: Website recorded as the background.
+            background_source_url: Video used as the background.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            fast: Plain fast render without backgrounds, thumbnails or streaming URLs.
+            transparent_background: Transparent .webm output; needs `fast`.
+            watermark_image_url: (see the spec)
+            properties: Background and opening settings.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            VideoCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GENERATE_VIDEO,
             (),
@@ -243,7 +353,19 @@ class Videos:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Video:
-        """Get one video (`GET /v2/videos/{video_id}`)."""
+        """Get one video (`GET /v2/videos/{video_id}`).
+
+        Args:
+            video_id: Video identifier, e.g. `1e30440cf9`.
+            verbose: When true, the answer also carries `still_image_thumbnail_url` and `gif_thumbnail_url`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Video.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _GET_VIDEO,
             (video_id,),
@@ -265,7 +387,19 @@ class Videos:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> VideoList:
-        """List videos (`GET /v2/videos`)."""
+        """List videos (`GET /v2/videos`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 0. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            VideoList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_VIDEOS,
             (),
@@ -286,7 +420,18 @@ class Videos:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Video]:
-        """Every item of `list`, page after page (pages count from 0)."""
+        """Every item of `list`, page after page (pages count from 0) (`GET /v2/videos`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Video, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(_LIST_VIDEOS, (), {"limit": limit}, options)
 
@@ -301,7 +446,19 @@ class Videos:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Rename a video (`PATCH /v2/videos/{video_id}/name`)."""
+        """Rename a video (`PATCH /v2/videos/{video_id}/name`).
+
+        Args:
+            video_id: Video identifier, e.g. `1e30440cf9`.
+            video_name: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _RENAME_VIDEO,
             (video_id,),
@@ -330,7 +487,19 @@ class AsyncVideosWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a video (`DELETE /v2/videos/{video_id}`)."""
+        """Delete a video (`DELETE /v2/videos/{video_id}`).
+
+        Args:
+            video_id: Video identifier, e.g. `1e30440cf9`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_VIDEO,
             (video_id,),
@@ -361,7 +530,32 @@ class AsyncVideosWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[VideoCreated]:
-        """Generate a video (`POST /v2/videos`)."""
+        """Generate a video (`POST /v2/videos`).
+
+        Renders a video of the replica reading `script`, or lip-syncing `audio_url`; exactly one of the
+        two is given. Rendering runs in the background: `status` goes `queued`, `generating`, `ready`
+        (or `error`).
+
+        Args:
+            replica_id: (see the spec)
+            script: Text the replica reads.
+            audio_url: Public .wav or .mp3 the replica lip-syncs.
+            video_name: (see the spec)
+            background_url: Website recorded as the background.
+            background_source_url: Video used as the background.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            fast: Plain fast render without backgrounds, thumbnails or streaming URLs.
+            transparent_background: Transparent .webm output; needs `fast`.
+            watermark_image_url: (see the spec)
+            properties: Background and opening settings.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[VideoCreated]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GENERATE_VIDEO,
             (),
@@ -395,7 +589,19 @@ class AsyncVideosWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[Video]:
-        """Get one video (`GET /v2/videos/{video_id}`)."""
+        """Get one video (`GET /v2/videos/{video_id}`).
+
+        Args:
+            video_id: Video identifier, e.g. `1e30440cf9`.
+            verbose: When true, the answer also carries `still_image_thumbnail_url` and `gif_thumbnail_url`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[Video]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_VIDEO,
             (video_id,),
@@ -417,7 +623,19 @@ class AsyncVideosWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[VideoList]:
-        """List videos (`GET /v2/videos`)."""
+        """List videos (`GET /v2/videos`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 0. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[VideoList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_VIDEOS,
             (),
@@ -439,7 +657,19 @@ class AsyncVideosWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Rename a video (`PATCH /v2/videos/{video_id}/name`)."""
+        """Rename a video (`PATCH /v2/videos/{video_id}/name`).
+
+        Args:
+            video_id: Video identifier, e.g. `1e30440cf9`.
+            video_name: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[None]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _RENAME_VIDEO,
             (video_id,),
@@ -473,7 +703,19 @@ class AsyncVideos:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete a video (`DELETE /v2/videos/{video_id}`)."""
+        """Delete a video (`DELETE /v2/videos/{video_id}`).
+
+        Args:
+            video_id: Video identifier, e.g. `1e30440cf9`.
+            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _DELETE_VIDEO,
             (video_id,),
@@ -504,7 +746,32 @@ class AsyncVideos:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> VideoCreated:
-        """Generate a video (`POST /v2/videos`)."""
+        """Generate a video (`POST /v2/videos`).
+
+        Renders a video of the replica reading `script`, or lip-syncing `audio_url`; exactly one of the
+        two is given. Rendering runs in the background: `status` goes `queued`, `generating`, `ready`
+        (or `error`).
+
+        Args:
+            replica_id: (see the spec)
+            script: Text the replica reads.
+            audio_url: Public .wav or .mp3 the replica lip-syncs.
+            video_name: (see the spec)
+            background_url: Website recorded as the background.
+            background_source_url: Video used as the background.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            fast: Plain fast render without backgrounds, thumbnails or streaming URLs.
+            transparent_background: Transparent .webm output; needs `fast`.
+            watermark_image_url: (see the spec)
+            properties: Background and opening settings.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            VideoCreated.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GENERATE_VIDEO,
             (),
@@ -538,7 +805,19 @@ class AsyncVideos:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Video:
-        """Get one video (`GET /v2/videos/{video_id}`)."""
+        """Get one video (`GET /v2/videos/{video_id}`).
+
+        Args:
+            video_id: Video identifier, e.g. `1e30440cf9`.
+            verbose: When true, the answer also carries `still_image_thumbnail_url` and `gif_thumbnail_url`.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Video.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _GET_VIDEO,
             (video_id,),
@@ -560,7 +839,19 @@ class AsyncVideos:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> VideoList:
-        """List videos (`GET /v2/videos`)."""
+        """List videos (`GET /v2/videos`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 0. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            VideoList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_VIDEOS,
             (),
@@ -581,7 +872,18 @@ class AsyncVideos:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Video]:
-        """Every item of `list`, page after page (pages count from 0)."""
+        """Every item of `list`, page after page (pages count from 0) (`GET /v2/videos`).
+
+        Args:
+            limit: Items per page. The server uses 10 when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Video, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(_LIST_VIDEOS, (), {"limit": limit}, options):
             yield item
@@ -597,7 +899,19 @@ class AsyncVideos:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Rename a video (`PATCH /v2/videos/{video_id}/name`)."""
+        """Rename a video (`PATCH /v2/videos/{video_id}/name`).
+
+        Args:
+            video_id: Video identifier, e.g. `1e30440cf9`.
+            video_name: (see the spec)
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            None.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _RENAME_VIDEO,
             (video_id,),

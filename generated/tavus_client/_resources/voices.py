@@ -38,7 +38,24 @@ class VoicesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[VoiceList]:
-        """List stock voices (`GET /v2/voices`)."""
+        """List stock voices (`GET /v2/voices`).
+
+        Voices whose `voice_name` can be given when training a replica from an image.
+
+        Args:
+            limit: Items per page, 1 to 100. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            search: Only voices whose name contains this text (case-insensitive).
+            sort: Order by voice name. Ascending when left out.
+            tag: Only voices carrying this tag.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[VoiceList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_VOICES,
             (),
@@ -75,7 +92,24 @@ class Voices:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> VoiceList:
-        """List stock voices (`GET /v2/voices`)."""
+        """List stock voices (`GET /v2/voices`).
+
+        Voices whose `voice_name` can be given when training a replica from an image.
+
+        Args:
+            limit: Items per page, 1 to 100. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            search: Only voices whose name contains this text (case-insensitive).
+            sort: Order by voice name. Ascending when left out.
+            tag: Only voices carrying this tag.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            VoiceList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = self._client._request(
             _LIST_VOICES,
             (),
@@ -99,7 +133,23 @@ class Voices:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Iterator[Voice]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/voices`).
+
+        Voices whose `voice_name` can be given when training a replica from an image.
+
+        Args:
+            limit: Items per page, 1 to 100. The server uses 10 when left out.
+            search: Only voices whose name contains this text (case-insensitive).
+            sort: Order by voice name. Ascending when left out.
+            tag: Only voices carrying this tag.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Voice, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         yield from self._client._paginate(
             _LIST_VOICES, (), {"limit": limit, "search": search, "sort": sort, "tag": tag}, options
@@ -126,7 +176,24 @@ class AsyncVoicesWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> RawResponse[VoiceList]:
-        """List stock voices (`GET /v2/voices`)."""
+        """List stock voices (`GET /v2/voices`).
+
+        Voices whose `voice_name` can be given when training a replica from an image.
+
+        Args:
+            limit: Items per page, 1 to 100. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            search: Only voices whose name contains this text (case-insensitive).
+            sort: Order by voice name. Ascending when left out.
+            tag: Only voices carrying this tag.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            RawResponse[VoiceList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_VOICES,
             (),
@@ -163,7 +230,24 @@ class AsyncVoices:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> VoiceList:
-        """List stock voices (`GET /v2/voices`)."""
+        """List stock voices (`GET /v2/voices`).
+
+        Voices whose `voice_name` can be given when training a replica from an image.
+
+        Args:
+            limit: Items per page, 1 to 100. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            search: Only voices whose name contains this text (case-insensitive).
+            sort: Order by voice name. Ascending when left out.
+            tag: Only voices carrying this tag.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            VoiceList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         result = await self._client._request(
             _LIST_VOICES,
             (),
@@ -187,7 +271,23 @@ class AsyncVoices:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> AsyncIterator[Voice]:
-        """Every item of `list`, page after page (pages count from 1)."""
+        """Every item of `list`, page after page (pages count from 1) (`GET /v2/voices`).
+
+        Voices whose `voice_name` can be given when training a replica from an image.
+
+        Args:
+            limit: Items per page, 1 to 100. The server uses 10 when left out.
+            search: Only voices whose name contains this text (case-insensitive).
+            sort: Order by voice name. Ascending when left out.
+            tag: Only voices carrying this tag.
+            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+
+        Returns:
+            Voice, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
         async for item in self._client._paginate(
             _LIST_VOICES, (), {"limit": limit, "search": search, "sort": sort, "tag": tag}, options

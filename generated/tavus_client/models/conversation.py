@@ -22,35 +22,24 @@ T = TypeVar("T", bound="Conversation")
 
 @_attrs_define
 class Conversation:
-    """A conversation.
-
-    Attributes:
-        conversation_id (str):
-        conversation_name (None | str | Unset):
-        conversation_url (str | Unset):
-        callback_url (None | str | Unset):
-        status (ConversationStatus | Unset): `active` while the room is open, `ended` afterwards.
-        replica_id (None | str | Unset):
-        persona_id (None | str | Unset):
-        created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-        updated_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-        shutdown_reason (None | str | Unset): Why the call ended (verbose only), e.g. `participant_left_timeout`.
-        events (list[ConversationEvent] | None | Unset): The conversation's event log (verbose only).
-    """
+    """A conversation."""
 
     conversation_id: str
     conversation_name: str | Unset | None = UNSET
     conversation_url: str | Unset = UNSET
     callback_url: str | Unset | None = UNSET
     status: ConversationStatus | Unset = UNSET
+    """ `active` while the room is open, `ended` afterwards. """
     replica_id: str | Unset | None = UNSET
     persona_id: str | Unset | None = UNSET
     created_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     updated_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     shutdown_reason: str | Unset | None = UNSET
+    """ Why the call ended (verbose only), e.g. `participant_left_timeout`. """
     events: list[ConversationEvent] | Unset | None = UNSET
+    """ The conversation's event log (verbose only). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

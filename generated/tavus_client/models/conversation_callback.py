@@ -22,25 +22,17 @@ T = TypeVar("T", bound="ConversationCallback")
 
 @_attrs_define
 class ConversationCallback:
-    """Body of a conversation callback.
-
-    Attributes:
-        conversation_id (str):
-        event_type (str): e.g. `system.replica_joined`, `system.shutdown`, `application.transcription_ready`.
-        message_type (CallbackMessageType | Unset):
-        timestamp (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-        webhook_url (str | Unset):
-        properties (ConversationEventProperties | Unset): Event details; which fields are present depends on the event
-            type.
-    """
+    """Body of a conversation callback."""
 
     conversation_id: str
     event_type: str
+    """ e.g. `system.replica_joined`, `system.shutdown`, `application.transcription_ready`. """
     message_type: CallbackMessageType | Unset = UNSET
     timestamp: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     webhook_url: str | Unset = UNSET
     properties: ConversationEventProperties | Unset = UNSET
+    """ Event details; which fields are present depends on the event type. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

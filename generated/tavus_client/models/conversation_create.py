@@ -27,47 +27,41 @@ class ConversationCreate:
     Example:
         {'replica_id': 'r90bbd427f71', 'persona_id': 'pcb7a34da5fe'}
 
-    Attributes:
-        replica_id (str | Unset): Replica that joins. Needed unless the persona has a `default_replica_id`; wins over it
-            when both are set.
-        persona_id (str | Unset): Persona that drives the replica. Almost always given.
-        pal_id (str | Unset): Same as `persona_id` (PAL-era name). Give one of the two.
-        face_id (str | Unset): Same as `replica_id` (PAL-era name). Give one of the two.
-        audio_only (bool | Unset): Voice only, without video.
-        callback_url (str | Unset): Where callbacks are POSTed; an empty string means none. Example:
-            https://example.com/tavus/webhook.
-        conversation_name (str | Unset):
-        conversational_context (str | Unset): Extra context for this call, added to the persona's own.
-        custom_greeting (str | Unset): The replica's first sentence when someone joins.
-        memory_stores (list[str] | Unset): Memory stores the persona reads from and writes to, usually one.
-        document_ids (list[str] | Unset):
-        document_retrieval_strategy (RetrievalStrategy | Unset): Trade-off of knowledge-base lookups. `balanced` when
-            left out.
-        document_tags (list[str] | Unset): Every document carrying one of these tags is available.
-        test_mode (bool | Unset): Create the conversation without the replica joining. It costs nothing and starts
-            `ended`.
-        require_auth (bool | Unset): Make the room private; the answer then carries `meeting_token`.
-        max_participants (int | Unset): Participants allowed in the room, the replica included.
-        properties (ConversationProperties | Unset): Call settings.
     """
 
     replica_id: str | Unset = UNSET
+    """ Replica that joins. Needed unless the persona has a `default_replica_id`; wins over it when both are set.
+    """
     persona_id: str | Unset = UNSET
+    """ Persona that drives the replica. Almost always given. """
     pal_id: str | Unset = UNSET
+    """ Same as `persona_id` (PAL-era name). Give one of the two. """
     face_id: str | Unset = UNSET
+    """ Same as `replica_id` (PAL-era name). Give one of the two. """
     audio_only: bool | Unset = UNSET
+    """ Voice only, without video. """
     callback_url: str | Unset = UNSET
+    """ Where callbacks are POSTed; an empty string means none. """
     conversation_name: str | Unset = UNSET
     conversational_context: str | Unset = UNSET
+    """ Extra context for this call, added to the persona's own. """
     custom_greeting: str | Unset = UNSET
+    """ The replica's first sentence when someone joins. """
     memory_stores: list[str] | Unset = UNSET
+    """ Memory stores the persona reads from and writes to, usually one. """
     document_ids: list[str] | Unset = UNSET
     document_retrieval_strategy: RetrievalStrategy | Unset = UNSET
+    """ Trade-off of knowledge-base lookups. `balanced` when left out. """
     document_tags: list[str] | Unset = UNSET
+    """ Every document carrying one of these tags is available. """
     test_mode: bool | Unset = UNSET
+    """ Create the conversation without the replica joining. It costs nothing and starts `ended`. """
     require_auth: bool | Unset = UNSET
+    """ Make the room private; the answer then carries `meeting_token`. """
     max_participants: int | Unset = UNSET
+    """ Participants allowed in the room, the replica included. """
     properties: ConversationProperties | Unset = UNSET
+    """ Call settings. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -18,29 +18,19 @@ T = TypeVar("T", bound="ConversationCreated")
 
 @_attrs_define
 class ConversationCreated:
-    """The new conversation.
-
-    Attributes:
-        conversation_id (str):
-        conversation_name (None | str | Unset):
-        conversation_url (str | Unset): Room URL to join.
-        status (ConversationStatus | Unset): `active` while the room is open, `ended` afterwards.
-        callback_url (None | str | Unset):
-        created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-        meeting_token (str | Unset): Token for a private room (only with `require_auth`); append `?t=<token>` to the
-            URL.
-        replica_id (str | Unset):
-        persona_id (str | Unset):
-    """
+    """The new conversation."""
 
     conversation_id: str
     conversation_name: str | Unset | None = UNSET
     conversation_url: str | Unset = UNSET
+    """ Room URL to join. """
     status: ConversationStatus | Unset = UNSET
+    """ `active` while the room is open, `ended` afterwards. """
     callback_url: str | Unset | None = UNSET
     created_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     meeting_token: str | Unset = UNSET
+    """ Token for a private room (only with `require_auth`); append `?t=<token>` to the URL. """
     replica_id: str | Unset = UNSET
     persona_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

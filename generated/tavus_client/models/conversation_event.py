@@ -21,20 +21,15 @@ T = TypeVar("T", bound="ConversationEvent")
 
 @_attrs_define
 class ConversationEvent:
-    """One entry of a conversation's event log.
-
-    Attributes:
-        event_type (str): e.g. `system.replica_joined`, `system.shutdown`, `application.transcription_ready`,
-            `application.perception_analysis`, `application.recording_ready`.
-        timestamp (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-        properties (ConversationEventProperties | Unset): Event details; which fields are present depends on the event
-            type.
-    """
+    """One entry of a conversation's event log."""
 
     event_type: str
+    """ e.g. `system.replica_joined`, `system.shutdown`, `application.transcription_ready`,
+    `application.perception_analysis`, `application.recording_ready`. """
     timestamp: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     properties: ConversationEventProperties | Unset = UNSET
+    """ Event details; which fields are present depends on the event type. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -21,27 +21,21 @@ T = TypeVar("T", bound="ConversationEventProperties")
 
 @_attrs_define
 class ConversationEventProperties:
-    """Event details; which fields are present depends on the event type.
-
-    Attributes:
-        replica_id (str | Unset):
-        shutdown_reason (str | Unset): For `system.shutdown`.
-        transcript (list[TranscriptEntry] | Unset): For `application.transcription_ready`.
-        analysis (str | Unset): For `application.perception_analysis`.
-        bucket_name (str | Unset): For `application.recording_ready`.
-        s3_key (str | Unset): For `application.recording_ready`.
-        duration (float | Unset): Recording length in seconds, for `application.recording_ready`.
-        storage_provider (str | Unset):
-        storage_uri (str | Unset):
-    """
+    """Event details; which fields are present depends on the event type."""
 
     replica_id: str | Unset = UNSET
     shutdown_reason: str | Unset = UNSET
+    """ For `system.shutdown`. """
     transcript: list[TranscriptEntry] | Unset = UNSET
+    """ For `application.transcription_ready`. """
     analysis: str | Unset = UNSET
+    """ For `application.perception_analysis`. """
     bucket_name: str | Unset = UNSET
+    """ For `application.recording_ready`. """
     s3_key: str | Unset = UNSET
+    """ For `application.recording_ready`. """
     duration: float | Unset = UNSET
+    """ Recording length in seconds, for `application.recording_ready`. """
     storage_provider: str | Unset = UNSET
     storage_uri: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -20,14 +20,9 @@ T = TypeVar("T", bound="ConversationList")
 
 @_attrs_define
 class ConversationList:
-    """
-    Attributes:
-        data (list[Conversation]):
-        total_count (int): Matching conversations on all pages.
-    """
-
     data: list[Conversation]
     total_count: int
+    """ Matching conversations on all pages. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -21,37 +21,30 @@ T = TypeVar("T", bound="ConversationProperties")
 
 @_attrs_define
 class ConversationProperties:
-    """Call settings.
-
-    Attributes:
-        max_call_duration (int | Unset): Longest call in seconds; 3600 when left out.
-        participant_left_timeout (int | Unset): Seconds the replica waits after the last person left before the call
-            ends.
-        participant_absent_timeout (int | Unset): Seconds the room waits for a first participant; 300 when left out.
-        enable_recording (bool | Unset):
-        enable_closed_captions (bool | Unset):
-        apply_greenscreen (bool | Unset): Replace the background with a flat green.
-        require_auth (bool | Unset): Same as the top-level `require_auth`.
-        language (str | Unset): Full language name such as `english`, or `multilingual` to detect it.
-        recording_s3_bucket_name (str | Unset): Use `recording_storage` instead.
-        recording_s3_bucket_region (str | Unset): Use `recording_storage` instead.
-        aws_assume_role_arn (str | Unset): Use `recording_storage` instead.
-        recording_storage (RecordingStorage | Unset): Where recordings are written. Only the fields of the chosen
-            provider are read.
-    """
+    """Call settings."""
 
     max_call_duration: int | Unset = UNSET
+    """ Longest call in seconds; 3600 when left out. """
     participant_left_timeout: int | Unset = UNSET
+    """ Seconds the replica waits after the last person left before the call ends. """
     participant_absent_timeout: int | Unset = UNSET
+    """ Seconds the room waits for a first participant; 300 when left out. """
     enable_recording: bool | Unset = UNSET
     enable_closed_captions: bool | Unset = UNSET
     apply_greenscreen: bool | Unset = UNSET
+    """ Replace the background with a flat green. """
     require_auth: bool | Unset = UNSET
+    """ Same as the top-level `require_auth`. """
     language: str | Unset = UNSET
+    """ Full language name such as `english`, or `multilingual` to detect it. """
     recording_s3_bucket_name: str | Unset = UNSET
+    """ Use `recording_storage` instead. """
     recording_s3_bucket_region: str | Unset = UNSET
+    """ Use `recording_storage` instead. """
     aws_assume_role_arn: str | Unset = UNSET
+    """ Use `recording_storage` instead. """
     recording_storage: RecordingStorage | Unset = UNSET
+    """ Where recordings are written. Only the fields of the chosen provider are read. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -21,16 +21,7 @@ T = TypeVar("T", bound="ConversationalFlowLayer")
 
 @_attrs_define
 class ConversationalFlowLayer:
-    """Turn taking. When absent it is off; when any field is set the others take their defaults.
-
-    Attributes:
-        turn_detection_model (TurnDetectionModel | Unset):
-        turn_taking_patience (Level | Unset):
-        replica_interruptibility (Level | Unset):
-        voice_isolation (VoiceIsolation | Unset):
-        wake_phrase (None | str | Unset):
-        idle_engagement (IdleEngagement | Unset):
-    """
+    """Turn taking. When absent it is off; when any field is set the others take their defaults."""
 
     turn_detection_model: TurnDetectionModel | Unset = UNSET
     turn_taking_patience: Level | Unset = UNSET

@@ -17,14 +17,10 @@ T = TypeVar("T", bound="CrawlConfig")
 
 @_attrs_define
 class CrawlConfig:
-    """How far to follow links from the start page.
-
-    Attributes:
-        depth (int | Unset): Link levels to follow; 1 means pages linked from the start page.
-        max_pages (int | Unset):
-    """
+    """How far to follow links from the start page."""
 
     depth: int | Unset = UNSET
+    """ Link levels to follow; 1 means pages linked from the start page. """
     max_pages: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -22,34 +22,16 @@ T = TypeVar("T", bound="Document")
 
 @_attrs_define
 class Document:
-    """A knowledge-base document.
-
-    Attributes:
-        document_id (str):
-        document_name (None | str | Unset):
-        document_url (None | str | Unset):
-        status (DocumentStatus | Unset):
-        progress (int | None | str | Unset): Processing progress, 0 to 100.
-        error_message (None | str | Unset): e.g. `file_download_failed`, `file_format_unsupported`,
-            `file_size_too_large`, `embedding_failed`.
-        tags (list[str] | None | Unset):
-        callback_url (None | str | Unset):
-        crawl_config (CrawlConfig | None | Unset):
-        crawled_urls (list[str] | None | Unset):
-        last_crawled_at (None | str | Unset):
-        crawl_count (int | None | Unset):
-        created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-        updated_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-    """
+    """A knowledge-base document."""
 
     document_id: str
     document_name: str | Unset | None = UNSET
     document_url: str | Unset | None = UNSET
     status: DocumentStatus | Unset = UNSET
     progress: int | str | Unset | None = UNSET
+    """ Processing progress, 0 to 100. """
     error_message: str | Unset | None = UNSET
+    """ e.g. `file_download_failed`, `file_format_unsupported`, `file_size_too_large`, `embedding_failed`. """
     tags: list[str] | Unset | None = UNSET
     callback_url: str | Unset | None = UNSET
     crawl_config: CrawlConfig | Unset | None = UNSET
@@ -57,7 +39,9 @@ class Document:
     last_crawled_at: str | Unset | None = UNSET
     crawl_count: int | Unset | None = UNSET
     created_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     updated_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

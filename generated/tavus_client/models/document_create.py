@@ -21,21 +21,14 @@ T = TypeVar("T", bound="DocumentCreate")
 
 @_attrs_define
 class DocumentCreate:
-    """
-    Attributes:
-        document_url (str):  Example: https://example.com/tavus/webhook.
-        document_name (str | Unset): A name is made up when left out.
-        callback_url (str | Unset): Where callbacks are POSTed; an empty string means none. Example:
-            https://example.com/tavus/webhook.
-        tags (list[str] | Unset):
-        crawl (CrawlConfig | Unset): How far to follow links from the start page.
-    """
-
     document_url: str
     document_name: str | Unset = UNSET
+    """ A name is made up when left out. """
     callback_url: str | Unset = UNSET
+    """ Where callbacks are POSTed; an empty string means none. """
     tags: list[str] | Unset = UNSET
     crawl: CrawlConfig | Unset = UNSET
+    """ How far to follow links from the start page. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -21,14 +21,6 @@ T = TypeVar("T", bound="DocumentList")
 
 @_attrs_define
 class DocumentList:
-    """
-    Attributes:
-        data (list[Document]):
-        total_count (int):
-        page (int | Unset):
-        limit (int | Unset):
-    """
-
     data: list[Document]
     total_count: int
     page: int | Unset = UNSET

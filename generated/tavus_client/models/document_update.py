@@ -17,14 +17,9 @@ T = TypeVar("T", bound="DocumentUpdate")
 
 @_attrs_define
 class DocumentUpdate:
-    """
-    Attributes:
-        document_name (str | Unset):
-        tags (list[str] | Unset): Replaces the stored tags.
-    """
-
     document_name: str | Unset = UNSET
     tags: list[str] | Unset = UNSET
+    """ Replaces the stored tags. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

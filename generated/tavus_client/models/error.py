@@ -22,13 +22,12 @@ class Error:
     Example:
         {'error': 'Invalid persona_id'}
 
-    Attributes:
-        error (str | Unset): What went wrong.
-        message (str | Unset): What went wrong (used by 401 and some other answers).
     """
 
     error: str | Unset = UNSET
+    """ What went wrong. """
     message: str | Unset = UNSET
+    """ What went wrong (used by 401 and some other answers). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

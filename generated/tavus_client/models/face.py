@@ -19,33 +19,24 @@ T = TypeVar("T", bound="Face")
 
 @_attrs_define
 class Face:
-    """A face (the replica record under its PAL-era field names).
-
-    Attributes:
-        face_id (str):
-        face_name (None | str | Unset):
-        face_type (OwnerType | Unset): `system` for Tavus's stock resources, `user` for your own.
-        model_name (None | str | Unset):
-        status (ReplicaStatus | Unset): `started` while training, then `completed` or `error`.
-        training_progress (None | str | Unset): Progress as `done/total`, e.g. `100/100`.
-        thumbnail_video_url (None | str | Unset):
-        error_message (None | str | Unset): Why training failed.
-        created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-        updated_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-    """
+    """A face (the replica record under its PAL-era field names)."""
 
     face_id: str
     face_name: str | Unset | None = UNSET
     face_type: OwnerType | Unset = UNSET
+    """ `system` for Tavus's stock resources, `user` for your own. """
     model_name: str | Unset | None = UNSET
     status: ReplicaStatus | Unset = UNSET
+    """ `started` while training, then `completed` or `error`. """
     training_progress: str | Unset | None = UNSET
+    """ Progress as `done/total`, e.g. `100/100`. """
     thumbnail_video_url: str | Unset | None = UNSET
     error_message: str | Unset | None = UNSET
+    """ Why training failed. """
     created_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     updated_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

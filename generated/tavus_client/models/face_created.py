@@ -18,14 +18,9 @@ T = TypeVar("T", bound="FaceCreated")
 
 @_attrs_define
 class FaceCreated:
-    """
-    Attributes:
-        face_id (str):
-        status (ReplicaStatus | Unset): `started` while training, then `completed` or `error`.
-    """
-
     face_id: str
     status: ReplicaStatus | Unset = UNSET
+    """ `started` while training, then `completed` or `error`. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -20,12 +20,6 @@ T = TypeVar("T", bound="FaceList")
 
 @_attrs_define
 class FaceList:
-    """
-    Attributes:
-        data (list[Face]):
-        total_count (int):
-    """
-
     data: list[Face]
     total_count: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -16,11 +16,6 @@ T = TypeVar("T", bound="FaceRename")
 
 @_attrs_define
 class FaceRename:
-    """
-    Attributes:
-        face_name (str):
-    """
-
     face_name: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -18,20 +18,15 @@ T = TypeVar("T", bound="Guardrail")
 
 @_attrs_define
 class Guardrail:
-    """One guardrail of a set.
-
-    Attributes:
-        guardrail_name (str): Letters, digits and underscores.
-        guardrail_prompt (str):
-        modality (Modality | Unset): `verbal` (what is said) or `visual` (what is seen); `verbal` when left out.
-        callback_url (str | Unset): Where callbacks are POSTed; an empty string means none. Example:
-            https://example.com/tavus/webhook.
-    """
+    """One guardrail of a set."""
 
     guardrail_name: str
+    """ Letters, digits and underscores. """
     guardrail_prompt: str
     modality: Modality | Unset = UNSET
+    """ `verbal` (what is said) or `visual` (what is seen); `verbal` when left out. """
     callback_url: str | Unset = UNSET
+    """ Where callbacks are POSTed; an empty string means none. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

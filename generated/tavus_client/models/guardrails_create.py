@@ -21,14 +21,9 @@ T = TypeVar("T", bound="GuardrailsCreate")
 
 @_attrs_define
 class GuardrailsCreate:
-    """
-    Attributes:
-        data (list[Guardrail]):
-        name (str | Unset): Name of the set.
-    """
-
     data: list[Guardrail]
     name: str | Unset = UNSET
+    """ Name of the set. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -17,19 +17,12 @@ T = TypeVar("T", bound="GuardrailsCreated")
 
 @_attrs_define
 class GuardrailsCreated:
-    """
-    Attributes:
-        guardrails_id (str):
-        guardrails_name (None | str | Unset):
-        status (str | Unset): `active` once created.
-        created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-    """
-
     guardrails_id: str
     guardrails_name: str | Unset | None = UNSET
     status: str | Unset = UNSET
+    """ `active` once created. """
     created_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -20,12 +20,6 @@ T = TypeVar("T", bound="GuardrailsList")
 
 @_attrs_define
 class GuardrailsList:
-    """
-    Attributes:
-        data (list[GuardrailsSet]):
-        total_count (int):
-    """
-
     data: list[GuardrailsSet]
     total_count: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -21,23 +21,15 @@ T = TypeVar("T", bound="GuardrailsSet")
 
 @_attrs_define
 class GuardrailsSet:
-    """A set of guardrails.
-
-    Attributes:
-        guardrails_id (str):
-        data (list[Guardrail]):
-        guardrails_name (None | str | Unset):
-        created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-        updated_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-    """
+    """A set of guardrails."""
 
     guardrails_id: str
     data: list[Guardrail]
     guardrails_name: str | Unset | None = UNSET
     created_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     updated_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

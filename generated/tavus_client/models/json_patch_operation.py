@@ -23,17 +23,15 @@ class JsonPatchOperation:
     Example:
         {'op': 'replace', 'path': '/persona_name', 'value': 'New Name'}
 
-    Attributes:
-        op (JsonPatchOp):
-        path (str): JSON Pointer to the target, e.g. `/layers/llm/model`.
-        from_ (str | Unset): JSON Pointer to the source, for `copy` and `move`.
-        value (Any | Unset): The value for `add`, `replace` and `test`; any JSON value, `null` included.
     """
 
     op: JsonPatchOp
     path: str
+    """ JSON Pointer to the target, e.g. `/layers/llm/model`. """
     from_: str | Unset = UNSET
+    """ JSON Pointer to the source, for `copy` and `move`. """
     value: Any | Unset = UNSET
+    """ The value for `add`, `replace` and `test`; any JSON value, `null` included. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -23,26 +23,22 @@ T = TypeVar("T", bound="LlmLayer")
 
 @_attrs_define
 class LlmLayer:
-    """The language model.
-
-    Attributes:
-        model (str | Unset): A Tavus-hosted model such as `tavus-gpt-oss`, or your own model's name with `base_url`.
-            Example: tavus-gpt-oss.
-        base_url (str | Unset): OpenAI-compatible endpoint of your own model, without `/chat/completions`.
-        api_key (str | Unset): Key for `base_url`. A secret; clients must never log it.
-        speculative_inference (bool | Unset): Start answering before the speaker finishes; on when left out.
-        tools (list[LlmTool] | Unset): Functions the model may call (OpenAI tool format).
-        headers (LlmLayerHeaders | Unset): Extra HTTP headers sent to `base_url`.
-        extra_body (LlmLayerExtraBody | Unset): Extra fields merged into each completion request, e.g. `temperature`.
-    """
+    """The language model."""
 
     model: str | Unset = UNSET
+    """ A Tavus-hosted model such as `tavus-gpt-oss`, or your own model's name with `base_url`. """
     base_url: str | Unset = UNSET
+    """ OpenAI-compatible endpoint of your own model, without `/chat/completions`. """
     api_key: str | Unset = UNSET
+    """ Key for `base_url`. A secret; clients must never log it. """
     speculative_inference: bool | Unset = UNSET
+    """ Start answering before the speaker finishes; on when left out. """
     tools: list[LlmTool] | Unset = UNSET
+    """ Functions the model may call (OpenAI tool format). """
     headers: LlmLayerHeaders | Unset = UNSET
+    """ Extra HTTP headers sent to `base_url`. """
     extra_body: LlmLayerExtraBody | Unset = UNSET
+    """ Extra fields merged into each completion request, e.g. `temperature`. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

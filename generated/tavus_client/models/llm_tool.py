@@ -21,12 +21,6 @@ T = TypeVar("T", bound="LlmTool")
 
 @_attrs_define
 class LlmTool:
-    """
-    Attributes:
-        type_ (ToolType):
-        function (LlmToolFunction):
-    """
-
     type_: ToolType
     function: LlmToolFunction
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

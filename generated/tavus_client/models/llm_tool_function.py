@@ -21,16 +21,10 @@ T = TypeVar("T", bound="LlmToolFunction")
 
 @_attrs_define
 class LlmToolFunction:
-    """
-    Attributes:
-        name (str):
-        description (str | Unset):
-        parameters (LlmToolFunctionParameters | Unset): JSON Schema of the arguments.
-    """
-
     name: str
     description: str | Unset = UNSET
     parameters: LlmToolFunctionParameters | Unset = UNSET
+    """ JSON Schema of the arguments. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -22,8 +22,6 @@ class Message:
     Example:
         {'message': 'Updated successfully'}
 
-    Attributes:
-        message (str | Unset):
     """
 
     message: str | Unset = UNSET

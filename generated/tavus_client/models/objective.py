@@ -23,30 +23,23 @@ T = TypeVar("T", bound="Objective")
 
 @_attrs_define
 class Objective:
-    """One objective of a set.
-
-    Attributes:
-        objective_name (str): Identifier without spaces.
-        objective_prompt (str):
-        confirmation_mode (ConfirmationMode | Unset): `manual` asks the participant to confirm completion; `auto` when
-            left out.
-        output_variables (list[str] | Unset): Values to extract while working on the objective.
-        modality (Modality | Unset): `verbal` (what is said) or `visual` (what is seen); `verbal` when left out.
-        next_conditional_objectives (ObjectiveNextConditionalObjectives | Unset): Maps the name of a following objective
-            to the condition under which it comes next.
-        next_required_objective (None | str | Unset): Objective that always comes next.
-        callback_url (str | Unset): Where callbacks are POSTed; an empty string means none. Example:
-            https://example.com/tavus/webhook.
-    """
+    """One objective of a set."""
 
     objective_name: str
+    """ Identifier without spaces. """
     objective_prompt: str
     confirmation_mode: ConfirmationMode | Unset = UNSET
+    """ `manual` asks the participant to confirm completion; `auto` when left out. """
     output_variables: list[str] | Unset = UNSET
+    """ Values to extract while working on the objective. """
     modality: Modality | Unset = UNSET
+    """ `verbal` (what is said) or `visual` (what is seen); `verbal` when left out. """
     next_conditional_objectives: ObjectiveNextConditionalObjectives | Unset = UNSET
+    """ Maps the name of a following objective to the condition under which it comes next. """
     next_required_objective: str | Unset | None = UNSET
+    """ Objective that always comes next. """
     callback_url: str | Unset = UNSET
+    """ Where callbacks are POSTed; an empty string means none. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -20,11 +20,6 @@ T = TypeVar("T", bound="ObjectivesCreate")
 
 @_attrs_define
 class ObjectivesCreate:
-    """
-    Attributes:
-        data (list[Objective]):
-    """
-
     data: list[Objective]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

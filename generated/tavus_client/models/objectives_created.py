@@ -17,19 +17,13 @@ T = TypeVar("T", bound="ObjectivesCreated")
 
 @_attrs_define
 class ObjectivesCreated:
-    """
-    Attributes:
-        objectives_id (str):
-        objective_name (None | str | Unset): Name of the set.
-        status (str | Unset): `active` once created.
-        created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-    """
-
     objectives_id: str
     objective_name: str | Unset | None = UNSET
+    """ Name of the set. """
     status: str | Unset = UNSET
+    """ `active` once created. """
     created_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

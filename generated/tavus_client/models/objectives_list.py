@@ -20,12 +20,6 @@ T = TypeVar("T", bound="ObjectivesList")
 
 @_attrs_define
 class ObjectivesList:
-    """
-    Attributes:
-        data (list[ObjectivesSet]):
-        total_count (int):
-    """
-
     data: list[ObjectivesSet]
     total_count: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

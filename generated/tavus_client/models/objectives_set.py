@@ -21,23 +21,16 @@ T = TypeVar("T", bound="ObjectivesSet")
 
 @_attrs_define
 class ObjectivesSet:
-    """A set of objectives.
-
-    Attributes:
-        objectives_id (str):
-        data (list[Objective]):
-        objective_name (None | str | Unset): Name of the set.
-        created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-        updated_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-    """
+    """A set of objectives."""
 
     objectives_id: str
     data: list[Objective]
     objective_name: str | Unset | None = UNSET
+    """ Name of the set. """
     created_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     updated_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -23,40 +23,16 @@ T = TypeVar("T", bound="Pal")
 
 @_attrs_define
 class Pal:
-    """A PAL (the persona record under its PAL-era field names).
-
-    Attributes:
-        pal_id (str):
-        pal_name (None | str | Unset):
-        pal_type (OwnerType | Unset): `system` for Tavus's stock resources, `user` for your own.
-        system_prompt (None | str | Unset):
-        context (None | str | Unset):
-        pipeline_mode (PipelineMode | Unset): `full` runs every layer; `echo` makes the replica say what you send it;
-            `speech-to-speech` skips text.
-        default_face_id (None | str | Unset):
-        document_ids (list[str] | None | Unset):
-        document_tags (list[str] | None | Unset):
-        objectives_id (None | str | Unset):
-        guardrails_id (None | str | Unset):
-        greeting (None | str | Unset):
-        memories (list[str] | None | Unset):
-        guardrail_ids (list[str] | None | Unset):
-        guardrail_tags (list[str] | None | Unset):
-        tool_ids (list[str] | None | Unset):
-        is_template (bool | None | Unset):
-        layers (PersonaLayers | Unset): Per-layer settings; every layer is optional.
-        created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-        updated_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-    """
+    """A PAL (the persona record under its PAL-era field names)."""
 
     pal_id: str
     pal_name: str | Unset | None = UNSET
     pal_type: OwnerType | Unset = UNSET
+    """ `system` for Tavus's stock resources, `user` for your own. """
     system_prompt: str | Unset | None = UNSET
     context: str | Unset | None = UNSET
     pipeline_mode: PipelineMode | Unset = UNSET
+    """ `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text. """
     default_face_id: str | Unset | None = UNSET
     document_ids: list[str] | Unset | None = UNSET
     document_tags: list[str] | Unset | None = UNSET
@@ -69,8 +45,11 @@ class Pal:
     tool_ids: list[str] | Unset | None = UNSET
     is_template: bool | Unset | None = UNSET
     layers: PersonaLayers | Unset = UNSET
+    """ Per-layer settings; every layer is optional. """
     created_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     updated_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

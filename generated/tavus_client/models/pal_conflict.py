@@ -17,14 +17,10 @@ T = TypeVar("T", bound="PalConflict")
 
 @_attrs_define
 class PalConflict:
-    """The PAL has unpublished PAL Maker changes.
-
-    Attributes:
-        conflict (str): `maker_changes`.
-        message (str | Unset):
-    """
+    """The PAL has unpublished PAL Maker changes."""
 
     conflict: str
+    """ `maker_changes`. """
     message: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -27,42 +27,37 @@ class PalCreate:
     Example:
         {'pal_name': 'Concierge', 'system_prompt': 'You greet hotel guests.', 'default_face_id': 'r90bbd427f71'}
 
-    Attributes:
-        default_face_id (str): Face that appears in conversations unless one is given there.
-        pal_name (str | Unset):
-        system_prompt (str | Unset): Needed when `pipeline_mode` is `full`.
-        context (str | Unset): Background the LLM is given.
-        greeting (str | Unset): What the PAL says first.
-        pipeline_mode (PipelineMode | Unset): `full` runs every layer; `echo` makes the replica say what you send it;
-            `speech-to-speech` skips text.
-        document_ids (list[str] | Unset):
-        document_tags (list[str] | Unset):
-        objectives_id (str | Unset): Set of objectives to follow.
-        guardrails_id (str | Unset): Legacy set of guardrails to respect.
-        guardrail_ids (list[str] | Unset): Individual guardrails to respect; up to 50.
-        guardrail_tags (list[str] | Unset): Every guardrail carrying one of these tags applies.
-        tool_ids (list[str] | Unset): Tools of the tools registry the PAL may call; up to 50.
-        memories (list[str] | Unset): Facts the PAL remembers.
-        is_template (bool | Unset): Offer this PAL as a template.
-        layers (PersonaLayers | Unset): Per-layer settings; every layer is optional.
     """
 
     default_face_id: str
+    """ Face that appears in conversations unless one is given there. """
     pal_name: str | Unset = UNSET
     system_prompt: str | Unset = UNSET
+    """ Needed when `pipeline_mode` is `full`. """
     context: str | Unset = UNSET
+    """ Background the LLM is given. """
     greeting: str | Unset = UNSET
+    """ What the PAL says first. """
     pipeline_mode: PipelineMode | Unset = UNSET
+    """ `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text. """
     document_ids: list[str] | Unset = UNSET
     document_tags: list[str] | Unset = UNSET
     objectives_id: str | Unset = UNSET
+    """ Set of objectives to follow. """
     guardrails_id: str | Unset = UNSET
+    """ Legacy set of guardrails to respect. """
     guardrail_ids: list[str] | Unset = UNSET
+    """ Individual guardrails to respect; up to 50. """
     guardrail_tags: list[str] | Unset = UNSET
+    """ Every guardrail carrying one of these tags applies. """
     tool_ids: list[str] | Unset = UNSET
+    """ Tools of the tools registry the PAL may call; up to 50. """
     memories: list[str] | Unset = UNSET
+    """ Facts the PAL remembers. """
     is_template: bool | Unset = UNSET
+    """ Offer this PAL as a template. """
     layers: PersonaLayers | Unset = UNSET
+    """ Per-layer settings; every layer is optional. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -17,17 +17,10 @@ T = TypeVar("T", bound="PalCreated")
 
 @_attrs_define
 class PalCreated:
-    """
-    Attributes:
-        pal_id (str):
-        pal_name (None | str | Unset):
-        created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-    """
-
     pal_id: str
     pal_name: str | Unset | None = UNSET
     created_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -20,11 +20,6 @@ T = TypeVar("T", bound="PalEnvelope")
 
 @_attrs_define
 class PalEnvelope:
-    """
-    Attributes:
-        data (list[Pal]):
-    """
-
     data: list[Pal]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

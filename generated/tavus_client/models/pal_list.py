@@ -20,12 +20,6 @@ T = TypeVar("T", bound="PalList")
 
 @_attrs_define
 class PalList:
-    """
-    Attributes:
-        data (list[Pal]):
-        total_count (int):
-    """
-
     data: list[Pal]
     total_count: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

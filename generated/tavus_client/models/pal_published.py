@@ -17,21 +17,13 @@ T = TypeVar("T", bound="PalPublished")
 
 @_attrs_define
 class PalPublished:
-    """
-    Attributes:
-        status (str): `success`.
-        pal_id (str):
-        pal_name (None | str | Unset):
-        system_prompt (None | str | Unset):
-        updated_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-    """
-
     status: str
+    """ `success`. """
     pal_id: str
     pal_name: str | Unset | None = UNSET
     system_prompt: str | Unset | None = UNSET
     updated_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

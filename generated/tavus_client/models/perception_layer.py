@@ -22,19 +22,10 @@ T = TypeVar("T", bound="PerceptionLayer")
 
 @_attrs_define
 class PerceptionLayer:
-    """What the replica sees and hears.
-
-    Attributes:
-        perception_model (PerceptionModel | Unset): `raven-1` when left out.
-        visual_awareness_queries (list[str] | Unset):
-        visual_tool_prompt (str | Unset):
-        visual_tools (list[PerceptionTool] | Unset):
-        audio_awareness_queries (list[str] | Unset):
-        audio_tool_prompt (str | Unset):
-        audio_tools (list[PerceptionTool] | Unset):
-    """
+    """What the replica sees and hears."""
 
     perception_model: PerceptionModel | Unset = UNSET
+    """ `raven-1` when left out. """
     visual_awareness_queries: list[str] | Unset = UNSET
     visual_tool_prompt: str | Unset = UNSET
     visual_tools: list[PerceptionTool] | Unset = UNSET

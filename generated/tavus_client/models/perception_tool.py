@@ -21,14 +21,6 @@ T = TypeVar("T", bound="PerceptionTool")
 
 @_attrs_define
 class PerceptionTool:
-    """
-    Attributes:
-        name (str | Unset):
-        description (str | Unset):
-        type_ (str | Unset):
-        function (LlmToolFunction | Unset):
-    """
-
     name: str | Unset = UNSET
     description: str | Unset = UNSET
     type_: str | Unset = UNSET

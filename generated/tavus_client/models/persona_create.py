@@ -27,42 +27,36 @@ class PersonaCreate:
     Example:
         {'persona_name': 'Life Coach', 'pipeline_mode': 'full', 'system_prompt': 'You are a patient life coach.'}
 
-    Attributes:
-        persona_name (str | Unset):
-        system_prompt (str | Unset): Needed unless `pipeline_mode` is `echo`.
-        context (str | Unset): Background the LLM is given.
-        pipeline_mode (PipelineMode | Unset): `full` runs every layer; `echo` makes the replica say what you send it;
-            `speech-to-speech` skips text.
-        default_replica_id (str | Unset):
-        document_ids (list[str] | Unset):
-        document_tags (list[str] | Unset):
-        objectives_id (str | Unset): Set of objectives to follow.
-        guardrails_id (str | Unset): Set of guardrails to respect.
-        greeting (str | Unset): What the PAL says first.
-        memories (list[str] | Unset): Facts the PAL remembers.
-        guardrail_ids (list[str] | Unset): Individual guardrails to respect; up to 50 [S3 "Up to 50 per persona"].
-        guardrail_tags (list[str] | Unset): Every guardrail carrying one of these tags applies.
-        tool_ids (list[str] | Unset): Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
-        is_template (bool | Unset): Offer this PAL as a template.
-        layers (PersonaLayers | Unset): Per-layer settings; every layer is optional.
     """
 
     persona_name: str | Unset = UNSET
     system_prompt: str | Unset = UNSET
+    """ Needed unless `pipeline_mode` is `echo`. """
     context: str | Unset = UNSET
+    """ Background the LLM is given. """
     pipeline_mode: PipelineMode | Unset = UNSET
+    """ `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text. """
     default_replica_id: str | Unset = UNSET
     document_ids: list[str] | Unset = UNSET
     document_tags: list[str] | Unset = UNSET
     objectives_id: str | Unset = UNSET
+    """ Set of objectives to follow. """
     guardrails_id: str | Unset = UNSET
+    """ Set of guardrails to respect. """
     greeting: str | Unset = UNSET
+    """ What the PAL says first. """
     memories: list[str] | Unset = UNSET
+    """ Facts the PAL remembers. """
     guardrail_ids: list[str] | Unset = UNSET
+    """ Individual guardrails to respect; up to 50 [S3 "Up to 50 per persona"]. """
     guardrail_tags: list[str] | Unset = UNSET
+    """ Every guardrail carrying one of these tags applies. """
     tool_ids: list[str] | Unset = UNSET
+    """ Tools of the tools registry the PAL may call; up to 50 (CLI, docs). """
     is_template: bool | Unset = UNSET
+    """ Offer this PAL as a template. """
     layers: PersonaLayers | Unset = UNSET
+    """ Per-layer settings; every layer is optional. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -20,11 +20,6 @@ T = TypeVar("T", bound="PersonaEnvelope")
 
 @_attrs_define
 class PersonaEnvelope:
-    """
-    Attributes:
-        data (list[Persona]):
-    """
-
     data: list[Persona]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -30,33 +30,28 @@ T = TypeVar("T", bound="PersonaLayers")
 
 @_attrs_define
 class PersonaLayers:
-    """Per-layer settings; every layer is optional.
-
-    Attributes:
-        llm (LlmLayer | Unset): The language model.
-        tts (TtsLayer | Unset): Text to speech.
-        stt (SttLayer | Unset): Speech to text.
-        perception (PerceptionLayer | Unset): What the replica sees and hears.
-        conversational_flow (ConversationalFlowLayer | Unset): Turn taking. When absent it is off; when any field is set
-            the others take their defaults.
-        knowledge_base (PersonaLayersKnowledgeBase | Unset): Retrieval settings, e.g. `rag_score_threshold`,
-            `rag_n_chunks`.
-        conferencing (PersonaLayersConferencing | Unset): Meeting identity, e.g. `username`, `allowlist`, `whitelabel`.
-        capabilities (PersonaLayersCapabilities | Unset): Switches such as `mcp_enabled` and `search_enabled`.
-        sts (PersonaLayersSts | Unset): Speech-to-speech settings.
-        transport (PersonaLayersTransport | Unset): Media transport, e.g. `{transport_type: livekit}`.
-    """
+    """Per-layer settings; every layer is optional."""
 
     llm: LlmLayer | Unset = UNSET
+    """ The language model. """
     tts: TtsLayer | Unset = UNSET
+    """ Text to speech. """
     stt: SttLayer | Unset = UNSET
+    """ Speech to text. """
     perception: PerceptionLayer | Unset = UNSET
+    """ What the replica sees and hears. """
     conversational_flow: ConversationalFlowLayer | Unset = UNSET
+    """ Turn taking. When absent it is off; when any field is set the others take their defaults. """
     knowledge_base: PersonaLayersKnowledgeBase | Unset = UNSET
+    """ Retrieval settings, e.g. `rag_score_threshold`, `rag_n_chunks`. """
     conferencing: PersonaLayersConferencing | Unset = UNSET
+    """ Meeting identity, e.g. `username`, `allowlist`, `whitelabel`. """
     capabilities: PersonaLayersCapabilities | Unset = UNSET
+    """ Switches such as `mcp_enabled` and `search_enabled`. """
     sts: PersonaLayersSts | Unset = UNSET
+    """ Speech-to-speech settings. """
     transport: PersonaLayersTransport | Unset = UNSET
+    """ Media transport, e.g. `{transport_type: livekit}`. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -20,12 +20,6 @@ T = TypeVar("T", bound="PersonaList")
 
 @_attrs_define
 class PersonaList:
-    """
-    Attributes:
-        data (list[Persona]):
-        total_count (int):
-    """
-
     data: list[Persona]
     total_count: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -21,25 +21,16 @@ T = TypeVar("T", bound="PronunciationDictionary")
 
 @_attrs_define
 class PronunciationDictionary:
-    """A pronunciation dictionary.
-
-    Attributes:
-        pronunciation_dictionary_id (str):
-        name (None | str | Unset):
-        rules (list[PronunciationRule] | Unset):
-        rules_count (int | Unset):
-        created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-        updated_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-    """
+    """A pronunciation dictionary."""
 
     pronunciation_dictionary_id: str
     name: str | Unset | None = UNSET
     rules: list[PronunciationRule] | Unset = UNSET
     rules_count: int | Unset = UNSET
     created_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     updated_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -21,12 +21,6 @@ T = TypeVar("T", bound="PronunciationDictionaryCreate")
 
 @_attrs_define
 class PronunciationDictionaryCreate:
-    """
-    Attributes:
-        name (str):
-        rules (list[PronunciationRule] | Unset):
-    """
-
     name: str
     rules: list[PronunciationRule] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -21,14 +21,6 @@ T = TypeVar("T", bound="PronunciationDictionaryList")
 
 @_attrs_define
 class PronunciationDictionaryList:
-    """
-    Attributes:
-        data (list[PronunciationDictionarySummary]):
-        total_count (int):
-        page (int | Unset):
-        limit (int | Unset):
-    """
-
     data: list[PronunciationDictionarySummary]
     total_count: int
     page: int | Unset = UNSET

@@ -18,20 +18,16 @@ T = TypeVar("T", bound="PronunciationRule")
 
 @_attrs_define
 class PronunciationRule:
-    """
-    Attributes:
-        text (str): The written form to match.
-        pronunciation (str): How to say it.
-        type_ (PronunciationRuleType): `alias` replaces the text with other text; `ipa` gives phonemes.
-        case_sensitive (bool | Unset): Match case exactly; off when left out.
-        word_boundaries (bool | Unset): Match whole words only; on when left out.
-    """
-
     text: str
+    """ The written form to match. """
     pronunciation: str
+    """ How to say it. """
     type_: PronunciationRuleType
+    """ `alias` replaces the text with other text; `ipa` gives phonemes. """
     case_sensitive: bool | Unset = UNSET
+    """ Match case exactly; off when left out. """
     word_boundaries: bool | Unset = UNSET
+    """ Match whole words only; on when left out. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

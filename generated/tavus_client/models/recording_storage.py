@@ -18,36 +18,31 @@ T = TypeVar("T", bound="RecordingStorage")
 
 @_attrs_define
 class RecordingStorage:
-    """Where recordings are written. Only the fields of the chosen provider are read.
-
-    Attributes:
-        provider (RecordingProvider):
-        bucket_name (str | Unset): S3 or GCS bucket.
-        bucket_region (str | Unset): S3 region.
-        assume_role_arn (str | Unset): S3 role Tavus assumes.
-        external_id (str | Unset): S3 external id of the role trust.
-        project_id (str | Unset): GCS project.
-        workload_identity_provider (str | Unset): GCS workload identity provider, without the `//iam.googleapis.com/`
-            prefix.
-        service_account_email (str | Unset): GCS service account.
-        storage_account (str | Unset): Azure storage account.
-        container (str | Unset): Azure container.
-        tenant_id (str | Unset): Azure tenant.
-        client_id (str | Unset): Azure client (application) id.
-    """
+    """Where recordings are written. Only the fields of the chosen provider are read."""
 
     provider: RecordingProvider
     bucket_name: str | Unset = UNSET
+    """ S3 or GCS bucket. """
     bucket_region: str | Unset = UNSET
+    """ S3 region. """
     assume_role_arn: str | Unset = UNSET
+    """ S3 role Tavus assumes. """
     external_id: str | Unset = UNSET
+    """ S3 external id of the role trust. """
     project_id: str | Unset = UNSET
+    """ GCS project. """
     workload_identity_provider: str | Unset = UNSET
+    """ GCS workload identity provider, without the `//iam.googleapis.com/` prefix. """
     service_account_email: str | Unset = UNSET
+    """ GCS service account. """
     storage_account: str | Unset = UNSET
+    """ Azure storage account. """
     container: str | Unset = UNSET
+    """ Azure container. """
     tenant_id: str | Unset = UNSET
+    """ Azure tenant. """
     client_id: str | Unset = UNSET
+    """ Azure client (application) id. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

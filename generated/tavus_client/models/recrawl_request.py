@@ -21,12 +21,8 @@ T = TypeVar("T", bound="RecrawlRequest")
 
 @_attrs_define
 class RecrawlRequest:
-    """
-    Attributes:
-        crawl (CrawlConfig | Unset): How far to follow links from the start page.
-    """
-
     crawl: CrawlConfig | Unset = UNSET
+    """ How far to follow links from the start page. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -26,27 +26,20 @@ class ReplicaCreate:
     Example:
         {'replica_name': 'Rio', 'train_video_url': 'https://example.com/train.mp4'}
 
-    Attributes:
-        train_video_url (str | Unset):  Example: https://example.com/tavus/webhook.
-        consent_video_url (str | Unset):  Example: https://example.com/tavus/webhook.
-        train_image_url (str | Unset):  Example: https://example.com/tavus/webhook.
-        voice_name (str | Unset): Stock voice for an image replica, e.g. `anna`.
-        auto_fix_training_image (bool | Unset): Let Tavus repair the training image.
-        callback_url (str | Unset): Where callbacks are POSTed; an empty string means none. Example:
-            https://example.com/tavus/webhook.
-        replica_name (str | Unset):
-        model_name (str | Unset): Model to train with; `phoenix-4` when left out.
-        properties (ReplicaCreateProperties | Unset):
     """
 
     train_video_url: str | Unset = UNSET
     consent_video_url: str | Unset = UNSET
     train_image_url: str | Unset = UNSET
     voice_name: str | Unset = UNSET
+    """ Stock voice for an image replica, e.g. `anna`. """
     auto_fix_training_image: bool | Unset = UNSET
+    """ Let Tavus repair the training image. """
     callback_url: str | Unset = UNSET
+    """ Where callbacks are POSTed; an empty string means none. """
     replica_name: str | Unset = UNSET
     model_name: str | Unset = UNSET
+    """ Model to train with; `phoenix-4` when left out. """
     properties: ReplicaCreateProperties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

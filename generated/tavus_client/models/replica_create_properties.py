@@ -17,11 +17,6 @@ T = TypeVar("T", bound="ReplicaCreateProperties")
 
 @_attrs_define
 class ReplicaCreateProperties:
-    """
-    Attributes:
-        background_green_screen (bool | Unset):
-    """
-
     background_green_screen: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

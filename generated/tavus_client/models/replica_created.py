@@ -18,14 +18,9 @@ T = TypeVar("T", bound="ReplicaCreated")
 
 @_attrs_define
 class ReplicaCreated:
-    """
-    Attributes:
-        replica_id (str):
-        status (ReplicaStatus | Unset): `started` while training, then `completed` or `error`.
-    """
-
     replica_id: str
     status: ReplicaStatus | Unset = UNSET
+    """ `started` while training, then `completed` or `error`. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

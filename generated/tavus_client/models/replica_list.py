@@ -20,12 +20,6 @@ T = TypeVar("T", bound="ReplicaList")
 
 @_attrs_define
 class ReplicaList:
-    """
-    Attributes:
-        data (list[Replica]):
-        total_count (int):
-    """
-
     data: list[Replica]
     total_count: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

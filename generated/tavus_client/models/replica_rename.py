@@ -16,11 +16,6 @@ T = TypeVar("T", bound="ReplicaRename")
 
 @_attrs_define
 class ReplicaRename:
-    """
-    Attributes:
-        replica_name (str):
-    """
-
     replica_name: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

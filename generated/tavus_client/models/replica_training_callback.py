@@ -18,13 +18,6 @@ T = TypeVar("T", bound="ReplicaTrainingCallback")
 
 @_attrs_define
 class ReplicaTrainingCallback:
-    """
-    Attributes:
-        replica_id (str):
-        status (TrainingCallbackStatus):
-        error_message (None | str | Unset):
-    """
-
     replica_id: str
     status: TrainingCallbackStatus
     error_message: str | Unset | None = UNSET

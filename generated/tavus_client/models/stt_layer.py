@@ -18,15 +18,12 @@ T = TypeVar("T", bound="SttLayer")
 
 @_attrs_define
 class SttLayer:
-    """Speech to text.
-
-    Attributes:
-        stt_engine (SttEngine | Unset): `tavus-auto` when left out; `tavus-advanced` is deprecated.
-        hotwords (str | Unset): Words and names the recogniser should expect.
-    """
+    """Speech to text."""
 
     stt_engine: SttEngine | Unset = UNSET
+    """ `tavus-auto` when left out; `tavus-advanced` is deprecated. """
     hotwords: str | Unset = UNSET
+    """ Words and names the recogniser should expect. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -18,22 +18,15 @@ T = TypeVar("T", bound="TranscriptEntry")
 
 @_attrs_define
 class TranscriptEntry:
-    """One turn of a transcript.
-
-    Attributes:
-        role (TranscriptRole):
-        content (str):
-        timestamp (float | Unset): Unix time in seconds.
-        seconds_from_start (float | Unset):
-        duration (float | Unset): Seconds.
-        inference_id (str | Unset):
-    """
+    """One turn of a transcript."""
 
     role: TranscriptRole
     content: str
     timestamp: float | Unset = UNSET
+    """ Unix time in seconds. """
     seconds_from_start: float | Unset = UNSET
     duration: float | Unset = UNSET
+    """ Seconds. """
     inference_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -18,22 +18,15 @@ T = TypeVar("T", bound="Transcription")
 
 @_attrs_define
 class Transcription:
-    """A transcription.
-
-    Attributes:
-        transcription_id (str):
-        file_url (None | str | Unset):
-        text (None | str | Unset): The transcript, once `completed`.
-        status (TranscriptionStatus | Unset):
-        created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-    """
+    """A transcription."""
 
     transcription_id: str
     file_url: str | Unset | None = UNSET
     text: str | Unset | None = UNSET
+    """ The transcript, once `completed`. """
     status: TranscriptionStatus | Unset = UNSET
     created_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

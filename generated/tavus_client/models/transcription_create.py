@@ -16,15 +16,9 @@ T = TypeVar("T", bound="TranscriptionCreate")
 
 @_attrs_define
 class TranscriptionCreate:
-    """
-    Attributes:
-        file_url (str):  Example: https://example.com/tavus/webhook.
-        callback_url (str): Where callbacks are POSTed; an empty string means none. Example:
-            https://example.com/tavus/webhook.
-    """
-
     file_url: str
     callback_url: str
+    """ Where callbacks are POSTed; an empty string means none. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

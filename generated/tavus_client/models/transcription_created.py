@@ -18,13 +18,6 @@ T = TypeVar("T", bound="TranscriptionCreated")
 
 @_attrs_define
 class TranscriptionCreated:
-    """
-    Attributes:
-        transcription_id (str):
-        status (TranscriptionStatus | Unset):
-        callback_url (None | str | Unset):
-    """
-
     transcription_id: str
     status: TranscriptionStatus | Unset = UNSET
     callback_url: str | Unset | None = UNSET

@@ -20,12 +20,6 @@ T = TypeVar("T", bound="TranscriptionList")
 
 @_attrs_define
 class TranscriptionList:
-    """
-    Attributes:
-        data (list[Transcription]):
-        total_count (int):
-    """
-
     data: list[Transcription]
     total_count: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -22,25 +22,18 @@ T = TypeVar("T", bound="TtsLayer")
 
 @_attrs_define
 class TtsLayer:
-    """Text to speech.
-
-    Attributes:
-        tts_engine (TtsEngine | Unset):
-        api_key (str | Unset): Key of your own voice provider account (private voices only). A secret.
-        external_voice_id (str | Unset):
-        voice_settings (TtsLayerVoiceSettings | Unset): Provider-specific voice settings, e.g. ElevenLabs `speed` or
-            `stability`.
-        tts_emotion_control (bool | Unset): On when left out.
-        tts_model_name (str | Unset): e.g. `sonic-3`.
-        pronunciation_dictionary_id (str | Unset):
-    """
+    """Text to speech."""
 
     tts_engine: TtsEngine | Unset = UNSET
     api_key: str | Unset = UNSET
+    """ Key of your own voice provider account (private voices only). A secret. """
     external_voice_id: str | Unset = UNSET
     voice_settings: TtsLayerVoiceSettings | Unset = UNSET
+    """ Provider-specific voice settings, e.g. ElevenLabs `speed` or `stability`. """
     tts_emotion_control: bool | Unset = UNSET
+    """ On when left out. """
     tts_model_name: str | Unset = UNSET
+    """ e.g. `sonic-3`. """
     pronunciation_dictionary_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

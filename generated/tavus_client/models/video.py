@@ -22,29 +22,7 @@ T = TypeVar("T", bound="Video")
 
 @_attrs_define
 class Video:
-    """A video.
-
-    Attributes:
-        video_id (str):
-        video_name (None | str | Unset):
-        replica_id (None | str | Unset):
-        status (VideoStatus | Unset):
-        status_details (None | str | Unset):
-        generation_progress (None | str | Unset): Progress as `done/total`.
-        data (VideoScript | Unset):
-        download_url (None | str | Unset): Set once `ready`.
-        stream_url (None | str | Unset): Set once `ready`.
-        hosted_url (None | str | Unset):
-        still_image_thumbnail_url (None | str | Unset):
-        gif_thumbnail_url (None | str | Unset):
-        background_url (None | str | Unset):
-        background_source_url (None | str | Unset):
-        error_details (None | str | Unset):
-        created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-        updated_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-    """
+    """A video."""
 
     video_id: str
     video_name: str | Unset | None = UNSET
@@ -52,9 +30,12 @@ class Video:
     status: VideoStatus | Unset = UNSET
     status_details: str | Unset | None = UNSET
     generation_progress: str | Unset | None = UNSET
+    """ Progress as `done/total`. """
     data: VideoScript | Unset = UNSET
     download_url: str | Unset | None = UNSET
+    """ Set once `ready`. """
     stream_url: str | Unset | None = UNSET
+    """ Set once `ready`. """
     hosted_url: str | Unset | None = UNSET
     still_image_thumbnail_url: str | Unset | None = UNSET
     gif_thumbnail_url: str | Unset | None = UNSET
@@ -62,7 +43,9 @@ class Video:
     background_source_url: str | Unset | None = UNSET
     error_details: str | Unset | None = UNSET
     created_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     updated_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -26,32 +26,24 @@ class VideoCreate:
     Example:
         {'replica_id': 'r90bbd427f71', 'script': 'Hello from Tavus!'}
 
-    Attributes:
-        replica_id (str):
-        script (str | Unset): Text the replica reads.
-        audio_url (str | Unset):  Example: https://example.com/tavus/webhook.
-        video_name (str | Unset):
-        background_url (str | Unset):  Example: https://example.com/tavus/webhook.
-        background_source_url (str | Unset):  Example: https://example.com/tavus/webhook.
-        callback_url (str | Unset): Where callbacks are POSTed; an empty string means none. Example:
-            https://example.com/tavus/webhook.
-        fast (bool | Unset): Plain fast render without backgrounds, thumbnails or streaming URLs.
-        transparent_background (bool | Unset): Transparent .webm output; needs `fast`.
-        watermark_image_url (str | Unset):  Example: https://example.com/tavus/webhook.
-        properties (VideoProperties | Unset): Background and opening settings.
     """
 
     replica_id: str
     script: str | Unset = UNSET
+    """ Text the replica reads. """
     audio_url: str | Unset = UNSET
     video_name: str | Unset = UNSET
     background_url: str | Unset = UNSET
     background_source_url: str | Unset = UNSET
     callback_url: str | Unset = UNSET
+    """ Where callbacks are POSTed; an empty string means none. """
     fast: bool | Unset = UNSET
+    """ Plain fast render without backgrounds, thumbnails or streaming URLs. """
     transparent_background: bool | Unset = UNSET
+    """ Transparent .webm output; needs `fast`. """
     watermark_image_url: str | Unset = UNSET
     properties: VideoProperties | Unset = UNSET
+    """ Background and opening settings. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

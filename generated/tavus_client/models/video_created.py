@@ -18,21 +18,12 @@ T = TypeVar("T", bound="VideoCreated")
 
 @_attrs_define
 class VideoCreated:
-    """
-    Attributes:
-        video_id (str):
-        video_name (None | str | Unset):
-        status (VideoStatus | Unset):
-        hosted_url (None | str | Unset):
-        created_at (str | Unset): A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone.
-            Example: 2025-09-10T00:35:24.310570Z.
-    """
-
     video_id: str
     video_name: str | Unset | None = UNSET
     status: VideoStatus | Unset = UNSET
     hosted_url: str | Unset | None = UNSET
     created_at: str | Unset = UNSET
+    """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

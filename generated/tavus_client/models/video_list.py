@@ -20,12 +20,6 @@ T = TypeVar("T", bound="VideoList")
 
 @_attrs_define
 class VideoList:
-    """
-    Attributes:
-        data (list[Video]):
-        total_count (int):
-    """
-
     data: list[Video]
     total_count: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

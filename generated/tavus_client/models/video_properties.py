@@ -20,21 +20,15 @@ T = TypeVar("T", bound="VideoProperties")
 
 @_attrs_define
 class VideoProperties:
-    """Background and opening settings.
-
-    Attributes:
-        background_scroll (bool | Unset): Scroll the background website; on when left out.
-        background_scroll_type (BackgroundScrollType | Unset):
-        background_scroll_depth (BackgroundScrollDepth | Unset):
-        background_scroll_return (BackgroundScrollReturn | Unset):
-        start_with_wave (bool | Unset): Open with a wave (some stock replicas only).
-    """
+    """Background and opening settings."""
 
     background_scroll: bool | Unset = UNSET
+    """ Scroll the background website; on when left out. """
     background_scroll_type: BackgroundScrollType | Unset = UNSET
     background_scroll_depth: BackgroundScrollDepth | Unset = UNSET
     background_scroll_return: BackgroundScrollReturn | Unset = UNSET
     start_with_wave: bool | Unset = UNSET
+    """ Open with a wave (some stock replicas only). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

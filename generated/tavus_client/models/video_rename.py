@@ -16,11 +16,6 @@ T = TypeVar("T", bound="VideoRename")
 
 @_attrs_define
 class VideoRename:
-    """
-    Attributes:
-        video_name (str):
-    """
-
     video_name: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -17,11 +17,6 @@ T = TypeVar("T", bound="VideoScript")
 
 @_attrs_define
 class VideoScript:
-    """
-    Attributes:
-        script (None | str | Unset):
-    """
-
     script: str | Unset | None = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

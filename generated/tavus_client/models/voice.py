@@ -21,18 +21,14 @@ T = TypeVar("T", bound="Voice")
 
 @_attrs_define
 class Voice:
-    """A stock voice.
-
-    Attributes:
-        voice_name (str): The name to give as `voice_name`, e.g. `anna`.
-        replica_id (None | str | Unset): Stock replica that speaks with this voice.
-        audio_url (None | str | Unset): A sample of the voice.
-        tags (list[VoiceTag] | Unset):
-    """
+    """A stock voice."""
 
     voice_name: str
+    """ The name to give as `voice_name`, e.g. `anna`. """
     replica_id: str | Unset | None = UNSET
+    """ Stock replica that speaks with this voice. """
     audio_url: str | Unset | None = UNSET
+    """ A sample of the voice. """
     tags: list[VoiceTag] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

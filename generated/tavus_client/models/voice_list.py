@@ -21,14 +21,6 @@ T = TypeVar("T", bound="VoiceList")
 
 @_attrs_define
 class VoiceList:
-    """
-    Attributes:
-        data (list[Voice]):
-        total_count (int):
-        page (int | Unset):
-        limit (int | Unset):
-    """
-
     data: list[Voice]
     total_count: int
     page: int | Unset = UNSET

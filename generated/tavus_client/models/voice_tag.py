@@ -16,11 +16,6 @@ T = TypeVar("T", bound="VoiceTag")
 
 @_attrs_define
 class VoiceTag:
-    """
-    Attributes:
-        tag_name (str):
-    """
-
     tag_name: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
