@@ -49,6 +49,10 @@ T = TypeVar("T")
 DEFAULT_BASE_URL = "https://tavusapi.com"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
+# The whole of one call (every attempt, every wait between them, and reading the answer) ends within
+# this many seconds; `timeout` alone bounds each read, so a server trickling a byte a second never
+# trips it.
+DEFAULT_DEADLINE = 180.0
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
@@ -89,6 +93,7 @@ def request_options(
     extra_body: Mapping[str, Any] | None,
     timeout: float | httpx.Timeout | NotGiven | None,
     max_retries: int | NotGiven,
+    deadline: float | NotGiven | None = NOT_GIVEN,
 ) -> RequestOptions:
     """The options a resource method was given, as the request machinery reads them.
 
@@ -106,6 +111,8 @@ def request_options(
         options["timeout"] = timeout
     if not isinstance(max_retries, NotGiven):
         options["max_retries"] = max_retries
+    if not isinstance(deadline, NotGiven):
+        options["deadline"] = deadline
     return options
 
 
@@ -117,6 +124,7 @@ class RequestOptions(TypedDict, total=False):
     extra_body: Mapping[str, Any]
     timeout: float | httpx.Timeout | None
     max_retries: int
+    deadline: float | None
 
 
 class Operation:
@@ -270,6 +278,38 @@ def _finite(text: str) -> float | None:
     return value if math.isfinite(value) and value >= 0 else None
 
 
+class _DeadlineStream(httpx.SyncByteStream):
+    """A response body stream that stops at the call's deadline (checked between chunks)."""
+
+    def __init__(self, inner: Any, deadline: float, request: httpx.Request) -> None:
+        self._inner, self._deadline, self._request = inner, deadline, request
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            yield chunk
+            if time.monotonic() >= self._deadline:
+                raise httpx.ReadTimeout("the call's deadline passed while reading the answer", request=self._request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncDeadlineStream(httpx.AsyncByteStream):
+    """The same for the async client."""
+
+    def __init__(self, inner: Any, deadline: float, request: httpx.Request) -> None:
+        self._inner, self._deadline, self._request = inner, deadline, request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            yield chunk
+            if time.monotonic() >= self._deadline:
+                raise httpx.ReadTimeout("the call's deadline passed while reading the answer", request=self._request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 LIST_ALL_PAGE = 100  # list_all's page size on lists whose `limit` has no documented maximum
 
 
@@ -286,6 +326,7 @@ class BaseAPIClient:
         base_url: str | None = None,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        deadline: float | None = DEFAULT_DEADLINE,
         default_headers: Mapping[str, str] | None = None,
         initial_retry_delay: float = INITIAL_RETRY_DELAY,
         max_retry_delay: float = MAX_RETRY_DELAY,
@@ -299,8 +340,11 @@ class BaseAPIClient:
         self.base_url = (base_url or os.environ.get("TAVUS_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         if not re.match(r"https?://[^/\s]+", self.base_url):
             raise ValueError(f"base_url must be an http:// or https:// URL, got {self.base_url!r}")
+        if deadline is not None and not deadline > 0:
+            raise ValueError("deadline must be a positive number of seconds, or None for none")
         self.timeout = timeout
         self.max_retries = max_retries
+        self.deadline = deadline
         self.default_headers = dict(default_headers or {})
         self.initial_retry_delay = initial_retry_delay
         self.max_retry_delay = max_retry_delay
@@ -324,6 +368,7 @@ class BaseAPIClient:
             "base_url": self.base_url,
             "timeout": self.timeout,
             "max_retries": self.max_retries,
+            "deadline": self.deadline,
             "default_headers": self.default_headers,
             "initial_retry_delay": self.initial_retry_delay,
             "max_retry_delay": self.max_retry_delay,
@@ -386,6 +431,27 @@ class BaseAPIClient:
             timeout=timeout,
         )
 
+    def _deadline(self, options: RequestOptions) -> float | None:
+        seconds = options.get("deadline", self.deadline)
+        return None if seconds is None else time.monotonic() + seconds
+
+    @staticmethod
+    def _fit(request: httpx.Request, deadline: float | None) -> None:
+        """Shrink this attempt's timeouts to the time left; at the deadline, raise APITimeoutError."""
+        if deadline is None:
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise errors.APITimeoutError(request=request, message="Request timed out: the call's deadline passed")
+        timeouts = {"connect": None, "read": None, "write": None, "pool": None} | (
+            request.extensions.get("timeout") or {}
+        )
+        request.extensions["timeout"] = {name: left if v is None else min(v, left) for name, v in timeouts.items()}
+
+    @staticmethod
+    def _past(deadline: float | None, wait: float = 0.0) -> bool:
+        return deadline is not None and time.monotonic() + wait >= deadline
+
     def _result(self, op: Operation, response: httpx.Response, raw: bool) -> Any:
         status = response.status_code
         if status >= 400 or (status >= 300 and status != 304):
@@ -441,7 +507,10 @@ class BaseAPIClient:
     @staticmethod
     def _connection_error(request: httpx.Request, exc: httpx.TransportError) -> errors.APIConnectionError:
         if isinstance(exc, httpx.TimeoutException):
-            return errors.APITimeoutError(request=request)
+            detail = str(exc) if "deadline" in str(exc) else ""
+            return errors.APITimeoutError(
+                request=request, message=f"Request timed out: {detail}" if detail else "Request timed out"
+            )
         return errors.APIConnectionError(request=request, message=f"Connection error: {type(exc).__name__}: {exc}")
 
     @staticmethod
@@ -509,26 +578,39 @@ class SyncAPIClient(BaseAPIClient):
     ) -> Any:
         request = self._build(self._http, op, path, query, body, options)
         retries = options.get("max_retries", self.max_retries)
+        deadline = self._deadline(options)
         attempt = 0
         while True:
             self._log_request(request, attempt)
             started = time.perf_counter()
+            self._fit(request, deadline)
             try:
-                response = self._http.send(request)
+                response = self._read(self._http.send(request, stream=True), deadline)
             except httpx.TransportError as exc:
-                if attempt < retries and self._retry_error(request.method, exc):
-                    time.sleep(self._backoff(attempt))
+                wait = self._backoff(attempt)
+                if attempt < retries and self._retry_error(request.method, exc) and not self._past(deadline, wait):
+                    time.sleep(wait)
                     attempt += 1
                     continue
                 raise self._connection_error(request, exc) from exc
             self._log_response(request, response, started)
             delay = self._delay(attempt, response) if self._should_retry(request, response, attempt, retries) else None
-            if delay is not None:
-                response.close()
+            if delay is not None and not self._past(deadline, delay):
                 time.sleep(delay)
                 attempt += 1
                 continue
             return self._result(op, response, raw)
+
+    def _read(self, response: httpx.Response, deadline: float | None) -> httpx.Response:
+        """Read the body, giving up at the deadline (a trickling server cannot hold a call)."""
+        if deadline is not None:
+            response.stream = _DeadlineStream(response.stream, deadline, response.request)
+        try:
+            response.read()
+        except BaseException:
+            response.close()
+            raise
+        return response
 
     def _paginate(
         self, op: Operation, path: tuple[Any, ...], query: Mapping[str, Any], options: RequestOptions
@@ -584,26 +666,39 @@ class AsyncAPIClient(BaseAPIClient):
     ) -> Any:
         request = self._build(self._http, op, path, query, body, options)
         retries = options.get("max_retries", self.max_retries)
+        deadline = self._deadline(options)
         attempt = 0
         while True:
             self._log_request(request, attempt)
             started = time.perf_counter()
+            self._fit(request, deadline)
             try:
-                response = await self._http.send(request)
+                response = await self._read(await self._http.send(request, stream=True), deadline)
             except httpx.TransportError as exc:
-                if attempt < retries and self._retry_error(request.method, exc):
-                    await _async_sleep(self._backoff(attempt))
+                wait = self._backoff(attempt)
+                if attempt < retries and self._retry_error(request.method, exc) and not self._past(deadline, wait):
+                    await _async_sleep(wait)
                     attempt += 1
                     continue
                 raise self._connection_error(request, exc) from exc
             self._log_response(request, response, started)
             delay = self._delay(attempt, response) if self._should_retry(request, response, attempt, retries) else None
-            if delay is not None:
-                await response.aclose()
+            if delay is not None and not self._past(deadline, delay):
                 await _async_sleep(delay)
                 attempt += 1
                 continue
             return self._result(op, response, raw)
+
+    async def _read(self, response: httpx.Response, deadline: float | None) -> httpx.Response:
+        """Read the body, giving up at the deadline (a trickling server cannot hold a call)."""
+        if deadline is not None:
+            response.stream = _AsyncDeadlineStream(response.stream, deadline, response.request)
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
+        return response
 
     async def _paginate(
         self, op: Operation, path: tuple[Any, ...], query: Mapping[str, Any], options: RequestOptions

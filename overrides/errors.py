@@ -57,8 +57,8 @@ class APIConnectionError(APIError):
 class APITimeoutError(APIConnectionError):
     """The request took longer than its timeout."""
 
-    def __init__(self, *, request: httpx.Request) -> None:
-        super().__init__(request=request, message="Request timed out")
+    def __init__(self, *, request: httpx.Request, message: str = "Request timed out") -> None:
+        super().__init__(request=request, message=message)
 
 
 class APIResponseValidationError(APIError):

@@ -272,8 +272,9 @@ OPTION_PARAMS = {
     "extra_body": "Mapping[str, Any] | None = None",
     "timeout": "float | httpx.Timeout | None | NotGiven = NOT_GIVEN",
     "max_retries": "int | NotGiven = NOT_GIVEN",
+    "deadline": "float | NotGiven | None = NOT_GIVEN",
 }
-OPTIONS_CALL = "request_options(extra_headers, extra_query, extra_body, timeout, max_retries)"
+OPTIONS_CALL = "request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)"
 
 
 def _signature(ep: Endpoint, *, paginate: bool = False) -> tuple[str, str, str, str]:
@@ -320,7 +321,7 @@ def _docstring(ep: Endpoint, ret: str, *, raw: bool, paginated: bool = False) ->
     args = [f"    {name}: {_clean(' '.join(ep.docs.get(name, '').split())) or '(see the spec)'}" for name in names]
     if ep.body and ep.body.startswith("list["):
         args.append("    operations: the JSON Patch to apply (a `Patch` or a list of operations).")
-    args.append("    extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.")
+    args.append("    extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.")
     lines += ["", "Args:", *args]
     result = f"RawResponse[{ret}]: the HTTP answer and its parsed value." if raw else f"{ret}."
     if paginated:

@@ -57,6 +57,7 @@ class ConversationsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[ConversationCreated]:
         """Start a conversation (`POST /v2/conversations`).
 
@@ -81,7 +82,7 @@ class ConversationsWithRawResponse:
             require_auth: Make the room private; the answer then carries `meeting_token`.
             max_participants: Participants allowed in the room, the replica included.
             properties: Call settings.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[ConversationCreated]: the HTTP answer and its parsed value.
@@ -112,7 +113,7 @@ class ConversationsWithRawResponse:
                 "max_participants": max_participants,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[ConversationCreated]", result)
@@ -127,6 +128,7 @@ class ConversationsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`).
 
@@ -135,7 +137,7 @@ class ConversationsWithRawResponse:
         Args:
             conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -148,7 +150,7 @@ class ConversationsWithRawResponse:
             (conversation_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -162,6 +164,7 @@ class ConversationsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """End a conversation (`POST /v2/conversations/{conversation_id}/end`).
 
@@ -169,7 +172,7 @@ class ConversationsWithRawResponse:
 
         Args:
             conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -182,7 +185,7 @@ class ConversationsWithRawResponse:
             (conversation_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -197,13 +200,14 @@ class ConversationsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Conversation]:
         """Get one conversation (`GET /v2/conversations/{conversation_id}`).
 
         Args:
             conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
             verbose: When true, the answer also carries `events` and `shutdown_reason`. Off when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Conversation]: the HTTP answer and its parsed value.
@@ -216,7 +220,7 @@ class ConversationsWithRawResponse:
             (conversation_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Conversation]", result)
@@ -232,6 +236,7 @@ class ConversationsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[ConversationList]:
         """List conversations (`GET /v2/conversations`).
 
@@ -239,7 +244,7 @@ class ConversationsWithRawResponse:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             status: Only conversations in this state.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[ConversationList]: the HTTP answer and its parsed value.
@@ -252,7 +257,7 @@ class ConversationsWithRawResponse:
             (),
             {"limit": limit, "page": page, "status": status},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[ConversationList]", result)
@@ -294,6 +299,7 @@ class Conversations:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> ConversationCreated:
         """Start a conversation (`POST /v2/conversations`).
 
@@ -318,7 +324,7 @@ class Conversations:
             require_auth: Make the room private; the answer then carries `meeting_token`.
             max_participants: Participants allowed in the room, the replica included.
             properties: Call settings.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ConversationCreated.
@@ -349,7 +355,7 @@ class Conversations:
                 "max_participants": max_participants,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("ConversationCreated", result)
@@ -364,6 +370,7 @@ class Conversations:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`).
 
@@ -372,7 +379,7 @@ class Conversations:
         Args:
             conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -385,7 +392,7 @@ class Conversations:
             (conversation_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -399,6 +406,7 @@ class Conversations:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """End a conversation (`POST /v2/conversations/{conversation_id}/end`).
 
@@ -406,7 +414,7 @@ class Conversations:
 
         Args:
             conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -419,7 +427,7 @@ class Conversations:
             (conversation_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -434,13 +442,14 @@ class Conversations:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Conversation:
         """Get one conversation (`GET /v2/conversations/{conversation_id}`).
 
         Args:
             conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
             verbose: When true, the answer also carries `events` and `shutdown_reason`. Off when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Conversation.
@@ -453,7 +462,7 @@ class Conversations:
             (conversation_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Conversation", result)
@@ -469,6 +478,7 @@ class Conversations:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> ConversationList:
         """List conversations (`GET /v2/conversations`).
 
@@ -476,7 +486,7 @@ class Conversations:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             status: Only conversations in this state.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ConversationList.
@@ -489,7 +499,7 @@ class Conversations:
             (),
             {"limit": limit, "page": page, "status": status},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("ConversationList", result)
@@ -504,13 +514,14 @@ class Conversations:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Iterator[Conversation]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/conversations`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             status: Only conversations in this state.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Conversation, one at a time.
@@ -518,7 +529,7 @@ class Conversations:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         yield from self._client._paginate(_LIST_CONVERSATIONS, (), {"limit": limit, "status": status}, options)
 
 
@@ -553,6 +564,7 @@ class AsyncConversationsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[ConversationCreated]:
         """Start a conversation (`POST /v2/conversations`).
 
@@ -577,7 +589,7 @@ class AsyncConversationsWithRawResponse:
             require_auth: Make the room private; the answer then carries `meeting_token`.
             max_participants: Participants allowed in the room, the replica included.
             properties: Call settings.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[ConversationCreated]: the HTTP answer and its parsed value.
@@ -608,7 +620,7 @@ class AsyncConversationsWithRawResponse:
                 "max_participants": max_participants,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[ConversationCreated]", result)
@@ -623,6 +635,7 @@ class AsyncConversationsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`).
 
@@ -631,7 +644,7 @@ class AsyncConversationsWithRawResponse:
         Args:
             conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -644,7 +657,7 @@ class AsyncConversationsWithRawResponse:
             (conversation_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -658,6 +671,7 @@ class AsyncConversationsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """End a conversation (`POST /v2/conversations/{conversation_id}/end`).
 
@@ -665,7 +679,7 @@ class AsyncConversationsWithRawResponse:
 
         Args:
             conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -678,7 +692,7 @@ class AsyncConversationsWithRawResponse:
             (conversation_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -693,13 +707,14 @@ class AsyncConversationsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Conversation]:
         """Get one conversation (`GET /v2/conversations/{conversation_id}`).
 
         Args:
             conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
             verbose: When true, the answer also carries `events` and `shutdown_reason`. Off when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Conversation]: the HTTP answer and its parsed value.
@@ -712,7 +727,7 @@ class AsyncConversationsWithRawResponse:
             (conversation_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Conversation]", result)
@@ -728,6 +743,7 @@ class AsyncConversationsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[ConversationList]:
         """List conversations (`GET /v2/conversations`).
 
@@ -735,7 +751,7 @@ class AsyncConversationsWithRawResponse:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             status: Only conversations in this state.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[ConversationList]: the HTTP answer and its parsed value.
@@ -748,7 +764,7 @@ class AsyncConversationsWithRawResponse:
             (),
             {"limit": limit, "page": page, "status": status},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[ConversationList]", result)
@@ -790,6 +806,7 @@ class AsyncConversations:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> ConversationCreated:
         """Start a conversation (`POST /v2/conversations`).
 
@@ -814,7 +831,7 @@ class AsyncConversations:
             require_auth: Make the room private; the answer then carries `meeting_token`.
             max_participants: Participants allowed in the room, the replica included.
             properties: Call settings.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ConversationCreated.
@@ -845,7 +862,7 @@ class AsyncConversations:
                 "max_participants": max_participants,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("ConversationCreated", result)
@@ -860,6 +877,7 @@ class AsyncConversations:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`).
 
@@ -868,7 +886,7 @@ class AsyncConversations:
         Args:
             conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -881,7 +899,7 @@ class AsyncConversations:
             (conversation_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -895,6 +913,7 @@ class AsyncConversations:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """End a conversation (`POST /v2/conversations/{conversation_id}/end`).
 
@@ -902,7 +921,7 @@ class AsyncConversations:
 
         Args:
             conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -915,7 +934,7 @@ class AsyncConversations:
             (conversation_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -930,13 +949,14 @@ class AsyncConversations:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Conversation:
         """Get one conversation (`GET /v2/conversations/{conversation_id}`).
 
         Args:
             conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
             verbose: When true, the answer also carries `events` and `shutdown_reason`. Off when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Conversation.
@@ -949,7 +969,7 @@ class AsyncConversations:
             (conversation_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Conversation", result)
@@ -965,6 +985,7 @@ class AsyncConversations:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> ConversationList:
         """List conversations (`GET /v2/conversations`).
 
@@ -972,7 +993,7 @@ class AsyncConversations:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             status: Only conversations in this state.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ConversationList.
@@ -985,7 +1006,7 @@ class AsyncConversations:
             (),
             {"limit": limit, "page": page, "status": status},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("ConversationList", result)
@@ -1000,13 +1021,14 @@ class AsyncConversations:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncIterator[Conversation]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/conversations`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             status: Only conversations in this state.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Conversation, one at a time.
@@ -1014,6 +1036,6 @@ class AsyncConversations:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(_LIST_CONVERSATIONS, (), {"limit": limit, "status": status}, options):
             yield item

@@ -44,6 +44,7 @@ class DocumentsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Document]:
         """Add a document to the knowledge base (`POST /v2/documents`).
 
@@ -57,7 +58,7 @@ class DocumentsWithRawResponse:
             callback_url: Where callbacks are POSTed; an empty string means none.
             tags: (see the spec)
             crawl: How far to follow links from the start page.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Document]: the HTTP answer and its parsed value.
@@ -76,7 +77,7 @@ class DocumentsWithRawResponse:
                 "tags": tags,
                 "crawl": crawl,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Document]", result)
@@ -90,12 +91,13 @@ class DocumentsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a document (`DELETE /v2/documents/{document_id}`).
 
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -108,7 +110,7 @@ class DocumentsWithRawResponse:
             (document_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -122,12 +124,13 @@ class DocumentsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Document]:
         """Get one document (`GET /v2/documents/{document_id}`).
 
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Document]: the HTTP answer and its parsed value.
@@ -140,7 +143,7 @@ class DocumentsWithRawResponse:
             (document_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Document]", result)
@@ -159,6 +162,7 @@ class DocumentsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[DocumentList]:
         """List documents (`GET /v2/documents`).
 
@@ -169,7 +173,7 @@ class DocumentsWithRawResponse:
             status: Only documents in this state.
             name_or_uuid: Only documents whose name contains this text or whose id equals it.
             tags: Comma-separated tags; documents carrying any of them are listed.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[DocumentList]: the HTTP answer and its parsed value.
@@ -182,7 +186,7 @@ class DocumentsWithRawResponse:
             (),
             {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[DocumentList]", result)
@@ -198,6 +202,7 @@ class DocumentsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Document]:
         """Rename or retag a document (`PATCH /v2/documents/{document_id}`).
 
@@ -205,7 +210,7 @@ class DocumentsWithRawResponse:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
             document_name: (see the spec)
             tags: Replaces the stored tags.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Document]: the HTTP answer and its parsed value.
@@ -218,7 +223,7 @@ class DocumentsWithRawResponse:
             (document_id,),
             {},
             {"document_name": document_name, "tags": tags},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Document]", result)
@@ -233,6 +238,7 @@ class DocumentsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Document]:
         """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`).
 
@@ -243,7 +249,7 @@ class DocumentsWithRawResponse:
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
             crawl: How far to follow links from the start page.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Document]: the HTTP answer and its parsed value.
@@ -256,7 +262,7 @@ class DocumentsWithRawResponse:
             (document_id,),
             {},
             {"crawl": crawl},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Document]", result)
@@ -286,6 +292,7 @@ class Documents:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Document:
         """Add a document to the knowledge base (`POST /v2/documents`).
 
@@ -299,7 +306,7 @@ class Documents:
             callback_url: Where callbacks are POSTed; an empty string means none.
             tags: (see the spec)
             crawl: How far to follow links from the start page.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Document.
@@ -318,7 +325,7 @@ class Documents:
                 "tags": tags,
                 "crawl": crawl,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Document", result)
@@ -332,12 +339,13 @@ class Documents:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a document (`DELETE /v2/documents/{document_id}`).
 
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -350,7 +358,7 @@ class Documents:
             (document_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -364,12 +372,13 @@ class Documents:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Document:
         """Get one document (`GET /v2/documents/{document_id}`).
 
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Document.
@@ -382,7 +391,7 @@ class Documents:
             (document_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Document", result)
@@ -401,6 +410,7 @@ class Documents:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> DocumentList:
         """List documents (`GET /v2/documents`).
 
@@ -411,7 +421,7 @@ class Documents:
             status: Only documents in this state.
             name_or_uuid: Only documents whose name contains this text or whose id equals it.
             tags: Comma-separated tags; documents carrying any of them are listed.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             DocumentList.
@@ -424,7 +434,7 @@ class Documents:
             (),
             {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("DocumentList", result)
@@ -442,6 +452,7 @@ class Documents:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Iterator[Document]:
         """Every item of `list`, page after page (pages count from 0) (`GET /v2/documents`).
 
@@ -451,7 +462,7 @@ class Documents:
             status: Only documents in this state.
             name_or_uuid: Only documents whose name contains this text or whose id equals it.
             tags: Comma-separated tags; documents carrying any of them are listed.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Document, one at a time.
@@ -459,7 +470,7 @@ class Documents:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         yield from self._client._paginate(
             _LIST_DOCUMENTS,
             (),
@@ -478,6 +489,7 @@ class Documents:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Document:
         """Rename or retag a document (`PATCH /v2/documents/{document_id}`).
 
@@ -485,7 +497,7 @@ class Documents:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
             document_name: (see the spec)
             tags: Replaces the stored tags.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Document.
@@ -498,7 +510,7 @@ class Documents:
             (document_id,),
             {},
             {"document_name": document_name, "tags": tags},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Document", result)
@@ -513,6 +525,7 @@ class Documents:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Document:
         """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`).
 
@@ -523,7 +536,7 @@ class Documents:
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
             crawl: How far to follow links from the start page.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Document.
@@ -536,7 +549,7 @@ class Documents:
             (document_id,),
             {},
             {"crawl": crawl},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Document", result)
@@ -561,6 +574,7 @@ class AsyncDocumentsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Document]:
         """Add a document to the knowledge base (`POST /v2/documents`).
 
@@ -574,7 +588,7 @@ class AsyncDocumentsWithRawResponse:
             callback_url: Where callbacks are POSTed; an empty string means none.
             tags: (see the spec)
             crawl: How far to follow links from the start page.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Document]: the HTTP answer and its parsed value.
@@ -593,7 +607,7 @@ class AsyncDocumentsWithRawResponse:
                 "tags": tags,
                 "crawl": crawl,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Document]", result)
@@ -607,12 +621,13 @@ class AsyncDocumentsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a document (`DELETE /v2/documents/{document_id}`).
 
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -625,7 +640,7 @@ class AsyncDocumentsWithRawResponse:
             (document_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -639,12 +654,13 @@ class AsyncDocumentsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Document]:
         """Get one document (`GET /v2/documents/{document_id}`).
 
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Document]: the HTTP answer and its parsed value.
@@ -657,7 +673,7 @@ class AsyncDocumentsWithRawResponse:
             (document_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Document]", result)
@@ -676,6 +692,7 @@ class AsyncDocumentsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[DocumentList]:
         """List documents (`GET /v2/documents`).
 
@@ -686,7 +703,7 @@ class AsyncDocumentsWithRawResponse:
             status: Only documents in this state.
             name_or_uuid: Only documents whose name contains this text or whose id equals it.
             tags: Comma-separated tags; documents carrying any of them are listed.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[DocumentList]: the HTTP answer and its parsed value.
@@ -699,7 +716,7 @@ class AsyncDocumentsWithRawResponse:
             (),
             {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[DocumentList]", result)
@@ -715,6 +732,7 @@ class AsyncDocumentsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Document]:
         """Rename or retag a document (`PATCH /v2/documents/{document_id}`).
 
@@ -722,7 +740,7 @@ class AsyncDocumentsWithRawResponse:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
             document_name: (see the spec)
             tags: Replaces the stored tags.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Document]: the HTTP answer and its parsed value.
@@ -735,7 +753,7 @@ class AsyncDocumentsWithRawResponse:
             (document_id,),
             {},
             {"document_name": document_name, "tags": tags},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Document]", result)
@@ -750,6 +768,7 @@ class AsyncDocumentsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Document]:
         """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`).
 
@@ -760,7 +779,7 @@ class AsyncDocumentsWithRawResponse:
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
             crawl: How far to follow links from the start page.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Document]: the HTTP answer and its parsed value.
@@ -773,7 +792,7 @@ class AsyncDocumentsWithRawResponse:
             (document_id,),
             {},
             {"crawl": crawl},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Document]", result)
@@ -803,6 +822,7 @@ class AsyncDocuments:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Document:
         """Add a document to the knowledge base (`POST /v2/documents`).
 
@@ -816,7 +836,7 @@ class AsyncDocuments:
             callback_url: Where callbacks are POSTed; an empty string means none.
             tags: (see the spec)
             crawl: How far to follow links from the start page.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Document.
@@ -835,7 +855,7 @@ class AsyncDocuments:
                 "tags": tags,
                 "crawl": crawl,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Document", result)
@@ -849,12 +869,13 @@ class AsyncDocuments:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a document (`DELETE /v2/documents/{document_id}`).
 
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -867,7 +888,7 @@ class AsyncDocuments:
             (document_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -881,12 +902,13 @@ class AsyncDocuments:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Document:
         """Get one document (`GET /v2/documents/{document_id}`).
 
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Document.
@@ -899,7 +921,7 @@ class AsyncDocuments:
             (document_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Document", result)
@@ -918,6 +940,7 @@ class AsyncDocuments:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> DocumentList:
         """List documents (`GET /v2/documents`).
 
@@ -928,7 +951,7 @@ class AsyncDocuments:
             status: Only documents in this state.
             name_or_uuid: Only documents whose name contains this text or whose id equals it.
             tags: Comma-separated tags; documents carrying any of them are listed.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             DocumentList.
@@ -941,7 +964,7 @@ class AsyncDocuments:
             (),
             {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("DocumentList", result)
@@ -959,6 +982,7 @@ class AsyncDocuments:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncIterator[Document]:
         """Every item of `list`, page after page (pages count from 0) (`GET /v2/documents`).
 
@@ -968,7 +992,7 @@ class AsyncDocuments:
             status: Only documents in this state.
             name_or_uuid: Only documents whose name contains this text or whose id equals it.
             tags: Comma-separated tags; documents carrying any of them are listed.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Document, one at a time.
@@ -976,7 +1000,7 @@ class AsyncDocuments:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(
             _LIST_DOCUMENTS,
             (),
@@ -996,6 +1020,7 @@ class AsyncDocuments:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Document:
         """Rename or retag a document (`PATCH /v2/documents/{document_id}`).
 
@@ -1003,7 +1028,7 @@ class AsyncDocuments:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
             document_name: (see the spec)
             tags: Replaces the stored tags.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Document.
@@ -1016,7 +1041,7 @@ class AsyncDocuments:
             (document_id,),
             {},
             {"document_name": document_name, "tags": tags},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Document", result)
@@ -1031,6 +1056,7 @@ class AsyncDocuments:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Document:
         """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`).
 
@@ -1041,7 +1067,7 @@ class AsyncDocuments:
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
             crawl: How far to follow links from the start page.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Document.
@@ -1054,7 +1080,7 @@ class AsyncDocuments:
             (document_id,),
             {},
             {"crawl": crawl},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Document", result)

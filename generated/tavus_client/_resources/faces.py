@@ -41,6 +41,7 @@ class FacesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[FaceCreated]:
         """Train a face (`POST /v2/faces`).
 
@@ -57,7 +58,7 @@ class FacesWithRawResponse:
             face_name: (see the spec)
             model_name: Model to train with; `phoenix-4` when left out.
             properties: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[FaceCreated]: the HTTP answer and its parsed value.
@@ -80,7 +81,7 @@ class FacesWithRawResponse:
                 "model_name": model_name,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[FaceCreated]", result)
@@ -95,13 +96,14 @@ class FacesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a face (`DELETE /v2/faces/{face_id}`).
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -114,7 +116,7 @@ class FacesWithRawResponse:
             (face_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -129,13 +131,14 @@ class FacesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Face]:
         """Get one face (`GET /v2/faces/{face_id}`).
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
             verbose: When true, the answer also carries `face_type`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Face]: the HTTP answer and its parsed value.
@@ -148,7 +151,7 @@ class FacesWithRawResponse:
             (face_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Face]", result)
@@ -167,6 +170,7 @@ class FacesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[FaceList]:
         """List faces (`GET /v2/faces`).
 
@@ -177,7 +181,7 @@ class FacesWithRawResponse:
             model_name: Only faces trained with this model, e.g. `phoenix-4`.
             verbose: When true, every item also carries `face_type`.
             sort: Order of the list; `recommended` puts suggested stock faces first. Creation order when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[FaceList]: the HTTP answer and its parsed value.
@@ -197,7 +201,7 @@ class FacesWithRawResponse:
                 "sort": sort,
             },
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[FaceList]", result)
@@ -212,13 +216,14 @@ class FacesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Rename a face (`PATCH /v2/faces/{face_id}/name`).
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
             face_name: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -231,7 +236,7 @@ class FacesWithRawResponse:
             (face_id,),
             {},
             {"face_name": face_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -265,6 +270,7 @@ class Faces:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> FaceCreated:
         """Train a face (`POST /v2/faces`).
 
@@ -281,7 +287,7 @@ class Faces:
             face_name: (see the spec)
             model_name: Model to train with; `phoenix-4` when left out.
             properties: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             FaceCreated.
@@ -304,7 +310,7 @@ class Faces:
                 "model_name": model_name,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("FaceCreated", result)
@@ -319,13 +325,14 @@ class Faces:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a face (`DELETE /v2/faces/{face_id}`).
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -338,7 +345,7 @@ class Faces:
             (face_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -353,13 +360,14 @@ class Faces:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Face:
         """Get one face (`GET /v2/faces/{face_id}`).
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
             verbose: When true, the answer also carries `face_type`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Face.
@@ -372,7 +380,7 @@ class Faces:
             (face_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Face", result)
@@ -391,6 +399,7 @@ class Faces:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> FaceList:
         """List faces (`GET /v2/faces`).
 
@@ -401,7 +410,7 @@ class Faces:
             model_name: Only faces trained with this model, e.g. `phoenix-4`.
             verbose: When true, every item also carries `face_type`.
             sort: Order of the list; `recommended` puts suggested stock faces first. Creation order when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             FaceList.
@@ -421,7 +430,7 @@ class Faces:
                 "sort": sort,
             },
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("FaceList", result)
@@ -439,6 +448,7 @@ class Faces:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Iterator[Face]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/faces`).
 
@@ -448,7 +458,7 @@ class Faces:
             model_name: Only faces trained with this model, e.g. `phoenix-4`.
             verbose: When true, every item also carries `face_type`.
             sort: Order of the list; `recommended` puts suggested stock faces first. Creation order when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Face, one at a time.
@@ -456,7 +466,7 @@ class Faces:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         yield from self._client._paginate(
             _LIST_FACES,
             (),
@@ -474,13 +484,14 @@ class Faces:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Rename a face (`PATCH /v2/faces/{face_id}/name`).
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
             face_name: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -493,7 +504,7 @@ class Faces:
             (face_id,),
             {},
             {"face_name": face_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -522,6 +533,7 @@ class AsyncFacesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[FaceCreated]:
         """Train a face (`POST /v2/faces`).
 
@@ -538,7 +550,7 @@ class AsyncFacesWithRawResponse:
             face_name: (see the spec)
             model_name: Model to train with; `phoenix-4` when left out.
             properties: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[FaceCreated]: the HTTP answer and its parsed value.
@@ -561,7 +573,7 @@ class AsyncFacesWithRawResponse:
                 "model_name": model_name,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[FaceCreated]", result)
@@ -576,13 +588,14 @@ class AsyncFacesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a face (`DELETE /v2/faces/{face_id}`).
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -595,7 +608,7 @@ class AsyncFacesWithRawResponse:
             (face_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -610,13 +623,14 @@ class AsyncFacesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Face]:
         """Get one face (`GET /v2/faces/{face_id}`).
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
             verbose: When true, the answer also carries `face_type`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Face]: the HTTP answer and its parsed value.
@@ -629,7 +643,7 @@ class AsyncFacesWithRawResponse:
             (face_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Face]", result)
@@ -648,6 +662,7 @@ class AsyncFacesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[FaceList]:
         """List faces (`GET /v2/faces`).
 
@@ -658,7 +673,7 @@ class AsyncFacesWithRawResponse:
             model_name: Only faces trained with this model, e.g. `phoenix-4`.
             verbose: When true, every item also carries `face_type`.
             sort: Order of the list; `recommended` puts suggested stock faces first. Creation order when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[FaceList]: the HTTP answer and its parsed value.
@@ -678,7 +693,7 @@ class AsyncFacesWithRawResponse:
                 "sort": sort,
             },
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[FaceList]", result)
@@ -693,13 +708,14 @@ class AsyncFacesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Rename a face (`PATCH /v2/faces/{face_id}/name`).
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
             face_name: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -712,7 +728,7 @@ class AsyncFacesWithRawResponse:
             (face_id,),
             {},
             {"face_name": face_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -746,6 +762,7 @@ class AsyncFaces:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> FaceCreated:
         """Train a face (`POST /v2/faces`).
 
@@ -762,7 +779,7 @@ class AsyncFaces:
             face_name: (see the spec)
             model_name: Model to train with; `phoenix-4` when left out.
             properties: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             FaceCreated.
@@ -785,7 +802,7 @@ class AsyncFaces:
                 "model_name": model_name,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("FaceCreated", result)
@@ -800,13 +817,14 @@ class AsyncFaces:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a face (`DELETE /v2/faces/{face_id}`).
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -819,7 +837,7 @@ class AsyncFaces:
             (face_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -834,13 +852,14 @@ class AsyncFaces:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Face:
         """Get one face (`GET /v2/faces/{face_id}`).
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
             verbose: When true, the answer also carries `face_type`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Face.
@@ -853,7 +872,7 @@ class AsyncFaces:
             (face_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Face", result)
@@ -872,6 +891,7 @@ class AsyncFaces:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> FaceList:
         """List faces (`GET /v2/faces`).
 
@@ -882,7 +902,7 @@ class AsyncFaces:
             model_name: Only faces trained with this model, e.g. `phoenix-4`.
             verbose: When true, every item also carries `face_type`.
             sort: Order of the list; `recommended` puts suggested stock faces first. Creation order when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             FaceList.
@@ -902,7 +922,7 @@ class AsyncFaces:
                 "sort": sort,
             },
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("FaceList", result)
@@ -920,6 +940,7 @@ class AsyncFaces:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncIterator[Face]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/faces`).
 
@@ -929,7 +950,7 @@ class AsyncFaces:
             model_name: Only faces trained with this model, e.g. `phoenix-4`.
             verbose: When true, every item also carries `face_type`.
             sort: Order of the list; `recommended` puts suggested stock faces first. Creation order when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Face, one at a time.
@@ -937,7 +958,7 @@ class AsyncFaces:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(
             _LIST_FACES,
             (),
@@ -956,13 +977,14 @@ class AsyncFaces:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Rename a face (`PATCH /v2/faces/{face_id}/name`).
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
             face_name: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -975,7 +997,7 @@ class AsyncFaces:
             (face_id,),
             {},
             {"face_name": face_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)

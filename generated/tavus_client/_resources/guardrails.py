@@ -43,13 +43,14 @@ class GuardrailsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[GuardrailsCreated]:
         """Create a set of guardrails (`POST /v2/guardrails`).
 
         Args:
             data: (see the spec)
             name: Name of the set.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[GuardrailsCreated]: the HTTP answer and its parsed value.
@@ -62,7 +63,7 @@ class GuardrailsWithRawResponse:
             (),
             {},
             {"data": data, "name": name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[GuardrailsCreated]", result)
@@ -76,12 +77,13 @@ class GuardrailsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`).
 
         Args:
             guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -94,7 +96,7 @@ class GuardrailsWithRawResponse:
             (guardrails_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -108,12 +110,13 @@ class GuardrailsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[GuardrailsSet]:
         """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`).
 
         Args:
             guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[GuardrailsSet]: the HTTP answer and its parsed value.
@@ -126,7 +129,7 @@ class GuardrailsWithRawResponse:
             (guardrails_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[GuardrailsSet]", result)
@@ -141,13 +144,14 @@ class GuardrailsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[GuardrailsList]:
         """List sets of guardrails (`GET /v2/guardrails`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[GuardrailsList]: the HTTP answer and its parsed value.
@@ -160,7 +164,7 @@ class GuardrailsWithRawResponse:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[GuardrailsList]", result)
@@ -175,6 +179,7 @@ class GuardrailsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Any | Message]:
         """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
 
@@ -183,7 +188,7 @@ class GuardrailsWithRawResponse:
         Args:
             guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Any | Message]: the HTTP answer and its parsed value.
@@ -196,7 +201,7 @@ class GuardrailsWithRawResponse:
             (guardrails_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Any | Message]", result)
@@ -223,13 +228,14 @@ class Guardrails:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> GuardrailsCreated:
         """Create a set of guardrails (`POST /v2/guardrails`).
 
         Args:
             data: (see the spec)
             name: Name of the set.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             GuardrailsCreated.
@@ -242,7 +248,7 @@ class Guardrails:
             (),
             {},
             {"data": data, "name": name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("GuardrailsCreated", result)
@@ -256,12 +262,13 @@ class Guardrails:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`).
 
         Args:
             guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -274,7 +281,7 @@ class Guardrails:
             (guardrails_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -288,12 +295,13 @@ class Guardrails:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> GuardrailsSet:
         """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`).
 
         Args:
             guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             GuardrailsSet.
@@ -306,7 +314,7 @@ class Guardrails:
             (guardrails_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("GuardrailsSet", result)
@@ -321,13 +329,14 @@ class Guardrails:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> GuardrailsList:
         """List sets of guardrails (`GET /v2/guardrails`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             GuardrailsList.
@@ -340,7 +349,7 @@ class Guardrails:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("GuardrailsList", result)
@@ -354,12 +363,13 @@ class Guardrails:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Iterator[GuardrailsSet]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/guardrails`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             GuardrailsSet, one at a time.
@@ -367,7 +377,7 @@ class Guardrails:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         yield from self._client._paginate(_LIST_GUARDRAILS, (), {"limit": limit}, options)
 
     def patch(
@@ -380,6 +390,7 @@ class Guardrails:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Any | Message:
         """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
 
@@ -388,7 +399,7 @@ class Guardrails:
         Args:
             guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Any | Message.
@@ -401,7 +412,7 @@ class Guardrails:
             (guardrails_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Any | Message", result)
@@ -423,13 +434,14 @@ class AsyncGuardrailsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[GuardrailsCreated]:
         """Create a set of guardrails (`POST /v2/guardrails`).
 
         Args:
             data: (see the spec)
             name: Name of the set.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[GuardrailsCreated]: the HTTP answer and its parsed value.
@@ -442,7 +454,7 @@ class AsyncGuardrailsWithRawResponse:
             (),
             {},
             {"data": data, "name": name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[GuardrailsCreated]", result)
@@ -456,12 +468,13 @@ class AsyncGuardrailsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`).
 
         Args:
             guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -474,7 +487,7 @@ class AsyncGuardrailsWithRawResponse:
             (guardrails_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -488,12 +501,13 @@ class AsyncGuardrailsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[GuardrailsSet]:
         """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`).
 
         Args:
             guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[GuardrailsSet]: the HTTP answer and its parsed value.
@@ -506,7 +520,7 @@ class AsyncGuardrailsWithRawResponse:
             (guardrails_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[GuardrailsSet]", result)
@@ -521,13 +535,14 @@ class AsyncGuardrailsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[GuardrailsList]:
         """List sets of guardrails (`GET /v2/guardrails`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[GuardrailsList]: the HTTP answer and its parsed value.
@@ -540,7 +555,7 @@ class AsyncGuardrailsWithRawResponse:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[GuardrailsList]", result)
@@ -555,6 +570,7 @@ class AsyncGuardrailsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Any | Message]:
         """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
 
@@ -563,7 +579,7 @@ class AsyncGuardrailsWithRawResponse:
         Args:
             guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Any | Message]: the HTTP answer and its parsed value.
@@ -576,7 +592,7 @@ class AsyncGuardrailsWithRawResponse:
             (guardrails_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Any | Message]", result)
@@ -603,13 +619,14 @@ class AsyncGuardrails:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> GuardrailsCreated:
         """Create a set of guardrails (`POST /v2/guardrails`).
 
         Args:
             data: (see the spec)
             name: Name of the set.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             GuardrailsCreated.
@@ -622,7 +639,7 @@ class AsyncGuardrails:
             (),
             {},
             {"data": data, "name": name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("GuardrailsCreated", result)
@@ -636,12 +653,13 @@ class AsyncGuardrails:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`).
 
         Args:
             guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -654,7 +672,7 @@ class AsyncGuardrails:
             (guardrails_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -668,12 +686,13 @@ class AsyncGuardrails:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> GuardrailsSet:
         """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`).
 
         Args:
             guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             GuardrailsSet.
@@ -686,7 +705,7 @@ class AsyncGuardrails:
             (guardrails_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("GuardrailsSet", result)
@@ -701,13 +720,14 @@ class AsyncGuardrails:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> GuardrailsList:
         """List sets of guardrails (`GET /v2/guardrails`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             GuardrailsList.
@@ -720,7 +740,7 @@ class AsyncGuardrails:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("GuardrailsList", result)
@@ -734,12 +754,13 @@ class AsyncGuardrails:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncIterator[GuardrailsSet]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/guardrails`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             GuardrailsSet, one at a time.
@@ -747,7 +768,7 @@ class AsyncGuardrails:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(_LIST_GUARDRAILS, (), {"limit": limit}, options):
             yield item
 
@@ -761,6 +782,7 @@ class AsyncGuardrails:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Any | Message:
         """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
 
@@ -769,7 +791,7 @@ class AsyncGuardrails:
         Args:
             guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Any | Message.
@@ -782,7 +804,7 @@ class AsyncGuardrails:
             (guardrails_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Any | Message", result)

@@ -42,12 +42,13 @@ class ObjectivesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[ObjectivesCreated]:
         """Create a set of objectives (`POST /v2/objectives`).
 
         Args:
             data: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[ObjectivesCreated]: the HTTP answer and its parsed value.
@@ -60,7 +61,7 @@ class ObjectivesWithRawResponse:
             (),
             {},
             {"data": data},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[ObjectivesCreated]", result)
@@ -74,12 +75,13 @@ class ObjectivesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`).
 
         Args:
             objectives_id: Identifier of a set of objectives, e.g. `o12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -92,7 +94,7 @@ class ObjectivesWithRawResponse:
             (objectives_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -106,12 +108,13 @@ class ObjectivesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[ObjectivesSet]:
         """Get one set of objectives (`GET /v2/objectives/{objectives_id}`).
 
         Args:
             objectives_id: Identifier of a set of objectives, e.g. `o12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[ObjectivesSet]: the HTTP answer and its parsed value.
@@ -124,7 +127,7 @@ class ObjectivesWithRawResponse:
             (objectives_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[ObjectivesSet]", result)
@@ -139,13 +142,14 @@ class ObjectivesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[ObjectivesList]:
         """List sets of objectives (`GET /v2/objectives`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[ObjectivesList]: the HTTP answer and its parsed value.
@@ -158,7 +162,7 @@ class ObjectivesWithRawResponse:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[ObjectivesList]", result)
@@ -173,6 +177,7 @@ class ObjectivesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Any | Message]:
         """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`).
 
@@ -181,7 +186,7 @@ class ObjectivesWithRawResponse:
         Args:
             objectives_id: Identifier of a set of objectives, e.g. `o12345`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Any | Message]: the HTTP answer and its parsed value.
@@ -194,7 +199,7 @@ class ObjectivesWithRawResponse:
             (objectives_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Any | Message]", result)
@@ -220,12 +225,13 @@ class Objectives:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> ObjectivesCreated:
         """Create a set of objectives (`POST /v2/objectives`).
 
         Args:
             data: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ObjectivesCreated.
@@ -238,7 +244,7 @@ class Objectives:
             (),
             {},
             {"data": data},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("ObjectivesCreated", result)
@@ -252,12 +258,13 @@ class Objectives:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`).
 
         Args:
             objectives_id: Identifier of a set of objectives, e.g. `o12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -270,7 +277,7 @@ class Objectives:
             (objectives_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -284,12 +291,13 @@ class Objectives:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> ObjectivesSet:
         """Get one set of objectives (`GET /v2/objectives/{objectives_id}`).
 
         Args:
             objectives_id: Identifier of a set of objectives, e.g. `o12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ObjectivesSet.
@@ -302,7 +310,7 @@ class Objectives:
             (objectives_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("ObjectivesSet", result)
@@ -317,13 +325,14 @@ class Objectives:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> ObjectivesList:
         """List sets of objectives (`GET /v2/objectives`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ObjectivesList.
@@ -336,7 +345,7 @@ class Objectives:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("ObjectivesList", result)
@@ -350,12 +359,13 @@ class Objectives:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Iterator[ObjectivesSet]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/objectives`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ObjectivesSet, one at a time.
@@ -363,7 +373,7 @@ class Objectives:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         yield from self._client._paginate(_LIST_OBJECTIVES, (), {"limit": limit}, options)
 
     def patch(
@@ -376,6 +386,7 @@ class Objectives:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Any | Message:
         """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`).
 
@@ -384,7 +395,7 @@ class Objectives:
         Args:
             objectives_id: Identifier of a set of objectives, e.g. `o12345`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Any | Message.
@@ -397,7 +408,7 @@ class Objectives:
             (objectives_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Any | Message", result)
@@ -418,12 +429,13 @@ class AsyncObjectivesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[ObjectivesCreated]:
         """Create a set of objectives (`POST /v2/objectives`).
 
         Args:
             data: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[ObjectivesCreated]: the HTTP answer and its parsed value.
@@ -436,7 +448,7 @@ class AsyncObjectivesWithRawResponse:
             (),
             {},
             {"data": data},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[ObjectivesCreated]", result)
@@ -450,12 +462,13 @@ class AsyncObjectivesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`).
 
         Args:
             objectives_id: Identifier of a set of objectives, e.g. `o12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -468,7 +481,7 @@ class AsyncObjectivesWithRawResponse:
             (objectives_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -482,12 +495,13 @@ class AsyncObjectivesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[ObjectivesSet]:
         """Get one set of objectives (`GET /v2/objectives/{objectives_id}`).
 
         Args:
             objectives_id: Identifier of a set of objectives, e.g. `o12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[ObjectivesSet]: the HTTP answer and its parsed value.
@@ -500,7 +514,7 @@ class AsyncObjectivesWithRawResponse:
             (objectives_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[ObjectivesSet]", result)
@@ -515,13 +529,14 @@ class AsyncObjectivesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[ObjectivesList]:
         """List sets of objectives (`GET /v2/objectives`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[ObjectivesList]: the HTTP answer and its parsed value.
@@ -534,7 +549,7 @@ class AsyncObjectivesWithRawResponse:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[ObjectivesList]", result)
@@ -549,6 +564,7 @@ class AsyncObjectivesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Any | Message]:
         """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`).
 
@@ -557,7 +573,7 @@ class AsyncObjectivesWithRawResponse:
         Args:
             objectives_id: Identifier of a set of objectives, e.g. `o12345`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Any | Message]: the HTTP answer and its parsed value.
@@ -570,7 +586,7 @@ class AsyncObjectivesWithRawResponse:
             (objectives_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Any | Message]", result)
@@ -596,12 +612,13 @@ class AsyncObjectives:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> ObjectivesCreated:
         """Create a set of objectives (`POST /v2/objectives`).
 
         Args:
             data: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ObjectivesCreated.
@@ -614,7 +631,7 @@ class AsyncObjectives:
             (),
             {},
             {"data": data},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("ObjectivesCreated", result)
@@ -628,12 +645,13 @@ class AsyncObjectives:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`).
 
         Args:
             objectives_id: Identifier of a set of objectives, e.g. `o12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -646,7 +664,7 @@ class AsyncObjectives:
             (objectives_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -660,12 +678,13 @@ class AsyncObjectives:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> ObjectivesSet:
         """Get one set of objectives (`GET /v2/objectives/{objectives_id}`).
 
         Args:
             objectives_id: Identifier of a set of objectives, e.g. `o12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ObjectivesSet.
@@ -678,7 +697,7 @@ class AsyncObjectives:
             (objectives_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("ObjectivesSet", result)
@@ -693,13 +712,14 @@ class AsyncObjectives:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> ObjectivesList:
         """List sets of objectives (`GET /v2/objectives`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ObjectivesList.
@@ -712,7 +732,7 @@ class AsyncObjectives:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("ObjectivesList", result)
@@ -726,12 +746,13 @@ class AsyncObjectives:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncIterator[ObjectivesSet]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/objectives`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ObjectivesSet, one at a time.
@@ -739,7 +760,7 @@ class AsyncObjectives:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(_LIST_OBJECTIVES, (), {"limit": limit}, options):
             yield item
 
@@ -753,6 +774,7 @@ class AsyncObjectives:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Any | Message:
         """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`).
 
@@ -761,7 +783,7 @@ class AsyncObjectives:
         Args:
             objectives_id: Identifier of a set of objectives, e.g. `o12345`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Any | Message.
@@ -774,7 +796,7 @@ class AsyncObjectives:
             (objectives_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Any | Message", result)

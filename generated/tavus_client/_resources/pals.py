@@ -61,6 +61,7 @@ class PalsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PalCreated]:
         """Create a PAL (`POST /v2/pals`).
 
@@ -84,7 +85,7 @@ class PalsWithRawResponse:
             memories: Facts the PAL remembers.
             is_template: Offer this PAL as a template.
             layers: Per-layer settings; every layer is optional.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PalCreated]: the HTTP answer and its parsed value.
@@ -114,7 +115,7 @@ class PalsWithRawResponse:
                 "is_template": is_template,
                 "layers": layers,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PalCreated]", result)
@@ -128,12 +129,13 @@ class PalsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a PAL (`DELETE /v2/pals/{pal_id}`).
 
         Args:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -146,7 +148,7 @@ class PalsWithRawResponse:
             (pal_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -163,6 +165,7 @@ class PalsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Pal]:
         """Get one PAL (`GET /v2/pals/{pal_id}`).
 
@@ -171,7 +174,7 @@ class PalsWithRawResponse:
             include_settings: Include the layer settings (they are always included by tavus-mock).
             source: `draft` reads the PAL Maker draft, `live` the published PAL (the same when there is no draft).
             verbose: Accepted for compatibility (the CLI's MCP server sends it); changes nothing.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Pal]: the HTTP answer and its parsed value.
@@ -184,7 +187,7 @@ class PalsWithRawResponse:
             (pal_id,),
             {"include_settings": include_settings, "source": source, "verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Pal]", result)
@@ -200,6 +203,7 @@ class PalsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PalList]:
         """List PALs (`GET /v2/pals`).
 
@@ -207,7 +211,7 @@ class PalsWithRawResponse:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             pal_type: `system` lists Tavus's stock PALs, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PalList]: the HTTP answer and its parsed value.
@@ -220,7 +224,7 @@ class PalsWithRawResponse:
             (),
             {"limit": limit, "page": page, "pal_type": pal_type},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PalList]", result)
@@ -236,6 +240,7 @@ class PalsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Any | Pal | PalConflict]:
         """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`).
 
@@ -247,7 +252,7 @@ class PalsWithRawResponse:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
             force: Discard PAL Maker's unpublished changes instead of answering 409.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Any | Pal | PalConflict]: the HTTP answer and its parsed value.
@@ -260,7 +265,7 @@ class PalsWithRawResponse:
             (pal_id,),
             {"force": force},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Any | Pal | PalConflict]", result)
@@ -274,6 +279,7 @@ class PalsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PalPublished]:
         """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`).
 
@@ -281,7 +287,7 @@ class PalsWithRawResponse:
 
         Args:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PalPublished]: the HTTP answer and its parsed value.
@@ -294,7 +300,7 @@ class PalsWithRawResponse:
             (pal_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PalPublished]", result)
@@ -335,6 +341,7 @@ class Pals:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PalCreated:
         """Create a PAL (`POST /v2/pals`).
 
@@ -358,7 +365,7 @@ class Pals:
             memories: Facts the PAL remembers.
             is_template: Offer this PAL as a template.
             layers: Per-layer settings; every layer is optional.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PalCreated.
@@ -388,7 +395,7 @@ class Pals:
                 "is_template": is_template,
                 "layers": layers,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PalCreated", result)
@@ -402,12 +409,13 @@ class Pals:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a PAL (`DELETE /v2/pals/{pal_id}`).
 
         Args:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -420,7 +428,7 @@ class Pals:
             (pal_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -437,6 +445,7 @@ class Pals:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Pal:
         """Get one PAL (`GET /v2/pals/{pal_id}`).
 
@@ -445,7 +454,7 @@ class Pals:
             include_settings: Include the layer settings (they are always included by tavus-mock).
             source: `draft` reads the PAL Maker draft, `live` the published PAL (the same when there is no draft).
             verbose: Accepted for compatibility (the CLI's MCP server sends it); changes nothing.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Pal.
@@ -458,7 +467,7 @@ class Pals:
             (pal_id,),
             {"include_settings": include_settings, "source": source, "verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Pal", result)
@@ -474,6 +483,7 @@ class Pals:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PalList:
         """List PALs (`GET /v2/pals`).
 
@@ -481,7 +491,7 @@ class Pals:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             pal_type: `system` lists Tavus's stock PALs, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PalList.
@@ -494,7 +504,7 @@ class Pals:
             (),
             {"limit": limit, "page": page, "pal_type": pal_type},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PalList", result)
@@ -509,13 +519,14 @@ class Pals:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Iterator[Pal]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/pals`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             pal_type: `system` lists Tavus's stock PALs, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Pal, one at a time.
@@ -523,7 +534,7 @@ class Pals:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         yield from self._client._paginate(_LIST_PALS, (), {"limit": limit, "pal_type": pal_type}, options)
 
     def patch(
@@ -537,6 +548,7 @@ class Pals:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Any | Pal | PalConflict:
         """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`).
 
@@ -548,7 +560,7 @@ class Pals:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
             force: Discard PAL Maker's unpublished changes instead of answering 409.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Any | Pal | PalConflict.
@@ -561,7 +573,7 @@ class Pals:
             (pal_id,),
             {"force": force},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Any | Pal | PalConflict", result)
@@ -575,6 +587,7 @@ class Pals:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PalPublished:
         """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`).
 
@@ -582,7 +595,7 @@ class Pals:
 
         Args:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PalPublished.
@@ -595,7 +608,7 @@ class Pals:
             (pal_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PalPublished", result)
@@ -631,6 +644,7 @@ class AsyncPalsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PalCreated]:
         """Create a PAL (`POST /v2/pals`).
 
@@ -654,7 +668,7 @@ class AsyncPalsWithRawResponse:
             memories: Facts the PAL remembers.
             is_template: Offer this PAL as a template.
             layers: Per-layer settings; every layer is optional.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PalCreated]: the HTTP answer and its parsed value.
@@ -684,7 +698,7 @@ class AsyncPalsWithRawResponse:
                 "is_template": is_template,
                 "layers": layers,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PalCreated]", result)
@@ -698,12 +712,13 @@ class AsyncPalsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a PAL (`DELETE /v2/pals/{pal_id}`).
 
         Args:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -716,7 +731,7 @@ class AsyncPalsWithRawResponse:
             (pal_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -733,6 +748,7 @@ class AsyncPalsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Pal]:
         """Get one PAL (`GET /v2/pals/{pal_id}`).
 
@@ -741,7 +757,7 @@ class AsyncPalsWithRawResponse:
             include_settings: Include the layer settings (they are always included by tavus-mock).
             source: `draft` reads the PAL Maker draft, `live` the published PAL (the same when there is no draft).
             verbose: Accepted for compatibility (the CLI's MCP server sends it); changes nothing.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Pal]: the HTTP answer and its parsed value.
@@ -754,7 +770,7 @@ class AsyncPalsWithRawResponse:
             (pal_id,),
             {"include_settings": include_settings, "source": source, "verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Pal]", result)
@@ -770,6 +786,7 @@ class AsyncPalsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PalList]:
         """List PALs (`GET /v2/pals`).
 
@@ -777,7 +794,7 @@ class AsyncPalsWithRawResponse:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             pal_type: `system` lists Tavus's stock PALs, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PalList]: the HTTP answer and its parsed value.
@@ -790,7 +807,7 @@ class AsyncPalsWithRawResponse:
             (),
             {"limit": limit, "page": page, "pal_type": pal_type},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PalList]", result)
@@ -806,6 +823,7 @@ class AsyncPalsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Any | Pal | PalConflict]:
         """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`).
 
@@ -817,7 +835,7 @@ class AsyncPalsWithRawResponse:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
             force: Discard PAL Maker's unpublished changes instead of answering 409.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Any | Pal | PalConflict]: the HTTP answer and its parsed value.
@@ -830,7 +848,7 @@ class AsyncPalsWithRawResponse:
             (pal_id,),
             {"force": force},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Any | Pal | PalConflict]", result)
@@ -844,6 +862,7 @@ class AsyncPalsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PalPublished]:
         """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`).
 
@@ -851,7 +870,7 @@ class AsyncPalsWithRawResponse:
 
         Args:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PalPublished]: the HTTP answer and its parsed value.
@@ -864,7 +883,7 @@ class AsyncPalsWithRawResponse:
             (pal_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PalPublished]", result)
@@ -905,6 +924,7 @@ class AsyncPals:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PalCreated:
         """Create a PAL (`POST /v2/pals`).
 
@@ -928,7 +948,7 @@ class AsyncPals:
             memories: Facts the PAL remembers.
             is_template: Offer this PAL as a template.
             layers: Per-layer settings; every layer is optional.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PalCreated.
@@ -958,7 +978,7 @@ class AsyncPals:
                 "is_template": is_template,
                 "layers": layers,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PalCreated", result)
@@ -972,12 +992,13 @@ class AsyncPals:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a PAL (`DELETE /v2/pals/{pal_id}`).
 
         Args:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -990,7 +1011,7 @@ class AsyncPals:
             (pal_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -1007,6 +1028,7 @@ class AsyncPals:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Pal:
         """Get one PAL (`GET /v2/pals/{pal_id}`).
 
@@ -1015,7 +1037,7 @@ class AsyncPals:
             include_settings: Include the layer settings (they are always included by tavus-mock).
             source: `draft` reads the PAL Maker draft, `live` the published PAL (the same when there is no draft).
             verbose: Accepted for compatibility (the CLI's MCP server sends it); changes nothing.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Pal.
@@ -1028,7 +1050,7 @@ class AsyncPals:
             (pal_id,),
             {"include_settings": include_settings, "source": source, "verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Pal", result)
@@ -1044,6 +1066,7 @@ class AsyncPals:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PalList:
         """List PALs (`GET /v2/pals`).
 
@@ -1051,7 +1074,7 @@ class AsyncPals:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             pal_type: `system` lists Tavus's stock PALs, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PalList.
@@ -1064,7 +1087,7 @@ class AsyncPals:
             (),
             {"limit": limit, "page": page, "pal_type": pal_type},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PalList", result)
@@ -1079,13 +1102,14 @@ class AsyncPals:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncIterator[Pal]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/pals`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             pal_type: `system` lists Tavus's stock PALs, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Pal, one at a time.
@@ -1093,7 +1117,7 @@ class AsyncPals:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(_LIST_PALS, (), {"limit": limit, "pal_type": pal_type}, options):
             yield item
 
@@ -1108,6 +1132,7 @@ class AsyncPals:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Any | Pal | PalConflict:
         """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`).
 
@@ -1119,7 +1144,7 @@ class AsyncPals:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
             force: Discard PAL Maker's unpublished changes instead of answering 409.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Any | Pal | PalConflict.
@@ -1132,7 +1157,7 @@ class AsyncPals:
             (pal_id,),
             {"force": force},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Any | Pal | PalConflict", result)
@@ -1146,6 +1171,7 @@ class AsyncPals:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PalPublished:
         """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`).
 
@@ -1153,7 +1179,7 @@ class AsyncPals:
 
         Args:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PalPublished.
@@ -1166,7 +1192,7 @@ class AsyncPals:
             (pal_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PalPublished", result)

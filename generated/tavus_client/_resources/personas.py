@@ -58,6 +58,7 @@ class PersonasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PersonaCreated]:
         """Create a persona (`POST /v2/personas`).
 
@@ -80,7 +81,7 @@ class PersonasWithRawResponse:
             tool_ids: Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
             is_template: Offer this PAL as a template.
             layers: Per-layer settings; every layer is optional.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PersonaCreated]: the HTTP answer and its parsed value.
@@ -110,7 +111,7 @@ class PersonasWithRawResponse:
                 "is_template": is_template,
                 "layers": layers,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PersonaCreated]", result)
@@ -124,12 +125,13 @@ class PersonasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a persona (`DELETE /v2/personas/{persona_id}`).
 
         Args:
             persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -142,7 +144,7 @@ class PersonasWithRawResponse:
             (persona_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -156,12 +158,13 @@ class PersonasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Persona]:
         """Get one persona (`GET /v2/personas/{persona_id}`).
 
         Args:
             persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Persona]: the HTTP answer and its parsed value.
@@ -174,7 +177,7 @@ class PersonasWithRawResponse:
             (persona_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Persona]", result)
@@ -190,6 +193,7 @@ class PersonasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PersonaList]:
         """List personas (`GET /v2/personas`).
 
@@ -197,7 +201,7 @@ class PersonasWithRawResponse:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             persona_type: `system` lists Tavus's stock personas, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PersonaList]: the HTTP answer and its parsed value.
@@ -210,7 +214,7 @@ class PersonasWithRawResponse:
             (),
             {"limit": limit, "page": page, "persona_type": persona_type},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PersonaList]", result)
@@ -225,6 +229,7 @@ class PersonasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`).
 
@@ -234,7 +239,7 @@ class PersonasWithRawResponse:
         Args:
             persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -247,7 +252,7 @@ class PersonasWithRawResponse:
             (persona_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -288,6 +293,7 @@ class Personas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PersonaCreated:
         """Create a persona (`POST /v2/personas`).
 
@@ -310,7 +316,7 @@ class Personas:
             tool_ids: Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
             is_template: Offer this PAL as a template.
             layers: Per-layer settings; every layer is optional.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PersonaCreated.
@@ -340,7 +346,7 @@ class Personas:
                 "is_template": is_template,
                 "layers": layers,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PersonaCreated", result)
@@ -354,12 +360,13 @@ class Personas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a persona (`DELETE /v2/personas/{persona_id}`).
 
         Args:
             persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -372,7 +379,7 @@ class Personas:
             (persona_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -386,12 +393,13 @@ class Personas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Persona:
         """Get one persona (`GET /v2/personas/{persona_id}`).
 
         Args:
             persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Persona.
@@ -404,7 +412,7 @@ class Personas:
             (persona_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Persona", result)
@@ -420,6 +428,7 @@ class Personas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PersonaList:
         """List personas (`GET /v2/personas`).
 
@@ -427,7 +436,7 @@ class Personas:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             persona_type: `system` lists Tavus's stock personas, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PersonaList.
@@ -440,7 +449,7 @@ class Personas:
             (),
             {"limit": limit, "page": page, "persona_type": persona_type},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PersonaList", result)
@@ -455,13 +464,14 @@ class Personas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Iterator[Persona]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/personas`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             persona_type: `system` lists Tavus's stock personas, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Persona, one at a time.
@@ -469,7 +479,7 @@ class Personas:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         yield from self._client._paginate(_LIST_PERSONAS, (), {"limit": limit, "persona_type": persona_type}, options)
 
     def patch(
@@ -482,6 +492,7 @@ class Personas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`).
 
@@ -491,7 +502,7 @@ class Personas:
         Args:
             persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -504,7 +515,7 @@ class Personas:
             (persona_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -540,6 +551,7 @@ class AsyncPersonasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PersonaCreated]:
         """Create a persona (`POST /v2/personas`).
 
@@ -562,7 +574,7 @@ class AsyncPersonasWithRawResponse:
             tool_ids: Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
             is_template: Offer this PAL as a template.
             layers: Per-layer settings; every layer is optional.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PersonaCreated]: the HTTP answer and its parsed value.
@@ -592,7 +604,7 @@ class AsyncPersonasWithRawResponse:
                 "is_template": is_template,
                 "layers": layers,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PersonaCreated]", result)
@@ -606,12 +618,13 @@ class AsyncPersonasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a persona (`DELETE /v2/personas/{persona_id}`).
 
         Args:
             persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -624,7 +637,7 @@ class AsyncPersonasWithRawResponse:
             (persona_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -638,12 +651,13 @@ class AsyncPersonasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Persona]:
         """Get one persona (`GET /v2/personas/{persona_id}`).
 
         Args:
             persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Persona]: the HTTP answer and its parsed value.
@@ -656,7 +670,7 @@ class AsyncPersonasWithRawResponse:
             (persona_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Persona]", result)
@@ -672,6 +686,7 @@ class AsyncPersonasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PersonaList]:
         """List personas (`GET /v2/personas`).
 
@@ -679,7 +694,7 @@ class AsyncPersonasWithRawResponse:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             persona_type: `system` lists Tavus's stock personas, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PersonaList]: the HTTP answer and its parsed value.
@@ -692,7 +707,7 @@ class AsyncPersonasWithRawResponse:
             (),
             {"limit": limit, "page": page, "persona_type": persona_type},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PersonaList]", result)
@@ -707,6 +722,7 @@ class AsyncPersonasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`).
 
@@ -716,7 +732,7 @@ class AsyncPersonasWithRawResponse:
         Args:
             persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -729,7 +745,7 @@ class AsyncPersonasWithRawResponse:
             (persona_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -770,6 +786,7 @@ class AsyncPersonas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PersonaCreated:
         """Create a persona (`POST /v2/personas`).
 
@@ -792,7 +809,7 @@ class AsyncPersonas:
             tool_ids: Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
             is_template: Offer this PAL as a template.
             layers: Per-layer settings; every layer is optional.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PersonaCreated.
@@ -822,7 +839,7 @@ class AsyncPersonas:
                 "is_template": is_template,
                 "layers": layers,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PersonaCreated", result)
@@ -836,12 +853,13 @@ class AsyncPersonas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a persona (`DELETE /v2/personas/{persona_id}`).
 
         Args:
             persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -854,7 +872,7 @@ class AsyncPersonas:
             (persona_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -868,12 +886,13 @@ class AsyncPersonas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Persona:
         """Get one persona (`GET /v2/personas/{persona_id}`).
 
         Args:
             persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Persona.
@@ -886,7 +905,7 @@ class AsyncPersonas:
             (persona_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Persona", result)
@@ -902,6 +921,7 @@ class AsyncPersonas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PersonaList:
         """List personas (`GET /v2/personas`).
 
@@ -909,7 +929,7 @@ class AsyncPersonas:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             persona_type: `system` lists Tavus's stock personas, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PersonaList.
@@ -922,7 +942,7 @@ class AsyncPersonas:
             (),
             {"limit": limit, "page": page, "persona_type": persona_type},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PersonaList", result)
@@ -937,13 +957,14 @@ class AsyncPersonas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncIterator[Persona]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/personas`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             persona_type: `system` lists Tavus's stock personas, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Persona, one at a time.
@@ -951,7 +972,7 @@ class AsyncPersonas:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(
             _LIST_PERSONAS, (), {"limit": limit, "persona_type": persona_type}, options
         ):
@@ -967,6 +988,7 @@ class AsyncPersonas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`).
 
@@ -976,7 +998,7 @@ class AsyncPersonas:
         Args:
             persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -989,7 +1011,7 @@ class AsyncPersonas:
             (persona_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)

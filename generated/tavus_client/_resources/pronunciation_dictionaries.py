@@ -49,6 +49,7 @@ class PronunciationDictionariesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionary]:
         """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`).
 
@@ -57,7 +58,7 @@ class PronunciationDictionariesWithRawResponse:
         Args:
             name: (see the spec)
             rules: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PronunciationDictionary]: the HTTP answer and its parsed value.
@@ -70,7 +71,7 @@ class PronunciationDictionariesWithRawResponse:
             (),
             {},
             {"name": name, "rules": rules},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PronunciationDictionary]", result)
@@ -84,6 +85,7 @@ class PronunciationDictionariesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
 
@@ -91,7 +93,7 @@ class PronunciationDictionariesWithRawResponse:
 
         Args:
             pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -104,7 +106,7 @@ class PronunciationDictionariesWithRawResponse:
             (pronunciation_dictionary_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -118,12 +120,13 @@ class PronunciationDictionariesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionary]:
         """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
 
         Args:
             pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PronunciationDictionary]: the HTTP answer and its parsed value.
@@ -136,7 +139,7 @@ class PronunciationDictionariesWithRawResponse:
             (pronunciation_dictionary_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PronunciationDictionary]", result)
@@ -152,6 +155,7 @@ class PronunciationDictionariesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionaryList]:
         """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`).
 
@@ -161,7 +165,7 @@ class PronunciationDictionariesWithRawResponse:
             limit: Items per page, 1 to 100. The server uses 10 when left out.
             page: Page number, counted from 0. The first page when left out.
             sort: Order by creation time. Newest first (`desc`) when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PronunciationDictionaryList]: the HTTP answer and its parsed value.
@@ -174,7 +178,7 @@ class PronunciationDictionariesWithRawResponse:
             (),
             {"limit": limit, "page": page, "sort": sort},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PronunciationDictionaryList]", result)
@@ -189,6 +193,7 @@ class PronunciationDictionariesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Any | PronunciationDictionary]:
         """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
 
@@ -197,7 +202,7 @@ class PronunciationDictionariesWithRawResponse:
         Args:
             pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Any | PronunciationDictionary]: the HTTP answer and its parsed value.
@@ -210,7 +215,7 @@ class PronunciationDictionariesWithRawResponse:
             (pronunciation_dictionary_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Any | PronunciationDictionary]", result)
@@ -237,6 +242,7 @@ class PronunciationDictionaries:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PronunciationDictionary:
         """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`).
 
@@ -245,7 +251,7 @@ class PronunciationDictionaries:
         Args:
             name: (see the spec)
             rules: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PronunciationDictionary.
@@ -258,7 +264,7 @@ class PronunciationDictionaries:
             (),
             {},
             {"name": name, "rules": rules},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PronunciationDictionary", result)
@@ -272,6 +278,7 @@ class PronunciationDictionaries:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
 
@@ -279,7 +286,7 @@ class PronunciationDictionaries:
 
         Args:
             pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -292,7 +299,7 @@ class PronunciationDictionaries:
             (pronunciation_dictionary_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -306,12 +313,13 @@ class PronunciationDictionaries:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PronunciationDictionary:
         """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
 
         Args:
             pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PronunciationDictionary.
@@ -324,7 +332,7 @@ class PronunciationDictionaries:
             (pronunciation_dictionary_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PronunciationDictionary", result)
@@ -340,6 +348,7 @@ class PronunciationDictionaries:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PronunciationDictionaryList:
         """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`).
 
@@ -349,7 +358,7 @@ class PronunciationDictionaries:
             limit: Items per page, 1 to 100. The server uses 10 when left out.
             page: Page number, counted from 0. The first page when left out.
             sort: Order by creation time. Newest first (`desc`) when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PronunciationDictionaryList.
@@ -362,7 +371,7 @@ class PronunciationDictionaries:
             (),
             {"limit": limit, "page": page, "sort": sort},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PronunciationDictionaryList", result)
@@ -377,6 +386,7 @@ class PronunciationDictionaries:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Iterator[PronunciationDictionarySummary]:
         """Every item of `list`, page after page (pages count from 0) (`GET /v2/pronunciation-dictionaries`).
 
@@ -385,7 +395,7 @@ class PronunciationDictionaries:
         Args:
             limit: Items per page, 1 to 100. The server uses 10 when left out.
             sort: Order by creation time. Newest first (`desc`) when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PronunciationDictionarySummary, one at a time.
@@ -393,7 +403,7 @@ class PronunciationDictionaries:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         yield from self._client._paginate(_LIST_PRONUNCIATION_DICTIONARIES, (), {"limit": limit, "sort": sort}, options)
 
     def patch(
@@ -406,6 +416,7 @@ class PronunciationDictionaries:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Any | PronunciationDictionary:
         """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
 
@@ -414,7 +425,7 @@ class PronunciationDictionaries:
         Args:
             pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Any | PronunciationDictionary.
@@ -427,7 +438,7 @@ class PronunciationDictionaries:
             (pronunciation_dictionary_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Any | PronunciationDictionary", result)
@@ -449,6 +460,7 @@ class AsyncPronunciationDictionariesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionary]:
         """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`).
 
@@ -457,7 +469,7 @@ class AsyncPronunciationDictionariesWithRawResponse:
         Args:
             name: (see the spec)
             rules: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PronunciationDictionary]: the HTTP answer and its parsed value.
@@ -470,7 +482,7 @@ class AsyncPronunciationDictionariesWithRawResponse:
             (),
             {},
             {"name": name, "rules": rules},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PronunciationDictionary]", result)
@@ -484,6 +496,7 @@ class AsyncPronunciationDictionariesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
 
@@ -491,7 +504,7 @@ class AsyncPronunciationDictionariesWithRawResponse:
 
         Args:
             pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -504,7 +517,7 @@ class AsyncPronunciationDictionariesWithRawResponse:
             (pronunciation_dictionary_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -518,12 +531,13 @@ class AsyncPronunciationDictionariesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionary]:
         """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
 
         Args:
             pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PronunciationDictionary]: the HTTP answer and its parsed value.
@@ -536,7 +550,7 @@ class AsyncPronunciationDictionariesWithRawResponse:
             (pronunciation_dictionary_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PronunciationDictionary]", result)
@@ -552,6 +566,7 @@ class AsyncPronunciationDictionariesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[PronunciationDictionaryList]:
         """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`).
 
@@ -561,7 +576,7 @@ class AsyncPronunciationDictionariesWithRawResponse:
             limit: Items per page, 1 to 100. The server uses 10 when left out.
             page: Page number, counted from 0. The first page when left out.
             sort: Order by creation time. Newest first (`desc`) when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[PronunciationDictionaryList]: the HTTP answer and its parsed value.
@@ -574,7 +589,7 @@ class AsyncPronunciationDictionariesWithRawResponse:
             (),
             {"limit": limit, "page": page, "sort": sort},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[PronunciationDictionaryList]", result)
@@ -589,6 +604,7 @@ class AsyncPronunciationDictionariesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Any | PronunciationDictionary]:
         """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
 
@@ -597,7 +613,7 @@ class AsyncPronunciationDictionariesWithRawResponse:
         Args:
             pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Any | PronunciationDictionary]: the HTTP answer and its parsed value.
@@ -610,7 +626,7 @@ class AsyncPronunciationDictionariesWithRawResponse:
             (pronunciation_dictionary_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Any | PronunciationDictionary]", result)
@@ -637,6 +653,7 @@ class AsyncPronunciationDictionaries:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PronunciationDictionary:
         """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`).
 
@@ -645,7 +662,7 @@ class AsyncPronunciationDictionaries:
         Args:
             name: (see the spec)
             rules: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PronunciationDictionary.
@@ -658,7 +675,7 @@ class AsyncPronunciationDictionaries:
             (),
             {},
             {"name": name, "rules": rules},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PronunciationDictionary", result)
@@ -672,6 +689,7 @@ class AsyncPronunciationDictionaries:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
 
@@ -679,7 +697,7 @@ class AsyncPronunciationDictionaries:
 
         Args:
             pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -692,7 +710,7 @@ class AsyncPronunciationDictionaries:
             (pronunciation_dictionary_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -706,12 +724,13 @@ class AsyncPronunciationDictionaries:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PronunciationDictionary:
         """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
 
         Args:
             pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PronunciationDictionary.
@@ -724,7 +743,7 @@ class AsyncPronunciationDictionaries:
             (pronunciation_dictionary_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PronunciationDictionary", result)
@@ -740,6 +759,7 @@ class AsyncPronunciationDictionaries:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> PronunciationDictionaryList:
         """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`).
 
@@ -749,7 +769,7 @@ class AsyncPronunciationDictionaries:
             limit: Items per page, 1 to 100. The server uses 10 when left out.
             page: Page number, counted from 0. The first page when left out.
             sort: Order by creation time. Newest first (`desc`) when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PronunciationDictionaryList.
@@ -762,7 +782,7 @@ class AsyncPronunciationDictionaries:
             (),
             {"limit": limit, "page": page, "sort": sort},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("PronunciationDictionaryList", result)
@@ -777,6 +797,7 @@ class AsyncPronunciationDictionaries:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncIterator[PronunciationDictionarySummary]:
         """Every item of `list`, page after page (pages count from 0) (`GET /v2/pronunciation-dictionaries`).
 
@@ -785,7 +806,7 @@ class AsyncPronunciationDictionaries:
         Args:
             limit: Items per page, 1 to 100. The server uses 10 when left out.
             sort: Order by creation time. Newest first (`desc`) when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             PronunciationDictionarySummary, one at a time.
@@ -793,7 +814,7 @@ class AsyncPronunciationDictionaries:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(
             _LIST_PRONUNCIATION_DICTIONARIES, (), {"limit": limit, "sort": sort}, options
         ):
@@ -809,6 +830,7 @@ class AsyncPronunciationDictionaries:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Any | PronunciationDictionary:
         """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
 
@@ -817,7 +839,7 @@ class AsyncPronunciationDictionaries:
         Args:
             pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Any | PronunciationDictionary.
@@ -830,7 +852,7 @@ class AsyncPronunciationDictionaries:
             (pronunciation_dictionary_id,),
             {},
             operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Any | PronunciationDictionary", result)

@@ -47,6 +47,7 @@ class ReplicasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[ReplicaCreated]:
         """Train a replica (`POST /v2/replicas`).
 
@@ -64,7 +65,7 @@ class ReplicasWithRawResponse:
             replica_name: (see the spec)
             model_name: Model to train with; `phoenix-4` when left out.
             properties: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[ReplicaCreated]: the HTTP answer and its parsed value.
@@ -87,7 +88,7 @@ class ReplicasWithRawResponse:
                 "model_name": model_name,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[ReplicaCreated]", result)
@@ -102,6 +103,7 @@ class ReplicasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a replica (`DELETE /v2/replicas/{replica_id}`).
 
@@ -110,7 +112,7 @@ class ReplicasWithRawResponse:
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -123,7 +125,7 @@ class ReplicasWithRawResponse:
             (replica_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -138,13 +140,14 @@ class ReplicasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Replica]:
         """Get one replica (`GET /v2/replicas/{replica_id}`).
 
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
             verbose: When true, the answer also carries `replica_type`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Replica]: the HTTP answer and its parsed value.
@@ -157,7 +160,7 @@ class ReplicasWithRawResponse:
             (replica_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Replica]", result)
@@ -176,6 +179,7 @@ class ReplicasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[ReplicaList]:
         """List replicas (`GET /v2/replicas`).
 
@@ -186,7 +190,7 @@ class ReplicasWithRawResponse:
             replica_type: `system` lists Tavus's stock replicas, `user` only your own. Both when left out.
             replica_ids: Comma-separated replica ids; only these are listed.
             model_name: Only replicas trained with this model, e.g. `phoenix-4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[ReplicaList]: the HTTP answer and its parsed value.
@@ -206,7 +210,7 @@ class ReplicasWithRawResponse:
                 "model_name": model_name,
             },
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[ReplicaList]", result)
@@ -221,13 +225,14 @@ class ReplicasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`).
 
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
             replica_name: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -240,7 +245,7 @@ class ReplicasWithRawResponse:
             (replica_id,),
             {},
             {"replica_name": replica_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -274,6 +279,7 @@ class Replicas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> ReplicaCreated:
         """Train a replica (`POST /v2/replicas`).
 
@@ -291,7 +297,7 @@ class Replicas:
             replica_name: (see the spec)
             model_name: Model to train with; `phoenix-4` when left out.
             properties: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ReplicaCreated.
@@ -314,7 +320,7 @@ class Replicas:
                 "model_name": model_name,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("ReplicaCreated", result)
@@ -329,6 +335,7 @@ class Replicas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a replica (`DELETE /v2/replicas/{replica_id}`).
 
@@ -337,7 +344,7 @@ class Replicas:
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -350,7 +357,7 @@ class Replicas:
             (replica_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -365,13 +372,14 @@ class Replicas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Replica:
         """Get one replica (`GET /v2/replicas/{replica_id}`).
 
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
             verbose: When true, the answer also carries `replica_type`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Replica.
@@ -384,7 +392,7 @@ class Replicas:
             (replica_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Replica", result)
@@ -403,6 +411,7 @@ class Replicas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> ReplicaList:
         """List replicas (`GET /v2/replicas`).
 
@@ -413,7 +422,7 @@ class Replicas:
             replica_type: `system` lists Tavus's stock replicas, `user` only your own. Both when left out.
             replica_ids: Comma-separated replica ids; only these are listed.
             model_name: Only replicas trained with this model, e.g. `phoenix-4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ReplicaList.
@@ -433,7 +442,7 @@ class Replicas:
                 "model_name": model_name,
             },
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("ReplicaList", result)
@@ -451,6 +460,7 @@ class Replicas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Iterator[Replica]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/replicas`).
 
@@ -460,7 +470,7 @@ class Replicas:
             replica_type: `system` lists Tavus's stock replicas, `user` only your own. Both when left out.
             replica_ids: Comma-separated replica ids; only these are listed.
             model_name: Only replicas trained with this model, e.g. `phoenix-4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Replica, one at a time.
@@ -468,7 +478,7 @@ class Replicas:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         yield from self._client._paginate(
             _LIST_REPLICAS,
             (),
@@ -492,13 +502,14 @@ class Replicas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`).
 
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
             replica_name: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -511,7 +522,7 @@ class Replicas:
             (replica_id,),
             {},
             {"replica_name": replica_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -540,6 +551,7 @@ class AsyncReplicasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[ReplicaCreated]:
         """Train a replica (`POST /v2/replicas`).
 
@@ -557,7 +569,7 @@ class AsyncReplicasWithRawResponse:
             replica_name: (see the spec)
             model_name: Model to train with; `phoenix-4` when left out.
             properties: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[ReplicaCreated]: the HTTP answer and its parsed value.
@@ -580,7 +592,7 @@ class AsyncReplicasWithRawResponse:
                 "model_name": model_name,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[ReplicaCreated]", result)
@@ -595,6 +607,7 @@ class AsyncReplicasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a replica (`DELETE /v2/replicas/{replica_id}`).
 
@@ -603,7 +616,7 @@ class AsyncReplicasWithRawResponse:
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -616,7 +629,7 @@ class AsyncReplicasWithRawResponse:
             (replica_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -631,13 +644,14 @@ class AsyncReplicasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Replica]:
         """Get one replica (`GET /v2/replicas/{replica_id}`).
 
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
             verbose: When true, the answer also carries `replica_type`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Replica]: the HTTP answer and its parsed value.
@@ -650,7 +664,7 @@ class AsyncReplicasWithRawResponse:
             (replica_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Replica]", result)
@@ -669,6 +683,7 @@ class AsyncReplicasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[ReplicaList]:
         """List replicas (`GET /v2/replicas`).
 
@@ -679,7 +694,7 @@ class AsyncReplicasWithRawResponse:
             replica_type: `system` lists Tavus's stock replicas, `user` only your own. Both when left out.
             replica_ids: Comma-separated replica ids; only these are listed.
             model_name: Only replicas trained with this model, e.g. `phoenix-4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[ReplicaList]: the HTTP answer and its parsed value.
@@ -699,7 +714,7 @@ class AsyncReplicasWithRawResponse:
                 "model_name": model_name,
             },
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[ReplicaList]", result)
@@ -714,13 +729,14 @@ class AsyncReplicasWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`).
 
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
             replica_name: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -733,7 +749,7 @@ class AsyncReplicasWithRawResponse:
             (replica_id,),
             {},
             {"replica_name": replica_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -767,6 +783,7 @@ class AsyncReplicas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> ReplicaCreated:
         """Train a replica (`POST /v2/replicas`).
 
@@ -784,7 +801,7 @@ class AsyncReplicas:
             replica_name: (see the spec)
             model_name: Model to train with; `phoenix-4` when left out.
             properties: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ReplicaCreated.
@@ -807,7 +824,7 @@ class AsyncReplicas:
                 "model_name": model_name,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("ReplicaCreated", result)
@@ -822,6 +839,7 @@ class AsyncReplicas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a replica (`DELETE /v2/replicas/{replica_id}`).
 
@@ -830,7 +848,7 @@ class AsyncReplicas:
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -843,7 +861,7 @@ class AsyncReplicas:
             (replica_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -858,13 +876,14 @@ class AsyncReplicas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Replica:
         """Get one replica (`GET /v2/replicas/{replica_id}`).
 
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
             verbose: When true, the answer also carries `replica_type`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Replica.
@@ -877,7 +896,7 @@ class AsyncReplicas:
             (replica_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Replica", result)
@@ -896,6 +915,7 @@ class AsyncReplicas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> ReplicaList:
         """List replicas (`GET /v2/replicas`).
 
@@ -906,7 +926,7 @@ class AsyncReplicas:
             replica_type: `system` lists Tavus's stock replicas, `user` only your own. Both when left out.
             replica_ids: Comma-separated replica ids; only these are listed.
             model_name: Only replicas trained with this model, e.g. `phoenix-4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             ReplicaList.
@@ -926,7 +946,7 @@ class AsyncReplicas:
                 "model_name": model_name,
             },
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("ReplicaList", result)
@@ -944,6 +964,7 @@ class AsyncReplicas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncIterator[Replica]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/replicas`).
 
@@ -953,7 +974,7 @@ class AsyncReplicas:
             replica_type: `system` lists Tavus's stock replicas, `user` only your own. Both when left out.
             replica_ids: Comma-separated replica ids; only these are listed.
             model_name: Only replicas trained with this model, e.g. `phoenix-4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Replica, one at a time.
@@ -961,7 +982,7 @@ class AsyncReplicas:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(
             _LIST_REPLICAS,
             (),
@@ -986,13 +1007,14 @@ class AsyncReplicas:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`).
 
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
             replica_name: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -1005,7 +1027,7 @@ class AsyncReplicas:
             (replica_id,),
             {},
             {"replica_name": replica_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)

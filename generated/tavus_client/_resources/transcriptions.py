@@ -34,6 +34,7 @@ class TranscriptionsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[TranscriptionCreated]:
         """Transcribe a file (`POST /v2/transcriptions`).
 
@@ -42,7 +43,7 @@ class TranscriptionsWithRawResponse:
         Args:
             file_url: Audio or video file to transcribe.
             callback_url: Receives the transcription when it is done.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[TranscriptionCreated]: the HTTP answer and its parsed value.
@@ -55,7 +56,7 @@ class TranscriptionsWithRawResponse:
             (),
             {},
             {"file_url": file_url, "callback_url": callback_url},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[TranscriptionCreated]", result)
@@ -69,12 +70,13 @@ class TranscriptionsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`).
 
         Args:
             transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -87,7 +89,7 @@ class TranscriptionsWithRawResponse:
             (transcription_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -101,12 +103,13 @@ class TranscriptionsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Transcription]:
         """Get one transcription (`GET /v2/transcriptions/{transcription_id}`).
 
         Args:
             transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Transcription]: the HTTP answer and its parsed value.
@@ -119,7 +122,7 @@ class TranscriptionsWithRawResponse:
             (transcription_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Transcription]", result)
@@ -134,13 +137,14 @@ class TranscriptionsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[TranscriptionList]:
         """List transcriptions (`GET /v2/transcriptions`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[TranscriptionList]: the HTTP answer and its parsed value.
@@ -153,7 +157,7 @@ class TranscriptionsWithRawResponse:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[TranscriptionList]", result)
@@ -180,6 +184,7 @@ class Transcriptions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> TranscriptionCreated:
         """Transcribe a file (`POST /v2/transcriptions`).
 
@@ -188,7 +193,7 @@ class Transcriptions:
         Args:
             file_url: Audio or video file to transcribe.
             callback_url: Receives the transcription when it is done.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             TranscriptionCreated.
@@ -201,7 +206,7 @@ class Transcriptions:
             (),
             {},
             {"file_url": file_url, "callback_url": callback_url},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("TranscriptionCreated", result)
@@ -215,12 +220,13 @@ class Transcriptions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`).
 
         Args:
             transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -233,7 +239,7 @@ class Transcriptions:
             (transcription_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -247,12 +253,13 @@ class Transcriptions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Transcription:
         """Get one transcription (`GET /v2/transcriptions/{transcription_id}`).
 
         Args:
             transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Transcription.
@@ -265,7 +272,7 @@ class Transcriptions:
             (transcription_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Transcription", result)
@@ -280,13 +287,14 @@ class Transcriptions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> TranscriptionList:
         """List transcriptions (`GET /v2/transcriptions`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             TranscriptionList.
@@ -299,7 +307,7 @@ class Transcriptions:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("TranscriptionList", result)
@@ -313,12 +321,13 @@ class Transcriptions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Iterator[Transcription]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/transcriptions`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Transcription, one at a time.
@@ -326,7 +335,7 @@ class Transcriptions:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         yield from self._client._paginate(_LIST_TRANSCRIPTIONS, (), {"limit": limit}, options)
 
 
@@ -346,6 +355,7 @@ class AsyncTranscriptionsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[TranscriptionCreated]:
         """Transcribe a file (`POST /v2/transcriptions`).
 
@@ -354,7 +364,7 @@ class AsyncTranscriptionsWithRawResponse:
         Args:
             file_url: Audio or video file to transcribe.
             callback_url: Receives the transcription when it is done.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[TranscriptionCreated]: the HTTP answer and its parsed value.
@@ -367,7 +377,7 @@ class AsyncTranscriptionsWithRawResponse:
             (),
             {},
             {"file_url": file_url, "callback_url": callback_url},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[TranscriptionCreated]", result)
@@ -381,12 +391,13 @@ class AsyncTranscriptionsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`).
 
         Args:
             transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -399,7 +410,7 @@ class AsyncTranscriptionsWithRawResponse:
             (transcription_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -413,12 +424,13 @@ class AsyncTranscriptionsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Transcription]:
         """Get one transcription (`GET /v2/transcriptions/{transcription_id}`).
 
         Args:
             transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Transcription]: the HTTP answer and its parsed value.
@@ -431,7 +443,7 @@ class AsyncTranscriptionsWithRawResponse:
             (transcription_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Transcription]", result)
@@ -446,13 +458,14 @@ class AsyncTranscriptionsWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[TranscriptionList]:
         """List transcriptions (`GET /v2/transcriptions`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[TranscriptionList]: the HTTP answer and its parsed value.
@@ -465,7 +478,7 @@ class AsyncTranscriptionsWithRawResponse:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[TranscriptionList]", result)
@@ -492,6 +505,7 @@ class AsyncTranscriptions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> TranscriptionCreated:
         """Transcribe a file (`POST /v2/transcriptions`).
 
@@ -500,7 +514,7 @@ class AsyncTranscriptions:
         Args:
             file_url: Audio or video file to transcribe.
             callback_url: Receives the transcription when it is done.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             TranscriptionCreated.
@@ -513,7 +527,7 @@ class AsyncTranscriptions:
             (),
             {},
             {"file_url": file_url, "callback_url": callback_url},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("TranscriptionCreated", result)
@@ -527,12 +541,13 @@ class AsyncTranscriptions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`).
 
         Args:
             transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -545,7 +560,7 @@ class AsyncTranscriptions:
             (transcription_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -559,12 +574,13 @@ class AsyncTranscriptions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Transcription:
         """Get one transcription (`GET /v2/transcriptions/{transcription_id}`).
 
         Args:
             transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Transcription.
@@ -577,7 +593,7 @@ class AsyncTranscriptions:
             (transcription_id,),
             {},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Transcription", result)
@@ -592,13 +608,14 @@ class AsyncTranscriptions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> TranscriptionList:
         """List transcriptions (`GET /v2/transcriptions`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             TranscriptionList.
@@ -611,7 +628,7 @@ class AsyncTranscriptions:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("TranscriptionList", result)
@@ -625,12 +642,13 @@ class AsyncTranscriptions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncIterator[Transcription]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/transcriptions`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Transcription, one at a time.
@@ -638,6 +656,6 @@ class AsyncTranscriptions:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(_LIST_TRANSCRIPTIONS, (), {"limit": limit}, options):
             yield item

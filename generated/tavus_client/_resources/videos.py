@@ -34,13 +34,14 @@ class VideosWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a video (`DELETE /v2/videos/{video_id}`).
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -53,7 +54,7 @@ class VideosWithRawResponse:
             (video_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -77,6 +78,7 @@ class VideosWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[VideoCreated]:
         """Generate a video (`POST /v2/videos`).
 
@@ -96,7 +98,7 @@ class VideosWithRawResponse:
             transparent_background: Transparent .webm output; needs `fast`.
             watermark_image_url: (see the spec)
             properties: Background and opening settings.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[VideoCreated]: the HTTP answer and its parsed value.
@@ -121,7 +123,7 @@ class VideosWithRawResponse:
                 "watermark_image_url": watermark_image_url,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[VideoCreated]", result)
@@ -136,13 +138,14 @@ class VideosWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Video]:
         """Get one video (`GET /v2/videos/{video_id}`).
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
             verbose: When true, the answer also carries `still_image_thumbnail_url` and `gif_thumbnail_url`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Video]: the HTTP answer and its parsed value.
@@ -155,7 +158,7 @@ class VideosWithRawResponse:
             (video_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Video]", result)
@@ -170,13 +173,14 @@ class VideosWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[VideoList]:
         """List videos (`GET /v2/videos`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 0. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[VideoList]: the HTTP answer and its parsed value.
@@ -189,7 +193,7 @@ class VideosWithRawResponse:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[VideoList]", result)
@@ -204,13 +208,14 @@ class VideosWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Rename a video (`PATCH /v2/videos/{video_id}/name`).
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
             video_name: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -223,7 +228,7 @@ class VideosWithRawResponse:
             (video_id,),
             {},
             {"video_name": video_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -250,13 +255,14 @@ class Videos:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a video (`DELETE /v2/videos/{video_id}`).
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -269,7 +275,7 @@ class Videos:
             (video_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -293,6 +299,7 @@ class Videos:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> VideoCreated:
         """Generate a video (`POST /v2/videos`).
 
@@ -312,7 +319,7 @@ class Videos:
             transparent_background: Transparent .webm output; needs `fast`.
             watermark_image_url: (see the spec)
             properties: Background and opening settings.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             VideoCreated.
@@ -337,7 +344,7 @@ class Videos:
                 "watermark_image_url": watermark_image_url,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("VideoCreated", result)
@@ -352,13 +359,14 @@ class Videos:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Video:
         """Get one video (`GET /v2/videos/{video_id}`).
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
             verbose: When true, the answer also carries `still_image_thumbnail_url` and `gif_thumbnail_url`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Video.
@@ -371,7 +379,7 @@ class Videos:
             (video_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Video", result)
@@ -386,13 +394,14 @@ class Videos:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> VideoList:
         """List videos (`GET /v2/videos`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 0. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             VideoList.
@@ -405,7 +414,7 @@ class Videos:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("VideoList", result)
@@ -419,12 +428,13 @@ class Videos:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Iterator[Video]:
         """Every item of `list`, page after page (pages count from 0) (`GET /v2/videos`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Video, one at a time.
@@ -432,7 +442,7 @@ class Videos:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         yield from self._client._paginate(_LIST_VIDEOS, (), {"limit": limit}, options)
 
     def rename(
@@ -445,13 +455,14 @@ class Videos:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Rename a video (`PATCH /v2/videos/{video_id}/name`).
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
             video_name: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -464,7 +475,7 @@ class Videos:
             (video_id,),
             {},
             {"video_name": video_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -486,13 +497,14 @@ class AsyncVideosWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Delete a video (`DELETE /v2/videos/{video_id}`).
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -505,7 +517,7 @@ class AsyncVideosWithRawResponse:
             (video_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -529,6 +541,7 @@ class AsyncVideosWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[VideoCreated]:
         """Generate a video (`POST /v2/videos`).
 
@@ -548,7 +561,7 @@ class AsyncVideosWithRawResponse:
             transparent_background: Transparent .webm output; needs `fast`.
             watermark_image_url: (see the spec)
             properties: Background and opening settings.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[VideoCreated]: the HTTP answer and its parsed value.
@@ -573,7 +586,7 @@ class AsyncVideosWithRawResponse:
                 "watermark_image_url": watermark_image_url,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[VideoCreated]", result)
@@ -588,13 +601,14 @@ class AsyncVideosWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[Video]:
         """Get one video (`GET /v2/videos/{video_id}`).
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
             verbose: When true, the answer also carries `still_image_thumbnail_url` and `gif_thumbnail_url`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[Video]: the HTTP answer and its parsed value.
@@ -607,7 +621,7 @@ class AsyncVideosWithRawResponse:
             (video_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[Video]", result)
@@ -622,13 +636,14 @@ class AsyncVideosWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[VideoList]:
         """List videos (`GET /v2/videos`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 0. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[VideoList]: the HTTP answer and its parsed value.
@@ -641,7 +656,7 @@ class AsyncVideosWithRawResponse:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[VideoList]", result)
@@ -656,13 +671,14 @@ class AsyncVideosWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
         """Rename a video (`PATCH /v2/videos/{video_id}/name`).
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
             video_name: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[None]: the HTTP answer and its parsed value.
@@ -675,7 +691,7 @@ class AsyncVideosWithRawResponse:
             (video_id,),
             {},
             {"video_name": video_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[None]", result)
@@ -702,13 +718,14 @@ class AsyncVideos:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Delete a video (`DELETE /v2/videos/{video_id}`).
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
             hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -721,7 +738,7 @@ class AsyncVideos:
             (video_id,),
             {"hard": hard},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)
@@ -745,6 +762,7 @@ class AsyncVideos:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> VideoCreated:
         """Generate a video (`POST /v2/videos`).
 
@@ -764,7 +782,7 @@ class AsyncVideos:
             transparent_background: Transparent .webm output; needs `fast`.
             watermark_image_url: (see the spec)
             properties: Background and opening settings.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             VideoCreated.
@@ -789,7 +807,7 @@ class AsyncVideos:
                 "watermark_image_url": watermark_image_url,
                 "properties": properties,
             },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("VideoCreated", result)
@@ -804,13 +822,14 @@ class AsyncVideos:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Video:
         """Get one video (`GET /v2/videos/{video_id}`).
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
             verbose: When true, the answer also carries `still_image_thumbnail_url` and `gif_thumbnail_url`.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Video.
@@ -823,7 +842,7 @@ class AsyncVideos:
             (video_id,),
             {"verbose": verbose},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("Video", result)
@@ -838,13 +857,14 @@ class AsyncVideos:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> VideoList:
         """List videos (`GET /v2/videos`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 0. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             VideoList.
@@ -857,7 +877,7 @@ class AsyncVideos:
             (),
             {"limit": limit, "page": page},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("VideoList", result)
@@ -871,12 +891,13 @@ class AsyncVideos:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncIterator[Video]:
         """Every item of `list`, page after page (pages count from 0) (`GET /v2/videos`).
 
         Args:
             limit: Items per page. The server uses 10 when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Video, one at a time.
@@ -884,7 +905,7 @@ class AsyncVideos:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(_LIST_VIDEOS, (), {"limit": limit}, options):
             yield item
 
@@ -898,13 +919,14 @@ class AsyncVideos:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
         """Rename a video (`PATCH /v2/videos/{video_id}/name`).
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
             video_name: (see the spec)
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             None.
@@ -917,7 +939,7 @@ class AsyncVideos:
             (video_id,),
             {},
             {"video_name": video_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("None", result)

@@ -37,6 +37,7 @@ class VoicesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[VoiceList]:
         """List stock voices (`GET /v2/voices`).
 
@@ -48,7 +49,7 @@ class VoicesWithRawResponse:
             search: Only voices whose name contains this text (case-insensitive).
             sort: Order by voice name. Ascending when left out.
             tag: Only voices carrying this tag.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[VoiceList]: the HTTP answer and its parsed value.
@@ -61,7 +62,7 @@ class VoicesWithRawResponse:
             (),
             {"limit": limit, "page": page, "search": search, "sort": sort, "tag": tag},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[VoiceList]", result)
@@ -91,6 +92,7 @@ class Voices:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> VoiceList:
         """List stock voices (`GET /v2/voices`).
 
@@ -102,7 +104,7 @@ class Voices:
             search: Only voices whose name contains this text (case-insensitive).
             sort: Order by voice name. Ascending when left out.
             tag: Only voices carrying this tag.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             VoiceList.
@@ -115,7 +117,7 @@ class Voices:
             (),
             {"limit": limit, "page": page, "search": search, "sort": sort, "tag": tag},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("VoiceList", result)
@@ -132,6 +134,7 @@ class Voices:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Iterator[Voice]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/voices`).
 
@@ -142,7 +145,7 @@ class Voices:
             search: Only voices whose name contains this text (case-insensitive).
             sort: Order by voice name. Ascending when left out.
             tag: Only voices carrying this tag.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Voice, one at a time.
@@ -150,7 +153,7 @@ class Voices:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         yield from self._client._paginate(
             _LIST_VOICES, (), {"limit": limit, "search": search, "sort": sort, "tag": tag}, options
         )
@@ -175,6 +178,7 @@ class AsyncVoicesWithRawResponse:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[VoiceList]:
         """List stock voices (`GET /v2/voices`).
 
@@ -186,7 +190,7 @@ class AsyncVoicesWithRawResponse:
             search: Only voices whose name contains this text (case-insensitive).
             sort: Order by voice name. Ascending when left out.
             tag: Only voices carrying this tag.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             RawResponse[VoiceList]: the HTTP answer and its parsed value.
@@ -199,7 +203,7 @@ class AsyncVoicesWithRawResponse:
             (),
             {"limit": limit, "page": page, "search": search, "sort": sort, "tag": tag},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
         return cast("RawResponse[VoiceList]", result)
@@ -229,6 +233,7 @@ class AsyncVoices:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> VoiceList:
         """List stock voices (`GET /v2/voices`).
 
@@ -240,7 +245,7 @@ class AsyncVoices:
             search: Only voices whose name contains this text (case-insensitive).
             sort: Order by voice name. Ascending when left out.
             tag: Only voices carrying this tag.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             VoiceList.
@@ -253,7 +258,7 @@ class AsyncVoices:
             (),
             {"limit": limit, "page": page, "search": search, "sort": sort, "tag": tag},
             None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries),
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
         return cast("VoiceList", result)
@@ -270,6 +275,7 @@ class AsyncVoices:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncIterator[Voice]:
         """Every item of `list`, page after page (pages count from 1) (`GET /v2/voices`).
 
@@ -280,7 +286,7 @@ class AsyncVoices:
             search: Only voices whose name contains this text (case-insensitive).
             sort: Order by voice name. Ascending when left out.
             tag: Only voices carrying this tag.
-            extra_headers, extra_query, extra_body, timeout, max_retries: per-request options.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
             Voice, one at a time.
@@ -288,7 +294,7 @@ class AsyncVoices:
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
         """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries)
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(
             _LIST_VOICES, (), {"limit": limit, "search": search, "sort": sort, "tag": tag}, options
         ):
