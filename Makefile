@@ -40,11 +40,11 @@ check-wheel: install ## Build the wheel; install it in fresh venvs outside the c
 	$(PY) scripts/check_wheel.py
 
 lint: install lint-spec ## ruff on the hand-written code, and the spec linter
-	$(BIN)/ruff check overrides tavus_mock scripts tests bench examples
-	$(BIN)/ruff format --check overrides tavus_mock scripts tests bench examples
+	$(BIN)/ruff check overrides tavus_mock tavus_contract tavus_spec scripts tests bench examples
+	$(BIN)/ruff format --check overrides tavus_mock tavus_contract tavus_spec scripts tests bench examples
 
 typecheck: install ## mypy --strict on the hand-written code (overrides as applied, mock, examples)
-	$(BIN)/mypy -p tavus_client._overrides -p tavus_client._resources -p tavus_mock
+	$(BIN)/mypy -p tavus_client._overrides -p tavus_client._resources -p tavus_mock -p tavus_contract -p tavus_spec
 	$(BIN)/mypy examples bench scripts
 
 test: install ## Everything CI runs: drift check, lint, types, unit, integration, contract and wheel tests

@@ -70,7 +70,7 @@ def build(scratch: Path) -> Path:
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(ROOT)])
     wheel = next(dist.glob("tavus_client-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    for needed in ("tavus_client/openapi.yaml", "tavus_mock/schemathesis.toml", "tavus_client/py.typed"):
+    for needed in ("tavus_client/openapi.yaml", "tavus_contract/schemathesis.toml", "tavus_client/py.typed"):
         if needed not in names:
             raise SystemExit(f"check-wheel: {needed} is missing from {wheel.name}")
     if not any(n.endswith("licenses/LICENSE") for n in names):

@@ -68,7 +68,7 @@ def validate_spec() -> None:
     from jsonschema.exceptions import ValidationError
     from openapi_spec_validator import validate
 
-    from tavus_mock.specfile import SpecError, line_of, load_document
+    from tavus_spec.specfile import SpecError, line_of, load_document
 
     try:
         document = load_document(SPEC)

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import uvicorn
 
+from tavus_spec.specfile import SpecError, default_spec_path
+
 from .app import MockConfig, TavusMock
 from .protocols import uvicorn_http_settings
 from .spec import Spec
-from .specfile import SpecError, default_spec_path
 from .store import Delays
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from ._entry import missing
+from tavus_spec.extras import missing
 
 DEFAULT_KEY = "tavus-mock-test-key"
 OTHER_KEY = "tavus-mock-other-key"

@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from .specfile import SpecError, default_spec_path, load_document
+from tavus_spec.specfile import SpecError, default_spec_path, load_document
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

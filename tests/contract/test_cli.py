@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tavus_mock.contract import command, is_real_tavus
+from tavus_contract.cli import command, is_real_tavus
 from tavus_mock.spec import Spec
 
 BIN = Path(sys.executable).parent
@@ -51,14 +51,93 @@ def test_tavus_contract_against_a_separate_tavus_mock(mock_process: str, tmp_pat
     assert junit.exists() and "testcase" in junit.read_text()
     assert KEY not in done.stdout and KEY not in done.stderr
 
-    wrong = subprocess.run(
-        [str(BIN / "tavus-contract"), "--base-url", mock_process, "--api-key", "wrong"],
-        capture_output=True,
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) <= len(spec.operations) + 12, f"{len(lines)} lines for a green run"
+    assert sum("passed  " in line for line in lines) == len(spec.operations) + 1
+
+    wrong = contract(mock_process, "--api-key", "wrong")
+    assert wrong.returncode == 2 and "refused the API key" in wrong.stderr and "401" in wrong.stderr
+    assert wrong.stderr.strip().count("\n") == 0
+
+
+def contract(base_url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    cmd = [str(BIN / "tavus-contract"), "--base-url", base_url, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False, env=env)
+
+
+@pytest.mark.contract
+def test_could_not_run_is_exit_2_with_one_line(tmp_path: Path, mock_process: str) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    unreachable = contract(closed, "--api-key", KEY)
+    assert unreachable.returncode == 2 and "cannot reach" in unreachable.stderr
+    (tmp_path / "v2").mkdir()
+    (tmp_path / "v2" / "personas").write_text("<html><body>" + "not an API " * 500 + "</body></html>")
+    files = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
-        timeout=60,
-        check=False,
     )
-    assert wrong.returncode == 1 and "FAILED  smoke" in wrong.stdout and "401" in wrong.stdout
+    try:
+        assert files.stdout is not None
+        port = files.stdout.readline().split("port ")[1].split()[0]
+        html = contract(f"http://127.0.0.1:{port}", "--api-key", KEY)
+    finally:
+        files.terminate()
+        files.wait(timeout=10)
+    assert html.returncode == 2 and "does not look like the Tavus API" in html.stderr and "<html" not in html.stderr
+    missing = contract(mock_process, "--api-key", KEY, "--config", str(tmp_path / "none.toml"))
+    assert missing.returncode == 2 and "no schemathesis configuration" in missing.stderr
+    bad_spec = tmp_path / "bad.yaml"
+    bad_spec.write_text("openapi: [\n")
+    spec_error = contract(mock_process, "--api-key", KEY, "--spec", str(bad_spec))
+    assert spec_error.returncode == 2 and "bad.yaml:" in spec_error.stderr
+    usage = contract(mock_process, "--api-key", KEY, "--phases", "nonsense")
+    assert usage.returncode == 2 and "unknown phases" in usage.stderr
+    for result in (unreachable, html, missing, spec_error):
+        assert result.stderr.strip().count("\n") == 0, result.stderr
+
+
+@pytest.mark.contract
+def test_operations_can_be_selected(mock_process: str) -> None:
+    done = contract(mock_process, "--api-key", KEY, "--phases", "examples", "--include-tag", "voices", "--workers", "2")
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "passed  GET /v2/voices" in done.stdout and "/v2/personas" not in done.stdout.split("phases")[1]
+    skipped = contract(
+        mock_process,
+        "--api-key",
+        KEY,
+        "--phases",
+        "examples",
+        "--include-tag",
+        "personas",
+        "--exclude-method",
+        "DELETE",
+        "--rate-limit",
+        "1000/s",
+    )
+    assert (
+        skipped.returncode == 0 and "DELETE /v2/personas" not in skipped.stdout and "GET /v2/personas" in skipped.stdout
+    )
+
+
+def test_reproductions_run_as_pasted() -> None:
+    from tavus_contract.cli import runnable
+
+    curl = "curl -X GET -H 'x-api-key: [Filtered]' 'http://127.0.0.1:1/v2/personas?limit=0'"
+    assert runnable(curl) == "curl -X GET -H \"x-api-key: $TAVUS_API_KEY\" 'http://127.0.0.1:1/v2/personas?limit=0'"
+
+
+def test_the_contract_package_does_not_import_the_server() -> None:
+    code = (
+        "import sys, tavus_contract.cli, tavus_contract.hooks;"
+        " print(sorted(m for m in sys.modules if m.startswith('tavus_mock')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_the_real_api_is_recognised() -> None:
@@ -83,7 +162,7 @@ def test_writes_against_the_real_api_need_an_explicit_flag(tmp_path: Path) -> No
 def test_test_mode_hook_marks_created_conversations(monkeypatch: pytest.MonkeyPatch) -> None:
     from types import SimpleNamespace
 
-    from tavus_mock.contract_hooks import before_call
+    from tavus_contract.hooks import before_call
 
     monkeypatch.setenv("TAVUS_CONTRACT_TEST_MODE", "1")
     case = SimpleNamespace(operation=SimpleNamespace(path="/v2/conversations"), method="POST", body={"replica_id": "r"})

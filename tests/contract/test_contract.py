@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tavus_contract.cli import parse_junit, run, smoke, summary
 from tavus_mock import Delays, MockConfig, MockServer, Spec, TavusMock
-from tavus_mock.contract import parse_junit, run, smoke, summary
 from tests.contract.broken import VARIANTS
 
 pytestmark = pytest.mark.contract

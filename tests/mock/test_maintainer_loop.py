@@ -15,7 +15,7 @@ import yaml
 
 from tavus_mock import Delays, MockConfig, MockServer, Spec, TavusMock
 from tavus_mock.app import BEHAVIOUR
-from tavus_mock.specfile import SpecError, line_of, load_document
+from tavus_spec.specfile import SpecError, line_of, load_document
 from tests.conftest import ROOT, SPEC_PATH, TEST_KEY
 
 
@@ -104,7 +104,7 @@ def test_broken_yaml_names_the_file_and_line(tmp_path: Path) -> None:
 def test_tavus_mock_with_a_broken_spec_says_one_line_and_exits_2(tmp_path: Path) -> None:
     path = write(tmp_path, "openapi: 3.1.0\npaths:\n  /a: {$ref: '#/nowhere'}\n")
     done = subprocess.run(
-        [sys.executable, "-c", "from tavus_mock._entry import mock; raise SystemExit(mock())", "--spec", str(path)],
+        [sys.executable, "-c", "from tavus_spec.extras import mock; raise SystemExit(mock())", "--spec", str(path)],
         capture_output=True,
         text=True,
         timeout=60,

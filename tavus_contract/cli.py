@@ -1,9 +1,17 @@
-"""`tavus-contract`: run the contract suite of openapi/tavus.yaml against any base URL.
+"""`tavus-contract`: run the contract suite of the Tavus v2 spec against any base URL.
 
-It checks the key with one plain request first (a refused key must never pass green), then runs
-schemathesis with tavus_mock/schemathesis.toml and the checks of tavus_mock.contract_hooks, streaming
-its progress, and ends with one line per operation: passed or failed, with the first failure's
-check and a curl command that reproduces it. Exit status 0 only when everything passed.
+It checks the server and the key with one plain request first (a refused key must never pass green),
+then runs schemathesis with tavus_contract/schemathesis.toml and the checks of tavus_contract.hooks,
+printing one line per phase, and ends with one line per operation: failures first, each with the
+check that failed and a curl command that runs as pasted (the key comes from $TAVUS_API_KEY).
+
+Exit status: 0 the contract is honoured; 1 it is broken (some check failed); 2 the suite could not
+run (server unreachable, key refused, not a Tavus API, bad arguments, missing spec or configuration),
+said in one line.
+
+schemathesis runs as its own command (its documented interface: the CLI, the config file, hooks for the
+custom checks) and its JUnit report is read back with ElementTree. Its Python API would give the same
+checks, but the CLI is what the config file, the reports (JUnit, HAR, VCR) and `--workers` are made for.
 
 Against the real API (tavusapi.com) only read operations run unless --allow-writes is given,
 because conversations and videos are billed; with it, created conversations use `test_mode`.
@@ -26,7 +34,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .specfile import SpecError, default_spec_path, load_document
+from tavus_spec.specfile import SpecError, default_spec_path, load_document
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
@@ -36,7 +44,7 @@ def default_config_path() -> Path:
     env = os.environ.get("TAVUS_CONTRACT_CONFIG")
     if env:
         return Path(env)
-    return Path(str(resources.files("tavus_mock").joinpath("schemathesis.toml")))
+    return Path(str(resources.files("tavus_contract").joinpath("schemathesis.toml")))
 
 
 def is_real_tavus(base_url: str) -> bool:
@@ -75,13 +83,17 @@ class ContractResult:
 
 
 def smoke(base_url: str, api_key: str) -> str | None:
-    """None when an authenticated list call answers 200, else what went wrong."""
+    """None when an authenticated list call answers 200 with JSON, else one line saying what is wrong."""
+    url = f"{base_url.rstrip('/')}/v2/personas"
     try:
-        response = httpx.get(f"{base_url.rstrip('/')}/v2/personas", headers={"x-api-key": api_key}, timeout=15)
+        response = httpx.get(url, headers={"x-api-key": api_key}, timeout=15)
     except httpx.HTTPError as exc:
-        return f"cannot reach {base_url}: {type(exc).__name__}: {exc}"
-    if response.status_code != 200:
-        return f"GET /v2/personas with this key answered {response.status_code}: {response.text[:200]}"
+        return f"cannot reach {base_url}: {type(exc).__name__}: {str(exc)[:120]}"
+    kind = response.headers.get("content-type", "").split(";")[0] or "no content type"
+    if response.status_code in (401, 403):
+        return f"the server refused the API key: GET /v2/personas answered {response.status_code}"
+    if response.status_code != 200 or kind != "application/json":
+        return f"{base_url} does not look like the Tavus API: GET /v2/personas answered {response.status_code} ({kind})"
     return None
 
 
@@ -126,10 +138,12 @@ def command(
     extra_args: tuple[str, ...] = (),
     spec: Path | None = None,
     config: Path | None = None,
+    reports: tuple[str, ...] = (),
+    report_dir: Path | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     """The schemathesis command line and environment of one run (the key travels in the environment)."""
     args = ["--phases", ",".join(phases)]
-    env = {**os.environ, "TAVUS_API_KEY": api_key, "SCHEMATHESIS_HOOKS": "tavus_mock.contract_hooks"}
+    env = {**os.environ, "TAVUS_API_KEY": api_key, "SCHEMATHESIS_HOOKS": "tavus_contract.hooks"}
     env.pop("TAVUS_CONTRACT_TEST_MODE", None)
     if is_real_tavus(base_url):
         if allow_writes:
@@ -143,6 +157,10 @@ def command(
         args += ["--seed", str(seed)]
     for oid in include_operation_ids:
         args += ["--include-operation-id", oid]
+    formats = ["junit", *(r for r in reports if r != "junit")]  # the JUnit report is what the summary reads
+    args += ["--report", ",".join(formats), "--report-junit-path", str(report)]
+    if report_dir is not None:
+        args += ["--report-dir", str(report_dir)]
     cmd = [
         _schemathesis(),
         "--config-file",
@@ -151,14 +169,13 @@ def command(
         str(spec or default_spec_path()),
         "--url",
         base_url,
-        "--report",
-        "junit",
-        "--report-junit-path",
-        str(report),
         *args,
         *extra_args,
     ]
     return cmd, env
+
+
+PHASE_LINE = re.compile(r"^\s*\S+\s+(Examples|Coverage|Fuzzing|Stateful) \(in [\d.]+s\)")
 
 
 def run(
@@ -173,10 +190,14 @@ def run(
     include_operation_ids: tuple[str, ...] = (),
     extra_args: tuple[str, ...] = (),
     out: TextIO | None = None,
+    verbose: bool = False,
     spec: Path | None = None,
     config: Path | None = None,
+    reports: tuple[str, ...] = (),
+    report_dir: Path | None = None,
 ) -> ContractResult:
-    """Run the suite; progress goes to `out` (None: captured only)."""
+    """Run the suite. Progress goes to `out` (None: captured only): one line per phase, or with
+    `verbose` schemathesis' whole stream."""
     problem = smoke(base_url, api_key)
     if problem is not None:
         return ContractResult(2, [OperationResult("smoke: GET /v2/personas", False, "smoke", problem)], problem)
@@ -196,21 +217,35 @@ def run(
             extra_args=extra_args,
             spec=spec,
             config=config,
+            reports=reports,
+            report_dir=report_dir,
         )
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert proc.stdout is not None
         lines = []
         for line in proc.stdout:
             lines.append(line)
-            if out is not None:
-                out.write(line)
+            if out is not None and (verbose or PHASE_LINE.match(line)):
+                out.write(line if verbose else f"  {line.strip()}\n")
                 out.flush()
         returncode = proc.wait()
         operations = parse_junit(report) if report.exists() else []
-    return ContractResult(returncode, operations, "".join(lines))
+    output = "".join(lines)
+    if not operations:  # schemathesis stopped before testing anything: a usage or set-up problem
+        last = next((line.strip() for line in reversed(lines) if line.strip()), f"exit status {returncode}")
+        return ContractResult(2, [OperationResult("schemathesis", False, "setup", last[:300])], output)
+    return ContractResult(returncode, operations, output)
+
+
+def runnable(curl: str) -> str:
+    """schemathesis' curl line with the filtered key replaced by the environment variable, so it runs as pasted."""
+    return re.sub(r"-H '[Xx]-[Aa]pi-[Kk]ey: [^']*'", '-H "x-api-key: $TAVUS_API_KEY"', curl)
 
 
 def summary(result: ContractResult) -> str:
+    """One line per operation, failures first with their check and a curl line; then the verdict."""
+    if result.returncode == 2 and result.failed and result.failed[0].check in ("smoke", "setup"):
+        return f"tavus-contract: could not run: {result.failed[0].detail}"
     rows = []
     for op in sorted(result.operations, key=lambda o: (o.passed, o.name)):
         if op.passed:
@@ -218,22 +253,55 @@ def summary(result: ContractResult) -> str:
         else:
             rows.append(f"  FAILED  {op.name}  [{op.check}] {op.detail}")
             if op.curl:
-                rows.append(f"          reproduce: {op.curl}")
+                rows.append(f"          reproduce: {runnable(op.curl)}")
+    warnings = _warnings(result.output)
+    if warnings:
+        rows.append(
+            f"  schemathesis notes ({', '.join(warnings)}): see -v; the README explains the ones tavus-mock gives"
+        )
     passed = sum(op.passed for op in result.operations)
     verdict = "contract honoured" if result.ok else "contract broken"
     rows.append(f"{passed} passed, {len(result.operations) - passed} failed: {verdict}")
     return "\n".join(rows)
 
 
+def _warnings(output: str) -> list[str]:
+    """The headline of each warning in schemathesis' WARNINGS section, shortened."""
+    if "WARNINGS" not in output:
+        return []
+    block = output.split("WARNINGS", 1)[1].split("SUMMARY", 1)[0]
+    out = []
+    for line in block.splitlines():
+        text = line.strip()
+        if text and not line.startswith(" ") and not text.startswith(("-", "=", "💡")) and ":" in text:
+            out.append(re.split(r" - | \(|:", text, maxsplit=1)[0].strip().lower())
+    return list(dict.fromkeys(out))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tavus-contract", description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--api-key", default=os.environ.get("TAVUS_API_KEY"), help="default: TAVUS_API_KEY")
-    parser.add_argument("--phases", default=",".join(PHASES), help="comma-separated: " + ",".join(PHASES))
-    parser.add_argument("--max-examples", type=int)
-    parser.add_argument("--seed", type=int)
     parser.add_argument("--spec", type=Path, help="OpenAPI file (default: TAVUS_SPEC, else the packaged spec)")
-    parser.add_argument("--junit", type=Path, help="also write a JUnit XML report here")
+    parser.add_argument("--config", type=Path, help="schemathesis.toml (default: TAVUS_CONTRACT_CONFIG, else packaged)")
+    parser.add_argument("--phases", default=",".join(PHASES), help="comma-separated: " + ",".join(PHASES))
+    parser.add_argument("--max-examples", type=int, help="test cases per operation and phase")
+    parser.add_argument("--seed", type=int, help="seed, for a run that repeats")
+    parser.add_argument("--rate-limit", help="e.g. 10/s or 100/m (a real, rate-limited server)")
+    parser.add_argument("--workers", help="concurrent workers: a number or auto (default 1)")
+    for what in ("operation-id", "tag", "method", "path"):
+        for verb in ("include", "exclude"):
+            parser.add_argument(
+                f"--{verb}-{what}",
+                action="append",
+                default=[],
+                metavar=what.upper(),
+                help=f"{verb} operations by {what} (repeatable)",
+            )
+    parser.add_argument("--report", default="", help="also write schemathesis reports: comma-separated har,vcr,ndjson")
+    parser.add_argument("--report-dir", type=Path, help="where --report writes (default: schemathesis-report)")
+    parser.add_argument("--junit", type=Path, help="also keep the JUnit XML report here")
+    parser.add_argument("-v", "--verbose", action="store_true", help="stream schemathesis' whole output")
     parser.add_argument("--allow-writes", action="store_true", help="against tavusapi.com: also run billable writes")
     args = parser.parse_args(argv)
     if not args.api_key:
@@ -242,24 +310,50 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(phases) - set(PHASES)
     if unknown:
         parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
+    if args.max_examples is not None and args.max_examples < 1:
+        parser.error("--max-examples must be 1 or more")
     spec = args.spec or default_spec_path()
     try:
         load_document(spec)
     except SpecError as exc:
-        print(f"tavus-contract: {exc}", file=sys.stderr)
+        print(f"tavus-contract: could not run: {exc}", file=sys.stderr)
         return 2
+    config = args.config or default_config_path()
+    if not config.is_file():
+        print(f"tavus-contract: could not run: no schemathesis configuration at {config}", file=sys.stderr)
+        return 2
+    extra: list[str] = []
+    if args.rate_limit:
+        extra += ["--rate-limit", args.rate_limit]
+    if args.workers:
+        extra += ["--workers", args.workers]
+    for what in ("operation_id", "tag", "method", "path"):
+        for verb in ("include", "exclude"):
+            for value in getattr(args, f"{verb}_{what}"):
+                extra += [f"--{verb}-{what.replace('_', '-')}", value]
+    reports = tuple(r.strip() for r in args.report.split(",") if r.strip())
+    print(f"tavus-contract: {args.base_url} against {spec.name}, phases {','.join(phases)}", flush=True)
     result = run(
         args.base_url,
         args.api_key,
         spec=spec,
+        config=config,
         phases=phases,
         max_examples=args.max_examples,
         seed=args.seed,
         junit=args.junit,
         allow_writes=args.allow_writes,
+        extra_args=tuple(extra),
         out=sys.stdout,
+        verbose=args.verbose,
+        reports=reports,
+        report_dir=args.report_dir,
     )
-    print("\n" + summary(result))
+    text = summary(result)
+    if result.returncode == 2 and result.failed and result.failed[0].check in ("smoke", "setup"):
+        print(text, file=sys.stderr)
+        return 2
+    print("\n" + text)
     return 0 if result.ok else 1
 
 

@@ -1,7 +1,8 @@
 """Console-script entry points that fail politely when an optional extra is not installed.
 
 `pip install tavus-client` installs the `tavus-mock` and `tavus-contract` commands but not their
-dependencies; without this, running them ends in a ModuleNotFoundError traceback.
+dependencies; without this, running them ends in a ModuleNotFoundError traceback. Standard library
+only: it must import on a plain install.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from importlib.util import find_spec
 
 NEEDS = {
     "mock": ("starlette", "uvicorn", "httptools", "jsonschema_rs", "jsonpatch", "yaml", "orjson", "sortedcontainers"),
-    "contract": ("starlette", "uvicorn", "jsonschema_rs", "jsonpatch", "yaml", "orjson", "schemathesis"),
+    "contract": ("schemathesis", "yaml", "httpx"),
 }
 
 
@@ -19,7 +20,8 @@ def missing(extra: str) -> list[str]:
     return [name for name in NEEDS[extra] if find_spec(name) is None]
 
 
-def _refuse(command: str, extra: str) -> int | None:
+def refuse(command: str, extra: str) -> int | None:
+    """None when the extra is installed; else one line on stderr and the exit status 2."""
     absent = missing(extra)
     if not absent:
         return None
@@ -31,18 +33,18 @@ def _refuse(command: str, extra: str) -> int | None:
 
 
 def mock() -> int:
-    refused = _refuse("tavus-mock", "mock")
+    refused = refuse("tavus-mock", "mock")
     if refused is not None:
         return refused
-    from .cli import main
+    from tavus_mock.cli import main
 
     return main()
 
 
 def contract() -> int:
-    refused = _refuse("tavus-contract", "contract")
+    refused = refuse("tavus-contract", "contract")
     if refused is not None:
         return refused
-    from .contract import main
+    from tavus_contract.cli import main
 
     return main()

@@ -1,4 +1,4 @@
-"""Schemathesis extensions loaded by the contract suite (SCHEMATHESIS_HOOKS=tavus_mock.contract_hooks).
+"""Schemathesis extensions loaded by the contract suite (SCHEMATHESIS_HOOKS=tavus_contract.hooks).
 
 Two checks the built-in ones cannot make, because they need to know what a Tavus list and a JSON
 Patch promise, and one hook that keeps runs against the real API from starting billable calls.
