@@ -237,9 +237,16 @@ def run(
     return ContractResult(returncode, operations, output)
 
 
-def runnable(curl: str) -> str:
-    """schemathesis' curl line with the filtered key replaced by the environment variable, so it runs as pasted."""
-    return re.sub(r"-H '[Xx]-[Aa]pi-[Kk]ey: [^']*'", '-H "x-api-key: $TAVUS_API_KEY"', curl)
+def runnable(curl: str, *, with_key: bool = True) -> str:
+    """schemathesis' curl line with the filtered key replaced by the environment variable, so it runs as pasted.
+
+    For an authentication failure (ST401: the server accepted a request without a valid key) the key
+    header is left out instead: that request is the one to reproduce.
+    """
+    key = r"-H '[Xx]-[Aa]pi-[Kk]ey: [^']*' ?"
+    if not with_key:
+        return re.sub(key, "", curl)
+    return re.sub(key, '-H "x-api-key: $TAVUS_API_KEY" ', curl).rstrip()
 
 
 def summary(result: ContractResult) -> str:
@@ -253,7 +260,7 @@ def summary(result: ContractResult) -> str:
         else:
             rows.append(f"  FAILED  {op.name}  [{op.check}] {op.detail}")
             if op.curl:
-                rows.append(f"          reproduce: {runnable(op.curl)}")
+                rows.append(f"          reproduce: {runnable(op.curl, with_key='ST401' not in op.checks)}")
     warnings = _warnings(result.output)
     if warnings:
         rows.append(

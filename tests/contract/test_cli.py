@@ -129,6 +129,7 @@ def test_reproductions_run_as_pasted() -> None:
 
     curl = "curl -X GET -H 'x-api-key: [Filtered]' 'http://127.0.0.1:1/v2/personas?limit=0'"
     assert runnable(curl) == "curl -X GET -H \"x-api-key: $TAVUS_API_KEY\" 'http://127.0.0.1:1/v2/personas?limit=0'"
+    assert runnable(curl, with_key=False) == "curl -X GET 'http://127.0.0.1:1/v2/personas?limit=0'"
 
 
 def test_the_contract_package_does_not_import_the_server() -> None:
