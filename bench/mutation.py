@@ -1,0 +1,102 @@
+"""How much does the contract suite catch? Mutation testing of tavus-mock's behaviour code (not in CI).
+
+usage: python bench/mutation.py [--sample 60] [--seed 1] [--keep DIR]
+
+1. copies HEAD into a scratch directory (the working tree is never mutated);
+2. installs cosmic-ray 8.7.0 (pinned) into its own virtual environment there;
+3. lists every mutant of tavus_mock/app.py, store.py and aliases.py, keeps a seeded random sample;
+4. for each sampled mutant runs a fast contract run (bench/mutation_check.py: a fresh in-process
+   tavus-mock built from the mutated copy, examples, coverage and stateful phases, 5 examples, seed 1)
+   as the test command: the mutant is killed when the contract run fails or times out;
+5. prints the kill rate, the time taken, and every survivor (file, line, operator), to be studied:
+   each is either a gap in the spec or the checks, or an equivalent mutant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COSMIC_RAY = "cosmic-ray==8.7.0"
+MODULES = ["tavus_mock/app.py", "tavus_mock/store.py", "tavus_mock/aliases.py"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sample", type=int, default=60, help="mutants to run (seeded random sample)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="work here and keep it (default: a temporary directory)")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="tavus-mutation-"))
+    work.mkdir(parents=True, exist_ok=True)
+    copy = work / "src"
+    if not copy.exists():
+        subprocess.run(["git", "clone", "--quiet", "--local", str(ROOT), str(copy)], check=True)
+    venv = work / "cr-venv"
+    if not (venv / "bin" / "cosmic-ray").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", COSMIC_RAY], check=True)
+    config = work / "cosmic-ray.toml"
+    check = f"env PYTHONPATH={copy} {sys.executable} {copy / 'bench' / 'mutation_check.py'}"
+    config.write_text(
+        "[cosmic-ray]\n"
+        f"module-path = {json.dumps([str(copy / m) for m in MODULES])}\n"
+        "timeout = 90.0\n"
+        "excluded-modules = []\n"
+        f"test-command = {json.dumps(check)}\n"
+        "[cosmic-ray.distributor]\n"
+        'name = "local"\n',
+        encoding="utf-8",
+    )
+    session = work / "session.sqlite"
+    cr = str(venv / "bin" / "cosmic-ray")
+    if not session.exists():
+        subprocess.run([cr, "init", str(config), str(session)], check=True, cwd=copy)
+        keep_sample(session, args.sample, args.seed)
+    print(f"baseline: the unmutated copy must honour the contract ({check})", flush=True)
+    subprocess.run(check.split(), check=True, cwd=copy)
+    started = time.monotonic()
+    subprocess.run([cr, "exec", str(config), str(session)], check=True, cwd=copy)
+    seconds = time.monotonic() - started
+    report(session, seconds, args)
+    return 0
+
+
+def keep_sample(session: Path, size: int, seed: int) -> None:
+    """Delete every pending work item but a seeded random sample of `size`."""
+    with sqlite3.connect(session) as db:
+        ids = [row[0] for row in db.execute("SELECT job_id FROM work_items ORDER BY job_id")]
+        keep = set(random.Random(seed).sample(ids, min(size, len(ids))))
+        print(f"{len(ids)} mutants in {', '.join(MODULES)}; running a sample of {len(keep)} (seed {seed})")
+        for job in ids:
+            if job not in keep:
+                db.execute("DELETE FROM mutation_specs WHERE job_id = ?", (job,))
+                db.execute("DELETE FROM work_items WHERE job_id = ?", (job,))
+
+
+def report(session: Path, seconds: float, args: argparse.Namespace) -> None:
+    with sqlite3.connect(session) as db:
+        rows = db.execute(
+            "SELECT s.module_path, s.start_pos_row, s.operator_name, r.test_outcome, r.diff"
+            " FROM work_results r JOIN mutation_specs s ON s.job_id = r.job_id ORDER BY s.module_path, s.start_pos_row"
+        ).fetchall()
+    killed = [r for r in rows if r[3] != "survived"]
+    survivors = [r for r in rows if r[3] == "survived"]
+    share = len(killed) / len(rows) * 100 if rows else 0.0
+    print(f"\n{len(rows)} mutants (sample {args.sample}, seed {args.seed}) in {seconds / 60:.1f} min:")
+    print(f"  killed {len(killed)} ({share:.0f} %), survived {len(survivors)}")
+    for module, line, operator, _, diff in survivors:
+        changed = next((x[1:].strip() for x in diff.splitlines() if x.startswith("+") and not x.startswith("+++")), "")
+        print(f"  survived  {Path(module).name}:{line}  {operator.split('/')[-1]}  -> {changed[:90]}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
