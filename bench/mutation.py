@@ -88,11 +88,14 @@ def report(session: Path, seconds: float, args: argparse.Namespace) -> None:
             "SELECT s.module_path, s.start_pos_row, s.operator_name, r.test_outcome, r.diff"
             " FROM work_results r JOIN mutation_specs s ON s.job_id = r.job_id ORDER BY s.module_path, s.start_pos_row"
         ).fetchall()
-    killed = [r for r in rows if r[3] != "survived"]
-    survivors = [r for r in rows if r[3] == "survived"]
-    share = len(killed) / len(rows) * 100 if rows else 0.0
+    outcome = {row: str(row[3]).lower() for row in rows}  # killed, survived, incompetent (mutant does not run)
+    killed = [r for r in rows if outcome[r] == "killed"]
+    survivors = [r for r in rows if outcome[r] == "survived"]
+    incompetent = len(rows) - len(killed) - len(survivors)
+    tested = len(killed) + len(survivors)
+    share = len(killed) / tested * 100 if tested else 0.0
     print(f"\n{len(rows)} mutants (sample {args.sample}, seed {args.seed}) in {seconds / 60:.1f} min:")
-    print(f"  killed {len(killed)} ({share:.0f} %), survived {len(survivors)}")
+    print(f"  killed {len(killed)} of {tested} ({share:.0f} %), survived {len(survivors)}, incompetent {incompetent}")
     for module, line, operator, _, diff in survivors:
         changed = next((x[1:].strip() for x in diff.splitlines() if x.startswith("+") and not x.startswith("+++")), "")
         print(f"  survived  {Path(module).name}:{line}  {operator.split('/')[-1]}  -> {changed[:90]}")

@@ -1,7 +1,9 @@
 """Schemathesis extensions loaded by the contract suite (SCHEMATHESIS_HOOKS=tavus_contract.hooks).
 
-Two checks the built-in ones cannot make, because they need to know what a Tavus list and a JSON
+Three checks the built-in ones cannot make, because they need to know what a Tavus list and a JSON
 Patch promise, and one hook that keeps runs against the real API from starting billable calls.
+`list_filter_applied` came from the mutation benchmark (bench/mutation.py): a server that ignored
+the `status` filter of a list passed every other check.
 """
 
 from __future__ import annotations
@@ -39,6 +41,36 @@ def list_total_count(ctx: Any, response: Any, case: Any) -> bool | None:
     limit = query.get("limit", DEFAULT_LIMIT)
     if "page" not in query and isinstance(limit, int) and len(data) < limit and total != len(data):
         raise AssertionError(f"the first page is not full ({len(data)} of {limit}) but total_count says {total}")
+    return None
+
+
+# Query parameters of a list that do not filter items by equality.
+NOT_FILTERS = frozenset({"limit", "page", "sort", "verbose", "legacy", "include_thumbnails"})
+
+
+@schemathesis.check
+def list_filter_applied(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A list filtered by a field (`status=ended`, `persona_type=user`, `model_name=...`) holds only
+    items whose field has that value (items that do not show the field are not judged)."""
+    if case.method != "GET" or response.status_code != 200 or not case.query:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        return None
+    for name, wanted in case.query.items():
+        if name in NOT_FILTERS or isinstance(wanted, (list, dict)):
+            continue
+        for item in body["data"]:
+            value = item.get(name) if isinstance(item, dict) else None
+            if value is None or isinstance(value, (list, dict)):  # absent, or not an equality filter (tags)
+                continue
+            if str(value).lower() != str(wanted).lower():
+                raise AssertionError(
+                    f"the list was filtered by {name}={wanted!r} but holds an item with {name}={item[name]!r}"
+                )
     return None
 
 

@@ -12,7 +12,7 @@ from importlib.util import find_spec
 
 NEEDS = {
     "mock": ("starlette", "uvicorn", "httptools", "jsonschema_rs", "jsonpatch", "yaml", "orjson", "sortedcontainers"),
-    "contract": ("schemathesis", "yaml", "httpx"),
+    "contract": ("schemathesis", "jsonpointer", "yaml", "httpx"),
 }
 
 

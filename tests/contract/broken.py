@@ -57,6 +57,14 @@ class EmptyString500(TavusMock):
         return super()._create(ctx)
 
 
+class FilterIgnored(TavusMock):
+    """Lists ignore the `status` filter (a survivor of the first mutation run)."""
+
+    def _list(self, ctx: Ctx) -> Answer:
+        ctx.query.pop("status", None)
+        return super()._list(ctx)
+
+
 class WrongTotal(TavusMock):
     """Lists report one item more than really match."""
 
@@ -89,5 +97,6 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     ZombieDelete: (("videos",), {"use_after_free"}),
     EmptyString500: (("personas",), {"not_a_server_error"}),
     WrongTotal: (("documents",), {"list_total_count"}),
+    FilterIgnored: (("conversations",), {"list_filter_applied"}),
     PatchNotApplied: (("personas",), {"json_patch_applied"}),
 }
