@@ -1,9 +1,10 @@
 """Schemathesis extensions loaded by the contract suite (SCHEMATHESIS_HOOKS=tavus_contract.hooks).
 
-Three checks the built-in ones cannot make, because they need to know what a Tavus list and a JSON
+Four checks the built-in ones cannot make, because they need to know what a Tavus list and a JSON
 Patch promise, and one hook that keeps runs against the real API from starting billable calls.
-`list_filter_applied` came from the mutation benchmark (bench/mutation.py): a server that ignored
-the `status` filter of a list passed every other check.
+`list_filter_applied` and `create_reads_back` came from the mutation benchmark (bench/mutation.py):
+a server that ignored a list's `status` filter, or dropped a field it was given on create, passed
+every other check.
 """
 
 from __future__ import annotations
@@ -117,6 +118,48 @@ def json_patch_applied(ctx: Any, response: Any, case: Any) -> bool | None:
             raise AssertionError(f"the patch set {pointer} but the resource has no such member") from None
         if actual != value:
             raise AssertionError(f"the patch set {pointer} to {value!r} but the resource holds {actual!r}")
+    return None
+
+
+@schemathesis.check
+def create_reads_back(ctx: Any, response: Any, case: Any) -> bool | None:
+    """After a successful create, the new resource reads back, showing every plain value the request
+    set on a field the resource has (a server that drops or rewrites a field fails)."""
+    if case.method != "POST" or not 200 <= response.status_code < 300 or not isinstance(case.body, dict):
+        return None
+    schema = case.operation.schema
+    collection = case.operation.path.rstrip("/")
+    item_path = next(
+        (
+            p
+            for p in schema.raw_schema["paths"]
+            if p.startswith(collection + "/{") and p.count("/") == collection.count("/") + 1
+        ),
+        None,
+    )
+    get_raw = schema.raw_schema["paths"].get(item_path, {}).get("get") if item_path else None
+    if get_raw is None:
+        return None
+    param = item_path.rsplit("{", 1)[1].rstrip("}")  # type: ignore[union-attr]
+    try:
+        created = response.json()
+    except ValueError:
+        return None
+    rid = created.get(param) if isinstance(created, dict) else None
+    if not isinstance(rid, str):
+        return None
+    url = urlsplit(response.request.url)
+    probe = schema.find_operation_by_id(get_raw["operationId"]).Case(path_parameters={param: rid})
+    key = response.request.headers.get("x-api-key")
+    after = probe.call(base_url=f"{url.scheme}://{url.netloc}", headers={"x-api-key": key} if key else None)
+    if after.status_code != 200:
+        raise AssertionError(f"the created resource {rid} could not be read back ({after.status_code})")
+    document = after.json()
+    if not isinstance(document, dict):
+        return None
+    for name, sent in case.body.items():
+        if isinstance(sent, (str, int, float, bool)) and name in document and document[name] != sent:
+            raise AssertionError(f"the request set {name}={sent!r} but the created resource shows {document[name]!r}")
     return None
 
 

@@ -518,7 +518,10 @@ class TavusMock:
                 raise ApiError(429, f"Crawl document limit reached ({CRAWL_LIMIT}).")
         url = body["document_url"]
         data = {
-            "document_name": body.get("document_name") or url.rstrip("/").rsplit("/", 1)[-1] or url,
+            # A name is made up only when none is given (an empty one is kept, as sent).
+            "document_name": body["document_name"]
+            if body.get("document_name") is not None
+            else (url.rstrip("/").rsplit("/", 1)[-1] or url),
             "document_url": url,
             "status": "started",
             "progress": 0,

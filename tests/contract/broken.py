@@ -65,6 +65,13 @@ class FilterIgnored(TavusMock):
         return super()._list(ctx)
 
 
+class CreateDropsName(TavusMock):
+    """Creating a persona forgets the name it was given."""
+
+    def _create_personas(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+        return super()._create_personas(ctx, {k: v for k, v in body.items() if k != "persona_name"}, now)
+
+
 class WrongTotal(TavusMock):
     """Lists report one item more than really match."""
 
@@ -98,5 +105,6 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     EmptyString500: (("personas",), {"not_a_server_error"}),
     WrongTotal: (("documents",), {"list_total_count"}),
     FilterIgnored: (("conversations",), {"list_filter_applied"}),
+    CreateDropsName: (("personas",), {"create_reads_back"}),
     PatchNotApplied: (("personas",), {"json_patch_applied"}),
 }
