@@ -75,11 +75,13 @@ BEHAVIOUR: dict[str, str] = {
     "getObjective": "_get",
     "patchObjective": "_patch",
     "deleteObjective": "_delete",
+    "validateObjectives": "_validate_objectives",
     "createGuardrails": "_create",
     "listGuardrails": "_list",
     "getGuardrails": "_get",
     "patchGuardrails": "_patch",
     "deleteGuardrails": "_delete",
+    "listGuardrailTags": "_tags",
     # documents
     "createDocument": "_create",
     "listDocuments": "_list",
@@ -87,6 +89,8 @@ BEHAVIOUR: dict[str, str] = {
     "patchDocument": "_patch",
     "deleteDocument": "_delete",
     "recrawlDocument": "_recrawl",
+    "listDocumentTags": "_tags",
+    "listDocumentChunks": "_chunks",
     # videos
     "generateVideo": "_create",
     "listVideos": "_list",
@@ -765,6 +769,45 @@ class TavusMock:
             record.data["updated_at"] = iso_now()
             return Answer(200, self._view(record))
 
+    def _tags(self, ctx: Ctx) -> Answer:
+        """Tags in use on the key's documents or guardrails (top-level `tags`, and those of set items), counted."""
+        counts: dict[str, int] = {}
+        with self.store.lock:
+            for record in self.store.visible(ctx.op.tag, ctx.tenant):
+                tags = set(record.data.get("tags") or ())
+                for item in record.data.get("data") or ():
+                    if isinstance(item, dict):
+                        tags.update(item.get("tags") or ())
+                for tag in tags:
+                    if isinstance(tag, str):
+                        counts[tag] = counts.get(tag, 0) + 1
+        needle = str(ctx.query.get("search", "")).lower()
+        found = sorted(tag for tag in counts if needle in tag.lower())
+        limit = min(ctx.query.get("limit", 10), MAX_PAGE)
+        offset = max(ctx.query.get("page", 1) - 1, 0) * limit
+        page = [{"tag": tag, "document_count": counts[tag]} for tag in found[offset : offset + limit]]
+        return Answer(200, {"tags": page, "total_count": len(found)})
+
+    def _chunks(self, ctx: Ctx) -> Answer:
+        """The chunks of a processed document. tavus-mock stores no file contents, so a ready document has
+        a few chunks naming it; customer-support chunks exist only on customer-support documents."""
+        record = self._record(ctx)
+        data = record.data
+        offset_text = ctx.query.get("offset", "0")
+        if not str(offset_text).isdigit():
+            raise ApiError(400, "Invalid request: offset must be a next_offset this endpoint returned")
+        support = ctx.query.get("collection", "regular") == "customer_support"
+        ready = data.get("status") == "ready" and bool(data.get("is_customer_support_document")) == support
+        texts = [f"Part {i + 1} of {data.get('document_name')} ({data.get('document_url')})." for i in range(3)]
+        chunks = [{"chunk_id": f"{record.id}-{i}", "index": i, "text": t} for i, t in enumerate(texts)] if ready else []
+        start, limit = int(offset_text), min(ctx.query.get("limit", 100), MAX_PAGE)
+        end = start + limit
+        return Answer(200, {"data": chunks[start:end], "next_offset": str(end) if end < len(chunks) else None})
+
+    def _validate_objectives(self, ctx: Ctx) -> Answer:
+        """Check a set of objectives as create would store it; store nothing."""
+        return Answer(200, _objective_errors(ctx.body["data"], bool(ctx.body.get("allow_loops"))))
+
     def _alias(self, ctx: Ctx) -> Answer:
         """A PAL-era operation: its legacy twin, with names translated both ways (aliases.py)."""
         alias = ALIASES[ctx.op.tag]
@@ -910,6 +953,43 @@ class TavusMock:
             logger.info("callback %.80s -> %d", url, response.status_code)
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             logger.warning("callback %.80s failed: %s", url, type(exc).__name__)
+
+
+def _objective_errors(items: list[dict[str, Any]], allow_loops: bool) -> dict[str, Any]:
+    """{valid, errors} of a set: unique names, known references, one first objective, no cycle unless allowed."""
+    errors: list[str] = []
+    names = [str(item.get("objective_name")) for item in items]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        errors.append(f"objective_name {name} is used more than once")
+    follows: dict[str, list[str]] = {}
+    for item, name in zip(items, names, strict=True):
+        nexts = list((item.get("next_conditional_objectives") or {}).keys())
+        if item.get("next_required_objective"):
+            nexts.append(str(item["next_required_objective"]))
+        follows[name] = nexts
+        errors += [f"{name} refers to unknown objective {n}" for n in nexts if n not in names]
+    referenced = {n for nexts in follows.values() for n in nexts}
+    roots = [n for n in dict.fromkeys(names) if n not in referenced]
+    if len(roots) != 1 and not (allow_loops and not roots):
+        errors.append(f"a set has exactly one first objective (referenced by no other); found {len(roots)}")
+    if not allow_loops:
+        state: dict[str, int] = {}  # 1 visiting, 2 done
+        for start in follows:
+            stack = [(start, iter(follows.get(start, ())))]
+            state[start] = state.get(start) or 1
+            while stack:
+                node, children = stack[-1]
+                child = next(children, None)
+                if child is None:
+                    state[node] = 2
+                    stack.pop()
+                elif state.get(child) == 1:
+                    errors.append(f"objectives {node} and {child} form a cycle (allow_loops is false)")
+                elif child in follows and not state.get(child):
+                    state[child] = 1
+                    stack.append((child, iter(follows[child])))
+    errors = list(dict.fromkeys(errors))
+    return {"valid": not errors, "errors": errors}
 
 
 def _one_of(body: dict[str, Any], legacy: str, current: str) -> tuple[Any, str]:

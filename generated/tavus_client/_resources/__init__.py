@@ -81,6 +81,24 @@ _GET_DOCUMENT = Operation(
     page_base=None,
     max_limit=None,
 )
+_LIST_DOCUMENT_CHUNKS = Operation(
+    "documents.list_document_chunks",
+    "GET",
+    "/v2/documents/{document_id}/chunks",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_LIST_DOCUMENT_TAGS = Operation(
+    "documents.list_document_tags",
+    "GET",
+    "/v2/documents/tags",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
 _LIST_DOCUMENTS = Operation(
     "documents.list_documents",
     "GET",
@@ -180,6 +198,15 @@ _GET_GUARDRAILS = Operation(
     page_base=None,
     max_limit=None,
 )
+_LIST_GUARDRAIL_TAGS = Operation(
+    "guardrails.list_guardrail_tags",
+    "GET",
+    "/v2/guardrails/tags",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
 _LIST_GUARDRAILS = Operation(
     "guardrails.list_guardrails",
     "GET",
@@ -239,6 +266,15 @@ _PATCH_OBJECTIVE = Operation(
     "PATCH",
     "/v2/objectives/{objectives_id}",
     body="list",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_VALIDATE_OBJECTIVES = Operation(
+    "objectives.validate_objectives",
+    "POST",
+    "/v2/objectives/validate",
+    body="object",
     unwrap=None,
     page_base=None,
     max_limit=None,
@@ -532,6 +568,8 @@ OPERATIONS: tuple[Operation, ...] = (
     _CREATE_DOCUMENT,
     _DELETE_DOCUMENT,
     _GET_DOCUMENT,
+    _LIST_DOCUMENT_CHUNKS,
+    _LIST_DOCUMENT_TAGS,
     _LIST_DOCUMENTS,
     _PATCH_DOCUMENT,
     _RECRAWL_DOCUMENT,
@@ -543,6 +581,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _CREATE_GUARDRAILS,
     _DELETE_GUARDRAILS,
     _GET_GUARDRAILS,
+    _LIST_GUARDRAIL_TAGS,
     _LIST_GUARDRAILS,
     _PATCH_GUARDRAILS,
     _CREATE_OBJECTIVES,
@@ -550,6 +589,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _GET_OBJECTIVE,
     _LIST_OBJECTIVES,
     _PATCH_OBJECTIVE,
+    _VALIDATE_OBJECTIVES,
     _CREATE_PAL,
     _DELETE_PAL,
     _GET_PAL,

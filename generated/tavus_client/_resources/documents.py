@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
-from . import _CREATE_DOCUMENT, _DELETE_DOCUMENT, _GET_DOCUMENT, _LIST_DOCUMENTS, _PATCH_DOCUMENT, _RECRAWL_DOCUMENT
+from . import (
+    _CREATE_DOCUMENT,
+    _DELETE_DOCUMENT,
+    _GET_DOCUMENT,
+    _LIST_DOCUMENT_CHUNKS,
+    _LIST_DOCUMENT_TAGS,
+    _LIST_DOCUMENTS,
+    _PATCH_DOCUMENT,
+    _RECRAWL_DOCUMENT,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -19,9 +28,12 @@ if TYPE_CHECKING:
     from ..models import (
         CrawlConfig,
         Document,
+        DocumentChunkList,
         DocumentList,
         DocumentStatus,
+        ListDocumentChunksCollection,
         SortOrder,
+        TagList,
     )
 
 
@@ -147,6 +159,86 @@ class DocumentsWithRawResponse:
             raw=True,
         )
         return cast("RawResponse[Document]", result)
+
+    def list_chunks(
+        self,
+        document_id: str,
+        *,
+        collection: ListDocumentChunksCollection | str | Unset = UNSET,
+        limit: int | Unset = UNSET,
+        offset: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> RawResponse[DocumentChunkList]:
+        """List a document's chunks (`GET /v2/documents/{document_id}/chunks`).
+
+        The pieces a processed document was split into for retrieval, in order; `next_offset` continues.
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            collection: `regular` (when left out) or `customer_support`.
+            limit: Chunks per answer. The server uses 100 when left out.
+            offset: The `next_offset` of the previous answer.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            RawResponse[DocumentChunkList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = self._client._request(
+            _LIST_DOCUMENT_CHUNKS,
+            (document_id,),
+            {"collection": collection, "limit": limit, "offset": offset},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=True,
+        )
+        return cast("RawResponse[DocumentChunkList]", result)
+
+    def list_tags(
+        self,
+        *,
+        search: str | Unset = UNSET,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> RawResponse[TagList]:
+        """List the tags used on documents (`GET /v2/documents/tags`).
+
+        Every tag on this key's documents, with how many documents carry it.
+
+        Args:
+            search: Only tags containing this text (case-insensitive).
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            RawResponse[TagList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = self._client._request(
+            _LIST_DOCUMENT_TAGS,
+            (),
+            {"search": search, "limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=True,
+        )
+        return cast("RawResponse[TagList]", result)
 
     def list(
         self,
@@ -395,6 +487,86 @@ class Documents:
             raw=False,
         )
         return cast("Document", result)
+
+    def list_chunks(
+        self,
+        document_id: str,
+        *,
+        collection: ListDocumentChunksCollection | str | Unset = UNSET,
+        limit: int | Unset = UNSET,
+        offset: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> DocumentChunkList:
+        """List a document's chunks (`GET /v2/documents/{document_id}/chunks`).
+
+        The pieces a processed document was split into for retrieval, in order; `next_offset` continues.
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            collection: `regular` (when left out) or `customer_support`.
+            limit: Chunks per answer. The server uses 100 when left out.
+            offset: The `next_offset` of the previous answer.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            DocumentChunkList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = self._client._request(
+            _LIST_DOCUMENT_CHUNKS,
+            (document_id,),
+            {"collection": collection, "limit": limit, "offset": offset},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=False,
+        )
+        return cast("DocumentChunkList", result)
+
+    def list_tags(
+        self,
+        *,
+        search: str | Unset = UNSET,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> TagList:
+        """List the tags used on documents (`GET /v2/documents/tags`).
+
+        Every tag on this key's documents, with how many documents carry it.
+
+        Args:
+            search: Only tags containing this text (case-insensitive).
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            TagList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = self._client._request(
+            _LIST_DOCUMENT_TAGS,
+            (),
+            {"search": search, "limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=False,
+        )
+        return cast("TagList", result)
 
     def list(
         self,
@@ -678,6 +850,86 @@ class AsyncDocumentsWithRawResponse:
         )
         return cast("RawResponse[Document]", result)
 
+    async def list_chunks(
+        self,
+        document_id: str,
+        *,
+        collection: ListDocumentChunksCollection | str | Unset = UNSET,
+        limit: int | Unset = UNSET,
+        offset: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> RawResponse[DocumentChunkList]:
+        """List a document's chunks (`GET /v2/documents/{document_id}/chunks`).
+
+        The pieces a processed document was split into for retrieval, in order; `next_offset` continues.
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            collection: `regular` (when left out) or `customer_support`.
+            limit: Chunks per answer. The server uses 100 when left out.
+            offset: The `next_offset` of the previous answer.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            RawResponse[DocumentChunkList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = await self._client._request(
+            _LIST_DOCUMENT_CHUNKS,
+            (document_id,),
+            {"collection": collection, "limit": limit, "offset": offset},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=True,
+        )
+        return cast("RawResponse[DocumentChunkList]", result)
+
+    async def list_tags(
+        self,
+        *,
+        search: str | Unset = UNSET,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> RawResponse[TagList]:
+        """List the tags used on documents (`GET /v2/documents/tags`).
+
+        Every tag on this key's documents, with how many documents carry it.
+
+        Args:
+            search: Only tags containing this text (case-insensitive).
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            RawResponse[TagList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = await self._client._request(
+            _LIST_DOCUMENT_TAGS,
+            (),
+            {"search": search, "limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=True,
+        )
+        return cast("RawResponse[TagList]", result)
+
     async def list(
         self,
         *,
@@ -925,6 +1177,86 @@ class AsyncDocuments:
             raw=False,
         )
         return cast("Document", result)
+
+    async def list_chunks(
+        self,
+        document_id: str,
+        *,
+        collection: ListDocumentChunksCollection | str | Unset = UNSET,
+        limit: int | Unset = UNSET,
+        offset: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> DocumentChunkList:
+        """List a document's chunks (`GET /v2/documents/{document_id}/chunks`).
+
+        The pieces a processed document was split into for retrieval, in order; `next_offset` continues.
+
+        Args:
+            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
+            collection: `regular` (when left out) or `customer_support`.
+            limit: Chunks per answer. The server uses 100 when left out.
+            offset: The `next_offset` of the previous answer.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            DocumentChunkList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = await self._client._request(
+            _LIST_DOCUMENT_CHUNKS,
+            (document_id,),
+            {"collection": collection, "limit": limit, "offset": offset},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=False,
+        )
+        return cast("DocumentChunkList", result)
+
+    async def list_tags(
+        self,
+        *,
+        search: str | Unset = UNSET,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> TagList:
+        """List the tags used on documents (`GET /v2/documents/tags`).
+
+        Every tag on this key's documents, with how many documents carry it.
+
+        Args:
+            search: Only tags containing this text (case-insensitive).
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            TagList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = await self._client._request(
+            _LIST_DOCUMENT_TAGS,
+            (),
+            {"search": search, "limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=False,
+        )
+        return cast("TagList", result)
 
     async def list(
         self,

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
-from . import _CREATE_GUARDRAILS, _DELETE_GUARDRAILS, _GET_GUARDRAILS, _LIST_GUARDRAILS, _PATCH_GUARDRAILS
+from . import (
+    _CREATE_GUARDRAILS,
+    _DELETE_GUARDRAILS,
+    _GET_GUARDRAILS,
+    _LIST_GUARDRAIL_TAGS,
+    _LIST_GUARDRAILS,
+    _PATCH_GUARDRAILS,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -24,6 +31,7 @@ if TYPE_CHECKING:
         GuardrailsSet,
         JsonPatchOperation,
         Message,
+        TagList,
     )
 
 
@@ -133,6 +141,45 @@ class GuardrailsWithRawResponse:
             raw=True,
         )
         return cast("RawResponse[GuardrailsSet]", result)
+
+    def list_tags(
+        self,
+        *,
+        search: str | Unset = UNSET,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> RawResponse[TagList]:
+        """List the tags used on guardrails (`GET /v2/guardrails/tags`).
+
+        Every tag on this key's guardrails, with how many carry it.
+
+        Args:
+            search: Only tags containing this text (case-insensitive).
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            RawResponse[TagList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = self._client._request(
+            _LIST_GUARDRAIL_TAGS,
+            (),
+            {"search": search, "limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=True,
+        )
+        return cast("RawResponse[TagList]", result)
 
     def list(
         self,
@@ -318,6 +365,45 @@ class Guardrails:
             raw=False,
         )
         return cast("GuardrailsSet", result)
+
+    def list_tags(
+        self,
+        *,
+        search: str | Unset = UNSET,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> TagList:
+        """List the tags used on guardrails (`GET /v2/guardrails/tags`).
+
+        Every tag on this key's guardrails, with how many carry it.
+
+        Args:
+            search: Only tags containing this text (case-insensitive).
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            TagList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = self._client._request(
+            _LIST_GUARDRAIL_TAGS,
+            (),
+            {"search": search, "limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=False,
+        )
+        return cast("TagList", result)
 
     def list(
         self,
@@ -525,6 +611,45 @@ class AsyncGuardrailsWithRawResponse:
         )
         return cast("RawResponse[GuardrailsSet]", result)
 
+    async def list_tags(
+        self,
+        *,
+        search: str | Unset = UNSET,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> RawResponse[TagList]:
+        """List the tags used on guardrails (`GET /v2/guardrails/tags`).
+
+        Every tag on this key's guardrails, with how many carry it.
+
+        Args:
+            search: Only tags containing this text (case-insensitive).
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            RawResponse[TagList]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = await self._client._request(
+            _LIST_GUARDRAIL_TAGS,
+            (),
+            {"search": search, "limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=True,
+        )
+        return cast("RawResponse[TagList]", result)
+
     async def list(
         self,
         *,
@@ -709,6 +834,45 @@ class AsyncGuardrails:
             raw=False,
         )
         return cast("GuardrailsSet", result)
+
+    async def list_tags(
+        self,
+        *,
+        search: str | Unset = UNSET,
+        limit: int | Unset = UNSET,
+        page: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> TagList:
+        """List the tags used on guardrails (`GET /v2/guardrails/tags`).
+
+        Every tag on this key's guardrails, with how many carry it.
+
+        Args:
+            search: Only tags containing this text (case-insensitive).
+            limit: Items per page. The server uses 10 when left out.
+            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            TagList.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = await self._client._request(
+            _LIST_GUARDRAIL_TAGS,
+            (),
+            {"search": search, "limit": limit, "page": page},
+            None,
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=False,
+        )
+        return cast("TagList", result)
 
     async def list(
         self,

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
 from ..types import UNSET, Unset
-from . import _CREATE_OBJECTIVES, _DELETE_OBJECTIVE, _GET_OBJECTIVE, _LIST_OBJECTIVES, _PATCH_OBJECTIVE
+from . import (
+    _CREATE_OBJECTIVES,
+    _DELETE_OBJECTIVE,
+    _GET_OBJECTIVE,
+    _LIST_OBJECTIVES,
+    _PATCH_OBJECTIVE,
+    _VALIDATE_OBJECTIVES,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -24,6 +31,7 @@ if TYPE_CHECKING:
         ObjectivesCreated,
         ObjectivesList,
         ObjectivesSet,
+        ObjectivesValidation,
     )
 
 
@@ -37,6 +45,7 @@ class ObjectivesWithRawResponse:
         self,
         *,
         data: builtins.list[Objective],
+        allow_loops: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
@@ -48,6 +57,7 @@ class ObjectivesWithRawResponse:
 
         Args:
             data: (see the spec)
+            allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -60,7 +70,7 @@ class ObjectivesWithRawResponse:
             _CREATE_OBJECTIVES,
             (),
             {},
-            {"data": data},
+            {"data": data, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
@@ -204,6 +214,44 @@ class ObjectivesWithRawResponse:
         )
         return cast("RawResponse[Any | Message]", result)
 
+    def validate(
+        self,
+        *,
+        data: builtins.list[Objective],
+        allow_loops: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> RawResponse[ObjectivesValidation]:
+        """Check a set of objectives without storing it (`POST /v2/objectives/validate`).
+
+        Checks what `createObjectives` would store: unique names, references to objectives of the set,
+        one first objective (referenced by no other), and no cycle unless `allow_loops` is true.
+
+        Args:
+            data: (see the spec)
+            allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            RawResponse[ObjectivesValidation]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = self._client._request(
+            _VALIDATE_OBJECTIVES,
+            (),
+            {},
+            {"data": data, "allow_loops": allow_loops},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=True,
+        )
+        return cast("RawResponse[ObjectivesValidation]", result)
+
 
 class Objectives:
     """Objectives operations (sync)."""
@@ -220,6 +268,7 @@ class Objectives:
         self,
         *,
         data: builtins.list[Objective],
+        allow_loops: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
@@ -231,6 +280,7 @@ class Objectives:
 
         Args:
             data: (see the spec)
+            allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -243,7 +293,7 @@ class Objectives:
             _CREATE_OBJECTIVES,
             (),
             {},
-            {"data": data},
+            {"data": data, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
@@ -413,6 +463,44 @@ class Objectives:
         )
         return cast("Any | Message", result)
 
+    def validate(
+        self,
+        *,
+        data: builtins.list[Objective],
+        allow_loops: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> ObjectivesValidation:
+        """Check a set of objectives without storing it (`POST /v2/objectives/validate`).
+
+        Checks what `createObjectives` would store: unique names, references to objectives of the set,
+        one first objective (referenced by no other), and no cycle unless `allow_loops` is true.
+
+        Args:
+            data: (see the spec)
+            allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            ObjectivesValidation.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = self._client._request(
+            _VALIDATE_OBJECTIVES,
+            (),
+            {},
+            {"data": data, "allow_loops": allow_loops},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=False,
+        )
+        return cast("ObjectivesValidation", result)
+
 
 class AsyncObjectivesWithRawResponse:
     """Raw answers of Objectives operations (async)."""
@@ -424,6 +512,7 @@ class AsyncObjectivesWithRawResponse:
         self,
         *,
         data: builtins.list[Objective],
+        allow_loops: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
@@ -435,6 +524,7 @@ class AsyncObjectivesWithRawResponse:
 
         Args:
             data: (see the spec)
+            allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -447,7 +537,7 @@ class AsyncObjectivesWithRawResponse:
             _CREATE_OBJECTIVES,
             (),
             {},
-            {"data": data},
+            {"data": data, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
@@ -591,6 +681,44 @@ class AsyncObjectivesWithRawResponse:
         )
         return cast("RawResponse[Any | Message]", result)
 
+    async def validate(
+        self,
+        *,
+        data: builtins.list[Objective],
+        allow_loops: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> RawResponse[ObjectivesValidation]:
+        """Check a set of objectives without storing it (`POST /v2/objectives/validate`).
+
+        Checks what `createObjectives` would store: unique names, references to objectives of the set,
+        one first objective (referenced by no other), and no cycle unless `allow_loops` is true.
+
+        Args:
+            data: (see the spec)
+            allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            RawResponse[ObjectivesValidation]: the HTTP answer and its parsed value.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = await self._client._request(
+            _VALIDATE_OBJECTIVES,
+            (),
+            {},
+            {"data": data, "allow_loops": allow_loops},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=True,
+        )
+        return cast("RawResponse[ObjectivesValidation]", result)
+
 
 class AsyncObjectives:
     """Objectives operations (async)."""
@@ -607,6 +735,7 @@ class AsyncObjectives:
         self,
         *,
         data: builtins.list[Objective],
+        allow_loops: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
@@ -618,6 +747,7 @@ class AsyncObjectives:
 
         Args:
             data: (see the spec)
+            allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -630,7 +760,7 @@ class AsyncObjectives:
             _CREATE_OBJECTIVES,
             (),
             {},
-            {"data": data},
+            {"data": data, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
@@ -800,3 +930,41 @@ class AsyncObjectives:
             raw=False,
         )
         return cast("Any | Message", result)
+
+    async def validate(
+        self,
+        *,
+        data: builtins.list[Objective],
+        allow_loops: bool | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> ObjectivesValidation:
+        """Check a set of objectives without storing it (`POST /v2/objectives/validate`).
+
+        Checks what `createObjectives` would store: unique names, references to objectives of the set,
+        one first objective (referenced by no other), and no cycle unless `allow_loops` is true.
+
+        Args:
+            data: (see the spec)
+            allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            ObjectivesValidation.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        result = await self._client._request(
+            _VALIDATE_OBJECTIVES,
+            (),
+            {},
+            {"data": data, "allow_loops": allow_loops},
+            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
+            raw=False,
+        )
+        return cast("ObjectivesValidation", result)

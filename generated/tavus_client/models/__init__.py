@@ -19,6 +19,8 @@ from .conversation_status import ConversationStatus
 from .conversational_flow_layer import ConversationalFlowLayer
 from .crawl_config import CrawlConfig
 from .document import Document
+from .document_chunk import DocumentChunk
+from .document_chunk_list import DocumentChunkList
 from .document_create import DocumentCreate
 from .document_list import DocumentList
 from .document_status import DocumentStatus
@@ -40,6 +42,7 @@ from .idle_engagement import IdleEngagement
 from .json_patch_op import JsonPatchOp
 from .json_patch_operation import JsonPatchOperation
 from .level import Level
+from .list_document_chunks_collection import ListDocumentChunksCollection
 from .llm_layer import LlmLayer
 from .llm_layer_extra_body import LlmLayerExtraBody
 from .llm_layer_headers import LlmLayerHeaders
@@ -54,6 +57,7 @@ from .objectives_create import ObjectivesCreate
 from .objectives_created import ObjectivesCreated
 from .objectives_list import ObjectivesList
 from .objectives_set import ObjectivesSet
+from .objectives_validation import ObjectivesValidation
 from .owner_type import OwnerType
 from .pal import Pal
 from .pal_conflict import PalConflict
@@ -98,6 +102,8 @@ from .retrieval_strategy import RetrievalStrategy
 from .sort_order import SortOrder
 from .stt_engine import SttEngine
 from .stt_layer import SttLayer
+from .tag_count import TagCount
+from .tag_list import TagList
 from .tool_type import ToolType
 from .training_callback_status import TrainingCallbackStatus
 from .transcript_entry import TranscriptEntry
@@ -142,6 +148,8 @@ __all__ = (
     "ConversationStatus",
     "CrawlConfig",
     "Document",
+    "DocumentChunk",
+    "DocumentChunkList",
     "DocumentCreate",
     "DocumentList",
     "DocumentStatus",
@@ -163,6 +171,7 @@ __all__ = (
     "JsonPatchOp",
     "JsonPatchOperation",
     "Level",
+    "ListDocumentChunksCollection",
     "LlmLayer",
     "LlmLayerExtraBody",
     "LlmLayerHeaders",
@@ -177,6 +186,7 @@ __all__ = (
     "ObjectivesCreated",
     "ObjectivesList",
     "ObjectivesSet",
+    "ObjectivesValidation",
     "OwnerType",
     "Pal",
     "PalConflict",
@@ -221,6 +231,8 @@ __all__ = (
     "SortOrder",
     "SttEngine",
     "SttLayer",
+    "TagCount",
+    "TagList",
     "ToolType",
     "TrainingCallbackStatus",
     "TranscriptEntry",

@@ -10,6 +10,7 @@ from attrs import field as _attrs_field
 
 from .._overrides.models import model_repr as _model_repr
 from .._overrides.models import model_to_json as _model_to_json
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.objective import Objective
@@ -21,6 +22,8 @@ T = TypeVar("T", bound="ObjectivesCreate")
 @_attrs_define
 class ObjectivesCreate:
     data: list[Objective]
+    allow_loops: bool | Unset = UNSET
+    """ Let objectives lead back to earlier ones (the CLI sends it). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr
@@ -32,6 +35,8 @@ class ObjectivesCreate:
             data_item = data_item_data.to_dict()
             data.append(data_item)
 
+        allow_loops = self.allow_loops
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -39,6 +44,8 @@ class ObjectivesCreate:
                 "data": data,
             }
         )
+        if allow_loops is not UNSET:
+            field_dict["allow_loops"] = allow_loops
 
         return field_dict
 
@@ -54,8 +61,11 @@ class ObjectivesCreate:
 
             data.append(data_item)
 
+        allow_loops = d.pop("allow_loops", UNSET)
+
         objectives_create = cls(
             data=data,
+            allow_loops=allow_loops,
         )
 
         objectives_create.additional_properties = d
