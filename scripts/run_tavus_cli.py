@@ -29,11 +29,7 @@ CLI_VERSION = "0.11.0"
 FACE = "rfe12d8b9597"
 # Commands whose operations are not in openapi/tavus.yaml yet (the rest of the live surface).
 PENDING = {
-    "document tags": "issue 9 (GET /v2/documents/tags)",
-    "document chunks": "issue 9 (GET /v2/documents/{id}/chunks)",
-    "objective validate": "issue 9 (POST /v2/objectives/validate)",
     "guardrail create": "issue 9 (individual guardrails)",
-    "guardrail tags": "issue 9 (GET /v2/guardrails/tags)",
     "chat turn": "not REST: the CLI speaks to the room over Daily",
 }
 
