@@ -45,6 +45,7 @@ class ObjectivesWithRawResponse:
         self,
         *,
         data: builtins.list[Objective],
+        name: str | Unset = UNSET,
         allow_loops: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -57,6 +58,7 @@ class ObjectivesWithRawResponse:
 
         Args:
             data: (see the spec)
+            name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -70,7 +72,7 @@ class ObjectivesWithRawResponse:
             _CREATE_OBJECTIVES,
             (),
             {},
-            {"data": data, "allow_loops": allow_loops},
+            {"data": data, "name": name, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
@@ -218,6 +220,7 @@ class ObjectivesWithRawResponse:
         self,
         *,
         data: builtins.list[Objective],
+        name: str | Unset = UNSET,
         allow_loops: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -233,6 +236,7 @@ class ObjectivesWithRawResponse:
 
         Args:
             data: (see the spec)
+            name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -246,7 +250,7 @@ class ObjectivesWithRawResponse:
             _VALIDATE_OBJECTIVES,
             (),
             {},
-            {"data": data, "allow_loops": allow_loops},
+            {"data": data, "name": name, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
@@ -268,6 +272,7 @@ class Objectives:
         self,
         *,
         data: builtins.list[Objective],
+        name: str | Unset = UNSET,
         allow_loops: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -280,6 +285,7 @@ class Objectives:
 
         Args:
             data: (see the spec)
+            name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -293,7 +299,7 @@ class Objectives:
             _CREATE_OBJECTIVES,
             (),
             {},
-            {"data": data, "allow_loops": allow_loops},
+            {"data": data, "name": name, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
@@ -467,6 +473,7 @@ class Objectives:
         self,
         *,
         data: builtins.list[Objective],
+        name: str | Unset = UNSET,
         allow_loops: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -482,6 +489,7 @@ class Objectives:
 
         Args:
             data: (see the spec)
+            name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -495,7 +503,7 @@ class Objectives:
             _VALIDATE_OBJECTIVES,
             (),
             {},
-            {"data": data, "allow_loops": allow_loops},
+            {"data": data, "name": name, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
@@ -512,6 +520,7 @@ class AsyncObjectivesWithRawResponse:
         self,
         *,
         data: builtins.list[Objective],
+        name: str | Unset = UNSET,
         allow_loops: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -524,6 +533,7 @@ class AsyncObjectivesWithRawResponse:
 
         Args:
             data: (see the spec)
+            name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -537,7 +547,7 @@ class AsyncObjectivesWithRawResponse:
             _CREATE_OBJECTIVES,
             (),
             {},
-            {"data": data, "allow_loops": allow_loops},
+            {"data": data, "name": name, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
@@ -685,6 +695,7 @@ class AsyncObjectivesWithRawResponse:
         self,
         *,
         data: builtins.list[Objective],
+        name: str | Unset = UNSET,
         allow_loops: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -700,6 +711,7 @@ class AsyncObjectivesWithRawResponse:
 
         Args:
             data: (see the spec)
+            name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -713,7 +725,7 @@ class AsyncObjectivesWithRawResponse:
             _VALIDATE_OBJECTIVES,
             (),
             {},
-            {"data": data, "allow_loops": allow_loops},
+            {"data": data, "name": name, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
@@ -735,6 +747,7 @@ class AsyncObjectives:
         self,
         *,
         data: builtins.list[Objective],
+        name: str | Unset = UNSET,
         allow_loops: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -747,6 +760,7 @@ class AsyncObjectives:
 
         Args:
             data: (see the spec)
+            name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -760,7 +774,7 @@ class AsyncObjectives:
             _CREATE_OBJECTIVES,
             (),
             {},
-            {"data": data, "allow_loops": allow_loops},
+            {"data": data, "name": name, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
@@ -935,6 +949,7 @@ class AsyncObjectives:
         self,
         *,
         data: builtins.list[Objective],
+        name: str | Unset = UNSET,
         allow_loops: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -950,6 +965,7 @@ class AsyncObjectives:
 
         Args:
             data: (see the spec)
+            name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -963,7 +979,7 @@ class AsyncObjectives:
             _VALIDATE_OBJECTIVES,
             (),
             {},
-            {"data": data, "allow_loops": allow_loops},
+            {"data": data, "name": name, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )

@@ -22,6 +22,8 @@ T = TypeVar("T", bound="ObjectivesCreate")
 @_attrs_define
 class ObjectivesCreate:
     data: list[Objective]
+    name: str | Unset = UNSET
+    """ Name of the set. """
     allow_loops: bool | Unset = UNSET
     """ Let objectives lead back to earlier ones (the CLI sends it). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -35,6 +37,8 @@ class ObjectivesCreate:
             data_item = data_item_data.to_dict()
             data.append(data_item)
 
+        name = self.name
+
         allow_loops = self.allow_loops
 
         field_dict: dict[str, Any] = {}
@@ -44,6 +48,8 @@ class ObjectivesCreate:
                 "data": data,
             }
         )
+        if name is not UNSET:
+            field_dict["name"] = name
         if allow_loops is not UNSET:
             field_dict["allow_loops"] = allow_loops
 
@@ -61,10 +67,13 @@ class ObjectivesCreate:
 
             data.append(data_item)
 
+        name = d.pop("name", UNSET)
+
         allow_loops = d.pop("allow_loops", UNSET)
 
         objectives_create = cls(
             data=data,
+            name=name,
             allow_loops=allow_loops,
         )
 
