@@ -25,12 +25,14 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from types import ModuleType
 from typing import Any, Generic, Self, TypedDict, TypeVar
 
+import attrs
 import httpx
 
 from ..errors import UnexpectedStatus
 from ..types import UNSET
 from . import errors
 from ._logs import logger, redact_headers, redact_request, redact_text, setup_from_env
+from .models import check_model
 from .patch import as_operations
 
 __all__ = [
@@ -468,6 +470,11 @@ class BaseAPIClient:
             raise errors.APIResponseValidationError(response=response, detail=detail) from exc
         if op.unwrap is not None and type(parsed).__name__ == op.unwrap:
             parsed = parsed.data[0]
+        if attrs.has(type(parsed)):
+            try:
+                check_model(parsed)  # every success answer held to its types, not only lists
+            except TypeError as exc:
+                raise errors.APIResponseValidationError(response=response, detail=str(exc)) from None
         if raw:
             response.request = redact_request(response.request)
             return RawResponse(response, parsed)

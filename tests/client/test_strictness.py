@@ -97,3 +97,28 @@ def test_docstrings_carry_the_spec_descriptions() -> None:
     assert "Args:" in doc and "    context: Background the LLM is given." in doc and "Returns:" in doc
     assert "pal_id: PAL identifier" in (client.pals.patch.__doc__ or "")
     assert "force: Discard PAL Maker" in (client.pals.patch.__doc__ or "")
+
+
+@pytest.mark.parametrize(
+    ("body", "call", "names"),
+    [
+        ({"persona_id": 5}, lambda c: c.personas.create(system_prompt="x"), "persona_id"),
+        ({"persona_id": "p", "persona_name": 7}, lambda c: c.personas.get("p"), "persona_name"),
+        ({"data": [{"persona_id": 5}], "total_count": 1}, lambda c: c.personas.list(), "data[0].persona_id"),
+        ({"data": [], "total_count": "x"}, lambda c: c.personas.list(), "total_count"),
+        (
+            {"persona_id": "p", "layers": {"llm": {"speculative_inference": "yes"}}},
+            lambda c: c.personas.get("p"),
+            "llm",
+        ),
+    ],
+)
+def test_every_success_body_is_held_to_its_types(body: dict[str, object], call: object, names: str) -> None:
+    client = client_for(httpx.Response(200, json=body))
+    with pytest.raises(APIResponseValidationError, match=names.replace("[", r"\[").replace("]", r"\]")):
+        call(client)  # type: ignore[operator]
+
+
+def test_well_typed_bodies_pass() -> None:
+    persona = {"persona_id": "p", "persona_name": None, "layers": {"llm": {"speculative_inference": True}}, "x": 1}
+    assert client_for(httpx.Response(200, json=persona)).personas.get("p").persona_id == "p"

@@ -20,7 +20,7 @@ import attrs
 from ..types import Unset
 from ._logs import REDACTED, is_secret_key, redact_url
 
-__all__ = ["json_default", "model_repr", "model_to_json"]
+__all__ = ["check_model", "json_default", "model_repr", "model_to_json"]
 
 
 def model_repr(self: Any) -> str:
@@ -59,3 +59,55 @@ def json_default(value: Any) -> Any:
     if callable(to_dict):
         return to_dict()
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# -- type checks of parsed answers -------------------------------------------------------------------
+# The generated `from_dict` copies values without checking them: `{"persona_id": 5}` became a
+# PersonaCreated whose persona_id is an int. `check_model` holds every parsed answer to the types its
+# model declares (plain types: str, int, float, bool, None; nested models and lists of them in turn).
+# Fields typed as something else (enums, free-form objects, Any) are left to their own parsing.
+_SCALARS: dict[str, frozenset[type]] = {
+    "str": frozenset({str}),
+    "int": frozenset({int}),
+    "float": frozenset({int, float}),
+    "bool": frozenset({bool}),
+    "None": frozenset({type(None)}),
+    "Unset": frozenset({Unset}),
+}
+# Per model class: (field name, annotation, exact types allowed or None, whether the value may hold models).
+_PLANS: dict[type, tuple[tuple[str, str, frozenset[type] | None, bool], ...]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple[str, str, frozenset[type] | None, bool], ...]:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        rows: list[tuple[str, str, frozenset[type] | None, bool]] = []
+        for field in attrs.fields(cls):
+            if field.name == "additional_properties":
+                continue
+            annotation = field.type if isinstance(field.type, str) else ""
+            tokens = [t.strip() for t in annotation.split("|")]
+            if annotation and all(t in _SCALARS for t in tokens):
+                rows.append((field.name, annotation, frozenset().union(*(_SCALARS[t] for t in tokens)), False))
+            else:  # a model, or a list of models, may need a look inside; dicts, enums and Any do not
+                nested = any(t[:1].isupper() or (t.startswith("list[") and t[5:6].isupper()) for t in tokens)
+                if nested:
+                    rows.append((field.name, annotation, None, True))
+        plan = _PLANS[cls] = tuple(rows)
+    return plan
+
+
+def check_model(obj: Any, where: str = "") -> None:
+    """Raise TypeError naming the first value that is not of its declared plain type."""
+    for name, annotation, allowed, nested in _plan(type(obj)):
+        value = getattr(obj, name)
+        if allowed is not None:
+            if type(value) not in allowed:
+                raise TypeError(f"{where}{name} is {type(value).__name__} {value!r:.40}, not {annotation}")
+        elif nested:
+            if isinstance(value, list):
+                for index, item in enumerate(value):
+                    if hasattr(item, "__attrs_attrs__"):
+                        check_model(item, f"{where}{name}[{index}].")
+            elif hasattr(value, "__attrs_attrs__"):
+                check_model(value, f"{where}{name}.")
