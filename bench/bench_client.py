@@ -96,6 +96,35 @@ def import_time(statement: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def list_body(items: int) -> bytes:
+    """A verbose list answer of `items` personas, each with every layer set (what a parse has to build)."""
+    persona = json.loads(body_of_stock_persona())
+    persona["layers"] = {
+        "llm": {"model": "tavus-gpt-oss", "speculative_inference": True, "headers": {"x": "y"}},
+        "tts": {"tts_engine": "cartesia", "external_voice_id": "v1", "tts_emotion_control": True},
+        "stt": {"stt_engine": "tavus-auto", "hotwords": "Tavus"},
+        "perception": {"perception_model": "raven-1", "visual_awareness_queries": ["a", "b"]},
+        "conversational_flow": {"turn_detection_model": "sparrow-1", "turn_taking_patience": "medium"},
+    }
+    return json.dumps(
+        {"data": [dict(persona, persona_id=f"p{i:011d}") for i in range(items)], "total_count": items}
+    ).encode()
+
+
+def parse_cost(rounds: int, n: int) -> tuple[float, float, float]:
+    """Medians (us) of json.loads, the generated from_dict, and from_dict plus the client's type check."""
+    from tavus_client._overrides.models import check_model
+    from tavus_client.models import PersonaList
+
+    body = list_body(100)
+    loads, typed, checked = [], [], []
+    for _ in range(rounds):
+        loads.append(per_request(lambda: json.loads(body), n))
+        typed.append(per_request(lambda: PersonaList.from_dict(json.loads(body)), n))
+        checked.append(per_request(lambda: check_model(PersonaList.from_dict(json.loads(body))), n))
+    return statistics.median(loads), statistics.median(typed), statistics.median(checked)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=500)
@@ -123,6 +152,10 @@ def main() -> None:
     figures, functional = in_memory(body_of_stock_persona(), args.rounds, args.requests * 4)
     print(row.format("in-memory transport:", *figures))
     print(f"  {'':28} generated get_persona.sync {functional:6.1f} us (same typed parse, no retries/errors/logging)")
+    loads, typed, checked = parse_cost(args.rounds, max(1, args.requests // 25))
+    print(f"parse of a 100-item verbose persona list (medians): json.loads {loads:7.0f} us")
+    print(f"  {'':28} generated from_dict {typed:7.0f} us ({typed / loads:4.1f}x json.loads)")
+    print(f"  {'':28} from_dict + type check {checked:7.0f} us ({checked / loads:4.1f}x json.loads; what Tavus does)")
 
     statements = {
         "python -c pass": "pass",

@@ -28,3 +28,4 @@ def test_client_benchmark_prints_its_figures() -> None:
     out = run("bench_client.py", "--requests", "20", "--rounds", "1", "--imports", "1")
     assert "over a socket to tavus-mock" in out and "in-memory transport" in out
     assert "generated get_persona.sync" in out and "from tavus_client import Tavus" in out
+    assert "parse of a 100-item verbose persona list" in out and "x json.loads" in out
