@@ -132,7 +132,19 @@ class RequestOptions(TypedDict, total=False):
 class Operation:
     """One spec operation as the resource layer knows it; the endpoint module is imported on first use."""
 
-    __slots__ = ("_module", "body", "max_limit", "method", "name", "page_base", "path", "path_params", "unwrap")
+    __slots__ = (
+        "_module",
+        "body",
+        "items",
+        "max_limit",
+        "method",
+        "name",
+        "page_base",
+        "path",
+        "path_params",
+        "total",
+        "unwrap",
+    )
 
     def __init__(
         self,
@@ -144,8 +156,14 @@ class Operation:
         unwrap: str | None,
         page_base: int | None,
         max_limit: int | None,
+        items: str = "data",
+        total: str = "total_count",
     ) -> None:
         self.name = name
+        # The list envelope's fields: `data`/`total_count` nearly everywhere; deployments answer
+        # `deployments`/`total` (their own envelope, docs api-reference/deployments/list-deployments).
+        self.items = items
+        self.total = total
         self.method = method
         self.path = path
         self.body = body
@@ -626,10 +644,10 @@ class SyncAPIClient(BaseAPIClient):
         seen = 0
         while True:
             result = self._request(op, path, {**params, "page": page}, None, options)
-            items = result.data
+            items = getattr(result, op.items)
             yield from items
             seen += len(items)
-            if not items or seen >= result.total_count:
+            if not items or seen >= getattr(result, op.total):
                 return
             page += 1
 
@@ -714,10 +732,10 @@ class AsyncAPIClient(BaseAPIClient):
         seen = 0
         while True:
             result = await self._request(op, path, {**params, "page": page}, None, options)
-            items = result.data
+            items = getattr(result, op.items)
             for item in items:
                 yield item
             seen += len(items)
-            if not items or seen >= result.total_count:
+            if not items or seen >= getattr(result, op.total):
                 return
             page += 1

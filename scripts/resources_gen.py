@@ -75,6 +75,8 @@ class Endpoint:
     unwrap: str | None = None  # envelope class to unwrap into `success`
     page_base: int | None = None
     page_item: str | None = None
+    items_field: str = "data"  # the list envelope's items and total (deployments: deployments/total)
+    total_field: str = "total_count"
     max_limit: int | None = None
     method_name: str = ""
     body_fields: list[Param] = field(default_factory=list)
@@ -229,10 +231,13 @@ def collect(package: Path, spec: Path) -> list[Endpoint]:
                         ep.success, ep.unwrap = inner, outer
             f = facts.get((ep.method, ep.path), {})
             if "page_base" in f and ep.success in models:
-                data = [x for x in models[ep.success] if x.name == "data"]
-                if data and data[0].annotation.startswith("list["):
+                # A paginated answer: one array of items and a total (`data`/`total_count` nearly everywhere).
+                arrays = [x for x in models[ep.success] if x.annotation.startswith("list[")]
+                totals = [x.name for x in models[ep.success] if x.name in ("total_count", "total")]
+                if len(arrays) == 1 and totals:
                     ep.page_base = f["page_base"]
-                    ep.page_item = data[0].annotation[5:-1]
+                    ep.page_item = arrays[0].annotation[5:-1]
+                    ep.items_field, ep.total_field = arrays[0].name, totals[0]
                     ep.max_limit = f.get("max_limit")
         endpoints.extend(tag_eps)
     return endpoints
@@ -383,11 +388,44 @@ def _model_imports(endpoints: list[Endpoint]) -> str:
     return "\n".join(f"    from ..models import {name}" for name in sorted(names)) or "    pass"
 
 
-def render(endpoints: list[Endpoint]) -> dict[str, str]:
+def _child_properties(children: list[tuple[str, str]], prefix: str) -> list[str]:
+    """The attributes that reach nested resources from their parent (`pals.tools`)."""
+    out = []
+    for attribute, child in children:
+        child_cls = f"{prefix}{_class_name(child)}"
+        out.append("    @cached_property")
+        out.append(f'    def {attribute}(self) -> "{child_cls}":')
+        out.append(f'        """{child.replace("_", " ").capitalize()} operations."""')
+        out.append(f"        from .{child} import {child_cls}\n")
+        out.append(f"        return {child_cls}(self._client)\n")
+    return out
+
+
+def nested_tags(spec_path: Path) -> dict[str, tuple[str, str]]:
+    """Tags served under another resource (`x-client-attribute: pals.tools` on the spec's tag):
+    tag -> (parent tag, attribute), so `client.pals.tools.attach(...)` reads as the URL does."""
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    out: dict[str, tuple[str, str]] = {}
+    for tag in spec.get("tags", []):
+        where = tag.get("x-client-attribute")
+        if where:
+            parent, _, attribute = where.partition(".")
+            out[tag["name"]] = (parent, attribute)
+    return out
+
+
+def render(endpoints: list[Endpoint], nested: dict[str, tuple[str, str]] | None = None) -> dict[str, str]:
     """File name -> source of the `_resources` package: one module per tag, loaded on first use."""
+    nested = nested or {}
     tags: dict[str, list[Endpoint]] = {}
     for ep in endpoints:
         tags.setdefault(ep.tag, []).append(ep)
+    children: dict[str, list[tuple[str, str]]] = {}  # parent tag -> [(attribute, child tag)]
+    for child, (parent, attribute) in nested.items():
+        if child in tags:
+            if parent not in tags:
+                raise SystemExit(f"x-client-attribute of tag {child}: no tag {parent}")
+            children.setdefault(parent, []).append((attribute, child))
     init = [INIT_HEADER, ""]
     for ep in endpoints:
         init.append(
@@ -395,7 +433,12 @@ def render(endpoints: list[Endpoint]) -> dict[str, str]:
             f'    "{ep.tag}.{ep.func}", "{ep.method}", "{ep.path}",\n'
             f"    body={'None' if not ep.body else repr('list' if ep.body.startswith('list[') else 'object')},"
             f" unwrap={ep.unwrap!r}, page_base={ep.page_base!r}, max_limit={ep.max_limit!r},\n"
-            ")"
+            + (
+                f"    items={ep.items_field!r}, total={ep.total_field!r},\n"
+                if (ep.items_field, ep.total_field) != ("data", "total_count")
+                else ""
+            )
+            + ")"
         )
     init.append(f"\nOPERATIONS: tuple[Operation, ...] = ({', '.join(_op_const(ep) for ep in endpoints)},)\n")
     init.append(f"TAGS: tuple[str, ...] = {tuple(tags)!r}\n")
@@ -411,6 +454,8 @@ def render(endpoints: list[Endpoint]) -> dict[str, str]:
             f'    """One attribute per tag of the spec ({prefix.lower() or "sync"}); each loads on first use."""\n'
         )
         for tag in tags:
+            if tag in nested:
+                continue  # reached through its parent (e.g. client.pals.tools)
             cls = f"{prefix}{_class_name(tag)}"
             init.append("    @cached_property")
             init.append(f"    def {tag}(self) -> {cls}:")
@@ -419,7 +464,10 @@ def render(endpoints: list[Endpoint]) -> dict[str, str]:
     files = {"__init__.py": "\n".join(init)}
     for tag, eps in tags.items():
         consts = ", ".join(_op_const(ep) for ep in eps)
-        out = [TAG_HEADER.format(tag=tag, consts=consts, model_imports=_model_imports(eps)), ""]
+        imports = _model_imports(eps)
+        for _attribute, child in children.get(tag, []):
+            imports += f"\n    from .{child} import Async{_class_name(child)}, {_class_name(child)}"
+        out = [TAG_HEADER.format(tag=tag, consts=consts, model_imports=imports), ""]
         name = _class_name(tag)
         for is_async in (False, True):
             prefix = "Async" if is_async else ""
@@ -436,6 +484,7 @@ def render(endpoints: list[Endpoint]) -> dict[str, str]:
                     out.append(f"    def with_raw_response(self) -> {cls}WithRawResponse:")
                     out.append('        """The same methods, answering `RawResponse` (status, headers, body)."""')
                     out.append(f"        return {cls}WithRawResponse(self._client)\n")
+                    out.extend(_child_properties(children.get(tag, []), prefix))
                 for ep in eps:
                     out.extend(_methods(ep, is_async=is_async, raw=raw))
         files[f"{tag}.py"] = "\n".join(out)
@@ -445,7 +494,7 @@ def render(endpoints: list[Endpoint]) -> dict[str, str]:
 def write(package: Path, spec: Path, *, ruff: str = "ruff") -> Path:
     target = package / "_resources"
     target.mkdir()
-    for name, text in render(collect(package, spec)).items():
+    for name, text in render(collect(package, spec), nested_tags(spec)).items():
         (target / name).write_text(text, encoding="utf-8")
     for args in (
         ["check", "--fix-only", "--extend-select=I", "--no-cache", "--quiet"],

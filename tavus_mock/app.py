@@ -9,6 +9,7 @@ body size (413) -> content type, JSON and schema of path, query and body (400) -
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import random
@@ -22,7 +23,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import httpx
 import orjson
 
+from . import resources as _resources  # noqa: F401  (registers the behaviour modules)
 from .aliases import ALIAS_OPERATIONS, ALIASES
+from .core import BEHAVIOURS, MAX_PAGE, Answer, Ctx, short
 from .spec import Operation, Spec
 from .store import KINDS, ApiError, Delays, Record, Store, depth, http_date_now, iso_now, matches_any_tag
 
@@ -38,9 +41,8 @@ MAX_DEPTH = 64  # JSON nesting; far deeper than any Tavus body, far shallower th
 CRAWL_LIMIT = 100
 # List filters that need a scan of the key's records (documented in the README); the others are O(page).
 SCANNED = frozenset({"status", "replica_ids", "model_name", "name_or_uuid", "tags", "search", "tag"})
-MAX_PAGE = 1000  # [OURS, protective] items per list page, whatever `limit` asks (the spec's Limit parameter)
 UNAUTHORIZED = {"message": "Invalid access token"}
-USED_HEADERS = frozenset({"x-api-key", "prefer", "content-type", "content-length"})
+USED_HEADERS = frozenset({"x-api-key", "prefer", "content-type", "content-length", "if-match"})
 
 
 def _route_key(path: str) -> tuple[int, str]:
@@ -133,22 +135,6 @@ class MockConfig:
     check_answers: bool = False
 
 
-@dataclass
-class Ctx:
-    op: Operation
-    tenant: str
-    path: dict[str, str]
-    query: dict[str, Any]
-    body: Any
-
-
-@dataclass
-class Answer:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 class TavusMock:
     """A stateful Tavus v2 server. Call `reset()` between test cases for a fresh state."""
 
@@ -191,17 +177,22 @@ class TavusMock:
         return ()
 
     def _list_fields(self, tag: str) -> tuple[str, ...]:
+        """Properties of the items of the tag's list (its one array: `data`, or `deployments`)."""
         for op in self.spec.operations:
             if op.tag == tag and op.method == "GET" and "{" not in op.path:
-                items = op.response_validators["200"].schema["properties"]["data"]["items"]
-                return tuple(items.get("properties", {}))
+                props = op.response_validators["200"].schema["properties"]
+                arrays = [p for p in props.values() if p.get("type") == "array"]
+                return tuple(arrays[0]["items"].get("properties", {})) if arrays else ()
         return ()
 
     def _handler_for(self, op: Operation) -> Callable[[Ctx], Answer]:
         """The behaviour of an operation, by operationId (BEHAVIOUR); 501 for one the server does not know."""
         name = BEHAVIOUR.get(op.operation_id)
         if name is None:
-            return self._not_implemented
+            module_handler = BEHAVIOURS.get(op.operation_id)  # a behaviour module (tavus_mock/resources)
+            if module_handler is None:
+                return self._not_implemented
+            return functools.partial(module_handler, self)
         handler: Callable[[Ctx], Answer] = getattr(self, name)
         return handler
 
@@ -273,7 +264,9 @@ class TavusMock:
         }
         key = self.authenticate(headers)
         if key is None:
-            return Answer(401, UNAUTHORIZED)
+            if not op.public:
+                return Answer(401, UNAUTHORIZED)
+            key = ""  # a public operation (`security: []`): no tenant
         if "prefer" in headers or self.config.fault_rate > 0:
             fault = self._fault(headers.get("prefer", ""))
             if fault is not None:
@@ -286,6 +279,7 @@ class TavusMock:
                 self._check_path(op, path_params),
                 self._check_query(op, scope),
                 self._check_body(op, raw, headers),
+                headers,
             )
             answer = self._handlers[op.operation_id](ctx)
         except ApiError as err:
@@ -442,7 +436,23 @@ class TavusMock:
         elif record.kind == "videos" and not verbose and not listing:
             hidden = {"still_image_thumbnail_url", "gif_thumbnail_url"}
         allowed = kind.list_field_set if listing else kind.field_set
-        return {k: v for k, v in record.data.items() if k in allowed and k not in hidden}
+        view = {k: v for k, v in record.data.items() if k in allowed and k not in hidden}
+        return kind.present(view) if kind.present is not None else view
+
+    view = _view  # for the behaviour modules
+
+    def success(self, op: Operation) -> int:
+        """The first documented success status of an operation (what a create answers)."""
+        return op.success_statuses[0]
+
+    def paging(self, ctx: Ctx, default_limit: int = 10) -> tuple[int, int, int, bool]:
+        """(limit, page, offset, descending) of a list request: the one place that reads page bases."""
+        q = ctx.query
+        limit = min(q.get("limit", default_limit), MAX_PAGE)
+        base = self._page_bases[ctx.op.operation_id]
+        page = q.get("page", base)
+        descending = q.get("sort", "asc") in ("desc", "descending")
+        return limit, page, max(page - base, 0) * limit, descending
 
     @staticmethod
     def _success(op: Operation) -> int:
@@ -725,6 +735,10 @@ class TavusMock:
             if resolved.get("name") == "page":
                 return int(resolved.get("x-page-base", 1))
         return 1
+
+    def generic_patch(self, ctx: Ctx) -> Answer:
+        """JSON Patch of the resource as its GET shows it, or a flat update (for the behaviour modules)."""
+        return self._patch(ctx)
 
     def _patch(self, ctx: Ctx) -> Answer:
         with self.store.lock:
@@ -1024,8 +1038,3 @@ def _only_name_and_rules(operations: list[dict[str, Any]]) -> None:
             if pointer is not None and not (pointer in ("/name", "/rules") or pointer.startswith("/rules/")):
                 message = f"Invalid JSON patch format: only /name and /rules can be changed, not {pointer}"
                 raise ApiError(422, message, key="message")
-
-
-def short(text: str, limit: int = 80) -> str:
-    """At most `limit` characters of a value quoted in an error message."""
-    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"

@@ -82,6 +82,7 @@ class Operation:
     body_validator: SchemaValidator | None
     responses: dict[str, dict[str, Any]]
     response_validators: dict[str, SchemaValidator] = field(default_factory=dict)
+    public: bool = False  # `security: []`: no API key needed (deployment init)
 
     @cached_property
     def path_regex(self) -> re.Pattern[str]:
@@ -176,6 +177,7 @@ class Spec:
                     body_validator=SchemaValidator(body_schema) if body_schema else None,
                     responses=responses,
                     response_validators=validators,
+                    public=op.get("security") == [],
                 )
 
     def examples(self) -> Iterator[tuple[str, dict[str, Any], Any]]:

@@ -100,6 +100,9 @@ class Kind:
     list_fields: tuple[str, ...] = ()  # ... and the list items' properties
     field_set: frozenset[str] = frozenset()  # the same two, for lookups
     list_field_set: frozenset[str] = frozenset()
+    # How a stored record is shown (after the projection onto `fields`): e.g. tools scrub their secrets.
+    present: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    read_only: frozenset[str] = frozenset()  # fields a JSON Patch may not change, beyond READ_ONLY
 
 
 def _creation(record: Record) -> int:
@@ -111,6 +114,9 @@ _IDS = random.Random(secrets.randbits(64))  # ids need to be unique (checked), n
 
 def _hex(n: int) -> str:
     return f"{_IDS.getrandbits(4 * n):0{n}x}"
+
+
+new_hex = _hex  # for the behaviour modules' id makers
 
 
 KINDS: dict[str, Kind] = {
@@ -168,8 +174,17 @@ STOCK_PERSONAS = (
 )
 
 
+# Stock records of the behaviour modules (tavus_mock/resources): each registers a factory here.
+STOCK_FACTORIES: list[Callable[[], list[Record]]] = []
+STOCK_CREATED = "2025-01-01T00:00:00.000000Z"
+
+
 def _stock() -> list[Record]:
-    created = "2025-01-01T00:00:00.000000Z"
+    return [*_base_stock(), *(record for factory in STOCK_FACTORIES for record in factory())]
+
+
+def _base_stock() -> list[Record]:
+    created = STOCK_CREATED
     voices = [
         Record(
             "voices",
@@ -505,7 +520,8 @@ class Store:
                 f"Invalid JSON patch format: the result nests deeper than {MAX_DOCUMENT_DEPTH} levels",
                 key="message",
             )
-        for name in READ_ONLY | {KINDS[record.kind].id_field}:
+        kind = KINDS[record.kind]
+        for name in READ_ONLY | kind.read_only | {kind.id_field}:
             if patched.get(name) != view.get(name):
                 raise ApiError(422, f"Invalid JSON patch format: {name} cannot be changed", key="message")
         result: dict[str, Any] = patched

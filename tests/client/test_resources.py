@@ -20,11 +20,19 @@ def test_every_spec_operation_is_reachable_on_both_clients(spec: Spec) -> None:
     wanted = {(op.method, op.path) for op in spec.operations}
     assert {(op.method, op.path) for op in OPERATIONS} == wanted
     assert set(TAGS) == {op.tag for op in spec.operations}
+    classes = {c.__name__: c for c in _resource_classes()}
+    nested = {"pal_tools": ("pals", "tools"), "pal_skills": ("pals", "skills")}  # x-client-attribute
     for cls in (Tavus, AsyncTavus):
         for op in OPERATIONS:
             tag, func = op.name.split(".")
-            resource = getattr(cls, tag).func.__annotations__["return"]
-            resource_cls = {c.__name__: c for c in _resource_classes()}[resource]
+            if tag in nested:  # reached through its parent: client.pals.tools
+                parent, attribute = nested[tag]
+                parent_cls = classes[getattr(cls, parent).func.__annotations__["return"]]
+                resource = getattr(parent_cls, attribute).func.__annotations__["return"]
+                assert not hasattr(cls, tag), f"{tag} is reached through {parent}.{attribute} only"
+            else:
+                resource = getattr(cls, tag).func.__annotations__["return"]
+            resource_cls = classes[resource]
             calls = [
                 name
                 for name, fn in inspect.getmembers(resource_cls, inspect.isfunction)

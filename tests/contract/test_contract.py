@@ -50,10 +50,40 @@ def serve(spec: Spec, cls: type[TavusMock] = TavusMock) -> MockServer:
 
 
 def example_resources(spec: Spec) -> dict[str, object]:
-    """A writable persona whose id is the spec's example id, so the examples phase finds it and patches it."""
-    example_id = spec.raw["components"]["parameters"]["PersonaId"]["example"]
-    persona = {"persona_id": example_id, "persona_name": "Example", "system_prompt": "x", "context": "y"}
-    return {"tenants": {KEY: {"personas": [persona]}}}
+    """Writable resources whose ids are the spec's example ids (a persona and the PAL of the same id, a
+    tool, a deployment of that PAL), so the examples phase finds them and changes them."""
+    params = spec.raw["components"]["parameters"]
+    persona_ids = {params["PersonaId"]["example"], params["PalId"]["example"]}
+    personas = [
+        {"persona_id": pid, "persona_name": "Example", "system_prompt": "x", "context": "y"} for pid in persona_ids
+    ]
+    tool = {
+        "tool_id": params["ToolId"]["example"],
+        "name": "example_tool",
+        "description": "An example.",
+        "parameters": {},
+        "delivery": {"app_message": True},
+        "is_system_tool": False,
+        "trigger_type": "in_call",
+        "origin": "llm",
+        "on_call": None,
+        "on_resolve": "fire_and_forget",
+        "static_filler": None,
+        "tags": [],
+    }
+    deployment = {
+        "deployment_id": params["DeploymentId"]["example"],
+        "pal_id": params["PalId"]["example"],
+        "channel": "widget",
+        "status": "active",
+        "name": "Example widget",
+        "has_password": False,
+        "customization": {},
+        "limits": {},
+        "usage_total": 0,
+        "usage_today": 0,
+    }
+    return {"tenants": {KEY: {"personas": personas, "tools": [tool], "deployments": [deployment]}}}
 
 
 def test_smoke_the_key_is_accepted_and_a_wrong_key_is_noticed(spec: Spec) -> None:

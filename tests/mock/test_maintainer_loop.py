@@ -15,14 +15,17 @@ import yaml
 
 from tavus_mock import Delays, MockConfig, MockServer, Spec, TavusMock
 from tavus_mock.app import BEHAVIOUR
+from tavus_mock.core import BEHAVIOURS
 from tavus_spec.specfile import SpecError, line_of, load_document
 from tests.conftest import ROOT, SPEC_PATH, TEST_KEY
 
 
 def test_every_operation_of_the_spec_has_a_behaviour(spec: Spec) -> None:
     ids = {op.operation_id for op in spec.operations}
-    assert ids - BEHAVIOUR.keys() == set(), "operations the server would answer 501"
-    assert BEHAVIOUR.keys() - ids == set(), "behaviours for operations the spec no longer has"
+    served = BEHAVIOUR.keys() | BEHAVIOURS.keys()
+    assert ids - served == set(), "operations the server would answer 501"
+    assert served - ids == set(), "behaviours for operations the spec no longer has"
+    assert BEHAVIOUR.keys() & BEHAVIOURS.keys() == set(), "an operation served twice"
 
 
 def spec_with_stats(raw: dict[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,62 @@ _LIST_CONVERSATIONS = Operation(
     page_base=1,
     max_limit=None,
 )
+_CREATE_DEPLOYMENT = Operation(
+    "deployments.create_deployment",
+    "POST",
+    "/v2/deployments",
+    body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_DELETE_DEPLOYMENT = Operation(
+    "deployments.delete_deployment",
+    "DELETE",
+    "/v2/deployments/{deployment_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_GET_DEPLOYMENT = Operation(
+    "deployments.get_deployment",
+    "GET",
+    "/v2/deployments/{deployment_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_GET_DEPLOYMENT_INIT = Operation(
+    "deployments.get_deployment_init",
+    "GET",
+    "/v2/deployments/{deployment_id}/init",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_LIST_DEPLOYMENTS = Operation(
+    "deployments.list_deployments",
+    "GET",
+    "/v2/deployments",
+    body=None,
+    unwrap=None,
+    page_base=0,
+    max_limit=None,
+    items="deployments",
+    total="total",
+)
+_PATCH_DEPLOYMENT = Operation(
+    "deployments.patch_deployment",
+    "PATCH",
+    "/v2/deployments/{deployment_id}",
+    body="list",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
 _CREATE_DOCUMENT = Operation(
     "documents.create_document",
     "POST",
@@ -96,8 +152,10 @@ _LIST_DOCUMENT_TAGS = Operation(
     "/v2/documents/tags",
     body=None,
     unwrap=None,
-    page_base=None,
+    page_base=1,
     max_limit=None,
+    items="tags",
+    total="total_count",
 )
 _LIST_DOCUMENTS = Operation(
     "documents.list_documents",
@@ -204,8 +262,10 @@ _LIST_GUARDRAIL_TAGS = Operation(
     "/v2/guardrails/tags",
     body=None,
     unwrap=None,
-    page_base=None,
+    page_base=1,
     max_limit=None,
+    items="tags",
+    total="total_count",
 )
 _LIST_GUARDRAILS = Operation(
     "guardrails.list_guardrails",
@@ -275,6 +335,87 @@ _VALIDATE_OBJECTIVES = Operation(
     "POST",
     "/v2/objectives/validate",
     body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_ATTACH_SKILL_TO_PAL = Operation(
+    "pal_skills.attach_skill_to_pal",
+    "PUT",
+    "/v2/pals/{pal_id}/skills/{skill_id}",
+    body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_DETACH_SKILL_FROM_PAL = Operation(
+    "pal_skills.detach_skill_from_pal",
+    "DELETE",
+    "/v2/pals/{pal_id}/skills/{skill_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_GET_PAL_SKILL = Operation(
+    "pal_skills.get_pal_skill",
+    "GET",
+    "/v2/pals/{pal_id}/skills/{skill_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_LIST_PAL_SKILLS = Operation(
+    "pal_skills.list_pal_skills",
+    "GET",
+    "/v2/pals/{pal_id}/skills",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_REPLACE_PAL_SKILLS = Operation(
+    "pal_skills.replace_pal_skills",
+    "PUT",
+    "/v2/pals/{pal_id}/skills",
+    body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_UPDATE_PAL_SKILL = Operation(
+    "pal_skills.update_pal_skill",
+    "PATCH",
+    "/v2/pals/{pal_id}/skills/{skill_id}",
+    body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_ATTACH_TOOLS_TO_PAL = Operation(
+    "pal_tools.attach_tools_to_pal",
+    "POST",
+    "/v2/pals/{pal_id}/tools",
+    body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_DETACH_TOOL_FROM_PAL = Operation(
+    "pal_tools.detach_tool_from_pal",
+    "DELETE",
+    "/v2/pals/{pal_id}/tools/{tool_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_LIST_PAL_TOOLS = Operation(
+    "pal_tools.list_pal_tools",
+    "GET",
+    "/v2/pals/{pal_id}/tools",
+    body=None,
     unwrap=None,
     page_base=None,
     max_limit=None,
@@ -468,6 +609,69 @@ _RENAME_REPLICA = Operation(
     page_base=None,
     max_limit=None,
 )
+_GET_SKILL = Operation(
+    "skills.get_skill",
+    "GET",
+    "/v2/skills/{skill_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_LIST_SKILLS = Operation(
+    "skills.list_skills",
+    "GET",
+    "/v2/skills",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_CREATE_TOOL = Operation(
+    "tools.create_tool",
+    "POST",
+    "/v2/tools",
+    body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_DELETE_TOOL = Operation(
+    "tools.delete_tool",
+    "DELETE",
+    "/v2/tools/{tool_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_GET_TOOL = Operation(
+    "tools.get_tool",
+    "GET",
+    "/v2/tools/{tool_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_LIST_TOOLS = Operation(
+    "tools.list_tools",
+    "GET",
+    "/v2/tools",
+    body=None,
+    unwrap=None,
+    page_base=1,
+    max_limit=None,
+)
+_PATCH_TOOL = Operation(
+    "tools.patch_tool",
+    "PATCH",
+    "/v2/tools/{tool_id}",
+    body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
 _CREATE_TRANSCRIPTION = Operation(
     "transcriptions.create_transcription",
     "POST",
@@ -565,6 +769,12 @@ OPERATIONS: tuple[Operation, ...] = (
     _END_CONVERSATION,
     _GET_CONVERSATION,
     _LIST_CONVERSATIONS,
+    _CREATE_DEPLOYMENT,
+    _DELETE_DEPLOYMENT,
+    _GET_DEPLOYMENT,
+    _GET_DEPLOYMENT_INIT,
+    _LIST_DEPLOYMENTS,
+    _PATCH_DEPLOYMENT,
     _CREATE_DOCUMENT,
     _DELETE_DOCUMENT,
     _GET_DOCUMENT,
@@ -590,6 +800,15 @@ OPERATIONS: tuple[Operation, ...] = (
     _LIST_OBJECTIVES,
     _PATCH_OBJECTIVE,
     _VALIDATE_OBJECTIVES,
+    _ATTACH_SKILL_TO_PAL,
+    _DETACH_SKILL_FROM_PAL,
+    _GET_PAL_SKILL,
+    _LIST_PAL_SKILLS,
+    _REPLACE_PAL_SKILLS,
+    _UPDATE_PAL_SKILL,
+    _ATTACH_TOOLS_TO_PAL,
+    _DETACH_TOOL_FROM_PAL,
+    _LIST_PAL_TOOLS,
     _CREATE_PAL,
     _DELETE_PAL,
     _GET_PAL,
@@ -611,6 +830,13 @@ OPERATIONS: tuple[Operation, ...] = (
     _GET_REPLICA,
     _LIST_REPLICAS,
     _RENAME_REPLICA,
+    _GET_SKILL,
+    _LIST_SKILLS,
+    _CREATE_TOOL,
+    _DELETE_TOOL,
+    _GET_TOOL,
+    _LIST_TOOLS,
+    _PATCH_TOOL,
     _CREATE_TRANSCRIPTION,
     _DELETE_TRANSCRIPTION,
     _GET_TRANSCRIPTION,
@@ -625,14 +851,19 @@ OPERATIONS: tuple[Operation, ...] = (
 
 TAGS: tuple[str, ...] = (
     "conversations",
+    "deployments",
     "documents",
     "faces",
     "guardrails",
     "objectives",
+    "pal_skills",
+    "pal_tools",
     "pals",
     "personas",
     "pronunciation_dictionaries",
     "replicas",
+    "skills",
+    "tools",
     "transcriptions",
     "videos",
     "voices",
@@ -640,14 +871,19 @@ TAGS: tuple[str, ...] = (
 
 if TYPE_CHECKING:
     from .conversations import AsyncConversations, Conversations
+    from .deployments import AsyncDeployments, Deployments
     from .documents import AsyncDocuments, Documents
     from .faces import AsyncFaces, Faces
     from .guardrails import AsyncGuardrails, Guardrails
     from .objectives import AsyncObjectives, Objectives
+    from .pal_skills import AsyncPalSkills, PalSkills
+    from .pal_tools import AsyncPalTools, PalTools
     from .pals import AsyncPals, Pals
     from .personas import AsyncPersonas, Personas
     from .pronunciation_dictionaries import AsyncPronunciationDictionaries, PronunciationDictionaries
     from .replicas import AsyncReplicas, Replicas
+    from .skills import AsyncSkills, Skills
+    from .tools import AsyncTools, Tools
     from .transcriptions import AsyncTranscriptions, Transcriptions
     from .videos import AsyncVideos, Videos
     from .voices import AsyncVoices, Voices
@@ -661,6 +897,12 @@ class Resources(SyncAPIClient):
         from .conversations import Conversations
 
         return Conversations(self)
+
+    @cached_property
+    def deployments(self) -> Deployments:
+        from .deployments import Deployments
+
+        return Deployments(self)
 
     @cached_property
     def documents(self) -> Documents:
@@ -711,6 +953,18 @@ class Resources(SyncAPIClient):
         return Replicas(self)
 
     @cached_property
+    def skills(self) -> Skills:
+        from .skills import Skills
+
+        return Skills(self)
+
+    @cached_property
+    def tools(self) -> Tools:
+        from .tools import Tools
+
+        return Tools(self)
+
+    @cached_property
     def transcriptions(self) -> Transcriptions:
         from .transcriptions import Transcriptions
 
@@ -737,6 +991,12 @@ class AsyncResources(AsyncAPIClient):
         from .conversations import AsyncConversations
 
         return AsyncConversations(self)
+
+    @cached_property
+    def deployments(self) -> AsyncDeployments:
+        from .deployments import AsyncDeployments
+
+        return AsyncDeployments(self)
 
     @cached_property
     def documents(self) -> AsyncDocuments:
@@ -785,6 +1045,18 @@ class AsyncResources(AsyncAPIClient):
         from .replicas import AsyncReplicas
 
         return AsyncReplicas(self)
+
+    @cached_property
+    def skills(self) -> AsyncSkills:
+        from .skills import AsyncSkills
+
+        return AsyncSkills(self)
+
+    @cached_property
+    def tools(self) -> AsyncTools:
+        from .tools import AsyncTools
+
+        return AsyncTools(self)
 
     @cached_property
     def transcriptions(self) -> AsyncTranscriptions:

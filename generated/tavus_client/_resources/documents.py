@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         DocumentStatus,
         ListDocumentChunksCollection,
         SortOrder,
+        TagCount,
         TagList,
     )
 
@@ -567,6 +568,36 @@ class Documents:
             raw=False,
         )
         return cast("TagList", result)
+
+    def list_tags_all(
+        self,
+        *,
+        search: str | Unset = UNSET,
+        limit: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> Iterator[TagCount]:
+        """Every item of `list_tags`, page after page (pages count from 1) (`GET /v2/documents/tags`).
+
+        Every tag on this key's documents, with how many documents carry it.
+
+        Args:
+            search: Only tags containing this text (case-insensitive).
+            limit: Items per page. The server uses 10 when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            TagCount, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
+        yield from self._client._paginate(_LIST_DOCUMENT_TAGS, (), {"search": search, "limit": limit}, options)
 
     def list(
         self,
@@ -1257,6 +1288,37 @@ class AsyncDocuments:
             raw=False,
         )
         return cast("TagList", result)
+
+    async def list_tags_all(
+        self,
+        *,
+        search: str | Unset = UNSET,
+        limit: int | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+    ) -> AsyncIterator[TagCount]:
+        """Every item of `list_tags`, page after page (pages count from 1) (`GET /v2/documents/tags`).
+
+        Every tag on this key's documents, with how many documents carry it.
+
+        Args:
+            search: Only tags containing this text (case-insensitive).
+            limit: Items per page. The server uses 10 when left out.
+            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
+
+        Returns:
+            TagCount, one at a time.
+
+        Raises:
+            TavusError: a subclass for every failure (APIStatusError for error answers).
+        """
+        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
+        async for item in self._client._paginate(_LIST_DOCUMENT_TAGS, (), {"search": search, "limit": limit}, options):
+            yield item
 
     async def list(
         self,

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
         PersonaLayers,
         PipelineMode,
     )
+    from .pal_skills import AsyncPalSkills, PalSkills
+    from .pal_tools import AsyncPalTools, PalTools
 
 
 class PalsWithRawResponse:
@@ -316,6 +318,20 @@ class Pals:
     def with_raw_response(self) -> PalsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
         return PalsWithRawResponse(self._client)
+
+    @cached_property
+    def tools(self) -> PalTools:
+        """Pal tools operations."""
+        from .pal_tools import PalTools
+
+        return PalTools(self._client)
+
+    @cached_property
+    def skills(self) -> PalSkills:
+        """Pal skills operations."""
+        from .pal_skills import PalSkills
+
+        return PalSkills(self._client)
 
     def create(
         self,
@@ -899,6 +915,20 @@ class AsyncPals:
     def with_raw_response(self) -> AsyncPalsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
         return AsyncPalsWithRawResponse(self._client)
+
+    @cached_property
+    def tools(self) -> AsyncPalTools:
+        """Pal tools operations."""
+        from .pal_tools import AsyncPalTools
+
+        return AsyncPalTools(self._client)
+
+    @cached_property
+    def skills(self) -> AsyncPalSkills:
+        """Pal skills operations."""
+        from .pal_skills import AsyncPalSkills
+
+        return AsyncPalSkills(self._client)
 
     async def create(
         self,

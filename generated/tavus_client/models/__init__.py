@@ -18,6 +18,15 @@ from .conversation_properties import ConversationProperties
 from .conversation_status import ConversationStatus
 from .conversational_flow_layer import ConversationalFlowLayer
 from .crawl_config import CrawlConfig
+from .deployment import Deployment
+from .deployment_captcha import DeploymentCaptcha
+from .deployment_channel import DeploymentChannel
+from .deployment_create import DeploymentCreate
+from .deployment_init import DeploymentInit
+from .deployment_init_limits import DeploymentInitLimits
+from .deployment_limits import DeploymentLimits
+from .deployment_list import DeploymentList
+from .deployment_status import DeploymentStatus
 from .document import Document
 from .document_chunk import DocumentChunk
 from .document_chunk_list import DocumentChunkList
@@ -39,10 +48,12 @@ from .guardrails_created import GuardrailsCreated
 from .guardrails_list import GuardrailsList
 from .guardrails_set import GuardrailsSet
 from .idle_engagement import IdleEngagement
+from .json_object import JsonObject
 from .json_patch_op import JsonPatchOp
 from .json_patch_operation import JsonPatchOperation
 from .level import Level
 from .list_document_chunks_collection import ListDocumentChunksCollection
+from .list_scope import ListScope
 from .llm_layer import LlmLayer
 from .llm_layer_extra_body import LlmLayerExtraBody
 from .llm_layer_headers import LlmLayerHeaders
@@ -66,6 +77,12 @@ from .pal_created import PalCreated
 from .pal_envelope import PalEnvelope
 from .pal_list import PalList
 from .pal_published import PalPublished
+from .pal_skill_map import PalSkillMap
+from .pal_skill_map_data import PalSkillMapData
+from .pal_skills_replace import PalSkillsReplace
+from .pal_skills_replace_skills import PalSkillsReplaceSkills
+from .pal_tool_list import PalToolList
+from .pal_tools_attach import PalToolsAttach
 from .perception_layer import PerceptionLayer
 from .perception_model import PerceptionModel
 from .perception_tool import PerceptionTool
@@ -99,12 +116,36 @@ from .replica_rename import ReplicaRename
 from .replica_status import ReplicaStatus
 from .replica_training_callback import ReplicaTrainingCallback
 from .retrieval_strategy import RetrievalStrategy
+from .skill import Skill
+from .skill_attachment import SkillAttachment
+from .skill_attachment_config import SkillAttachmentConfig
+from .skill_config_body import SkillConfigBody
+from .skill_config_body_config import SkillConfigBodyConfig
+from .skill_list import SkillList
 from .sort_order import SortOrder
+from .string_map import StringMap
 from .stt_engine import SttEngine
 from .stt_layer import SttLayer
 from .tag_count import TagCount
 from .tag_list import TagList
+from .tool import Tool
+from .tool_api_delivery import ToolApiDelivery
+from .tool_api_delivery_method import ToolApiDeliveryMethod
+from .tool_auth import ToolAuth
+from .tool_auth_location import ToolAuthLocation
+from .tool_auth_type import ToolAuthType
+from .tool_create import ToolCreate
+from .tool_create_parameters import ToolCreateParameters
+from .tool_delivery import ToolDelivery
+from .tool_list import ToolList
+from .tool_on_call import ToolOnCall
+from .tool_on_resolve import ToolOnResolve
+from .tool_origin import ToolOrigin
+from .tool_parameters import ToolParameters
+from .tool_trigger import ToolTrigger
 from .tool_type import ToolType
+from .tool_update import ToolUpdate
+from .tool_update_parameters import ToolUpdateParameters
 from .training_callback_status import TrainingCallbackStatus
 from .transcript_entry import TranscriptEntry
 from .transcript_role import TranscriptRole
@@ -147,6 +188,15 @@ __all__ = (
     "ConversationProperties",
     "ConversationStatus",
     "CrawlConfig",
+    "Deployment",
+    "DeploymentCaptcha",
+    "DeploymentChannel",
+    "DeploymentCreate",
+    "DeploymentInit",
+    "DeploymentInitLimits",
+    "DeploymentLimits",
+    "DeploymentList",
+    "DeploymentStatus",
     "Document",
     "DocumentChunk",
     "DocumentChunkList",
@@ -168,10 +218,12 @@ __all__ = (
     "GuardrailsList",
     "GuardrailsSet",
     "IdleEngagement",
+    "JsonObject",
     "JsonPatchOp",
     "JsonPatchOperation",
     "Level",
     "ListDocumentChunksCollection",
+    "ListScope",
     "LlmLayer",
     "LlmLayerExtraBody",
     "LlmLayerHeaders",
@@ -195,6 +247,12 @@ __all__ = (
     "PalEnvelope",
     "PalList",
     "PalPublished",
+    "PalSkillMap",
+    "PalSkillMapData",
+    "PalSkillsReplace",
+    "PalSkillsReplaceSkills",
+    "PalToolList",
+    "PalToolsAttach",
     "PerceptionLayer",
     "PerceptionModel",
     "PerceptionTool",
@@ -228,12 +286,36 @@ __all__ = (
     "ReplicaStatus",
     "ReplicaTrainingCallback",
     "RetrievalStrategy",
+    "Skill",
+    "SkillAttachment",
+    "SkillAttachmentConfig",
+    "SkillConfigBody",
+    "SkillConfigBodyConfig",
+    "SkillList",
     "SortOrder",
+    "StringMap",
     "SttEngine",
     "SttLayer",
     "TagCount",
     "TagList",
+    "Tool",
+    "ToolApiDelivery",
+    "ToolApiDeliveryMethod",
+    "ToolAuth",
+    "ToolAuthLocation",
+    "ToolAuthType",
+    "ToolCreate",
+    "ToolCreateParameters",
+    "ToolDelivery",
+    "ToolList",
+    "ToolOnCall",
+    "ToolOnResolve",
+    "ToolOrigin",
+    "ToolParameters",
+    "ToolTrigger",
     "ToolType",
+    "ToolUpdate",
+    "ToolUpdateParameters",
     "TrainingCallbackStatus",
     "TranscriptEntry",
     "Transcription",

@@ -1,0 +1,308 @@
+"""Tools: the registry at /v2/tools and the tools attached to a PAL (/v2/pals/{pal_id}/tools).
+
+Evidence: live-surface inventory 2.2 and 2.5 (docs create-tool and get-tools pages, tavus-cli 0.11.0
+sdk/schemas/tool.py). The rules the schema cannot say are checked here: exactly one delivery channel,
+https URLs, the auth variants and their secrets, origin-dependent fields, reserved parameter names,
+the 10,000-character size, unique names per account. Secrets are stored and answered as `********`;
+a request that sends `********` back is refused, so a secret is never silently replaced by asterisks.
+Which PAL uses which tool is the persona's `tool_ids` (one record for PALs and personas).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ..core import Answer, Ctx, handles, short
+from ..store import KINDS, STOCK_CREATED, STOCK_FACTORIES, ApiError, Kind, Record, iso_now, new_hex
+
+if TYPE_CHECKING:
+    from ..app import TavusMock
+
+SCRUBBED = "*" * 8
+MAX_TOOL_SIZE = 10_000  # description + JSON of parameters (CLI tool.py:10, docs)
+MAX_PAL_TOOLS = 50  # CLI tool.py:11 MAX_PERSONA_TOOLS
+SECRET_FIELD = {  # the secret of each auth type (CLI tool.py:84-90)
+    "bearer": "token",
+    "basic": "password",
+    "api_key": "value",
+    "hmac": "secret",
+    "oauth2_client_credentials": "client_secret",
+}
+AUTH_FIELDS = {  # the fields each auth type needs (CLI tool.py:27-75)
+    "none": (),
+    "bearer": ("token",),
+    "basic": ("username", "password"),
+    "api_key": ("name", "value"),
+    "hmac": ("secret",),
+    "oauth2_client_credentials": ("token_url", "client_id", "client_secret"),
+}
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+BODYLESS = frozenset({"GET", "HEAD", "DELETE"})
+DEFAULTS: dict[str, Any] = {
+    "parameters": {},
+    "delivery": {"app_message": True},
+    "trigger_type": "in_call",
+    "origin": "llm",
+    "on_call": None,
+    "on_resolve": "fire_and_forget",
+    "static_filler": None,
+    "tags": [],
+}
+
+
+def _scrub(view: dict[str, Any]) -> dict[str, Any]:
+    auth = ((view.get("delivery") or {}).get("api") or {}).get("auth")
+    if not isinstance(auth, dict):
+        return view
+    field = SECRET_FIELD.get(auth.get("type", ""))
+    if field is None or field not in auth:
+        return view
+    delivery = view["delivery"]
+    api = {**delivery["api"], "auth": {**auth, field: SCRUBBED}}
+    return {**view, "delivery": {**delivery, "api": api}}
+
+
+KINDS["tools"] = Kind("tools", "tool_id", lambda: "t" + new_hex(11), present=_scrub)
+
+
+def _system_tools() -> list[Record]:
+    end_call: dict[str, Any] = {
+        "tool_id": "end_call",
+        "owner_id": None,
+        "name": "end_call",
+        "description": "End the conversation when the user asks to, or when it has reached its goal.",
+        "parameters": {},
+        "delivery": {"app_message": True},
+        "is_system_tool": True,
+        "trigger_type": "in_call",
+        "origin": "llm",
+        "on_call": None,
+        "on_resolve": "fire_and_forget",
+        "static_filler": None,
+        "tags": [],
+        "created_at": STOCK_CREATED,
+        "updated_at": STOCK_CREATED,
+    }
+    return [Record("tools", "end_call", None, end_call)]
+
+
+STOCK_FACTORIES.append(_system_tools)
+
+
+def _bad(text: str) -> ApiError:
+    return ApiError(400, f"Invalid request: {text}")
+
+
+def _check_delivery(delivery: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:
+    """The delivery to store: exactly one channel, an https URL, a complete auth (a secret left out is
+    kept from `stored`, the current delivery, when the auth type is unchanged)."""
+    has_app, api = delivery.get("app_message") is True, delivery.get("api")
+    if has_app == (api is not None):
+        raise _bad("delivery must enable exactly one channel: app_message true, or api")
+    if api is None:
+        return {"app_message": True}
+    api = {"method": "POST", "timeout": 10, **api}
+    if not api["url"].lower().startswith("https://"):
+        raise _bad(f"delivery.api.url must be an https:// URL, not {short(api['url'])}")
+    if api.get("body_template") is not None and api["method"] in BODYLESS:
+        raise _bad(f"delivery.api.body_template cannot be sent with {api['method']}")
+    auth = api.get("auth")
+    if isinstance(auth, dict):
+        kind = auth["type"]
+        secret = SECRET_FIELD.get(kind)
+        if secret is not None and auth.get(secret) == SCRUBBED:
+            raise _bad(
+                f"delivery.api.auth.{secret} is the {SCRUBBED} placeholder of an answer; "
+                "leave it out to keep the stored secret"
+            )
+        old_auth = (((stored or {}).get("api") or {}).get("auth")) or {}
+        if secret is not None and secret not in auth and old_auth.get("type") == kind and secret in old_auth:
+            auth = api["auth"] = {**auth, secret: old_auth[secret]}
+        missing = [f for f in AUTH_FIELDS[kind] if not auth.get(f)]
+        if missing:
+            raise _bad(f"delivery.api.auth of type {kind} needs {', '.join(missing)}")
+        if kind == "oauth2_client_credentials" and not auth["token_url"].lower().startswith("https://"):
+            raise _bad("delivery.api.auth.token_url must be an https:// URL")
+        if kind == "hmac" and (api.get("body_template") or api.get("query_params") or PLACEHOLDER.search(api["url"])):
+            raise _bad(
+                "auth type hmac sends a fixed body to a fixed URL: no body_template, query_params or URL placeholders"
+            )
+    return {"api": api}
+
+
+def _placeholders(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return set(PLACEHOLDER.findall(value))
+    if isinstance(value, dict):
+        return set().union(*(_placeholders(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_placeholders(v) for v in value)) if value else set()
+    return set()
+
+
+def _check_tool(tool: dict[str, Any]) -> None:
+    """The rules across fields of a complete tool (after defaults, or after a partial update)."""
+    params = tool["parameters"] or {}
+    size = len(tool.get("description") or "") + len(orjson.dumps(params, option=orjson.OPT_SORT_KEYS))
+    if size > MAX_TOOL_SIZE:
+        raise _bad(f"description and parameters serialize to {size} characters; at most {MAX_TOOL_SIZE}")
+    found = params.get("properties")
+    props: dict[str, Any] = found if isinstance(found, dict) else {}
+    reserved = sorted(name for name in props if name.startswith("tavus_"))
+    if reserved:
+        raise _bad(f"parameter names starting with tavus_ are reserved: {', '.join(reserved)}")
+    api = tool["delivery"].get("api")
+    if api is not None:
+        used = (
+            _placeholders(api["url"]) | _placeholders(api.get("body_template")) | _placeholders(api.get("query_params"))
+        )
+        missing = sorted(n for n in used - set(props) if not n.startswith("tavus_"))
+        if missing:
+            raise _bad(f"delivery.api uses placeholders not declared in parameters.properties: {', '.join(missing)}")
+    if tool["trigger_type"] == "post_call" and api is None:
+        raise _bad("a post_call tool is delivered by delivery.api")
+    origin = tool["origin"]
+    if origin == "llm":
+        if tool["on_call"] == "static_filler" and not tool["static_filler"]:
+            raise _bad("static_filler is needed when on_call is static_filler")
+        return
+    if tool["on_call"] is not None:
+        raise _bad(f"on_call must be null for {origin} tools")
+    if tool["on_resolve"] not in (None, "fire_and_forget"):
+        raise _bad(f"on_resolve must be fire_and_forget for {origin} tools")
+    if tool["static_filler"] is not None:
+        raise _bad(f"static_filler must be null for {origin} tools")
+
+
+def _name_taken(mock: TavusMock, tenant: str, name: str, but: str | None = None) -> None:
+    for record in mock.store.visible("tools", tenant):
+        if record.data.get("name") == name and record.id != but:
+            raise ApiError(409, f"A tool named {short(name)} already exists")
+
+
+@handles("createTool")
+def create_tool(mock: TavusMock, ctx: Ctx) -> Answer:
+    body = ctx.body
+    now = iso_now()
+    tool = {**DEFAULTS, **{k: v for k, v in body.items() if k in DEFAULTS or k in ("name", "description")}}
+    if tool["origin"] != "llm" and "on_resolve" not in body:
+        tool["on_resolve"] = "fire_and_forget"
+    tool["delivery"] = _check_delivery(tool["delivery"], None)
+    _check_tool(tool)
+    with mock.store.lock:
+        _name_taken(mock, ctx.tenant, tool["name"])
+        tool.update(owner_id=ctx.owner_id, is_system_tool=False, created_at=now, updated_at=now)
+        record = mock.store.create("tools", ctx.tenant, tool)
+        return Answer(mock.success(ctx.op), mock.view(record))
+
+
+@handles("getTool")
+def get_tool(mock: TavusMock, ctx: Ctx) -> Answer:
+    with mock.store.lock:
+        return Answer(200, mock.view(mock.store.find("tools", ctx.tenant, ctx.path["tool_id"])))
+
+
+@handles("listTools")
+def list_tools(mock: TavusMock, ctx: Ctx) -> Answer:
+    q = ctx.query
+    limit, _page, offset, descending = mock.paging(ctx)
+    scope = q.get("type", "user")
+    with mock.store.lock:
+        if "name_or_uuid" in q:  # a scan of the key's tools (documented in the spec: a filter)
+            needle = q["name_or_uuid"]
+            records = [
+                r
+                for r in mock.store.visible("tools", ctx.tenant)
+                if (scope == "all" or (r.tenant is None) == (scope == "system"))
+                and (r.id == needle or needle.lower() in str(r.data.get("name", "")).lower())
+            ]
+            records.sort(key=lambda r: r.seq, reverse=descending)
+            chunk, total = records[offset : offset + limit], len(records)
+        else:
+            owner = None if scope == "all" else scope
+            order = "desc" if descending else "asc"
+            chunk, total = mock.store.page("tools", ctx.tenant, owner=owner, offset=offset, limit=limit, order=order)
+        return Answer(200, {"data": [mock.view(r, listing=True) for r in chunk], "total_count": total})
+
+
+@handles("patchTool")
+def patch_tool(mock: TavusMock, ctx: Ctx) -> Answer:
+    body = ctx.body
+    with mock.store.lock:
+        record = mock.store.find("tools", ctx.tenant, ctx.path["tool_id"], writable=True)
+        tool = {**record.data, **{k: v for k, v in body.items() if k in DEFAULTS or k in ("name", "description")}}
+        if "delivery" in body:
+            tool["delivery"] = _check_delivery(body["delivery"], record.data["delivery"])
+        _check_tool(tool)
+        if tool["name"] != record.data["name"]:
+            _name_taken(mock, ctx.tenant, tool["name"], but=record.id)
+        tool["updated_at"] = iso_now()
+        record.data.update(tool)
+        return Answer(200, mock.view(record))
+
+
+@handles("deleteTool")
+def delete_tool(mock: TavusMock, ctx: Ctx) -> Answer:
+    with mock.store.lock:
+        record = mock.store.find("tools", ctx.tenant, ctx.path["tool_id"], writable=True)
+        mock.store.delete(record, hard=False)
+        for persona in mock.store.visible("personas", ctx.tenant):  # PALs stop using it
+            ids = persona.data.get("tool_ids")
+            if ids and record.id in ids:
+                persona.data["tool_ids"] = [i for i in ids if i != record.id]
+        return Answer(204)
+
+
+# -- the tools of one PAL ----------------------------------------------------------------------
+def _pal(mock: TavusMock, ctx: Ctx, *, writable: bool = False) -> Record:
+    return mock.store.find("personas", ctx.tenant, ctx.path["pal_id"], writable=writable)
+
+
+def _attached(mock: TavusMock, ctx: Ctx, pal: Record) -> Answer:
+    tools = []
+    for tool_id in pal.data.get("tool_ids") or ():
+        if mock.store.exists("tools", ctx.tenant, tool_id):
+            tool = mock.store.records["tools"][tool_id]
+            if tool.tenant is not None:  # registry tools only; system tools are not listed
+                tools.append(mock.view(tool, listing=True))
+    return Answer(200, {"data": tools})
+
+
+@handles("listPalTools")
+def list_pal_tools(mock: TavusMock, ctx: Ctx) -> Answer:
+    with mock.store.lock:
+        return _attached(mock, ctx, _pal(mock, ctx))
+
+
+@handles("attachToolsToPal")
+def attach_tools(mock: TavusMock, ctx: Ctx) -> Answer:
+    wanted = list(dict.fromkeys(ctx.body["tool_ids"]))
+    with mock.store.lock:
+        pal = _pal(mock, ctx, writable=True)
+        for tool_id in wanted:
+            if not mock.store.exists("tools", ctx.tenant, tool_id):
+                raise _bad(f"no tool {short(tool_id)}")
+            if mock.store.records["tools"][tool_id].tenant is None:
+                raise _bad(f"{short(tool_id)} is a system tool; only registry tools are attached")
+        current = list(pal.data.get("tool_ids") or ())
+        merged = current + [t for t in wanted if t not in current]
+        if len(merged) > MAX_PAL_TOOLS:
+            raise _bad(f"a PAL holds at most {MAX_PAL_TOOLS} tools; this would make {len(merged)}")
+        if merged != current:
+            pal.data.update(tool_ids=merged, updated_at=iso_now())
+        return _attached(mock, ctx, pal)
+
+
+@handles("detachToolFromPal")
+def detach_tool(mock: TavusMock, ctx: Ctx) -> Answer:
+    with mock.store.lock:
+        pal = _pal(mock, ctx, writable=True)
+        current = list(pal.data.get("tool_ids") or ())
+        tool_id = ctx.path["tool_id"]
+        if tool_id not in current:
+            raise ApiError(404, f"Tool {short(tool_id)} is not attached to this PAL", key="message")
+        pal.data.update(tool_ids=[t for t in current if t != tool_id], updated_at=iso_now())
+        return Answer(204)
