@@ -5,7 +5,15 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from tavus_client import AsyncTavus, NotFoundError, Patch, RateLimitError, Tavus, UnprocessableEntityError
+from tavus_client import (
+    APIStatusError,
+    AsyncTavus,
+    NotFoundError,
+    Patch,
+    RateLimitError,
+    Tavus,
+    UnprocessableEntityError,
+)
 from tavus_client._resources import OPERATIONS, TAGS
 from tavus_client.models import ConversationStatus, Persona, VideoStatus
 
@@ -209,3 +217,53 @@ async def test_transcriptions(caller: Caller) -> None:
     assert done.status == "completed" and done.text
     assert [t.transcription_id for t in await caller.collect(c.transcriptions.list_all)] == [made.transcription_id]
     await caller(c.transcriptions.delete, made.transcription_id)
+
+
+async def test_tools_skills_and_deployments(caller: Caller) -> None:
+    """The PAL-era families: flat tool patches, the nested PAL resources, deployments' own envelope."""
+    c = caller.client
+    pal = (await caller(c.pals.create, pal_name="Concierge", system_prompt="Hi.", default_face_id=STOCK_REPLICA)).pal_id
+    tool = await caller(
+        c.tools.create,
+        name="lookup_order",
+        description="Look up an order.",
+        delivery={"api": {"url": "https://api.example.com/o", "auth": {"type": "bearer", "token": "made-up"}}},
+    )
+    assert tool.delivery.api.auth.token == "********" and "made-up" not in repr(tool)
+    renamed = await caller(c.tools.patch, tool.tool_id, description="Find an order.")
+    assert renamed.description == "Find an order." and renamed.name == "lookup_order"
+    assert [t.tool_id for t in await caller.collect(c.tools.list_all, type_="all")] == ["end_call", tool.tool_id]
+    attached = await caller(c.pals.tools.attach, pal, tool_ids=[tool.tool_id])
+    assert [t.tool_id for t in attached.data] == [tool.tool_id]
+    assert [t.name for t in (await caller(c.pals.tools.list, pal)).data] == ["lookup_order"]
+    assert await caller(c.pals.tools.detach, pal, tool.tool_id) is None
+
+    assert {s.skill_id for s in (await caller(c.skills.list)).data} >= {"memory", "presentation"}
+    skill = await caller(c.pals.skills.attach, pal, "memory", config={"scope": "per_user"})
+    assert skill.config.additional_properties == {"scope": "per_user"}
+    merged = await caller(c.pals.skills.update, pal, "memory", config={"scope": None, "depth": 2})
+    assert merged.config.additional_properties == {"depth": 2}
+    assert set((await caller(c.pals.skills.list, pal)).data.additional_properties) == {"memory"}
+    replaced = await caller(c.pals.skills.replace, pal, skills={"internet_search": {"config": {}}})
+    assert set(replaced.data.additional_properties) == {"internet_search"}
+
+    made = [
+        (await caller(c.deployments.create, pal_id=pal, channel=channel)).deployment_id
+        for channel in ("widget", "embed", "landing-page")
+    ]
+    walked = await caller.collect(c.deployments.list_all, limit=2)  # pages from 0, `deployments`/`total`
+    assert [d.deployment_id for d in walked] == made[::-1]
+    raw = await caller(c.deployments.with_raw_response.get, made[0])
+    assert raw.headers["etag"].startswith('W/"') and raw.parsed.status == "active"
+    stale = {"If-Match": 'W/"stale"'}
+    with pytest.raises(APIStatusError) as caught:
+        await caller(
+            c.deployments.patch, made[0], [{"op": "replace", "path": "/name", "value": "x"}], if_match=stale["If-Match"]
+        )
+    assert caught.value.status_code == 412
+    fresh = await caller(
+        c.deployments.patch, made[0], [{"op": "replace", "path": "/name", "value": "x"}], if_match=raw.headers["etag"]
+    )
+    assert fresh.name == "x"
+    init = await caller(c.deployments.init, made[0])
+    assert init.is_available is True and init.deployment_id == made[0]
