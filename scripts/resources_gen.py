@@ -145,7 +145,7 @@ def _parse_endpoint(tag: str, path: Path) -> Endpoint:
             query_params.append(Param(a.arg, ann, defaults[a.arg] is None))
     returns = funcs["_parse_response"].returns
     assert returns is not None
-    parts = [p for p in _split_union(ast.unparse(returns)) if p not in ("Error", "None")]
+    parts = list(dict.fromkeys(p for p in _split_union(ast.unparse(returns)) if p not in ("Error", "None")))
     success = "None" if parts in ([], ["Any"]) else " | ".join(parts)
     doc = ast.get_docstring(funcs["sync"]) or ""
     summary = doc.split("\n\n", 1)[0].strip()
@@ -204,6 +204,29 @@ def _spec_facts(spec_path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     return facts
 
 
+def _union_fields(branches: list[list[Param]]) -> list[Param]:
+    """Keyword arguments of a body that is one of several objects (anyOf: a guardrail set or one
+    guardrail): every branch's fields, each required only if every branch requires it; the server
+    tells the shapes apart by the fields given."""
+    if len(branches) == 1:
+        return branches[0]
+    merged: dict[str, Param] = {}
+    for fields in branches:
+        for f in fields:
+            if f.name in merged:
+                known = merged[f.name]
+                parts = dict.fromkeys([*_split_union(known.annotation), *_split_union(f.annotation)])
+                merged[f.name] = Param(f.name, " | ".join(parts), known.required and f.required)
+            else:
+                merged[f.name] = Param(f.name, f.annotation, f.required)
+    return [
+        Param(f.name, f.annotation if f.annotation.endswith("Unset") else f"{f.annotation} | Unset", False)
+        if not all(any(g.name == f.name and g.required for g in fields) for fields in branches)
+        else f
+        for f in merged.values()
+    ]
+
+
 def collect(package: Path, spec: Path) -> list[Endpoint]:
     models = _parse_model_fields(package / "models")
     facts = _spec_facts(spec)
@@ -221,7 +244,7 @@ def collect(package: Path, spec: Path) -> list[Endpoint]:
                 ep.method_name = ep.func
             if ep.body and not ep.body.startswith("list["):
                 # An optional body is annotated `Model | Unset`; its fields are keyword arguments either way.
-                ep.body_fields = models[ep.body.removesuffix(" | Unset")]
+                ep.body_fields = _union_fields([models[m] for m in _split_union(ep.body) if m != "Unset"])
             # A success union of X and a one-item envelope of X (`data: list[X]`) is unwrapped to X.
             parts = _split_union(ep.success)
             if len(parts) == 2:

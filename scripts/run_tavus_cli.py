@@ -6,9 +6,9 @@ Not part of CI: it installs a third-party tool from PyPI. Usage, from the checko
 
 It creates (or reuses) a virtual environment with `tavus-cli==0.11.0`, starts tavus-mock on a free
 port, points the CLI at it with `TAVUS_PUBLIC_API_BASE_URL` and a made-up key, runs the pal, face,
-conversation, chat, document, objective and guardrail commands a user would, and prints one line
-per command: ok, or the exit code and the CLI's first error line. Commands that need operations of
-the live surface tavus-mock does not describe yet are marked with the issue that adds them.
+conversation, chat, document, objective, guardrail, tool, skill and deployment commands a user
+would, and prints one line per command: ok, or the exit code and the CLI's first error line. Commands
+that fail for a reason outside tavus-mock are marked with that reason.
 Exit status: the number of failed commands that are not so marked (0 = nothing blamed on the server).
 """
 
@@ -29,8 +29,19 @@ CLI_VERSION = "0.11.0"
 FACE = "rfe12d8b9597"
 # Commands whose operations are not in openapi/tavus.yaml yet (the rest of the live surface).
 PENDING = {
-    "guardrail create": "issue 9 (individual guardrails)",
     "chat turn": "not REST: the CLI speaks to the room over Daily",
+}
+TOOL = {
+    "name": "lookup_order",
+    "description": "Look up an order by its number.",
+    "parameters": {"type": "object", "properties": {"order_number": {"type": "string"}}},
+    "delivery": {
+        "api": {
+            "url": "https://api.example.com/orders/{order_number}",
+            "method": "GET",
+            "auth": {"type": "bearer", "token": "made-up-token"},
+        }
+    },
 }
 
 
@@ -118,11 +129,44 @@ def scenario(run: Runner, workdir: Path) -> None:
     run("objective get", objectives_id)
     run("objective validate", "--file", str(objectives))
     run("objective delete", objectives_id)
-    run("guardrail create", "--name", "no_prices", "--prompt", "Never quote prices.")
+    live_surface(run, workdir, pal_id)
+    run("pal delete", pal_id)
+
+
+def live_surface(run: Runner, workdir: Path, pal_id: str) -> None:
+    """Individual guardrails, tools, PAL tools, skills and deployments (live-surface inventory 2.2-2.7)."""
+    guardrail = run("guardrail create", "--name", "no_prices", "--prompt", "Never quote prices.", "--tag", "sales")
+    guardrail_id = str(guardrail.get("uuid", "g-missing"))
     run("guardrail list")
     run("guardrail list", "--legacy")
+    run("guardrail get", guardrail_id)
+    run("guardrail patch", guardrail_id, "--prompt", "Never quote a price.")
     run("guardrail tags")
-    run("pal delete", pal_id)
+    tool_file, patch_file = workdir / "tool.json", workdir / "tool_patch.json"
+    tool_file.write_text(json.dumps(TOOL), encoding="utf-8")
+    patch_file.write_text(json.dumps({"description": "Find an order."}), encoding="utf-8")
+    tool = run("tool create", "--file", str(tool_file))
+    tool_id = str(tool.get("tool_id", "t-missing"))
+    run("tool list")
+    run("tool list", "--type", "all")
+    run("tool get", tool_id)
+    run("tool patch", tool_id, "--file", str(patch_file))
+    run("pal tools attach", pal_id, tool_id)
+    run("pal tools list", pal_id)
+    run("pal tools detach", pal_id, tool_id)
+    run("skill list")
+    run("skill get", "internet_search")
+    run("pal skills attach", pal_id, "internet_search", "--config", "{}")
+    run("pal skills patch", pal_id, "internet_search", "--config", '{"max_results": 3}')
+    run("pal skills list", pal_id)
+    run("pal skills detach", pal_id, "internet_search")
+    deployment = run(
+        "deployment create", "--pal-id", pal_id, "--channel", "widget", "--memory-per-visitor", "--any-origin"
+    )
+    run("deployment list")
+    run("deployment get", str(deployment.get("deployment_id", "dp-missing")))
+    run("tool delete", tool_id)
+    run("guardrail delete", guardrail_id)
 
 
 def main() -> int:

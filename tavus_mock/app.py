@@ -78,12 +78,7 @@ BEHAVIOUR: dict[str, str] = {
     "patchObjective": "_patch",
     "deleteObjective": "_delete",
     "validateObjectives": "_validate_objectives",
-    "createGuardrails": "_create",
-    "listGuardrails": "_list",
-    "getGuardrails": "_get",
-    "patchGuardrails": "_patch",
-    "deleteGuardrails": "_delete",
-    "listGuardrailTags": "_tags",
+    # guardrails: sets and individual guardrails share paths (tavus_mock/resources/guardrails.py)
     # documents
     "createDocument": "_create",
     "listDocuments": "_list",
@@ -156,6 +151,11 @@ class TavusMock:
         for path, ops in sorted(by_path.items(), key=lambda item: item[0].count("{")):
             self._routes.setdefault(_route_key(path), []).append((next(iter(ops.values())), ops))
         for tag, kind in KINDS.items():
+            if kind.schema is not None:  # no tag of its own: the named schema's properties
+                kind.fields = tuple(self.spec.schema(kind.schema).get("properties", {}))
+                kind.list_fields = kind.fields
+                kind.field_set = kind.list_field_set = frozenset(kind.fields)
+                continue
             kind.fields = self._view_fields(tag)
             kind.list_fields = self._list_fields(tag) or kind.fields
             kind.field_set, kind.list_field_set = frozenset(kind.fields), frozenset(kind.list_fields)
@@ -180,7 +180,8 @@ class TavusMock:
         """Properties of the items of the tag's list (its one array: `data`, or `deployments`)."""
         for op in self.spec.operations:
             if op.tag == tag and op.method == "GET" and "{" not in op.path:
-                props = op.response_validators["200"].schema["properties"]
+                schema = op.response_validators["200"].schema
+                props = schema.get("anyOf", [schema])[0]["properties"]  # the first shape (guardrail sets)
                 arrays = [p for p in props.values() if p.get("type") == "array"]
                 return tuple(arrays[0]["items"].get("properties", {})) if arrays else ()
         return ()
@@ -484,6 +485,9 @@ class TavusMock:
         for ref_field, ref_tag in (("objectives_id", "objectives"), ("guardrails_id", "guardrails")):
             if ref_field in body and not store.exists(ref_tag, ctx.tenant, body[ref_field]):
                 raise ApiError(400, f"Invalid {ref_field}")
+        unknown = [g for g in body.get("guardrail_ids") or () if not store.exists("guardrail_items", ctx.tenant, g)]
+        if unknown:  # individual guardrails (docs create-guardrails: attached by uuid)
+            raise ApiError(400, f"Invalid guardrail_ids: no guardrail {short(', '.join(unknown))}")
         data = {k: v for k, v in body.items() if k in KINDS["personas"].fields}
         data.setdefault("document_ids", [])
         data.setdefault("document_tags", [])
@@ -735,6 +739,19 @@ class TavusMock:
             if resolved.get("name") == "page":
                 return int(resolved.get("x-page-base", 1))
         return 1
+
+    # The generic behaviours, for the behaviour modules that build on them.
+    def generic_create(self, ctx: Ctx) -> Answer:
+        return self._create(ctx)
+
+    def generic_get(self, ctx: Ctx) -> Answer:
+        return self._get(ctx)
+
+    def generic_list(self, ctx: Ctx) -> Answer:
+        return self._list(ctx)
+
+    def generic_delete(self, ctx: Ctx) -> Answer:
+        return self._delete(ctx)
 
     def generic_patch(self, ctx: Ctx) -> Answer:
         """JSON Patch of the resource as its GET shows it, or a flat update (for the behaviour modules)."""

@@ -103,6 +103,7 @@ class Kind:
     # How a stored record is shown (after the projection onto `fields`): e.g. tools scrub their secrets.
     present: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     read_only: frozenset[str] = frozenset()  # fields a JSON Patch may not change, beyond READ_ONLY
+    schema: str | None = None  # the spec schema of a kind no tag of its own describes (its fields)
 
 
 def _creation(record: Record) -> int:

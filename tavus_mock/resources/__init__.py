@@ -6,6 +6,6 @@ serve its operations (`@handles`, tavus_mock/core.py). Importing this package re
 
 from __future__ import annotations
 
-from . import deployments, skills, tools
+from . import deployments, guardrails, skills, tools
 
-__all__ = ["deployments", "skills", "tools"]
+__all__ = ["deployments", "guardrails", "skills", "tools"]

@@ -56,7 +56,9 @@ def create_deployment(mock: TavusMock, ctx: Ctx) -> Answer:
         thumbnail = None
         if face and mock.store.exists("replicas", ctx.tenant, face):
             thumbnail = mock.store.records["replicas"][face].data.get("thumbnail_video_url")
-        name = body.get("name") or f"{pal.data.get('persona_name') or 'Untitled'} {CHANNEL_LABELS[body['channel']]}"
+        name = body.get("name")
+        if name is None:  # as the PAL Maker names them (CLI deployments.py:50-60); a name given is kept, even ""
+            name = f"{pal.data.get('persona_name') or 'Untitled'} {CHANNEL_LABELS[body['channel']]}"
         data = {
             "pal_id": pal.id,
             "channel": body["channel"],

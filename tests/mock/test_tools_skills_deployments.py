@@ -63,7 +63,7 @@ def test_tool_rules_the_schema_cannot_say_are_400(api: httpx.Client) -> None:
     refused({"name": "9lives"}, "name")
     refused({"delivery": {"app_message": True, "api": api_delivery}}, "exactly one channel")
     refused({"delivery": {}}, "exactly one channel")
-    refused({"delivery": {"api": {**api_delivery, "url": "http://api.example.com/{order_number}"}}}, "https")
+    refused({"delivery": {"api": {**api_delivery, "url": "http://api.example.com/{order_number}"}}}, "api/url")
     refused({"delivery": {"api": {**api_delivery, "body_template": {"a": 1}}}}, "body_template")
     refused({"delivery": {"api": {**api_delivery, "url": "https://x.example/{missing}"}}}, "missing")
     refused({"delivery": {"api": {**api_delivery, "auth": {"type": "basic", "username": "u"}}}}, "password")

@@ -273,7 +273,7 @@ _LIST_GUARDRAILS = Operation(
     "/v2/guardrails",
     body=None,
     unwrap=None,
-    page_base=1,
+    page_base=None,
     max_limit=None,
 )
 _PATCH_GUARDRAILS = Operation(

@@ -26,11 +26,17 @@ if TYPE_CHECKING:
     from .._overrides.patch import Patch
     from ..models import (
         Guardrail,
+        GuardrailModality,
         GuardrailsCreated,
         GuardrailsList,
         GuardrailsSet,
+        IndividualGuardrail,
+        IndividualGuardrailList,
+        JsonObject,
         JsonPatchOperation,
+        ListScope,
         Message,
+        SortOrder,
         TagCount,
         TagList,
     )
@@ -45,24 +51,42 @@ class GuardrailsWithRawResponse:
     def create(
         self,
         *,
-        data: builtins.list[Guardrail],
+        data: builtins.list[Guardrail] | Unset = UNSET,
         name: str | Unset = UNSET,
+        guardrail_name: str | Unset = UNSET,
+        guardrail_prompt: str | Unset = UNSET,
+        modality: GuardrailModality | str | Unset = UNSET,
+        callback_url: str | Unset = UNSET,
+        tool_call: JsonObject | Mapping[str, Any] | Unset | None = UNSET,
+        tags: builtins.list[str] | Unset = UNSET,
+        app_message: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[GuardrailsCreated]:
-        """Create a set of guardrails (`POST /v2/guardrails`).
+    ) -> RawResponse[GuardrailsCreated | IndividualGuardrail]:
+        """Create a set of guardrails, or one guardrail (`POST /v2/guardrails`).
+
+        With `name` and `data`, a set (answered `GuardrailsCreated`); with `guardrail_name` and
+        `guardrail_prompt` at the top level, one individual guardrail (answered as such). Sending both
+        shapes at once is a 400.
 
         Args:
             data: (see the spec)
-            name: Name of the set.
+            name: (see the spec)
+            guardrail_name: (see the spec)
+            guardrail_prompt: (see the spec)
+            modality: (see the spec)
+            callback_url: (see the spec)
+            tool_call: (see the spec)
+            tags: (see the spec)
+            app_message: (see the spec)
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            RawResponse[GuardrailsCreated]: the HTTP answer and its parsed value.
+            RawResponse[GuardrailsCreated | IndividualGuardrail]: the HTTP answer and its parsed value.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -71,11 +95,21 @@ class GuardrailsWithRawResponse:
             _CREATE_GUARDRAILS,
             (),
             {},
-            {"data": data, "name": name},
+            {
+                "data": data,
+                "name": name,
+                "guardrail_name": guardrail_name,
+                "guardrail_prompt": guardrail_prompt,
+                "modality": modality,
+                "callback_url": callback_url,
+                "tool_call": tool_call,
+                "tags": tags,
+                "app_message": app_message,
+            },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
-        return cast("RawResponse[GuardrailsCreated]", result)
+        return cast("RawResponse[GuardrailsCreated | IndividualGuardrail]", result)
 
     def delete(
         self,
@@ -88,10 +122,14 @@ class GuardrailsWithRawResponse:
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`).
+        """Delete a set of guardrails, or one guardrail (`DELETE /v2/guardrails/{guardrails_id}`).
+
+        Deleting a set deletes its guardrails too; every PAL or persona that used the set or one of
+        them stops using it (docs legacy-guardrail-sets, H). Deleting one guardrail of a set removes
+        it from the set.
 
         Args:
-            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -120,15 +158,15 @@ class GuardrailsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[GuardrailsSet]:
-        """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`).
+    ) -> RawResponse[GuardrailsSet | IndividualGuardrail]:
+        """Get one set of guardrails, or one guardrail (`GET /v2/guardrails/{guardrails_id}`).
 
         Args:
-            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            RawResponse[GuardrailsSet]: the HTTP answer and its parsed value.
+            RawResponse[GuardrailsSet | IndividualGuardrail]: the HTTP answer and its parsed value.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -141,7 +179,7 @@ class GuardrailsWithRawResponse:
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
-        return cast("RawResponse[GuardrailsSet]", result)
+        return cast("RawResponse[GuardrailsSet | IndividualGuardrail]", result)
 
     def list_tags(
         self,
@@ -187,22 +225,36 @@ class GuardrailsWithRawResponse:
         *,
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
+        legacy: bool | Unset = UNSET,
+        type_: ListScope | str | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
+        name_or_uuid: str | Unset = UNSET,
+        tags: str | Unset = UNSET,
+        verbose: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[GuardrailsList]:
-        """List sets of guardrails (`GET /v2/guardrails`).
+    ) -> RawResponse[GuardrailsList | IndividualGuardrailList]:
+        """List sets of guardrails, or individual guardrails (`GET /v2/guardrails`).
+
+        `legacy=false` lists individual guardrails (with `page` and `limit` echoed); otherwise sets.
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            legacy: `true` (the default): sets of guardrails; `false`: individual guardrails.
+            type_: (see the spec)
+            sort: Creation order; ascending when left out.
+            name_or_uuid: Individual guardrails - the one with this uuid, or those whose name contains this text.
+            tags: Individual guardrails - comma-separated tags; a guardrail with any of them is kept.
+            verbose: Individual guardrails - add `persona_refs` and `guardrail_type`.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            RawResponse[GuardrailsList]: the HTTP answer and its parsed value.
+            RawResponse[GuardrailsList | IndividualGuardrailList]: the HTTP answer and its parsed value.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -210,12 +262,21 @@ class GuardrailsWithRawResponse:
         result = self._client._request(
             _LIST_GUARDRAILS,
             (),
-            {"limit": limit, "page": page},
+            {
+                "limit": limit,
+                "page": page,
+                "legacy": legacy,
+                "type_": type_,
+                "sort": sort,
+                "name_or_uuid": name_or_uuid,
+                "tags": tags,
+                "verbose": verbose,
+            },
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
-        return cast("RawResponse[GuardrailsList]", result)
+        return cast("RawResponse[GuardrailsList | IndividualGuardrailList]", result)
 
     def patch(
         self,
@@ -228,18 +289,21 @@ class GuardrailsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Any | Message]:
-        """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
+    ) -> RawResponse[Any | IndividualGuardrail | Message]:
+        """Change a set of guardrails, or one guardrail, with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
 
-        Paths address the set document as `getGuardrails` returns it, e.g. `/data/0/guardrail_prompt`.
+        Paths address the document as `getGuardrails` returns it: `/data/0/guardrail_prompt` in a set,
+        `/guardrail_prompt` in an individual guardrail (the CLI sends `add` for every field it sets).
+        A set answers a confirmation, an individual guardrail its new state. A guardrail of a set and
+        the set stay in step whichever is patched.
 
         Args:
-            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            RawResponse[Any | Message]: the HTTP answer and its parsed value.
+            RawResponse[Any | IndividualGuardrail | Message]: the HTTP answer and its parsed value.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -252,7 +316,7 @@ class GuardrailsWithRawResponse:
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
-        return cast("RawResponse[Any | Message]", result)
+        return cast("RawResponse[Any | IndividualGuardrail | Message]", result)
 
 
 class Guardrails:
@@ -269,24 +333,42 @@ class Guardrails:
     def create(
         self,
         *,
-        data: builtins.list[Guardrail],
+        data: builtins.list[Guardrail] | Unset = UNSET,
         name: str | Unset = UNSET,
+        guardrail_name: str | Unset = UNSET,
+        guardrail_prompt: str | Unset = UNSET,
+        modality: GuardrailModality | str | Unset = UNSET,
+        callback_url: str | Unset = UNSET,
+        tool_call: JsonObject | Mapping[str, Any] | Unset | None = UNSET,
+        tags: builtins.list[str] | Unset = UNSET,
+        app_message: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> GuardrailsCreated:
-        """Create a set of guardrails (`POST /v2/guardrails`).
+    ) -> GuardrailsCreated | IndividualGuardrail:
+        """Create a set of guardrails, or one guardrail (`POST /v2/guardrails`).
+
+        With `name` and `data`, a set (answered `GuardrailsCreated`); with `guardrail_name` and
+        `guardrail_prompt` at the top level, one individual guardrail (answered as such). Sending both
+        shapes at once is a 400.
 
         Args:
             data: (see the spec)
-            name: Name of the set.
+            name: (see the spec)
+            guardrail_name: (see the spec)
+            guardrail_prompt: (see the spec)
+            modality: (see the spec)
+            callback_url: (see the spec)
+            tool_call: (see the spec)
+            tags: (see the spec)
+            app_message: (see the spec)
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            GuardrailsCreated.
+            GuardrailsCreated | IndividualGuardrail.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -295,11 +377,21 @@ class Guardrails:
             _CREATE_GUARDRAILS,
             (),
             {},
-            {"data": data, "name": name},
+            {
+                "data": data,
+                "name": name,
+                "guardrail_name": guardrail_name,
+                "guardrail_prompt": guardrail_prompt,
+                "modality": modality,
+                "callback_url": callback_url,
+                "tool_call": tool_call,
+                "tags": tags,
+                "app_message": app_message,
+            },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
-        return cast("GuardrailsCreated", result)
+        return cast("GuardrailsCreated | IndividualGuardrail", result)
 
     def delete(
         self,
@@ -312,10 +404,14 @@ class Guardrails:
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
-        """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`).
+        """Delete a set of guardrails, or one guardrail (`DELETE /v2/guardrails/{guardrails_id}`).
+
+        Deleting a set deletes its guardrails too; every PAL or persona that used the set or one of
+        them stops using it (docs legacy-guardrail-sets, H). Deleting one guardrail of a set removes
+        it from the set.
 
         Args:
-            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -344,15 +440,15 @@ class Guardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> GuardrailsSet:
-        """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`).
+    ) -> GuardrailsSet | IndividualGuardrail:
+        """Get one set of guardrails, or one guardrail (`GET /v2/guardrails/{guardrails_id}`).
 
         Args:
-            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            GuardrailsSet.
+            GuardrailsSet | IndividualGuardrail.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -365,7 +461,7 @@ class Guardrails:
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
-        return cast("GuardrailsSet", result)
+        return cast("GuardrailsSet | IndividualGuardrail", result)
 
     def list_tags(
         self,
@@ -441,22 +537,36 @@ class Guardrails:
         *,
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
+        legacy: bool | Unset = UNSET,
+        type_: ListScope | str | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
+        name_or_uuid: str | Unset = UNSET,
+        tags: str | Unset = UNSET,
+        verbose: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> GuardrailsList:
-        """List sets of guardrails (`GET /v2/guardrails`).
+    ) -> GuardrailsList | IndividualGuardrailList:
+        """List sets of guardrails, or individual guardrails (`GET /v2/guardrails`).
+
+        `legacy=false` lists individual guardrails (with `page` and `limit` echoed); otherwise sets.
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            legacy: `true` (the default): sets of guardrails; `false`: individual guardrails.
+            type_: (see the spec)
+            sort: Creation order; ascending when left out.
+            name_or_uuid: Individual guardrails - the one with this uuid, or those whose name contains this text.
+            tags: Individual guardrails - comma-separated tags; a guardrail with any of them is kept.
+            verbose: Individual guardrails - add `persona_refs` and `guardrail_type`.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            GuardrailsList.
+            GuardrailsList | IndividualGuardrailList.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -464,38 +574,21 @@ class Guardrails:
         result = self._client._request(
             _LIST_GUARDRAILS,
             (),
-            {"limit": limit, "page": page},
+            {
+                "limit": limit,
+                "page": page,
+                "legacy": legacy,
+                "type_": type_,
+                "sort": sort,
+                "name_or_uuid": name_or_uuid,
+                "tags": tags,
+                "verbose": verbose,
+            },
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
-        return cast("GuardrailsList", result)
-
-    def list_all(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> Iterator[GuardrailsSet]:
-        """Every item of `list`, page after page (pages count from 1) (`GET /v2/guardrails`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            GuardrailsSet, one at a time.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
-        yield from self._client._paginate(_LIST_GUARDRAILS, (), {"limit": limit}, options)
+        return cast("GuardrailsList | IndividualGuardrailList", result)
 
     def patch(
         self,
@@ -508,18 +601,21 @@ class Guardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> Any | Message:
-        """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
+    ) -> Any | IndividualGuardrail | Message:
+        """Change a set of guardrails, or one guardrail, with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
 
-        Paths address the set document as `getGuardrails` returns it, e.g. `/data/0/guardrail_prompt`.
+        Paths address the document as `getGuardrails` returns it: `/data/0/guardrail_prompt` in a set,
+        `/guardrail_prompt` in an individual guardrail (the CLI sends `add` for every field it sets).
+        A set answers a confirmation, an individual guardrail its new state. A guardrail of a set and
+        the set stay in step whichever is patched.
 
         Args:
-            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            Any | Message.
+            Any | IndividualGuardrail | Message.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -532,7 +628,7 @@ class Guardrails:
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
-        return cast("Any | Message", result)
+        return cast("Any | IndividualGuardrail | Message", result)
 
 
 class AsyncGuardrailsWithRawResponse:
@@ -544,24 +640,42 @@ class AsyncGuardrailsWithRawResponse:
     async def create(
         self,
         *,
-        data: builtins.list[Guardrail],
+        data: builtins.list[Guardrail] | Unset = UNSET,
         name: str | Unset = UNSET,
+        guardrail_name: str | Unset = UNSET,
+        guardrail_prompt: str | Unset = UNSET,
+        modality: GuardrailModality | str | Unset = UNSET,
+        callback_url: str | Unset = UNSET,
+        tool_call: JsonObject | Mapping[str, Any] | Unset | None = UNSET,
+        tags: builtins.list[str] | Unset = UNSET,
+        app_message: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[GuardrailsCreated]:
-        """Create a set of guardrails (`POST /v2/guardrails`).
+    ) -> RawResponse[GuardrailsCreated | IndividualGuardrail]:
+        """Create a set of guardrails, or one guardrail (`POST /v2/guardrails`).
+
+        With `name` and `data`, a set (answered `GuardrailsCreated`); with `guardrail_name` and
+        `guardrail_prompt` at the top level, one individual guardrail (answered as such). Sending both
+        shapes at once is a 400.
 
         Args:
             data: (see the spec)
-            name: Name of the set.
+            name: (see the spec)
+            guardrail_name: (see the spec)
+            guardrail_prompt: (see the spec)
+            modality: (see the spec)
+            callback_url: (see the spec)
+            tool_call: (see the spec)
+            tags: (see the spec)
+            app_message: (see the spec)
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            RawResponse[GuardrailsCreated]: the HTTP answer and its parsed value.
+            RawResponse[GuardrailsCreated | IndividualGuardrail]: the HTTP answer and its parsed value.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -570,11 +684,21 @@ class AsyncGuardrailsWithRawResponse:
             _CREATE_GUARDRAILS,
             (),
             {},
-            {"data": data, "name": name},
+            {
+                "data": data,
+                "name": name,
+                "guardrail_name": guardrail_name,
+                "guardrail_prompt": guardrail_prompt,
+                "modality": modality,
+                "callback_url": callback_url,
+                "tool_call": tool_call,
+                "tags": tags,
+                "app_message": app_message,
+            },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
-        return cast("RawResponse[GuardrailsCreated]", result)
+        return cast("RawResponse[GuardrailsCreated | IndividualGuardrail]", result)
 
     async def delete(
         self,
@@ -587,10 +711,14 @@ class AsyncGuardrailsWithRawResponse:
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> RawResponse[None]:
-        """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`).
+        """Delete a set of guardrails, or one guardrail (`DELETE /v2/guardrails/{guardrails_id}`).
+
+        Deleting a set deletes its guardrails too; every PAL or persona that used the set or one of
+        them stops using it (docs legacy-guardrail-sets, H). Deleting one guardrail of a set removes
+        it from the set.
 
         Args:
-            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -619,15 +747,15 @@ class AsyncGuardrailsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[GuardrailsSet]:
-        """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`).
+    ) -> RawResponse[GuardrailsSet | IndividualGuardrail]:
+        """Get one set of guardrails, or one guardrail (`GET /v2/guardrails/{guardrails_id}`).
 
         Args:
-            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            RawResponse[GuardrailsSet]: the HTTP answer and its parsed value.
+            RawResponse[GuardrailsSet | IndividualGuardrail]: the HTTP answer and its parsed value.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -640,7 +768,7 @@ class AsyncGuardrailsWithRawResponse:
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
-        return cast("RawResponse[GuardrailsSet]", result)
+        return cast("RawResponse[GuardrailsSet | IndividualGuardrail]", result)
 
     async def list_tags(
         self,
@@ -686,22 +814,36 @@ class AsyncGuardrailsWithRawResponse:
         *,
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
+        legacy: bool | Unset = UNSET,
+        type_: ListScope | str | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
+        name_or_uuid: str | Unset = UNSET,
+        tags: str | Unset = UNSET,
+        verbose: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[GuardrailsList]:
-        """List sets of guardrails (`GET /v2/guardrails`).
+    ) -> RawResponse[GuardrailsList | IndividualGuardrailList]:
+        """List sets of guardrails, or individual guardrails (`GET /v2/guardrails`).
+
+        `legacy=false` lists individual guardrails (with `page` and `limit` echoed); otherwise sets.
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            legacy: `true` (the default): sets of guardrails; `false`: individual guardrails.
+            type_: (see the spec)
+            sort: Creation order; ascending when left out.
+            name_or_uuid: Individual guardrails - the one with this uuid, or those whose name contains this text.
+            tags: Individual guardrails - comma-separated tags; a guardrail with any of them is kept.
+            verbose: Individual guardrails - add `persona_refs` and `guardrail_type`.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            RawResponse[GuardrailsList]: the HTTP answer and its parsed value.
+            RawResponse[GuardrailsList | IndividualGuardrailList]: the HTTP answer and its parsed value.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -709,12 +851,21 @@ class AsyncGuardrailsWithRawResponse:
         result = await self._client._request(
             _LIST_GUARDRAILS,
             (),
-            {"limit": limit, "page": page},
+            {
+                "limit": limit,
+                "page": page,
+                "legacy": legacy,
+                "type_": type_,
+                "sort": sort,
+                "name_or_uuid": name_or_uuid,
+                "tags": tags,
+                "verbose": verbose,
+            },
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
-        return cast("RawResponse[GuardrailsList]", result)
+        return cast("RawResponse[GuardrailsList | IndividualGuardrailList]", result)
 
     async def patch(
         self,
@@ -727,18 +878,21 @@ class AsyncGuardrailsWithRawResponse:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Any | Message]:
-        """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
+    ) -> RawResponse[Any | IndividualGuardrail | Message]:
+        """Change a set of guardrails, or one guardrail, with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
 
-        Paths address the set document as `getGuardrails` returns it, e.g. `/data/0/guardrail_prompt`.
+        Paths address the document as `getGuardrails` returns it: `/data/0/guardrail_prompt` in a set,
+        `/guardrail_prompt` in an individual guardrail (the CLI sends `add` for every field it sets).
+        A set answers a confirmation, an individual guardrail its new state. A guardrail of a set and
+        the set stay in step whichever is patched.
 
         Args:
-            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            RawResponse[Any | Message]: the HTTP answer and its parsed value.
+            RawResponse[Any | IndividualGuardrail | Message]: the HTTP answer and its parsed value.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -751,7 +905,7 @@ class AsyncGuardrailsWithRawResponse:
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=True,
         )
-        return cast("RawResponse[Any | Message]", result)
+        return cast("RawResponse[Any | IndividualGuardrail | Message]", result)
 
 
 class AsyncGuardrails:
@@ -768,24 +922,42 @@ class AsyncGuardrails:
     async def create(
         self,
         *,
-        data: builtins.list[Guardrail],
+        data: builtins.list[Guardrail] | Unset = UNSET,
         name: str | Unset = UNSET,
+        guardrail_name: str | Unset = UNSET,
+        guardrail_prompt: str | Unset = UNSET,
+        modality: GuardrailModality | str | Unset = UNSET,
+        callback_url: str | Unset = UNSET,
+        tool_call: JsonObject | Mapping[str, Any] | Unset | None = UNSET,
+        tags: builtins.list[str] | Unset = UNSET,
+        app_message: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> GuardrailsCreated:
-        """Create a set of guardrails (`POST /v2/guardrails`).
+    ) -> GuardrailsCreated | IndividualGuardrail:
+        """Create a set of guardrails, or one guardrail (`POST /v2/guardrails`).
+
+        With `name` and `data`, a set (answered `GuardrailsCreated`); with `guardrail_name` and
+        `guardrail_prompt` at the top level, one individual guardrail (answered as such). Sending both
+        shapes at once is a 400.
 
         Args:
             data: (see the spec)
-            name: Name of the set.
+            name: (see the spec)
+            guardrail_name: (see the spec)
+            guardrail_prompt: (see the spec)
+            modality: (see the spec)
+            callback_url: (see the spec)
+            tool_call: (see the spec)
+            tags: (see the spec)
+            app_message: (see the spec)
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            GuardrailsCreated.
+            GuardrailsCreated | IndividualGuardrail.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -794,11 +966,21 @@ class AsyncGuardrails:
             _CREATE_GUARDRAILS,
             (),
             {},
-            {"data": data, "name": name},
+            {
+                "data": data,
+                "name": name,
+                "guardrail_name": guardrail_name,
+                "guardrail_prompt": guardrail_prompt,
+                "modality": modality,
+                "callback_url": callback_url,
+                "tool_call": tool_call,
+                "tags": tags,
+                "app_message": app_message,
+            },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
-        return cast("GuardrailsCreated", result)
+        return cast("GuardrailsCreated | IndividualGuardrail", result)
 
     async def delete(
         self,
@@ -811,10 +993,14 @@ class AsyncGuardrails:
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> None:
-        """Delete a set of guardrails (`DELETE /v2/guardrails/{guardrails_id}`).
+        """Delete a set of guardrails, or one guardrail (`DELETE /v2/guardrails/{guardrails_id}`).
+
+        Deleting a set deletes its guardrails too; every PAL or persona that used the set or one of
+        them stops using it (docs legacy-guardrail-sets, H). Deleting one guardrail of a set removes
+        it from the set.
 
         Args:
-            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -843,15 +1029,15 @@ class AsyncGuardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> GuardrailsSet:
-        """Get one set of guardrails (`GET /v2/guardrails/{guardrails_id}`).
+    ) -> GuardrailsSet | IndividualGuardrail:
+        """Get one set of guardrails, or one guardrail (`GET /v2/guardrails/{guardrails_id}`).
 
         Args:
-            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            GuardrailsSet.
+            GuardrailsSet | IndividualGuardrail.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -864,7 +1050,7 @@ class AsyncGuardrails:
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
-        return cast("GuardrailsSet", result)
+        return cast("GuardrailsSet | IndividualGuardrail", result)
 
     async def list_tags(
         self,
@@ -941,22 +1127,36 @@ class AsyncGuardrails:
         *,
         limit: int | Unset = UNSET,
         page: int | Unset = UNSET,
+        legacy: bool | Unset = UNSET,
+        type_: ListScope | str | Unset = UNSET,
+        sort: SortOrder | str | Unset = UNSET,
+        name_or_uuid: str | Unset = UNSET,
+        tags: str | Unset = UNSET,
+        verbose: bool | Unset = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> GuardrailsList:
-        """List sets of guardrails (`GET /v2/guardrails`).
+    ) -> GuardrailsList | IndividualGuardrailList:
+        """List sets of guardrails, or individual guardrails (`GET /v2/guardrails`).
+
+        `legacy=false` lists individual guardrails (with `page` and `limit` echoed); otherwise sets.
 
         Args:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
+            legacy: `true` (the default): sets of guardrails; `false`: individual guardrails.
+            type_: (see the spec)
+            sort: Creation order; ascending when left out.
+            name_or_uuid: Individual guardrails - the one with this uuid, or those whose name contains this text.
+            tags: Individual guardrails - comma-separated tags; a guardrail with any of them is kept.
+            verbose: Individual guardrails - add `persona_refs` and `guardrail_type`.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            GuardrailsList.
+            GuardrailsList | IndividualGuardrailList.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -964,39 +1164,21 @@ class AsyncGuardrails:
         result = await self._client._request(
             _LIST_GUARDRAILS,
             (),
-            {"limit": limit, "page": page},
+            {
+                "limit": limit,
+                "page": page,
+                "legacy": legacy,
+                "type_": type_,
+                "sort": sort,
+                "name_or_uuid": name_or_uuid,
+                "tags": tags,
+                "verbose": verbose,
+            },
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
-        return cast("GuardrailsList", result)
-
-    async def list_all(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> AsyncIterator[GuardrailsSet]:
-        """Every item of `list`, page after page (pages count from 1) (`GET /v2/guardrails`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            GuardrailsSet, one at a time.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
-        async for item in self._client._paginate(_LIST_GUARDRAILS, (), {"limit": limit}, options):
-            yield item
+        return cast("GuardrailsList | IndividualGuardrailList", result)
 
     async def patch(
         self,
@@ -1009,18 +1191,21 @@ class AsyncGuardrails:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> Any | Message:
-        """Change a set of guardrails with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
+    ) -> Any | IndividualGuardrail | Message:
+        """Change a set of guardrails, or one guardrail, with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
 
-        Paths address the set document as `getGuardrails` returns it, e.g. `/data/0/guardrail_prompt`.
+        Paths address the document as `getGuardrails` returns it: `/data/0/guardrail_prompt` in a set,
+        `/guardrail_prompt` in an individual guardrail (the CLI sends `add` for every field it sets).
+        A set answers a confirmation, an individual guardrail its new state. A guardrail of a set and
+        the set stay in step whichever is patched.
 
         Args:
-            guardrails_id: Identifier of a set of guardrails, e.g. `g12345`.
+            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
-            Any | Message.
+            Any | IndividualGuardrail | Message.
 
         Raises:
             TavusError: a subclass for every failure (APIStatusError for error answers).
@@ -1033,4 +1218,4 @@ class AsyncGuardrails:
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
             raw=False,
         )
-        return cast("Any | Message", result)
+        return cast("Any | IndividualGuardrail | Message", result)

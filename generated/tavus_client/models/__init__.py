@@ -43,11 +43,15 @@ from .face_list import FaceList
 from .face_rename import FaceRename
 from .get_pal_source import GetPalSource
 from .guardrail import Guardrail
+from .guardrail_modality import GuardrailModality
 from .guardrails_create import GuardrailsCreate
 from .guardrails_created import GuardrailsCreated
 from .guardrails_list import GuardrailsList
 from .guardrails_set import GuardrailsSet
 from .idle_engagement import IdleEngagement
+from .individual_guardrail import IndividualGuardrail
+from .individual_guardrail_create import IndividualGuardrailCreate
+from .individual_guardrail_list import IndividualGuardrailList
 from .json_object import JsonObject
 from .json_patch_op import JsonPatchOp
 from .json_patch_operation import JsonPatchOperation
@@ -213,11 +217,15 @@ __all__ = (
     "FaceRename",
     "GetPalSource",
     "Guardrail",
+    "GuardrailModality",
     "GuardrailsCreate",
     "GuardrailsCreated",
     "GuardrailsList",
     "GuardrailsSet",
     "IdleEngagement",
+    "IndividualGuardrail",
+    "IndividualGuardrailCreate",
+    "IndividualGuardrailList",
     "JsonObject",
     "JsonPatchOp",
     "JsonPatchOperation",

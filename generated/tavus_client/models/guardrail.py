@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -27,6 +27,9 @@ class Guardrail:
     """ `verbal` (what is said) or `visual` (what is seen); `verbal` when left out. """
     callback_url: str | Unset = UNSET
     """ Where callbacks are POSTed; an empty string means none. """
+    uuid: str | Unset = UNSET
+    """ The guardrail's own id, given by the server (see getGuardrails). """
+    tags: list[str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr
@@ -43,6 +46,12 @@ class Guardrail:
 
         callback_url = self.callback_url
 
+        uuid = self.uuid
+
+        tags: list[str] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
+            tags = self.tags
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -55,6 +64,10 @@ class Guardrail:
             field_dict["modality"] = modality
         if callback_url is not UNSET:
             field_dict["callback_url"] = callback_url
+        if uuid is not UNSET:
+            field_dict["uuid"] = uuid
+        if tags is not UNSET:
+            field_dict["tags"] = tags
 
         return field_dict
 
@@ -74,11 +87,17 @@ class Guardrail:
 
         callback_url = d.pop("callback_url", UNSET)
 
+        uuid = d.pop("uuid", UNSET)
+
+        tags = cast(list[str], d.pop("tags", UNSET))
+
         guardrail = cls(
             guardrail_name=guardrail_name,
             guardrail_prompt=guardrail_prompt,
             modality=modality,
             callback_url=callback_url,
+            uuid=uuid,
+            tags=tags,
         )
 
         guardrail.additional_properties = d

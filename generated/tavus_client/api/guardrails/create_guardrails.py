@@ -10,12 +10,14 @@ from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.guardrails_create import GuardrailsCreate
 from ...models.guardrails_created import GuardrailsCreated
+from ...models.individual_guardrail import IndividualGuardrail
+from ...models.individual_guardrail_create import IndividualGuardrailCreate
 from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: GuardrailsCreate,
+    body: GuardrailsCreate | IndividualGuardrailCreate,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -24,7 +26,10 @@ def _get_kwargs(
         "url": "/v2/guardrails",
     }
 
-    _kwargs["json"] = body.to_dict()
+    if isinstance(body, GuardrailsCreate):
+        _kwargs["json"] = body.to_dict()
+    else:
+        _kwargs["json"] = body.to_dict()
 
     headers["Content-Type"] = "application/json"
 
@@ -34,9 +39,25 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Error | GuardrailsCreated | None:
+) -> Error | GuardrailsCreated | GuardrailsCreated | IndividualGuardrail | None:
     if response.status_code == 200:
-        response_200 = GuardrailsCreated.from_dict(response.json())
+
+        def _parse_response_200(data: object) -> GuardrailsCreated | IndividualGuardrail:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_200_type_0 = GuardrailsCreated.from_dict(data)
+
+                return response_200_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_200_type_1 = IndividualGuardrail.from_dict(data)
+
+            return response_200_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
 
@@ -78,7 +99,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Error | GuardrailsCreated]:
+) -> Response[Error | GuardrailsCreated | GuardrailsCreated | IndividualGuardrail]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -90,19 +111,23 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: GuardrailsCreate,
-) -> Response[Error | GuardrailsCreated]:
-    """Create a set of guardrails
+    body: GuardrailsCreate | IndividualGuardrailCreate,
+) -> Response[Error | GuardrailsCreated | GuardrailsCreated | IndividualGuardrail]:
+    """Create a set of guardrails, or one guardrail
+
+     With `name` and `data`, a set (answered `GuardrailsCreated`); with `guardrail_name` and
+    `guardrail_prompt` at the top level, one individual guardrail (answered as such). Sending both
+    shapes at once is a 400.
 
     Args:
-        body (GuardrailsCreate):
+        body (GuardrailsCreate | IndividualGuardrailCreate):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Error | GuardrailsCreated]
+        Response[Error | GuardrailsCreated | GuardrailsCreated | IndividualGuardrail]
     """
 
     kwargs = _get_kwargs(
@@ -119,19 +144,23 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: GuardrailsCreate,
-) -> Error | GuardrailsCreated | None:
-    """Create a set of guardrails
+    body: GuardrailsCreate | IndividualGuardrailCreate,
+) -> Error | GuardrailsCreated | GuardrailsCreated | IndividualGuardrail | None:
+    """Create a set of guardrails, or one guardrail
+
+     With `name` and `data`, a set (answered `GuardrailsCreated`); with `guardrail_name` and
+    `guardrail_prompt` at the top level, one individual guardrail (answered as such). Sending both
+    shapes at once is a 400.
 
     Args:
-        body (GuardrailsCreate):
+        body (GuardrailsCreate | IndividualGuardrailCreate):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Error | GuardrailsCreated
+        Error | GuardrailsCreated | GuardrailsCreated | IndividualGuardrail
     """
 
     return sync_detailed(
@@ -143,19 +172,23 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: GuardrailsCreate,
-) -> Response[Error | GuardrailsCreated]:
-    """Create a set of guardrails
+    body: GuardrailsCreate | IndividualGuardrailCreate,
+) -> Response[Error | GuardrailsCreated | GuardrailsCreated | IndividualGuardrail]:
+    """Create a set of guardrails, or one guardrail
+
+     With `name` and `data`, a set (answered `GuardrailsCreated`); with `guardrail_name` and
+    `guardrail_prompt` at the top level, one individual guardrail (answered as such). Sending both
+    shapes at once is a 400.
 
     Args:
-        body (GuardrailsCreate):
+        body (GuardrailsCreate | IndividualGuardrailCreate):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Error | GuardrailsCreated]
+        Response[Error | GuardrailsCreated | GuardrailsCreated | IndividualGuardrail]
     """
 
     kwargs = _get_kwargs(
@@ -170,19 +203,23 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: GuardrailsCreate,
-) -> Error | GuardrailsCreated | None:
-    """Create a set of guardrails
+    body: GuardrailsCreate | IndividualGuardrailCreate,
+) -> Error | GuardrailsCreated | GuardrailsCreated | IndividualGuardrail | None:
+    """Create a set of guardrails, or one guardrail
+
+     With `name` and `data`, a set (answered `GuardrailsCreated`); with `guardrail_name` and
+    `guardrail_prompt` at the top level, one individual guardrail (answered as such). Sending both
+    shapes at once is a 400.
 
     Args:
-        body (GuardrailsCreate):
+        body (GuardrailsCreate | IndividualGuardrailCreate):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Error | GuardrailsCreated
+        Error | GuardrailsCreated | GuardrailsCreated | IndividualGuardrail
     """
 
     return (

@@ -76,7 +76,11 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Any | Error]:
-    """Delete a set of guardrails
+    """Delete a set of guardrails, or one guardrail
+
+     Deleting a set deletes its guardrails too; every PAL or persona that used the set or one of
+    them stops using it (docs legacy-guardrail-sets, H). Deleting one guardrail of a set removes
+    it from the set.
 
     Args:
         guardrails_id (str):  Example: pcb7a34da5fe.
@@ -105,7 +109,11 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Any | Error | None:
-    """Delete a set of guardrails
+    """Delete a set of guardrails, or one guardrail
+
+     Deleting a set deletes its guardrails too; every PAL or persona that used the set or one of
+    them stops using it (docs legacy-guardrail-sets, H). Deleting one guardrail of a set removes
+    it from the set.
 
     Args:
         guardrails_id (str):  Example: pcb7a34da5fe.
@@ -129,7 +137,11 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Any | Error]:
-    """Delete a set of guardrails
+    """Delete a set of guardrails, or one guardrail
+
+     Deleting a set deletes its guardrails too; every PAL or persona that used the set or one of
+    them stops using it (docs legacy-guardrail-sets, H). Deleting one guardrail of a set removes
+    it from the set.
 
     Args:
         guardrails_id (str):  Example: pcb7a34da5fe.
@@ -156,7 +168,11 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Any | Error | None:
-    """Delete a set of guardrails
+    """Delete a set of guardrails, or one guardrail
+
+     Deleting a set deletes its guardrails too; every PAL or persona that used the set or one of
+    them stops using it (docs legacy-guardrail-sets, H). Deleting one guardrail of a set removes
+    it from the set.
 
     Args:
         guardrails_id (str):  Example: pcb7a34da5fe.

@@ -10,6 +10,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.guardrails_set import GuardrailsSet
+from ...models.individual_guardrail import IndividualGuardrail
 from ...types import Response
 
 
@@ -27,9 +28,27 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | GuardrailsSet | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | GuardrailsSet | IndividualGuardrail | None:
     if response.status_code == 200:
-        response_200 = GuardrailsSet.from_dict(response.json())
+
+        def _parse_response_200(data: object) -> GuardrailsSet | IndividualGuardrail:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_200_type_0 = GuardrailsSet.from_dict(data)
+
+                return response_200_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_200_type_1 = IndividualGuardrail.from_dict(data)
+
+            return response_200_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
 
@@ -66,7 +85,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Error | GuardrailsSet]:
+) -> Response[Error | GuardrailsSet | IndividualGuardrail]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -79,8 +98,8 @@ def sync_detailed(
     guardrails_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Error | GuardrailsSet]:
-    """Get one set of guardrails
+) -> Response[Error | GuardrailsSet | IndividualGuardrail]:
+    """Get one set of guardrails, or one guardrail
 
     Args:
         guardrails_id (str):  Example: pcb7a34da5fe.
@@ -90,7 +109,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Error | GuardrailsSet]
+        Response[Error | GuardrailsSet | IndividualGuardrail]
     """
 
     kwargs = _get_kwargs(
@@ -108,8 +127,8 @@ def sync(
     guardrails_id: str,
     *,
     client: AuthenticatedClient,
-) -> Error | GuardrailsSet | None:
-    """Get one set of guardrails
+) -> Error | GuardrailsSet | IndividualGuardrail | None:
+    """Get one set of guardrails, or one guardrail
 
     Args:
         guardrails_id (str):  Example: pcb7a34da5fe.
@@ -119,7 +138,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Error | GuardrailsSet
+        Error | GuardrailsSet | IndividualGuardrail
     """
 
     return sync_detailed(
@@ -132,8 +151,8 @@ async def asyncio_detailed(
     guardrails_id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Error | GuardrailsSet]:
-    """Get one set of guardrails
+) -> Response[Error | GuardrailsSet | IndividualGuardrail]:
+    """Get one set of guardrails, or one guardrail
 
     Args:
         guardrails_id (str):  Example: pcb7a34da5fe.
@@ -143,7 +162,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Error | GuardrailsSet]
+        Response[Error | GuardrailsSet | IndividualGuardrail]
     """
 
     kwargs = _get_kwargs(
@@ -159,8 +178,8 @@ async def asyncio(
     guardrails_id: str,
     *,
     client: AuthenticatedClient,
-) -> Error | GuardrailsSet | None:
-    """Get one set of guardrails
+) -> Error | GuardrailsSet | IndividualGuardrail | None:
+    """Get one set of guardrails, or one guardrail
 
     Args:
         guardrails_id (str):  Example: pcb7a34da5fe.
@@ -170,7 +189,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Error | GuardrailsSet
+        Error | GuardrailsSet | IndividualGuardrail
     """
 
     return (

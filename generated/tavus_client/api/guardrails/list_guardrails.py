@@ -9,6 +9,9 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.guardrails_list import GuardrailsList
+from ...models.individual_guardrail_list import IndividualGuardrailList
+from ...models.list_scope import ListScope
+from ...models.sort_order import SortOrder
 from ...types import UNSET, Response, Unset
 
 
@@ -16,6 +19,12 @@ def _get_kwargs(
     *,
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
+    legacy: bool | Unset = UNSET,
+    type_: ListScope | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
+    name_or_uuid: str | Unset = UNSET,
+    tags: str | Unset = UNSET,
+    verbose: bool | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -23,6 +32,26 @@ def _get_kwargs(
     params["limit"] = limit
 
     params["page"] = page
+
+    params["legacy"] = legacy
+
+    json_type_: str | Unset = UNSET
+    if not isinstance(type_, Unset):
+        json_type_ = type_.value
+
+    params["type"] = json_type_
+
+    json_sort: str | Unset = UNSET
+    if not isinstance(sort, Unset):
+        json_sort = sort.value
+
+    params["sort"] = json_sort
+
+    params["name_or_uuid"] = name_or_uuid
+
+    params["tags"] = tags
+
+    params["verbose"] = verbose
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -35,9 +64,27 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | GuardrailsList | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | GuardrailsList | IndividualGuardrailList | None:
     if response.status_code == 200:
-        response_200 = GuardrailsList.from_dict(response.json())
+
+        def _parse_response_200(data: object) -> GuardrailsList | IndividualGuardrailList:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_200_type_0 = GuardrailsList.from_dict(data)
+
+                return response_200_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_200_type_1 = IndividualGuardrailList.from_dict(data)
+
+            return response_200_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
 
@@ -69,7 +116,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Error | GuardrailsList]:
+) -> Response[Error | GuardrailsList | IndividualGuardrailList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -83,24 +130,44 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
-) -> Response[Error | GuardrailsList]:
-    """List sets of guardrails
+    legacy: bool | Unset = UNSET,
+    type_: ListScope | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
+    name_or_uuid: str | Unset = UNSET,
+    tags: str | Unset = UNSET,
+    verbose: bool | Unset = UNSET,
+) -> Response[Error | GuardrailsList | IndividualGuardrailList]:
+    """List sets of guardrails, or individual guardrails
+
+     `legacy=false` lists individual guardrails (with `page` and `limit` echoed); otherwise sets.
 
     Args:
         limit (int | Unset):
         page (int | Unset):
+        legacy (bool | Unset):
+        type_ (ListScope | Unset): `user`: your own; `system`: Tavus's built-in ones; `all`: both.
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
+        name_or_uuid (str | Unset):
+        tags (str | Unset):
+        verbose (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Error | GuardrailsList]
+        Response[Error | GuardrailsList | IndividualGuardrailList]
     """
 
     kwargs = _get_kwargs(
         limit=limit,
         page=page,
+        legacy=legacy,
+        type_=type_,
+        sort=sort,
+        name_or_uuid=name_or_uuid,
+        tags=tags,
+        verbose=verbose,
     )
 
     response = client.get_httpx_client().request(
@@ -115,25 +182,45 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
-) -> Error | GuardrailsList | None:
-    """List sets of guardrails
+    legacy: bool | Unset = UNSET,
+    type_: ListScope | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
+    name_or_uuid: str | Unset = UNSET,
+    tags: str | Unset = UNSET,
+    verbose: bool | Unset = UNSET,
+) -> Error | GuardrailsList | IndividualGuardrailList | None:
+    """List sets of guardrails, or individual guardrails
+
+     `legacy=false` lists individual guardrails (with `page` and `limit` echoed); otherwise sets.
 
     Args:
         limit (int | Unset):
         page (int | Unset):
+        legacy (bool | Unset):
+        type_ (ListScope | Unset): `user`: your own; `system`: Tavus's built-in ones; `all`: both.
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
+        name_or_uuid (str | Unset):
+        tags (str | Unset):
+        verbose (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Error | GuardrailsList
+        Error | GuardrailsList | IndividualGuardrailList
     """
 
     return sync_detailed(
         client=client,
         limit=limit,
         page=page,
+        legacy=legacy,
+        type_=type_,
+        sort=sort,
+        name_or_uuid=name_or_uuid,
+        tags=tags,
+        verbose=verbose,
     ).parsed
 
 
@@ -142,24 +229,44 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
-) -> Response[Error | GuardrailsList]:
-    """List sets of guardrails
+    legacy: bool | Unset = UNSET,
+    type_: ListScope | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
+    name_or_uuid: str | Unset = UNSET,
+    tags: str | Unset = UNSET,
+    verbose: bool | Unset = UNSET,
+) -> Response[Error | GuardrailsList | IndividualGuardrailList]:
+    """List sets of guardrails, or individual guardrails
+
+     `legacy=false` lists individual guardrails (with `page` and `limit` echoed); otherwise sets.
 
     Args:
         limit (int | Unset):
         page (int | Unset):
+        legacy (bool | Unset):
+        type_ (ListScope | Unset): `user`: your own; `system`: Tavus's built-in ones; `all`: both.
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
+        name_or_uuid (str | Unset):
+        tags (str | Unset):
+        verbose (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Error | GuardrailsList]
+        Response[Error | GuardrailsList | IndividualGuardrailList]
     """
 
     kwargs = _get_kwargs(
         limit=limit,
         page=page,
+        legacy=legacy,
+        type_=type_,
+        sort=sort,
+        name_or_uuid=name_or_uuid,
+        tags=tags,
+        verbose=verbose,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -172,19 +279,33 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     page: int | Unset = UNSET,
-) -> Error | GuardrailsList | None:
-    """List sets of guardrails
+    legacy: bool | Unset = UNSET,
+    type_: ListScope | Unset = UNSET,
+    sort: SortOrder | Unset = UNSET,
+    name_or_uuid: str | Unset = UNSET,
+    tags: str | Unset = UNSET,
+    verbose: bool | Unset = UNSET,
+) -> Error | GuardrailsList | IndividualGuardrailList | None:
+    """List sets of guardrails, or individual guardrails
+
+     `legacy=false` lists individual guardrails (with `page` and `limit` echoed); otherwise sets.
 
     Args:
         limit (int | Unset):
         page (int | Unset):
+        legacy (bool | Unset):
+        type_ (ListScope | Unset): `user`: your own; `system`: Tavus's built-in ones; `all`: both.
+        sort (SortOrder | Unset): `asc` or `ascending`; `desc` or `descending`.
+        name_or_uuid (str | Unset):
+        tags (str | Unset):
+        verbose (bool | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Error | GuardrailsList
+        Error | GuardrailsList | IndividualGuardrailList
     """
 
     return (
@@ -192,5 +313,11 @@ async def asyncio(
             client=client,
             limit=limit,
             page=page,
+            legacy=legacy,
+            type_=type_,
+            sort=sort,
+            name_or_uuid=name_or_uuid,
+            tags=tags,
+            verbose=verbose,
         )
     ).parsed

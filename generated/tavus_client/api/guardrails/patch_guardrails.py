@@ -9,6 +9,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
+from ...models.individual_guardrail import IndividualGuardrail
 from ...models.json_patch_operation import JsonPatchOperation
 from ...models.message import Message
 from ...types import Response
@@ -39,9 +40,27 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Error | Message | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Any | Error | IndividualGuardrail | Message | None:
     if response.status_code == 200:
-        response_200 = Message.from_dict(response.json())
+
+        def _parse_response_200(data: object) -> IndividualGuardrail | Message:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_200_type_0 = IndividualGuardrail.from_dict(data)
+
+                return response_200_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_200_type_1 = Message.from_dict(data)
+
+            return response_200_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
 
@@ -92,7 +111,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | Error | Message]:
+) -> Response[Any | Error | IndividualGuardrail | Message]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -106,10 +125,13 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: list[JsonPatchOperation],
-) -> Response[Any | Error | Message]:
-    """Change a set of guardrails with JSON Patch
+) -> Response[Any | Error | IndividualGuardrail | Message]:
+    """Change a set of guardrails, or one guardrail, with JSON Patch
 
-     Paths address the set document as `getGuardrails` returns it, e.g. `/data/0/guardrail_prompt`.
+     Paths address the document as `getGuardrails` returns it: `/data/0/guardrail_prompt` in a set,
+    `/guardrail_prompt` in an individual guardrail (the CLI sends `add` for every field it sets).
+    A set answers a confirmation, an individual guardrail its new state. A guardrail of a set and
+    the set stay in step whichever is patched.
 
     Args:
         guardrails_id (str):  Example: pcb7a34da5fe.
@@ -120,7 +142,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Error | Message]
+        Response[Any | Error | IndividualGuardrail | Message]
     """
 
     kwargs = _get_kwargs(
@@ -140,10 +162,13 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: list[JsonPatchOperation],
-) -> Any | Error | Message | None:
-    """Change a set of guardrails with JSON Patch
+) -> Any | Error | IndividualGuardrail | Message | None:
+    """Change a set of guardrails, or one guardrail, with JSON Patch
 
-     Paths address the set document as `getGuardrails` returns it, e.g. `/data/0/guardrail_prompt`.
+     Paths address the document as `getGuardrails` returns it: `/data/0/guardrail_prompt` in a set,
+    `/guardrail_prompt` in an individual guardrail (the CLI sends `add` for every field it sets).
+    A set answers a confirmation, an individual guardrail its new state. A guardrail of a set and
+    the set stay in step whichever is patched.
 
     Args:
         guardrails_id (str):  Example: pcb7a34da5fe.
@@ -154,7 +179,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Error | Message
+        Any | Error | IndividualGuardrail | Message
     """
 
     return sync_detailed(
@@ -169,10 +194,13 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: list[JsonPatchOperation],
-) -> Response[Any | Error | Message]:
-    """Change a set of guardrails with JSON Patch
+) -> Response[Any | Error | IndividualGuardrail | Message]:
+    """Change a set of guardrails, or one guardrail, with JSON Patch
 
-     Paths address the set document as `getGuardrails` returns it, e.g. `/data/0/guardrail_prompt`.
+     Paths address the document as `getGuardrails` returns it: `/data/0/guardrail_prompt` in a set,
+    `/guardrail_prompt` in an individual guardrail (the CLI sends `add` for every field it sets).
+    A set answers a confirmation, an individual guardrail its new state. A guardrail of a set and
+    the set stay in step whichever is patched.
 
     Args:
         guardrails_id (str):  Example: pcb7a34da5fe.
@@ -183,7 +211,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Error | Message]
+        Response[Any | Error | IndividualGuardrail | Message]
     """
 
     kwargs = _get_kwargs(
@@ -201,10 +229,13 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: list[JsonPatchOperation],
-) -> Any | Error | Message | None:
-    """Change a set of guardrails with JSON Patch
+) -> Any | Error | IndividualGuardrail | Message | None:
+    """Change a set of guardrails, or one guardrail, with JSON Patch
 
-     Paths address the set document as `getGuardrails` returns it, e.g. `/data/0/guardrail_prompt`.
+     Paths address the document as `getGuardrails` returns it: `/data/0/guardrail_prompt` in a set,
+    `/guardrail_prompt` in an individual guardrail (the CLI sends `add` for every field it sets).
+    A set answers a confirmation, an individual guardrail its new state. A guardrail of a set and
+    the set stay in step whichever is patched.
 
     Args:
         guardrails_id (str):  Example: pcb7a34da5fe.
@@ -215,7 +246,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Error | Message
+        Any | Error | IndividualGuardrail | Message
     """
 
     return (
