@@ -25,7 +25,7 @@ import orjson
 
 from . import resources as _resources  # noqa: F401  (registers the behaviour modules)
 from .aliases import ALIAS_OPERATIONS, ALIASES
-from .core import BEHAVIOURS, MAX_PAGE, Answer, Ctx, short
+from .core import BEHAVIOURS, MAX_PAGE, Answer, Ctx, short, tenant_of
 from .spec import Operation, Spec
 from .store import KINDS, ApiError, Delays, Record, Store, depth, http_date_now, iso_now, matches_any_tag
 
@@ -128,6 +128,9 @@ class MockConfig:
     # Check every answer against the spec (documented status, body schema) and turn a mismatch into a 500
     # that names it. On in the project's tests and the pytest plugin; costs a validation per answer.
     check_answers: bool = False
+    # A SQLite file that keeps the state (tavus_mock/db.py); None keeps it in memory (the default).
+    db: str | None = None
+    db_synchronous: str = "normal"  # survives kill -9; "full" also survives power loss
 
 
 class TavusMock:
@@ -136,7 +139,18 @@ class TavusMock:
     def __init__(self, spec: Spec | None = None, config: MockConfig | None = None) -> None:
         self.spec = spec or Spec()
         self.config = config or MockConfig()
-        self.store = Store(delays=self.config.delays, on_callback=self._schedule_callback)
+        if self.config.db is None:
+            self.store = Store(delays=self.config.delays, on_callback=self._schedule_callback, tenant_of=tenant_of)
+        else:
+            from .db import DbStore  # sqlite3 loads only when asked for
+
+            self.store = DbStore(
+                self.config.db,
+                delays=self.config.delays,
+                on_callback=self._schedule_callback,
+                tenant_of=tenant_of,
+                synchronous=self.config.db_synchronous,
+            )
         self._random = random.Random(self.config.fault_seed)
         self._callback_client: httpx.AsyncClient | None = None
         # The last callbacks sent (url, body), for tests and debugging; bounded for long-running servers.
@@ -267,7 +281,9 @@ class TavusMock:
         if key is None:
             if not op.public:
                 return Answer(401, UNAUTHORIZED)
-            key = ""  # a public operation (`security: []`): no tenant
+            tenant = ""  # a public operation (`security: []`): no tenant
+        else:
+            tenant = tenant_of(key)
         if "prefer" in headers or self.config.fault_rate > 0:
             fault = self._fault(headers.get("prefer", ""))
             if fault is not None:
@@ -276,13 +292,16 @@ class TavusMock:
             raw = await self._read_body(receive, headers) if op.body_validator is not None else b""
             ctx = Ctx(
                 op,
-                key,
+                tenant,
                 self._check_path(op, path_params),
                 self._check_query(op, scope),
                 self._check_body(op, raw, headers),
                 headers,
             )
-            answer = self._handlers[op.operation_id](ctx)
+            # One transaction per request: with --db, committed before the answer leaves (nothing
+            # acknowledged is lost) and rolled back whole when the handler refuses.
+            with self.store.transaction(write=op.method not in ("GET", "HEAD")):
+                answer = self._handlers[op.operation_id](ctx)
         except ApiError as err:
             answer = Answer(err.status, err.body, err.headers)
         if self.config.check_answers and answer.status != 501:
@@ -926,7 +945,7 @@ class TavusMock:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        delay = max(0.0, due - time.monotonic())
+        delay = max(0.0, due - time.time())
         loop.call_later(delay, lambda: self._spawn(loop, self._send_job_callback(tag, rid)))
 
     async def _send_job_callback(self, tag: str, rid: str) -> None:

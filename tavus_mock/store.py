@@ -9,6 +9,7 @@ move on, what a filter means.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import copy
 import email.utils
 import itertools
@@ -17,7 +18,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,11 +79,15 @@ class Record:
     id: str
     tenant: str | None  # None: a stock resource every key can read
     data: dict[str, Any]
-    created: float = field(default_factory=time.monotonic)
+    # Wall-clock seconds (not monotonic): lifecycles are computed from them, also after a restart on a
+    # stored database (tavus_mock/db.py).
+    created: float = field(default_factory=time.time)
     seq: int = field(default_factory=lambda: next(_SEQUENCE))  # creation order, without ties
     deleted: bool = False
     job_started: float = 0.0  # when the current background job (training, rendering, crawl) began
     last_recrawl: float | None = None
+    # What a persistent store last wrote of it (state, JSON, job_started, last_recrawl); see db.py.
+    stored: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.job_started = self.job_started or self.created
@@ -250,9 +255,17 @@ Callback = Callable[[str, dict[str, Any], float], None]
 class Store:
     """Every resource of every tenant, behind one lock: a write is read-modify-write under it."""
 
-    def __init__(self, *, delays: Delays | None = None, on_callback: Callback | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        delays: Delays | None = None,
+        on_callback: Callback | None = None,
+        tenant_of: Callable[[str], str] | None = None,
+    ) -> None:
         self.delays = delays or Delays()
         self.on_callback = on_callback
+        # How a seed's API key becomes a tenant (the server stores a digest of the key, never the key).
+        self.tenant_of = tenant_of or (lambda key: key)
         self.lock = threading.RLock()
         self.records: dict[str, dict[str, Record]] = {tag: {} for tag in KINDS}
         # Live records per (kind, owner) in creation order (owner None: stock), so a page of a list costs
@@ -275,7 +288,7 @@ class Store:
     def _load(self, seed: Mapping[str, Any]) -> int:
         count = 0
         groups: list[tuple[str | None, Mapping[str, Any]]] = [(None, seed.get("system", {}))]
-        groups += list(seed.get("tenants", {}).items())
+        groups += [(self.tenant_of(key), tags) for key, tags in seed.get("tenants", {}).items()]
         for tenant, tags in groups:
             for tag, items in tags.items():
                 kind = KINDS.get(tag)
@@ -288,9 +301,29 @@ class Store:
                     data.setdefault("updated_at", data["created_at"])
                     if kind.type_field:
                         data.setdefault(kind.type_field, "system" if tenant is None else "user")
-                    self._put(Record(tag, rid, tenant, data))
+                    self._put(self._new_record(tag, rid, tenant, data))
                     count += 1
         return count
+
+    def _new_record(self, tag: str, rid: str, tenant: str | None, data: dict[str, Any]) -> Record:
+        """A new record; a persistent store gives it a creation rank shared by every process."""
+        return Record(tag, rid, tenant, data)
+
+    @contextlib.contextmanager
+    def transaction(self, *, write: bool) -> Iterator[None]:
+        """One request's work on the state: under the lock here; a persistent store also makes it one
+        database transaction, committed before the answer is sent (tavus_mock/db.py)."""
+        with self.lock:
+            yield
+
+    def export(self, tenant: str) -> dict[str, list[dict[str, Any]]]:
+        """Every live record of one tenant, by kind, as a seed file lists them (`load_seed_data`)."""
+        with self.lock:
+            out: dict[str, list[dict[str, Any]]] = {}
+            for (tag, owner), ordered in self.order.items():
+                if owner == tenant and len(ordered):
+                    out[tag] = [copy.deepcopy(r.data) for r in ordered]
+            return out
 
     def _put(self, record: Record) -> None:
         self.used_ids.add(record.id)
@@ -391,7 +424,7 @@ class Store:
         data = record.data
         if record.kind not in ("replicas", "videos", "documents", "transcriptions") or record.tenant is None:
             return False
-        now = time.monotonic()
+        now = time.time()
         due = self._due(record)
         total = max(due - record.job_started, 1e-9)
         share = min(1.0, (now - record.job_started) / total)
@@ -463,7 +496,7 @@ class Store:
             kind = KINDS[tag]
             rid = self._new_id(kind)
             data[kind.id_field] = rid
-            record = Record(tag, rid, tenant, data)
+            record = self._new_record(tag, rid, tenant, data)
             self._put(record)
             return record
 
@@ -477,7 +510,7 @@ class Store:
                 raise ApiError(
                     409, f"Document must be in 'ready' or 'error' state to recrawl, current status: {data['status']}"
                 )
-            now = time.monotonic()
+            now = time.time()
             if record.last_recrawl is not None and now - record.last_recrawl < cooldown:
                 wait = int(cooldown - (now - record.last_recrawl)) + 1
                 raise ApiError(429, f"Recrawl cooldown: please wait {wait} seconds", headers={"Retry-After": str(wait)})

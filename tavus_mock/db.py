@@ -1,0 +1,316 @@
+"""The state in a SQLite file (`tavus-mock --db PATH`): nothing acknowledged is lost, several processes
+share it.
+
+How it works. Each process keeps the records in memory, as the in-memory store does (so reads and
+lists cost what they cost there), and the file is the source of truth:
+
+* Every request that may write (any method but GET and HEAD) is one database transaction, begun with
+  `BEGIN IMMEDIATE` (one writer at a time across every process on the file) and committed before the
+  answer is sent. A refused request rolls back and the records it touched are put back as stored, so
+  a JSON Patch is applied entirely or not at all, also across a crash.
+* On commit, the records the request reached (found, listed, created or deleted) are written if they
+  changed, each stamped with the transaction's revision number.
+* Before a request, a process asks SQLite whether another connection committed since it last looked
+  (`PRAGMA data_version`, a few microseconds) and, if so, loads the rows with a newer revision. A
+  writer does this after taking the write lock, so it always patches the latest version: no lost
+  update across processes.
+* WAL journal; `synchronous=NORMAL` by default, which survives the process being killed at any moment
+  (`kill -9`); `--db-synchronous full` also survives a power cut, at the cost of an fsync per write.
+
+Lifecycles (training, rendering, crawling) are computed from stored wall-clock timestamps, so they go
+on correctly after a restart. Callbacks that were due while the server was down are not sent.
+
+The file carries `PRAGMA application_id` (it is a tavus-mock database) and `PRAGMA user_version` (its
+schema version): a file of another program, or of a newer tavus-mock, is refused with a message; an
+older schema is migrated in place (MIGRATIONS).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .store import KINDS, Callback, Delays, Record, Store
+
+APPLICATION_ID = 0x54564D4B  # "TVMK": marks the file as a tavus-mock database
+SCHEMA_VERSION = 1
+FIRST_SEQ = 1_000_000  # creation ranks of stored records start above the stock records' ranks
+LIVE, SOFT_DELETED, HARD_DELETED = 0, 1, 2
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE records (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    created REAL NOT NULL,
+    job_started REAL NOT NULL,
+    last_recrawl REAL,
+    state INTEGER NOT NULL,
+    data BLOB,
+    rev INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX records_rev ON records (rev);
+INSERT INTO meta (key, value) VALUES ('rev', 0), ('seq', 1000000);
+"""
+# Schema changes: MIGRATIONS[n] turns a version-n file into version n + 1 (none yet: version 1 is the first).
+MIGRATIONS: dict[int, str] = {}
+
+
+class DatabaseError(Exception):
+    """The file cannot be used: not a tavus-mock database, or one written by a newer version."""
+
+
+class _Tracked(dict[str, Record]):
+    """A kind's records; while a request may write, every record it reaches is noted for the commit."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: DbStore) -> None:
+        super().__init__()
+        self._store = store
+
+    def __getitem__(self, key: str) -> Record:
+        record = super().__getitem__(key)
+        self._store.touch(record)
+        return record
+
+    def get(self, key: str, default: Any = None) -> Any:
+        record = super().get(key, default)
+        if record is not default:
+            self._store.touch(record)
+        return record
+
+
+class DbStore(Store):
+    """The in-memory store, kept in a SQLite file and in step with every other process on it."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        delays: Delays | None = None,
+        on_callback: Callback | None = None,
+        tenant_of: Callable[[str], str] | None = None,
+        synchronous: str = "normal",
+    ) -> None:
+        self._writing = False
+        self._touched: dict[int, Record] = {}
+        self._created: list[Record] = []
+        super().__init__(delays=delays, on_callback=on_callback, tenant_of=tenant_of)
+        for tag, plain in list(self.records.items()):
+            tracked = _Tracked(self)
+            dict.update(tracked, plain)
+            self.records[tag] = tracked
+        self.path = Path(path)
+        if synchronous not in ("normal", "full"):
+            raise ValueError("synchronous must be normal or full")
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        self.conn.execute("PRAGMA busy_timeout = 30000")
+        self._open()
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+        self.rev = 0
+        self._seq = FIRST_SEQ
+        self._data_version = -1
+        self._catch_up()
+
+    # -- the file ------------------------------------------------------------------------------
+    def _open(self) -> None:
+        """Create the schema in a new file, migrate an older one, refuse anything else."""
+        conn = self.conn
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if app_id == 0 and version == 0 and not tables:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executescript(SCHEMA)  # commits
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            return
+        if app_id != APPLICATION_ID:
+            raise DatabaseError(f"{self.path} is not a tavus-mock database (it has other tables); use another file")
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"{self.path} was written by a newer tavus-mock (schema {version}; this one reads up to "
+                f"{SCHEMA_VERSION}): upgrade tavus-mock, or use another file"
+            )
+        while version < SCHEMA_VERSION:
+            step = MIGRATIONS.get(version)
+            if step is None:
+                raise DatabaseError(f"{self.path} has schema {version}, which this tavus-mock cannot migrate")
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executescript(step)  # commits
+            version += 1
+            conn.execute(f"PRAGMA user_version = {version}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- keeping in step -------------------------------------------------------------------------
+    def touch(self, record: Record) -> None:
+        if self._writing:
+            self._touched[id(record)] = record
+
+    def _catch_up(self) -> None:
+        """Load what other processes committed since this one last looked."""
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._data_version:
+            return
+        self._data_version = version
+        rows = self.conn.execute(
+            "SELECT kind, id, tenant, seq, created, job_started, last_recrawl, state, data, rev "
+            "FROM records WHERE rev > ? ORDER BY rev",
+            (self.rev,),
+        ).fetchall()
+        for kind, rid, tenant, seq, created, job_started, last_recrawl, state, blob, rev in rows:
+            self._apply(kind, rid, tenant, seq, created, job_started, last_recrawl, state, blob)
+            self.rev = max(self.rev, rev)
+        self._seq = self.conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0]
+
+    def _apply(
+        self,
+        kind: str,
+        rid: str,
+        tenant: str,
+        seq: int,
+        created: float,
+        job_started: float,
+        last_recrawl: float | None,
+        state: int,
+        blob: bytes | None,
+    ) -> None:
+        if kind not in KINDS:
+            return  # a kind this version does not serve
+        records = self.records[kind]
+        old = dict.get(records, rid)
+        if old is not None and not old.deleted:
+            self._ordered(kind, old.tenant).discard(old)
+        self.used_ids.add(rid)
+        if state == HARD_DELETED or blob is None:
+            records.pop(rid, None)
+            return
+        record = Record(kind, rid, tenant, orjson.loads(blob), created=created, seq=seq, deleted=state == SOFT_DELETED)
+        record.job_started, record.last_recrawl = job_started, last_recrawl
+        record.stored = (state, blob, job_started, last_recrawl)
+        dict.__setitem__(records, rid, record)
+        if not record.deleted:
+            self._ordered(kind, tenant).add(record)
+
+    # -- transactions --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self, *, write: bool) -> Iterator[None]:
+        with self.lock:
+            if not write or self._writing:  # a read, or a write already inside one
+                self._catch_up()
+                yield
+                return
+            self.conn.execute("BEGIN IMMEDIATE")  # the write lock of every process on the file
+            self._writing = True
+            try:
+                self._catch_up()
+                yield
+                self._persist()
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                self._restore()
+                raise
+            finally:
+                self._writing = False
+                self._touched = {}
+                self._created = []
+            # Our own commit does not move our data_version; nothing to load.
+
+    def _persist(self) -> None:
+        rows = []
+        for record in self._touched.values():
+            if record.tenant is None:
+                continue  # stock records are not stored: every process makes them
+            live = dict.get(self.records[record.kind], record.id) is record
+            state = HARD_DELETED if not live else SOFT_DELETED if record.deleted else LIVE
+            blob = None if state == HARD_DELETED else orjson.dumps(record.data)
+            stored = (state, blob, record.job_started, record.last_recrawl)
+            if record.stored == stored:
+                continue
+            rows.append((record, stored))
+        if not rows:
+            return
+        rev = self.conn.execute("SELECT value FROM meta WHERE key = 'rev'").fetchone()[0] + 1
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO records "
+            "(kind, id, tenant, seq, created, job_started, last_recrawl, state, data, rev) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.kind, r.id, r.tenant, r.seq, r.created, s[2], s[3], s[0], s[1], rev) for r, s in rows],
+        )
+        self.conn.execute("UPDATE meta SET value = ? WHERE key = 'rev'", (rev,))
+        self.conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (self._seq,))
+        self.rev = rev
+        for record, stored in rows:
+            record.stored = stored
+
+    def _restore(self) -> None:
+        """After a rollback: every record the request reached goes back to its stored version."""
+        for record in self._created:
+            dict.pop(self.records[record.kind], record.id, None)
+            self._ordered(record.kind, record.tenant).discard(record)
+        for record in self._touched.values():
+            stored = record.stored
+            if record.tenant is None or stored is None:
+                continue
+            state, blob, job_started, last_recrawl = stored
+            self._apply(
+                record.kind,
+                record.id,
+                record.tenant,
+                record.seq,
+                record.created,
+                job_started,
+                last_recrawl,
+                state,
+                blob,
+            )
+
+    # -- the store's hooks ------------------------------------------------------------------------
+    def _new_record(self, tag: str, rid: str, tenant: str | None, data: dict[str, Any]) -> Record:
+        self._seq += 1
+        record = Record(tag, rid, tenant, data, seq=self._seq)
+        self._created.append(record)
+        return record
+
+    def _put(self, record: Record) -> None:
+        super()._put(record)
+        self.touch(record)
+
+    def reset(self) -> None:
+        raise RuntimeError("reset() would empty a database others may use; start on a new --db file instead")
+
+    def visible(self, tag: str, tenant: str) -> list[Record]:
+        found = super().visible(tag, tenant)
+        for record in found:
+            self.touch(record)
+        return found
+
+    def page(
+        self, tag: str, tenant: str, *, owner: str | None = None, offset: int, limit: int, order: str = "asc"
+    ) -> tuple[list[Record], int]:
+        found, total = super().page(tag, tenant, owner=owner, offset=offset, limit=limit, order=order)
+        for record in found:
+            self.touch(record)
+        return found, total
+
+    def delete(self, record: Record, *, hard: bool) -> None:
+        self.touch(record)
+        super().delete(record, hard=hard)
+
+    def load_seed_data(self, seed: Any) -> int:
+        """A seed is written to the file in one transaction."""
+        with self.transaction(write=True):
+            return super().load_seed_data(seed)
