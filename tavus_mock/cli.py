@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +15,8 @@ import uvicorn
 from tavus_spec.specfile import SpecError, default_spec_path
 
 from .app import MockConfig, TavusMock
+from .core import tenant_of
+from .db import DatabaseError, DbStore
 from .protocols import uvicorn_http_settings
 from .spec import Spec
 from .store import Delays
@@ -29,7 +33,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         dest="api_keys",
         help="accepted key (repeatable); each key is its own tenant. Without any, every non-empty key is accepted.",
     )
-    parser.add_argument("--seed", type=Path, help="JSON file of resources to load at start")
+    parser.add_argument(
+        "--seed",
+        type=Path,
+        help="JSON file of resources to load at start (with --db: only into a new file, where they are stored)",
+    )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="keep the state in this SQLite file (created if missing): it survives restarts and kill -9, "
+        "and several servers or --workers can share it. Without it the state lives in memory.",
+    )
+    parser.add_argument(
+        "--db-synchronous",
+        choices=("normal", "full"),
+        default="normal",
+        help="normal survives the process being killed; full also a power cut (an fsync per write)",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="server processes (more than 1 needs --db)")
+    parser.add_argument(
+        "--export",
+        metavar="API_KEY",
+        help="print that key's resources in the --seed format (from --db) and exit; replay them with --seed",
+    )
     parser.add_argument(
         "--spec",
         type=Path,
@@ -61,6 +88,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--speed must be positive")
     if not 0 <= args.fault_rate <= 1:
         parser.error("--fault-rate must be between 0 and 1")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if args.workers > 1 and args.db is None:
+        parser.error("--workers above 1 needs --db: processes share their state through the database file")
+    if args.export is not None and args.db is None:
+        parser.error("--export reads a --db file")
     return args
 
 
@@ -76,12 +109,25 @@ def build_app(args: argparse.Namespace) -> TavusMock:
         fault_seed=args.fault_seed,
         access_log=not args.quiet,
         external_callbacks=args.external_callbacks,
+        db=str(args.db) if args.db else None,
+        db_synchronous=args.db_synchronous,
     )
     app = TavusMock(Spec(args.spec or default_spec_path()), config)
-    if args.seed:
+    fresh = app.store.rev == 0 if isinstance(app.store, DbStore) else True
+    if args.seed and fresh:
         count = app.store.load_seed(args.seed)
         logging.getLogger("tavus_mock").info("loaded %d resources from %s", count, args.seed)
+    elif args.seed:
+        logging.getLogger("tavus_mock").info("%s already holds data: --seed %s not loaded", args.db, args.seed)
     return app
+
+
+def worker_app() -> TavusMock:
+    """The app of one `--workers` process (uvicorn imports it by name in each process)."""
+    return build_app(parse_args(json.loads(os.environ[WORKER_ARGS])))
+
+
+WORKER_ARGS = "TAVUS_MOCK_WORKER_ARGS"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,9 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     try:
         app = build_app(args)
-    except SpecError as exc:
+    except (SpecError, DatabaseError) as exc:
         print(f"tavus-mock: {exc}", file=sys.stderr)
         return 2
+    if args.export is not None:
+        seed = {"tenants": {args.export: app.store.export(tenant_of(args.export))}}
+        sys.stdout.write(json.dumps(seed, indent=1, ensure_ascii=False) + "\n")
+        return 0
     # Stored resources live as long as the server: move what start-up made out of the collector's sight,
     # and collect the young generation less often, so full collections do not stall requests (a p99 of
     # 160 ms under a stream of creates without this; see bench/bench_mock.py).
@@ -104,6 +154,20 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
+    if args.workers > 1:
+        # Each process builds its own app on the same --db (the file is ready: made and seeded above).
+        os.environ[WORKER_ARGS] = json.dumps([a for a in (argv if argv is not None else sys.argv[1:])])
+        uvicorn.run(
+            "tavus_mock.cli:worker_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            access_log=False,
+            **uvicorn_http_settings(args.http),
+        )
+        return 0
     uvicorn.run(
         app, host=args.host, port=args.port, log_level="warning", access_log=False, **uvicorn_http_settings(args.http)
     )

@@ -38,6 +38,11 @@ def iso_now() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+def iso_at(seconds: float) -> str:
+    """A wall-clock time (seconds since the epoch) in the format of iso_now."""
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
 def http_date_now() -> str:
     return email.utils.format_datetime(datetime.now(UTC), usegmt=True)
 
@@ -430,10 +435,13 @@ class Store:
         share = min(1.0, (now - record.job_started) / total)
         pct = round(share * 100)
         finished = now >= due
+        # A state reached is stamped with when it was due, not when someone looked: every process, and
+        # the server after a restart, computes the same record.
+        done_at = iso_at(due)
         if record.kind == "replicas" and data["status"] == "started":
             data["training_progress"] = f"{pct}/100"
             if finished:
-                data.update(status="completed", updated_at=iso_now())
+                data.update(status="completed", updated_at=done_at)
                 data["thumbnail_video_url"] = f"https://cdn.tavus.example/replicas/{record.id}.mp4"
                 return True
         elif record.kind == "videos" and data["status"] in ("queued", "generating"):
@@ -447,11 +455,12 @@ class Store:
                     stream_url=f"{base}.m3u8",
                     still_image_thumbnail_url=f"{base}.jpg",
                     gif_thumbnail_url=f"{base}.gif",
-                    updated_at=iso_now(),
+                    updated_at=done_at,
                 )
                 return True
             if share >= 0.5 and data["status"] == "queued":
-                data.update(status="generating", status_details="Rendering.", updated_at=iso_now())
+                halfway = iso_at(record.job_started + (due - record.job_started) / 2)
+                data.update(status="generating", status_details="Rendering.", updated_at=halfway)
         elif record.kind == "transcriptions" and data["status"] == "started":
             if finished:
                 data.update(status="completed", text=f"Transcript of {data['file_url']}.")
@@ -461,8 +470,8 @@ class Store:
             if finished:
                 if data.get("crawl_config"):
                     crawls = (data.get("crawl_count") or 0) + 1
-                    data.update(crawl_count=crawls, last_crawled_at=iso_now(), crawled_urls=[data["document_url"]])
-                data.update(status="ready", progress=100, updated_at=iso_now())
+                    data.update(crawl_count=crawls, last_crawled_at=done_at, crawled_urls=[data["document_url"]])
+                data.update(status="ready", progress=100, updated_at=done_at)
                 return True
             if share > 0 and data["status"] == "started":
                 data["status"] = "processing"

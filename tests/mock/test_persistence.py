@@ -1,0 +1,275 @@
+"""`tavus-mock --db`: the state in a SQLite file. Real server processes on free ports, killed with
+SIGKILL at awkward moments, restarted on the same file; several writers through several workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tavus_mock import Delays, MockConfig, Spec, TavusMock
+from tavus_mock.db import APPLICATION_ID, DatabaseError, DbStore
+from tests.conftest import TEST_KEY
+
+BIN = Path(sys.executable).parent
+HEADERS = {"x-api-key": TEST_KEY}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, db: Path, *extra: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [str(BIN / "tavus-mock"), "--port", str(self.port), "--db", str(db), "--quiet", *extra]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(self.url + "/v2/voices", headers=HEADERS, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"tavus-mock did not start: {self.proc.stderr.read() if self.proc.stderr else ''}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL to the whole process group (the workers too): no shutdown code runs."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+
+@contextmanager
+def serve(db: Path, *extra: str) -> Iterator[Server]:
+    server = Server(db, *extra)
+    try:
+        yield server
+    finally:
+        if server.proc.poll() is None:
+            server.kill()
+
+
+def test_everything_reads_back_after_kill_9(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    fast = ("--replica-seconds", "0", "--video-seconds", "0", "--document-seconds", "0")
+    with serve(db, *fast) as server, httpx.Client(base_url=server.url, headers=HEADERS) as api:
+        persona = api.post("/v2/personas", json={"persona_name": "Kept", "system_prompt": "x"}).json()["persona_id"]
+        api.patch(f"/v2/personas/{persona}", json=[{"op": "add", "path": "/context", "value": "patched"}])
+        replica = api.post("/v2/replicas", json={"train_video_url": "https://example.com/v.mp4"}).json()["replica_id"]
+        tool = api.post("/v2/tools", json={"name": "kept", "description": "x"}).json()["tool_id"]
+        api.post(f"/v2/pals/{persona}/tools", json={"tool_ids": [tool]})
+        api.put(f"/v2/pals/{persona}/skills/memory", json={"config": {"depth": 2}})
+        deployment = api.post("/v2/deployments", json={"pal_id": persona, "channel": "embed", "password": "pw"})
+        guardrails = api.post("/v2/guardrails", json={"data": [{"guardrail_name": "a", "guardrail_prompt": "b"}]})
+        document = api.post("/v2/documents", json={"document_url": "https://example.com/d.pdf"}).json()["document_id"]
+        deleted = api.post("/v2/personas", json={"persona_name": "Gone"}).json()["persona_id"]
+        api.delete(f"/v2/personas/{deleted}")
+        urls = [
+            f"/v2/personas/{persona}",
+            f"/v2/replicas/{replica}",
+            f"/v2/tools/{tool}",
+            f"/v2/pals/{persona}/tools",
+            f"/v2/pals/{persona}/skills",
+            f"/v2/deployments/{deployment.json()['deployment_id']}",
+            f"/v2/guardrails/{guardrails.json()['guardrails_id']}",
+            "/v2/guardrails?legacy=false",
+            f"/v2/documents/{document}",
+            "/v2/personas?persona_type=user",
+        ]
+        before = {url: api.get(url).json() for url in urls}
+        server.kill()
+    with serve(db, *fast) as server, httpx.Client(base_url=server.url, headers=HEADERS) as api:
+        after = {url: api.get(url).json() for url in urls}
+        assert api.get(f"/v2/personas/{deleted}").status_code == 404
+        other = api.get("/v2/personas?persona_type=user", headers={"x-api-key": "another-key"}).json()
+    assert after == before
+    assert before[f"/v2/personas/{persona}"]["context"] == "patched"
+    assert other["total_count"] == 0  # tenants stay apart in the file
+    assert TEST_KEY.encode() not in db.read_bytes() + Path(str(db) + "-wal").read_bytes()  # keys are not stored
+
+
+def test_every_acknowledged_create_survives_a_kill_in_the_middle(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    with serve(db) as server:
+
+        def writer(n: int) -> None:
+            with httpx.Client(base_url=server.url, headers=HEADERS, timeout=5) as api:
+                for i in range(100):
+                    try:
+                        answer = api.post("/v2/personas", json={"persona_name": f"w{n}-{i}"})
+                    except httpx.HTTPError:
+                        return  # the server is gone: this create was not acknowledged
+                    if answer.status_code == 200:
+                        with lock:
+                            acknowledged.append(answer.json()["persona_id"])
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        while len(acknowledged) < 150:
+            time.sleep(0.002)
+        server.kill()  # mid-stream: some creates are in flight
+        for thread in threads:
+            thread.join()
+    assert 150 <= len(acknowledged) < 400
+    with serve(db) as server, httpx.Client(base_url=server.url, headers=HEADERS) as api:
+        stored = api.get("/v2/personas", params={"persona_type": "user", "limit": 1000}).json()
+    ids = {p["persona_id"] for p in stored["data"]}
+    assert set(acknowledged) <= ids, f"lost {len(set(acknowledged) - ids)} acknowledged creates"
+
+
+def test_eight_writers_through_two_workers_lose_no_update(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    with serve(db, "--workers", "2") as server:
+        with httpx.Client(base_url=server.url, headers=HEADERS) as api:
+            persona = api.post("/v2/personas", json={"persona_name": "Shared"}).json()["persona_id"]
+        failures: list[str] = []
+        pids: set[str] = set()
+
+        def writer(n: int) -> None:
+            for i in range(25):  # a new connection each time, so the kernel spreads them over the workers
+                with httpx.Client(base_url=server.url, headers=HEADERS, timeout=10) as api:
+                    patch = [{"op": "add", "path": "/document_tags/-", "value": f"w{n}-{i}"}]
+                    answer = api.patch(f"/v2/personas/{persona}", json=patch)
+                    if answer.status_code != 200:
+                        failures.append(f"{answer.status_code} {answer.text}")
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with httpx.Client(base_url=server.url, headers=HEADERS) as api:
+            tags = api.get(f"/v2/personas/{persona}").json()["document_tags"]
+        workers = subprocess.run(["pgrep", "-g", str(server.proc.pid)], capture_output=True, text=True, check=False)
+        pids = set(workers.stdout.split())
+    assert not failures, failures[:3]
+    assert len(tags) == 200 and len(set(tags)) == 200, f"{200 - len(set(tags))} updates lost"
+    assert len(pids) >= 3  # the supervisor and two workers
+
+
+def test_lifecycles_go_on_from_their_stored_times_after_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "state.db"
+    with serve(db, "--replica-seconds", "1.5") as server, httpx.Client(base_url=server.url, headers=HEADERS) as api:
+        replica = api.post("/v2/replicas", json={"train_video_url": "https://example.com/v.mp4"}).json()["replica_id"]
+        assert api.get(f"/v2/replicas/{replica}").json()["status"] == "started"
+        server.kill()
+    time.sleep(1.6)  # training finishes while the server is down
+    with serve(db, "--replica-seconds", "1.5") as server, httpx.Client(base_url=server.url, headers=HEADERS) as api:
+        assert api.get(f"/v2/replicas/{replica}").json()["status"] == "completed"
+
+
+def test_export_then_seed_replays_a_tenant(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    with serve(first) as server, httpx.Client(base_url=server.url, headers=HEADERS) as api:
+        persona = api.post("/v2/personas", json={"persona_name": "Saved", "system_prompt": "x"}).json()["persona_id"]
+        api.put(f"/v2/pals/{persona}/skills/memory", json={"config": {}})
+        api.post("/v2/personas", json={"persona_name": "Other"}, headers={"x-api-key": "other"})
+        before = api.get(f"/v2/personas/{persona}").json()
+    exported = subprocess.run(
+        [str(BIN / "tavus-mock"), "--db", str(first), "--export", TEST_KEY],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    seed = json.loads(exported)
+    assert list(seed["tenants"]) == [TEST_KEY] and len(seed["tenants"][TEST_KEY]["personas"]) == 1
+    seed_file = tmp_path / "seed.json"
+    seed_file.write_text(exported, encoding="utf-8")
+    with serve(second, "--seed", str(seed_file)) as server, httpx.Client(base_url=server.url, headers=HEADERS) as api:
+        assert api.get(f"/v2/personas/{persona}").json() == before
+        assert "memory" in api.get(f"/v2/pals/{persona}/skills").json()["data"]
+
+
+def test_a_file_of_another_kind_or_a_newer_version_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER)")
+    newer = tmp_path / "newer.db"
+    DbStore(newer).close()
+    with sqlite3.connect(newer) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    for path, words in ((other, "not a tavus-mock database"), (newer, "newer tavus-mock")):
+        with pytest.raises(DatabaseError, match=words):
+            DbStore(path)
+        done = subprocess.run(
+            [str(BIN / "tavus-mock"), "--db", str(path), "--port", str(_free_port())],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert done.returncode == 2 and words in done.stderr
+    with sqlite3.connect(newer) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+
+
+def test_workers_need_a_database() -> None:
+    done = subprocess.run([str(BIN / "tavus-mock"), "--workers", "2"], capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "--workers above 1 needs --db" in done.stderr
+
+
+def _app(spec: Spec, db: Path) -> TavusMock:
+    return TavusMock(spec, MockConfig(delays=Delays.instant(), db=str(db), check_answers=True))
+
+
+def test_a_refused_request_changes_neither_the_file_nor_the_memory(spec: Spec, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    db = tmp_path / "state.db"
+    with TestClient(_app(spec, db), base_url="http://mock", headers=HEADERS) as api:
+        persona = api.post("/v2/personas", json={"persona_name": "Before"}).json()["persona_id"]
+        tool = api.post("/v2/tools", json={"name": "a", "description": "x"}).json()["tool_id"]
+        api.post(f"/v2/pals/{persona}/tools", json={"tool_ids": [tool]})
+        # a patch whose last operation fails: nothing of it may stay
+        bad = [
+            {"op": "replace", "path": "/persona_name", "value": "After"},
+            {"op": "test", "path": "/persona_name", "value": "not this"},
+        ]
+        assert api.patch(f"/v2/personas/{persona}", json=bad).status_code == 422
+        # a handler that refuses after touching records: attaching an unknown tool next to a known one
+        assert api.post(f"/v2/pals/{persona}/tools", json={"tool_ids": [tool, "t-none"]}).status_code == 400
+        seen: dict[str, Any] = api.get(f"/v2/personas/{persona}").json()
+    assert seen["persona_name"] == "Before" and seen["tool_ids"] == [tool]
+    with TestClient(_app(spec, db), base_url="http://mock", headers=HEADERS) as api:
+        assert api.get(f"/v2/personas/{persona}").json() == seen
+
+
+def test_two_stores_on_one_file_see_each_other(spec: Spec, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    db = tmp_path / "state.db"
+    with (
+        TestClient(_app(spec, db), base_url="http://a", headers=HEADERS) as a,
+        TestClient(_app(spec, db), base_url="http://b", headers=HEADERS) as b,
+    ):
+        persona = a.post("/v2/personas", json={"persona_name": "Shared"}).json()["persona_id"]
+        assert b.get(f"/v2/personas/{persona}").json()["persona_name"] == "Shared"
+        b.patch(f"/v2/personas/{persona}", json=[{"op": "replace", "path": "/persona_name", "value": "B"}])
+        assert a.get(f"/v2/personas/{persona}").json()["persona_name"] == "B"
+        assert a.delete(f"/v2/personas/{persona}").status_code == 204
+        assert b.get(f"/v2/personas/{persona}").status_code == 404
+        created = [a.post("/v2/personas", json={"persona_name": f"p{i}"}).json()["persona_id"] for i in range(3)]
+        created += [b.post("/v2/personas", json={"persona_name": f"q{i}"}).json()["persona_id"] for i in range(3)]
+        listed = b.get("/v2/personas", params={"persona_type": "user"}).json()["data"]
+        assert [p["persona_id"] for p in listed] == created  # one creation order across processes
