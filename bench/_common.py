@@ -28,10 +28,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_mock(port: int, *, cpu: int | None = 1, extra: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+def start_mock(
+    port: int, *, cpu: int | None = 1, extra: Sequence[str] = (), timeout: float = 15.0
+) -> subprocess.Popen[bytes]:
     cmd = [str(BIN / "tavus-mock"), "--port", str(port), "--quiet", "--api-key", "bench-key", *extra]
     proc = subprocess.Popen(pinned(cmd, cpu), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_port(port)
+    wait_for_port(port, timeout=timeout)
     return proc
 
 

@@ -29,3 +29,9 @@ def test_client_benchmark_prints_its_figures() -> None:
     assert "over a socket to tavus-mock" in out and "in-memory transport" in out
     assert "generated get_persona.sync" in out and "from tavus_client import Tavus" in out
     assert "parse of a 100-item verbose persona list" in out and "x json.loads" in out
+
+
+def test_store_benchmark_prints_memory_against_sqlite() -> None:
+    out = run("bench_store.py", "--seconds", "1", "--rounds", "1", "--connections", "2", "--records", "500")
+    for row in ("GET one persona", "POST persona (validated)", "list of 100 at 500", "sqlite/memory"):
+        assert row in out, out
