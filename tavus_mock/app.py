@@ -300,8 +300,11 @@ class TavusMock:
             )
             # One transaction per request: with --db, committed before the answer leaves (nothing
             # acknowledged is lost) and rolled back whole when the handler refuses.
-            with self.store.transaction(write=op.method not in ("GET", "HEAD")):
+            write = op.method not in ("GET", "HEAD")
+            with self.store.transaction(write=write):
                 answer = self._handlers[op.operation_id](ctx)
+            if write:
+                await self.store.settle()  # the answer leaves only once the change is stored
         except ApiError as err:
             answer = Answer(err.status, err.body, err.headers)
         if self.config.check_answers and answer.status != 501:

@@ -27,6 +27,7 @@ older schema is migrated in place (MIGRATIONS).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -62,6 +63,17 @@ INSERT INTO meta (one, rev, seq) VALUES (1, 0, 1000000);
 """
 # Schema changes: MIGRATIONS[n] turns a version-n file into version n + 1 (none yet: version 1 is the first).
 MIGRATIONS: dict[int, str] = {}
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class StoreError(Exception):
+    """A change could not be stored (the commit failed); the request is answered 500."""
 
 
 class DatabaseError(Exception):
@@ -102,6 +114,7 @@ class DbStore(Store):
         synchronous: str = "normal",
     ) -> None:
         self._writing = False
+        self._batch: asyncio.Future[None] | None = None
         self._touched: dict[int, Record] = {}
         self._created: list[Record] = []
         super().__init__(delays=delays, on_callback=on_callback, tenant_of=tenant_of)
@@ -211,27 +224,71 @@ class DbStore(Store):
     # -- transactions --------------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self, *, write: bool) -> Iterator[None]:
+        """A request's work. A write is a savepoint inside the open batch transaction (group commit):
+        the writes that arrive in one turn of the event loop share one COMMIT, which `settle()` waits
+        for before the answers are sent. Outside an event loop, each write commits at once."""
         with self.lock:
             if not write or self._writing:  # a read, or a write already inside one
                 self._catch_up()
                 yield
                 return
-            self.conn.execute("BEGIN IMMEDIATE")  # the write lock of every process on the file
-            self._writing = True
-            try:
+            if self._batch is None:
+                self.conn.execute("BEGIN IMMEDIATE")  # the write lock of every process on the file
                 self._catch_up()
+                loop = _running_loop()
+                if loop is not None:
+                    self._batch = loop.create_future()
+                    loop.call_soon(self._flush)
+            self._writing = True
+            self.conn.execute("SAVEPOINT request")
+            try:
                 yield
                 self._persist()
-                self.conn.execute("COMMIT")
+                self.conn.execute("RELEASE request")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self.conn.execute("ROLLBACK TO request")
+                self.conn.execute("RELEASE request")
                 self._restore()
                 raise
             finally:
                 self._writing = False
                 self._touched = {}
                 self._created = []
+                if self._batch is None:
+                    self.conn.execute("COMMIT")
             # Our own commit does not move our data_version; nothing to load.
+
+    async def settle(self) -> None:
+        """Wait until the writes made so far are committed (raises StoreError if the commit failed)."""
+        batch = self._batch
+        if batch is not None:
+            await asyncio.shield(batch)
+
+    def _flush(self) -> None:
+        """Commit the batch: every write of this turn of the event loop becomes durable at once."""
+        with self.lock:
+            batch, self._batch = self._batch, None
+            if batch is None:
+                return
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+                self._reload()  # memory holds changes the file refused: read it all again
+                batch.set_exception(StoreError(f"the database refused the change: {exc}"))
+                batch.add_done_callback(lambda f: f.exception())  # retrieved even if nobody waits
+            else:
+                batch.set_result(None)
+
+    def _reload(self) -> None:
+        for tag, records in self.records.items():
+            for record in [r for r in dict.values(records) if r.tenant is not None]:
+                dict.pop(records, record.id)
+                if not record.deleted:
+                    self._ordered(tag, record.tenant).discard(record)
+        self.rev, self._data_version = 0, -1
+        self._catch_up()
 
     def _persist(self) -> None:
         rows = []

@@ -321,6 +321,10 @@ class Store:
         with self.lock:
             yield
 
+    async def settle(self) -> None:
+        """Wait until the writes so far are durable: at once here (see tavus_mock/db.py)."""
+        return
+
     def export(self, tenant: str) -> dict[str, list[dict[str, Any]]]:
         """Every live record of one tenant, by kind, as a seed file lists them (`load_seed_data`)."""
         with self.lock:

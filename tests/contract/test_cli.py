@@ -19,12 +19,14 @@ BIN = Path(sys.executable).parent
 KEY = "cli-contract-key"
 
 
-@pytest.fixture
-def mock_process() -> Iterator[str]:
+@pytest.fixture(params=["memory"])
+def mock_process(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     args = ["--port", str(port), "--api-key", KEY, "--quiet", "--replica-seconds", "0", "--video-seconds", "0"]
+    if request.param == "sqlite":
+        args += ["--db", str(tmp_path / "state.db")]
     proc = subprocess.Popen([str(BIN / "tavus-mock"), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 15
@@ -41,6 +43,7 @@ def mock_process() -> Iterator[str]:
 
 
 @pytest.mark.contract
+@pytest.mark.parametrize("mock_process", ["memory", "sqlite"], indirect=True)  # the same verdict with --db
 def test_tavus_contract_against_a_separate_tavus_mock(mock_process: str, tmp_path: Path, spec: Spec) -> None:
     junit = tmp_path / "report.xml"
     cmd = [str(BIN / "tavus-contract"), "--base-url", mock_process, "--api-key", KEY]
