@@ -18,7 +18,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -314,12 +314,10 @@ class Store:
         """A new record; a persistent store gives it a creation rank shared by every process."""
         return Record(tag, rid, tenant, data)
 
-    @contextlib.contextmanager
-    def transaction(self, *, write: bool) -> Iterator[None]:
-        """One request's work on the state: under the lock here; a persistent store also makes it one
-        database transaction, committed before the answer is sent (tavus_mock/db.py)."""
-        with self.lock:
-            yield
+    def transaction(self, *, write: bool) -> contextlib.AbstractContextManager[Any]:
+        """One request's work on the state: under the lock here (the lock itself: no generator to run
+        per request); a persistent store also makes it one database transaction (tavus_mock/db.py)."""
+        return self.lock
 
     async def settle(self) -> None:
         """Wait until the writes so far are durable: at once here (see tavus_mock/db.py)."""
