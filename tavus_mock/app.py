@@ -43,6 +43,7 @@ CRAWL_LIMIT = 100
 SCANNED = frozenset({"status", "replica_ids", "model_name", "name_or_uuid", "tags", "search", "tag"})
 UNAUTHORIZED = {"message": "Invalid access token"}
 USED_HEADERS = frozenset({"x-api-key", "prefer", "content-type", "content-length", "if-match"})
+USED_HEADER_BYTES = frozenset(name.encode() for name in USED_HEADERS)
 
 
 def _route_key(path: str) -> tuple[int, str]:
@@ -272,10 +273,11 @@ class TavusMock:
 
     async def _handle(self, scope: Scope, receive: Receive) -> Answer:
         op, path_params = self._route(scope["path"], scope["method"])
+        # Only the headers the server reads are decoded (compared as bytes first: most are not).
         headers = {
-            name: value.decode("latin-1")
+            name.decode("latin-1"): value.decode("latin-1")
             for raw_name, value in scope["headers"]
-            if (name := raw_name.decode("latin-1").lower()) in USED_HEADERS
+            if (name := raw_name.lower()) in USED_HEADER_BYTES
         }
         key = self.authenticate(headers)
         if key is None:
