@@ -1,10 +1,11 @@
 """Schemathesis extensions loaded by the contract suite (SCHEMATHESIS_HOOKS=tavus_contract.hooks).
 
-Four checks the built-in ones cannot make, because they need to know what a Tavus list and a JSON
-Patch promise, and one hook that keeps runs against the real API from starting billable calls.
-`list_filter_applied` and `create_reads_back` came from the mutation benchmark (bench/mutation.py):
-a server that ignored a list's `status` filter, or dropped a field it was given on create, passed
-every other check.
+Checks the built-in ones cannot make, because they need to know what a Tavus list, a JSON Patch, a
+flat update, ending a conversation and a deployment's ETag promise, and one hook that keeps runs
+against the real API from starting billable calls. `list_filter_applied` and `create_reads_back`
+came from the mutation benchmark (bench/mutation.py): a server that ignored a list's `status`
+filter, or dropped a field it was given on create, passed every other check. Lists are judged in
+both envelopes Tavus uses: `{data, total_count}` and the deployments' `{deployments, total}`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,33 @@ from urllib.parse import urlsplit
 import jsonpointer
 import schemathesis
 
-DEFAULT_LIMIT = 10  # the documented server default of every list's `limit`
+DEFAULT_LIMIT = 10  # the documented server default of every list's `limit` (deployments: 20)
+ENVELOPES = (("data", "total_count", 10), ("deployments", "total", 20))  # items, total, default limit
+SECRET = "*" * 8  # how Tavus answers a stored secret (tools' delivery.api.auth)
+
+
+def _list_parts(body: Any) -> tuple[list[Any], int, int] | None:
+    """(items, total, default limit) of a list answer in either envelope, or None."""
+    if not isinstance(body, dict):
+        return None
+    for items, total, default in ENVELOPES:
+        if isinstance(body.get(items), list) and isinstance(body.get(total), int):
+            return body[items], body[total], default
+    return None
+
+
+def _read(case: Any, response: Any, operation_id: str, path_parameters: dict[str, Any]) -> Any:
+    """GET another operation of the spec on the same server with the same key."""
+    url = urlsplit(response.request.url)
+    probe = case.operation.schema.find_operation_by_id(operation_id).Case(path_parameters=path_parameters)
+    key = response.request.headers.get("x-api-key")
+    return probe.call(base_url=f"{url.scheme}://{url.netloc}", headers={"x-api-key": key} if key else None)
+
+
+def _get_of(case: Any, path: str) -> str | None:
+    """operationId of the GET at `path`, if the spec has one."""
+    get_raw = case.operation.schema.raw_schema["paths"].get(path, {}).get("get")
+    return get_raw["operationId"] if get_raw else None
 
 
 @schemathesis.check
@@ -26,22 +53,18 @@ def list_total_count(ctx: Any, response: Any, case: Any) -> bool | None:
     if case.method != "GET" or response.status_code != 200:
         return None
     try:
-        body = response.json()
+        parts = _list_parts(response.json())
     except ValueError:
         return None
-    if (
-        not isinstance(body, dict)
-        or not isinstance(body.get("data"), list)
-        or not isinstance(body.get("total_count"), int)
-    ):
+    if parts is None:
         return None
-    data, total = body["data"], body["total_count"]
+    data, total, default = parts
     if total < len(data):
-        raise AssertionError(f"total_count is {total} but this page alone holds {len(data)} items")
+        raise AssertionError(f"the total is {total} but this page alone holds {len(data)} items")
     query = case.query or {}
-    limit = query.get("limit", DEFAULT_LIMIT)
+    limit = query.get("limit", default)
     if "page" not in query and isinstance(limit, int) and len(data) < limit and total != len(data):
-        raise AssertionError(f"the first page is not full ({len(data)} of {limit}) but total_count says {total}")
+        raise AssertionError(f"the first page is not full ({len(data)} of {limit}) but the total says {total}")
     return None
 
 
@@ -52,23 +75,25 @@ NOT_FILTERS = frozenset({"limit", "page", "sort", "verbose", "legacy", "include_
 @schemathesis.check
 def list_filter_applied(ctx: Any, response: Any, case: Any) -> bool | None:
     """A list filtered by a field (`status=ended`, `persona_type=user`, `model_name=...`) holds only
-    items whose field has that value (items that do not show the field are not judged)."""
+    items whose field has that value, or one of the values of a comma list (deployments'
+    `status=active,draft`); items that do not show the field are not judged."""
     if case.method != "GET" or response.status_code != 200 or not case.query:
         return None
     try:
-        body = response.json()
+        parts = _list_parts(response.json())
     except ValueError:
         return None
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+    if parts is None:
         return None
     for name, wanted in case.query.items():
-        if name in NOT_FILTERS or isinstance(wanted, (list, dict)):
-            continue
-        for item in body["data"]:
+        if name in NOT_FILTERS or isinstance(wanted, (list, dict)) or str(wanted).strip(" ,") == "":
+            continue  # not a filter, or an empty one (read as no filter)
+        allowed = {w.strip().lower() for w in str(wanted).split(",")} if "," in str(wanted) else {str(wanted).lower()}
+        for item in parts[0]:
             value = item.get(name) if isinstance(item, dict) else None
             if value is None or isinstance(value, (list, dict)):  # absent, or not an equality filter (tags)
                 continue
-            if str(value).lower() != str(wanted).lower():
+            if str(value).lower() not in allowed:
                 raise AssertionError(
                     f"the list was filtered by {name}={wanted!r} but holds an item with {name}={item[name]!r}"
                 )
@@ -173,3 +198,68 @@ def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
         and isinstance(case.body, dict)
     ):
         case.body["test_mode"] = True
+
+
+@schemathesis.check
+def flat_update_applied(ctx: Any, response: Any, case: Any) -> bool | None:
+    """After a successful update with a plain object (a tool's PATCH, a replica's or video's rename),
+    reading the resource shows every plain value sent (secrets excepted: they read `********`)."""
+    if case.method != "PATCH" or not 200 <= response.status_code < 300 or not isinstance(case.body, dict):
+        return None
+    path = case.operation.path
+    operation_id = _get_of(case, path) or _get_of(case, path.rsplit("/", 1)[0])  # .../name -> the resource
+    if operation_id is None:
+        return None
+    after = _read(case, response, operation_id, dict(case.path_parameters or {}))
+    if after.status_code != 200:
+        raise AssertionError(f"the updated resource could not be read back ({after.status_code})")
+    document = after.json()
+    if not isinstance(document, dict):
+        return None
+    for name, sent in case.body.items():
+        if isinstance(sent, (str, int, float, bool)) and name in document and document[name] != sent:
+            raise AssertionError(f"the update set {name}={sent!r} but the resource shows {document[name]!r}")
+    return None
+
+
+@schemathesis.check
+def end_is_final(ctx: Any, response: Any, case: Any) -> bool | None:
+    """After `POST .../end` succeeds, the conversation reads `ended` (and stays so: it is final)."""
+    path = case.operation.path
+    if case.method != "POST" or not path.endswith("/end") or not 200 <= response.status_code < 300:
+        return None
+    operation_id = _get_of(case, path.rsplit("/", 1)[0])
+    if operation_id is None:
+        return None
+    after = _read(case, response, operation_id, dict(case.path_parameters or {}))
+    if after.status_code == 200 and isinstance(after.json(), dict) and after.json().get("status") != "ended":
+        raise AssertionError(f"the conversation was ended but reads status={after.json().get('status')!r}")
+    return None
+
+
+@schemathesis.check
+def etag_guards_patches(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A read that answers an `ETag` promises optimistic locking: a JSON Patch sent with an `If-Match`
+    that is not the current ETag must be refused with 412 and change nothing (a `test` operation that
+    holds is sent, so a server that ignores `If-Match` answers 2xx and is caught)."""
+    etag = response.headers.get("etag") if case.method == "GET" and response.status_code == 200 else None
+    if not etag:
+        return None
+    patch_raw = case.operation.schema.raw_schema["paths"].get(case.operation.path, {}).get("patch")
+    document = response.json()
+    if patch_raw is None or not isinstance(document, dict) or not document:
+        return None
+    name, value = next(iter(document.items()))
+    url = urlsplit(response.request.url)
+    probe = case.operation.schema.find_operation_by_id(patch_raw["operationId"]).Case(
+        path_parameters=dict(case.path_parameters or {}),
+        headers={"If-Match": 'W/"not-the-current-version"'},
+        body=[{"op": "test", "path": "/" + name.replace("~", "~0").replace("/", "~1"), "value": value}],
+        media_type="application/json",
+    )
+    key = response.request.headers.get("x-api-key")
+    headers = {"If-Match": 'W/"not-the-current-version"', **({"x-api-key": key} if key else {})}
+    answer = probe.call(base_url=f"{url.scheme}://{url.netloc}", headers=headers)
+    if answer.status_code != 412:
+        raise AssertionError(f"a patch with a stale If-Match was answered {answer.status_code}, not 412")
+    return None

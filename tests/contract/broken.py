@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from tavus_mock import TavusMock
 from tavus_mock.app import Answer, Ctx
+from tavus_mock.spec import Operation
 from tavus_mock.store import Record
 
 
@@ -96,6 +98,68 @@ class PatchNotApplied(TavusMock):
         return super()._patch(ctx)
 
 
+class _Wrapped(TavusMock):
+    """A variant that changes the behaviour of one operation of a behaviour module."""
+
+    OPERATION = ""
+
+    def _handler_for(self, op: Operation) -> Callable[[Ctx], Answer]:
+        handler = super()._handler_for(op)
+        if op.operation_id != self.OPERATION:
+            return handler
+        return lambda ctx: self.wrap(handler, ctx)
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        raise NotImplementedError
+
+
+class IfMatchIgnored(_Wrapped):
+    """Deployment patches ignore `If-Match`: a stale ETag overwrites a newer version."""
+
+    OPERATION = "patchDeployment"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        return handler(replace(ctx, headers={k: v for k, v in ctx.headers.items() if k != "if-match"}))
+
+
+class DeploymentTotalWrong(_Wrapped):
+    """The deployments list (its own envelope) reports one more deployment than there are."""
+
+    OPERATION = "listDeployments"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        answer = handler(ctx)
+        answer.body["total"] += 1
+        return answer
+
+
+class ToolPatchIgnored(_Wrapped):
+    """A tool's flat PATCH answers the tool unchanged and stores nothing."""
+
+    OPERATION = "patchTool"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        return handler(replace(ctx, body={}))
+
+
+class RenameIgnored(TavusMock):
+    """Renaming a replica answers success but keeps the old name."""
+
+    def _rename(self, ctx: Ctx) -> Answer:
+        if ctx.op.tag == "replicas":
+            self._record(ctx, writable=True)
+            return Answer(self._success(ctx.op))
+        return super()._rename(ctx)
+
+
+class EndNotFinal(TavusMock):
+    """Ending a conversation answers success but it stays active."""
+
+    def _end(self, ctx: Ctx) -> Answer:
+        self._record(ctx)
+        return Answer(self._success(ctx.op))
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -107,4 +171,9 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     FilterIgnored: (("conversations",), {"list_filter_applied"}),
     CreateDropsName: (("personas",), {"create_reads_back"}),
     PatchNotApplied: (("personas",), {"json_patch_applied"}),
+    IfMatchIgnored: (("deployments",), {"etag_guards_patches"}),
+    DeploymentTotalWrong: (("deployments",), {"list_total_count"}),
+    ToolPatchIgnored: (("tools",), {"flat_update_applied"}),
+    RenameIgnored: (("replicas",), {"flat_update_applied"}),
+    EndNotFinal: (("conversations",), {"end_is_final"}),
 }
