@@ -4,7 +4,7 @@ usage: python bench/mutation.py [--sample 60] [--seed 1] [--keep DIR]
 
 1. copies HEAD into a scratch directory (the working tree is never mutated);
 2. installs cosmic-ray 8.7.0 (pinned) into its own virtual environment there;
-3. lists every mutant of tavus_mock/app.py, store.py and aliases.py, keeps a seeded random sample;
+3. lists every mutant of the behaviour code (MODULES), keeps a seeded random sample;
 4. for each sampled mutant runs a fast contract run (bench/mutation_check.py: a fresh in-process
    tavus-mock built from the mutated copy, examples, coverage and stateful phases, 5 examples, seed 1)
    as the test command: the mutant is killed when the contract run fails or times out;
@@ -26,7 +26,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 COSMIC_RAY = "cosmic-ray==8.7.0"
-MODULES = ["tavus_mock/app.py", "tavus_mock/store.py", "tavus_mock/aliases.py"]
+# The behaviour code a contract run exercises (db.py is not: the run uses the in-memory store).
+MODULES = [
+    "tavus_mock/app.py",
+    "tavus_mock/store.py",
+    "tavus_mock/aliases.py",
+    "tavus_mock/core.py",
+    "tavus_mock/resources/tools.py",
+    "tavus_mock/resources/skills.py",
+    "tavus_mock/resources/deployments.py",
+    "tavus_mock/resources/guardrails.py",
+]
 
 
 def main() -> int:
