@@ -44,8 +44,8 @@ FIRST_SEQ = 1_000_000  # creation ranks of stored records start above the stock 
 LIVE, SOFT_DELETED, HARD_DELETED = 0, 1, 2
 
 SCHEMA = """
-CREATE TABLE meta (one INTEGER PRIMARY KEY CHECK (one = 1), rev INTEGER NOT NULL, seq INTEGER NOT NULL);
-CREATE TABLE records (
+CREATE TABLE IF NOT EXISTS meta (one INTEGER PRIMARY KEY CHECK (one = 1), rev INTEGER NOT NULL, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
     kind TEXT NOT NULL,
     id TEXT NOT NULL,
     tenant TEXT NOT NULL,
@@ -58,8 +58,8 @@ CREATE TABLE records (
     rev INTEGER NOT NULL,
     PRIMARY KEY (kind, id)
 );
-CREATE INDEX records_rev ON records (rev);
-INSERT INTO meta (one, rev, seq) VALUES (1, 0, 1000000);
+CREATE INDEX IF NOT EXISTS records_rev ON records (rev);
+INSERT OR IGNORE INTO meta (one, rev, seq) VALUES (1, 0, 1000000);
 """
 # Schema changes: MIGRATIONS[n] turns a version-n file into version n + 1 (none yet: version 1 is the first).
 MIGRATIONS: dict[int, str] = {}
@@ -147,10 +147,12 @@ class DbStore(Store):
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if app_id == 0 and version == 0 and not tables:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executescript(SCHEMA)  # commits
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            # One transaction (the marks too, so a crash leaves an empty file or a whole database);
+            # idempotent, for two servers starting on one new file at once.
+            conn.executescript(
+                f"BEGIN IMMEDIATE; {SCHEMA} PRAGMA application_id = {APPLICATION_ID}; "
+                f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            )
             return
         if app_id != APPLICATION_ID:
             raise DatabaseError(f"{self.path} is not a tavus-mock database (it has other tables); use another file")
@@ -163,10 +165,8 @@ class DbStore(Store):
             step = MIGRATIONS.get(version)
             if step is None:
                 raise DatabaseError(f"{self.path} has schema {version}, which this tavus-mock cannot migrate")
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executescript(step)  # commits
             version += 1
-            conn.execute(f"PRAGMA user_version = {version}")
+            conn.executescript(f"BEGIN IMMEDIATE; {step} PRAGMA user_version = {version}; COMMIT;")
 
     def close(self) -> None:
         self.conn.close()

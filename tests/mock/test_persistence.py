@@ -273,3 +273,47 @@ def test_two_stores_on_one_file_see_each_other(spec: Spec, tmp_path: Path) -> No
         created += [b.post("/v2/personas", json={"persona_name": f"q{i}"}).json()["persona_id"] for i in range(3)]
         listed = b.get("/v2/personas", params={"persona_type": "user"}).json()["data"]
         assert [p["persona_id"] for p in listed] == created  # one creation order across processes
+
+
+def test_an_older_schema_is_migrated_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tavus_mock import db as dbmod
+
+    path = tmp_path / "old.db"
+    store = DbStore(path)
+    with store.transaction(write=True):
+        store.create("personas", "tenant", {"persona_name": "Kept"})
+    store.close()
+    # a later tavus-mock whose schema 2 adds a column: the version-1 file is migrated, data kept
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(dbmod, "MIGRATIONS", {1: "ALTER TABLE records ADD COLUMN note TEXT;"})
+    migrated = DbStore(path)
+    assert [r.data["persona_name"] for r in migrated.visible("personas", "tenant") if r.tenant] == ["Kept"]
+    migrated.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert "note" in {row[1] for row in conn.execute("PRAGMA table_info(records)")}
+    monkeypatch.setattr(dbmod, "MIGRATIONS", {})
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 3)
+    with pytest.raises(DatabaseError, match="cannot migrate"):
+        DbStore(path)
+
+
+def test_two_servers_may_create_one_new_file_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    errors: list[BaseException] = []
+    stores: list[DbStore] = []
+
+    def open_it() -> None:
+        try:
+            stores.append(DbStore(path))
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(stores) == 4
+    for store in stores:
+        store.close()
