@@ -1,8 +1,8 @@
 """Schemathesis extensions loaded by the contract suite (SCHEMATHESIS_HOOKS=tavus_contract.hooks).
 
 Checks the built-in ones cannot make, because they need to know what a Tavus list, a JSON Patch, a
-flat update, ending a conversation and a deployment's ETag promise, and one hook that keeps runs
-against the real API from starting billable calls. `list_filter_applied` and `create_reads_back`
+flat update, ending a conversation, detaching, a tool's name and a deployment's ETag promise, and one
+hook that keeps runs against the real API from starting billable calls. `list_filter_applied` and `create_reads_back`
 came from the mutation benchmark (bench/mutation.py): a server that ignored a list's `status`
 filter, or dropped a field it was given on create, passed every other check. Lists are judged in
 both envelopes Tavus uses: `{data, total_count}` and the deployments' `{deployments, total}`.
@@ -262,4 +262,47 @@ def etag_guards_patches(ctx: Any, response: Any, case: Any) -> bool | None:
     answer = probe.call(base_url=f"{url.scheme}://{url.netloc}", headers=headers)
     if answer.status_code != 412:
         raise AssertionError(f"a patch with a stale If-Match was answered {answer.status_code}, not 412")
+    return None
+
+
+@schemathesis.check
+def delete_leaves_the_list(ctx: Any, response: Any, case: Any) -> bool | None:
+    """After a DELETE of `.../{id}` succeeds where the spec has no GET of the item but a list at `...`
+    (detaching a tool from a PAL), that list no longer shows the id."""
+    if case.method != "DELETE" or not 200 <= response.status_code < 300:
+        return None
+    path = case.operation.path
+    parent, _, last = path.rpartition("/")
+    if not (last.startswith("{") and last.endswith("}")) or _get_of(case, path) is not None:
+        return None  # not an item, or the built-in use_after_free reads it back
+    list_id = _get_of(case, parent)
+    if list_id is None:
+        return None
+    name = last[1:-1]
+    params = dict(case.path_parameters or {})
+    gone = params.pop(name, None)
+    after = _read(case, response, list_id, params)
+    if after.status_code != 200:
+        return None
+    body = after.json()
+    items = body.get("data") if isinstance(body, dict) else None
+    if isinstance(items, list) and any(isinstance(i, dict) and i.get(name) == gone for i in items):
+        raise AssertionError(f"{name}={gone!r} was deleted but {parent} still lists it")
+    return None
+
+
+@schemathesis.check
+def tool_names_unique(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Tool names are unique per account (docs create-tool): creating the same tool again is refused."""
+    if case.method != "POST" or case.operation.path != "/v2/tools" or not 200 <= response.status_code < 300:
+        return None
+    if not isinstance(case.body, dict):
+        return None
+    url = urlsplit(response.request.url)
+    key = response.request.headers.get("x-api-key")
+    again = case.operation.Case(body=case.body, media_type="application/json").call(
+        base_url=f"{url.scheme}://{url.netloc}", headers={"x-api-key": key} if key else None
+    )
+    if 200 <= again.status_code < 300:
+        raise AssertionError(f"a second tool named {case.body.get('name')!r} was created ({again.status_code})")
     return None

@@ -142,6 +142,34 @@ class ToolPatchIgnored(_Wrapped):
         return handler(replace(ctx, body={}))
 
 
+class DetachKeepsTool(_Wrapped):
+    """Detaching a tool from a PAL answers 204 but the PAL keeps it."""
+
+    OPERATION = "detachToolFromPal"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        with self.store.lock:
+            pal = self.store.find("personas", ctx.tenant, ctx.path["pal_id"])
+            kept = list(pal.data.get("tool_ids") or ())
+            answer = handler(ctx)
+            pal.data["tool_ids"] = kept
+            return answer
+
+
+class DuplicateToolNames(_Wrapped):
+    """Two tools of one account may share a name."""
+
+    OPERATION = "createTool"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        body = dict(ctx.body)
+        with self.store.lock:
+            for record in self.store.visible("tools", ctx.tenant):
+                if record.data.get("name") == body.get("name"):
+                    record.data["name"] = f"{record.data['name']}_shadow_{record.id}"[:64]
+        return handler(ctx)
+
+
 class RenameIgnored(TavusMock):
     """Renaming a replica answers success but keeps the old name."""
 
@@ -176,4 +204,6 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     ToolPatchIgnored: (("tools",), {"flat_update_applied"}),
     RenameIgnored: (("replicas",), {"flat_update_applied"}),
     EndNotFinal: (("conversations",), {"end_is_final"}),
+    DetachKeepsTool: (("pal_tools",), {"delete_leaves_the_list"}),
+    DuplicateToolNames: (("tools",), {"tool_names_unique"}),
 }
