@@ -83,7 +83,15 @@ def main() -> int:
 def keep_sample(session: Path, size: int, seed: int) -> None:
     """Delete every pending work item but a seeded random sample of `size`."""
     with sqlite3.connect(session) as db:
-        ids = [row[0] for row in db.execute("SELECT job_id FROM work_items ORDER BY job_id")]
+        # Ordered by what is mutated, not by job id (a fresh uuid per session): the same code and seed
+        # give the same sample, so runs before and after a change of the checks compare.
+        ids = [
+            row[0]
+            for row in db.execute(
+                "SELECT job_id FROM mutation_specs "
+                "ORDER BY module_path, start_pos_row, start_pos_col, operator_name, occurrence"
+            )
+        ]
         keep = set(random.Random(seed).sample(ids, min(size, len(ids))))
         print(f"{len(ids)} mutants in {', '.join(MODULES)}; running a sample of {len(keep)} (seed {seed})")
         for job in ids:
