@@ -306,3 +306,16 @@ def tool_names_unique(ctx: Any, response: Any, case: Any) -> bool | None:
     if 200 <= again.status_code < 300:
         raise AssertionError(f"a second tool named {case.body.get('name')!r} was created ({again.status_code})")
     return None
+
+
+@schemathesis.check
+def key_accepted(ctx: Any, response: Any, case: Any) -> bool | None:
+    """401 means the key is missing or unknown (Tavus' own wording: "Invalid access token"), nothing
+    else: a request that carried the run's key must not be answered 401 (a validation error, or a
+    resource of another key, has its own status)."""
+    if response.status_code != 401:
+        return None
+    key = os.environ.get("TAVUS_API_KEY")
+    if key and response.request.headers.get("x-api-key") == key:
+        raise AssertionError("answered 401 although the request carried the run's valid API key")
+    return None

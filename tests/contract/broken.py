@@ -9,7 +9,7 @@ from typing import Any
 from tavus_mock import TavusMock
 from tavus_mock.app import Answer, Ctx
 from tavus_mock.spec import Operation
-from tavus_mock.store import Record
+from tavus_mock.store import ApiError, Record
 
 
 class WrongType(TavusMock):
@@ -170,6 +170,18 @@ class DuplicateToolNames(_Wrapped):
         return handler(ctx)
 
 
+class RefusalIs401(_Wrapped):
+    """A tool the server refuses is answered 401, as if the key were wrong."""
+
+    OPERATION = "createTool"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        try:
+            return handler(ctx)
+        except ApiError as err:
+            raise ApiError(401, "Invalid access token", key="message") from err
+
+
 class RenameIgnored(TavusMock):
     """Renaming a replica answers success but keeps the old name."""
 
@@ -206,4 +218,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     EndNotFinal: (("conversations",), {"end_is_final"}),
     DetachKeepsTool: (("pal_tools",), {"delete_leaves_the_list"}),
     DuplicateToolNames: (("tools",), {"tool_names_unique"}),
+    RefusalIs401: (("tools",), {"key_accepted"}),
 }
