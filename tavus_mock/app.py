@@ -25,7 +25,7 @@ import orjson
 
 from . import resources as _resources  # noqa: F401  (registers the behaviour modules)
 from .aliases import ALIAS_OPERATIONS, ALIASES
-from .core import BEHAVIOURS, MAX_PAGE, Answer, Ctx, short, tenant_of
+from .core import BEHAVIOURS, MAX_PAGE, Answer, Ctx, short, tag_page, tenant_of
 from .spec import Operation, Spec
 from .store import KINDS, ApiError, Delays, Record, Store, depth, http_date_now, iso_now, matches_any_tag
 
@@ -825,23 +825,9 @@ class TavusMock:
             return Answer(200, self._view(record))
 
     def _tags(self, ctx: Ctx) -> Answer:
-        """Tags in use on the key's documents or guardrails (top-level `tags`, and those of set items), counted."""
-        counts: dict[str, int] = {}
+        """Tags in use on the key's documents, counted."""
         with self.store.lock:
-            for record in self.store.visible(ctx.op.tag, ctx.tenant):
-                tags = set(record.data.get("tags") or ())
-                for item in record.data.get("data") or ():
-                    if isinstance(item, dict):
-                        tags.update(item.get("tags") or ())
-                for tag in tags:
-                    if isinstance(tag, str):
-                        counts[tag] = counts.get(tag, 0) + 1
-        needle = str(ctx.query.get("search", "")).lower()
-        found = sorted(tag for tag in counts if needle in tag.lower())
-        limit = min(ctx.query.get("limit", 10), MAX_PAGE)
-        offset = max(ctx.query.get("page", 1) - 1, 0) * limit
-        page = [{"tag": tag, "document_count": counts[tag]} for tag in found[offset : offset + limit]]
-        return Answer(200, {"tags": page, "total_count": len(found)})
+            return tag_page(ctx, (r.data.get("tags") or () for r in self.store.visible(ctx.op.tag, ctx.tenant)))
 
     def _chunks(self, ctx: Ctx) -> Answer:
         """The chunks of a processed document. tavus-mock stores no file contents, so a ready document has

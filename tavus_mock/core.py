@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,22 @@ def handles(*operation_ids: str) -> Callable[[Handler], Handler]:
         return func
 
     return register
+
+
+def tag_page(ctx: Ctx, tag_sets: Iterable[Iterable[Any]]) -> Answer:
+    """One page of the tags in use (each resource's tags), counted and filtered by `search`: the
+    answer of the document and guardrail tag lists."""
+    counts: dict[str, int] = {}
+    for tags in tag_sets:
+        for tag in set(tags):
+            if isinstance(tag, str):
+                counts[tag] = counts.get(tag, 0) + 1
+    needle = str(ctx.query.get("search", "")).lower()
+    found = sorted(tag for tag in counts if needle in tag.lower())
+    limit = min(ctx.query.get("limit", 10), MAX_PAGE)
+    offset = max(ctx.query.get("page", 1) - 1, 0) * limit
+    page = [{"tag": tag, "document_count": counts[tag]} for tag in found[offset : offset + limit]]
+    return Answer(200, {"tags": page, "total_count": len(found)})
 
 
 @functools.lru_cache(maxsize=4096)  # a request costs no hashing for a key seen before

@@ -15,7 +15,7 @@ import uuid
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from ..core import MAX_PAGE, Answer, Ctx, handles
+from ..core import Answer, Ctx, handles, tag_page
 from ..store import KINDS, ApiError, Kind, Record, iso_now, matches_any_tag
 
 if TYPE_CHECKING:
@@ -251,14 +251,5 @@ def delete(mock: TavusMock, ctx: Ctx) -> Answer:
 @handles("listGuardrailTags")
 def tags(mock: TavusMock, ctx: Ctx) -> Answer:
     """Tags in use on the key's guardrails (a set's guardrails included), with how many carry each."""
-    counts: dict[str, int] = {}
     with mock.store.lock:
-        for record in mock.store.visible(ITEMS, ctx.tenant):
-            for tag in set(record.data.get("tags") or ()):
-                counts[tag] = counts.get(tag, 0) + 1
-    needle = str(ctx.query.get("search", "")).lower()
-    found = sorted(tag for tag in counts if needle in tag.lower())
-    limit = min(ctx.query.get("limit", 10), MAX_PAGE)
-    offset = max(ctx.query.get("page", 1) - 1, 0) * limit
-    page = [{"tag": tag, "document_count": counts[tag]} for tag in found[offset : offset + limit]]
-    return Answer(200, {"tags": page, "total_count": len(found)})
+        return tag_page(ctx, (r.data.get("tags") or () for r in mock.store.visible(ITEMS, ctx.tenant)))
