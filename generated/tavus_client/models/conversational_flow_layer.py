@@ -8,6 +8,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._overrides.fastparse import from_dict_fast as _from_dict_fast
 from .._overrides.models import model_repr as _model_repr
 from .._overrides.models import model_to_json as _model_to_json
 from ..models.idle_engagement import IdleEngagement
@@ -81,6 +82,11 @@ class ConversationalFlowLayer:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build the model from the API's JSON (a decoded dict); see `_overrides.fastparse`."""
+        return _from_dict_fast(cls, src_dict)
+
+    @classmethod
+    def _from_dict_generated(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         _turn_detection_model = d.pop("turn_detection_model", UNSET)
         turn_detection_model: TurnDetectionModel | Unset

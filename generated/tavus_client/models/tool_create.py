@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._overrides.fastparse import from_dict_fast as _from_dict_fast
 from .._overrides.models import model_repr as _model_repr
 from .._overrides.models import model_to_json as _model_to_json
 from ..models.tool_on_call import ToolOnCall
@@ -129,6 +130,11 @@ class ToolCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build the model from the API's JSON (a decoded dict); see `_overrides.fastparse`."""
+        return _from_dict_fast(cls, src_dict)
+
+    @classmethod
+    def _from_dict_generated(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.tool_create_parameters import ToolCreateParameters
         from ..models.tool_delivery import ToolDelivery
 

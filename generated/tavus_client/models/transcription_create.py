@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._overrides.fastparse import from_dict_fast as _from_dict_fast
 from .._overrides.models import model_repr as _model_repr
 from .._overrides.models import model_to_json as _model_to_json
 
@@ -42,6 +43,11 @@ class TranscriptionCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build the model from the API's JSON (a decoded dict); see `_overrides.fastparse`."""
+        return _from_dict_fast(cls, src_dict)
+
+    @classmethod
+    def _from_dict_generated(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         file_url = d.pop("file_url")
 
