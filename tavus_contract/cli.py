@@ -140,11 +140,13 @@ def command(
     config: Path | None = None,
     reports: tuple[str, ...] = (),
     report_dir: Path | None = None,
+    refusals: str = "documented",
 ) -> tuple[list[str], dict[str, str]]:
     """The schemathesis command line and environment of one run (the key travels in the environment)."""
     args = ["--phases", ",".join(phases)]
     env = {**os.environ, "TAVUS_API_KEY": api_key, "SCHEMATHESIS_HOOKS": "tavus_contract.hooks"}
     env.pop("TAVUS_CONTRACT_TEST_MODE", None)
+    env["TAVUS_CONTRACT_REFUSALS"] = refusals  # which x-tavus-refused rules documented_refusals judges
     if is_real_tavus(base_url):
         if allow_writes:
             env["TAVUS_CONTRACT_TEST_MODE"] = "1"
@@ -195,6 +197,7 @@ def run(
     config: Path | None = None,
     reports: tuple[str, ...] = (),
     report_dir: Path | None = None,
+    refusals: str = "documented",
 ) -> ContractResult:
     """Run the suite. Progress goes to `out` (None: captured only): one line per phase, or with
     `verbose` schemathesis' whole stream."""
@@ -219,6 +222,7 @@ def run(
             config=config,
             reports=reports,
             report_dir=report_dir,
+            refusals=refusals,
         )
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert proc.stdout is not None
@@ -310,6 +314,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--junit", type=Path, help="also keep the JUnit XML report here")
     parser.add_argument("-v", "--verbose", action="store_true", help="stream schemathesis' whole output")
     parser.add_argument("--allow-writes", action="store_true", help="against tavusapi.com: also run billable writes")
+    parser.add_argument(
+        "--refusals",
+        choices=("documented", "all", "none"),
+        default="documented",
+        help="which of the spec's x-tavus-refused bodies must be answered 400: those the docs state "
+        "(default), also those only the official CLI enforces (all), or none",
+    )
     args = parser.parse_args(argv)
     if not args.api_key:
         parser.error("an API key is needed: --api-key or TAVUS_API_KEY")
@@ -355,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         verbose=args.verbose,
         reports=reports,
         report_dir=args.report_dir,
+        refusals=args.refusals,
     )
     text = summary(result)
     if result.returncode == 2 and result.failed and result.failed[0].check in ("smoke", "setup"):

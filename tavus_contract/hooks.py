@@ -319,3 +319,37 @@ def key_accepted(ctx: Any, response: Any, case: Any) -> bool | None:
     if key and response.request.headers.get("x-api-key") == key:
         raise AssertionError("answered 401 although the request carried the run's valid API key")
     return None
+
+
+# Operations whose documented refusals this run has sent, per server (each set once per run).
+_REFUSALS_SENT: set[tuple[str, str]] = set()
+
+
+@schemathesis.check
+def documented_refusals(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Bodies the spec lists under `x-tavus-refused` (valid for the schema, but breaking a rule across
+    fields, such as a tool with both delivery channels) are answered 400. Sent once per operation and
+    server, after a case of that operation succeeded (so its path parameters name real resources).
+    Rules of `confidence: H` (the docs state them) are always judged; `M` ones (the official CLI refuses
+    them itself) only with TAVUS_CONTRACT_REFUSALS=all (`tavus-contract --refusals all`)."""
+    level = os.environ.get("TAVUS_CONTRACT_REFUSALS", "documented")
+    if level == "none" or not 200 <= response.status_code < 300:
+        return None
+    raw = case.operation.schema.raw_schema["paths"].get(case.operation.path, {}).get(case.method.lower(), {})
+    refused = [r for r in raw.get("x-tavus-refused", ()) if level == "all" or r.get("confidence") == "H"]
+    url = urlsplit(response.request.url)
+    base_url = f"{url.scheme}://{url.netloc}"
+    if not refused or (base_url, case.operation.label) in _REFUSALS_SENT:
+        return None
+    _REFUSALS_SENT.add((base_url, case.operation.label))
+    key = response.request.headers.get("x-api-key")
+    accepted = []
+    for entry in refused:
+        probe = case.operation.Case(
+            body=entry["body"], path_parameters=case.path_parameters, media_type="application/json"
+        ).call(base_url=base_url, headers={"x-api-key": key} if key else None)
+        if probe.status_code != 400:
+            accepted.append(f"{entry['why']} (answered {probe.status_code})")
+    if accepted:
+        raise AssertionError("documented refusals not refused with 400: " + "; ".join(accepted))
+    return None

@@ -182,6 +182,18 @@ class RefusalIs401(_Wrapped):
             raise ApiError(401, "Invalid access token", key="message") from err
 
 
+class FillerNotRequired(_Wrapped):
+    """A tool whose on_call is static_filler is accepted without the filler text (the docs require it)."""
+
+    OPERATION = "createTool"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        body = ctx.body
+        if isinstance(body, dict) and body.get("on_call") == "static_filler" and not body.get("static_filler"):
+            ctx = replace(ctx, body={**body, "static_filler": "One moment."})
+        return handler(ctx)
+
+
 class RenameIgnored(TavusMock):
     """Renaming a replica answers success but keeps the old name."""
 
@@ -219,4 +231,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     DetachKeepsTool: (("pal_tools",), {"delete_leaves_the_list"}),
     DuplicateToolNames: (("tools",), {"tool_names_unique"}),
     RefusalIs401: (("tools",), {"key_accepted"}),
+    FillerNotRequired: (("tools",), {"documented_refusals"}),
 }

@@ -98,7 +98,7 @@ def test_smoke_the_key_is_accepted_and_a_wrong_key_is_noticed(spec: Spec) -> Non
 def test_the_reference_server_honours_the_contract(spec: Spec, capsys: pytest.CaptureFixture[str]) -> None:
     started = time.perf_counter()
     with serve(spec) as server:
-        result = run(server.url, KEY, seed=1)
+        result = run(server.url, KEY, seed=1, refusals="all")  # the reference server keeps the CLI's rules too
     seconds = time.perf_counter() - started
     report = summary(result)
     with capsys.disabled():

@@ -277,3 +277,13 @@ def test_deployments_need_a_pal_the_key_sees(api: httpx.Client) -> None:
     assert api.post("/v2/deployments", json={"pal_id": other_pal, "channel": "widget"}).status_code == 400
     assert api.post("/v2/deployments", json={"pal_id": "pb87e71797da", "channel": "embed"}).status_code == 200
     assert api.post("/v2/deployments", json={"pal_id": "pb87e71797da", "channel": "poster"}).status_code == 400
+
+
+def test_every_documented_refusal_of_the_spec_is_a_400(api: httpx.Client, raw_spec: dict[str, Any]) -> None:
+    """The spec's `x-tavus-refused` bodies (rules across fields) are refused, each with a message."""
+    refused = raw_spec["paths"]["/v2/tools"]["post"]["x-tavus-refused"]
+    for entry in refused:
+        answer = api.post("/v2/tools", json=entry["body"])
+        assert answer.status_code == 400, (entry["why"], answer.status_code, answer.text)
+        assert _error(answer).startswith("Invalid request"), entry["why"]
+    assert api.get("/v2/tools").json()["total_count"] == 0  # nothing was created on the way

@@ -226,3 +226,18 @@ def test_pal_and_face_schemas_are_their_legacy_twins_renamed(spec: Spec) -> None
         new_op, old_op = spec.by_id[alias_id], spec.by_id[legacy_id]
         assert new_op.method == old_op.method and old_op.tag == ALIASES[new_op.tag].target
         assert new_op.path.split("/")[2] == new_op.tag and old_op.path.split("/")[2] == old_op.tag
+
+
+def test_documented_refusals_break_no_schema_rule(raw_spec: dict, spec: Spec) -> None:
+    """Each `x-tavus-refused` body is valid for the operation's schema, so the rule it breaks is one
+    across fields that only the server can check; each carries why, evidence and a confidence."""
+    seen = 0
+    for path, method, operation, _ in iter_operations(raw_spec):
+        for entry in operation.get("x-tavus-refused", ()):
+            assert set(entry) == {"why", "evidence", "confidence", "body"}, entry
+            assert entry["confidence"] in ("H", "M"), entry
+            schema = operation["requestBody"]["content"]["application/json"]["schema"]
+            errors = SchemaValidator(spec.deref(schema)).errors(entry["body"])
+            assert not errors, f"{method} {path}: {entry['why']}: {errors}"
+            seen += 1
+    assert seen >= 10
