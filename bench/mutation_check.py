@@ -27,7 +27,13 @@ def main() -> int:
     app.store.load_seed_data({"tenants": {KEY: {"personas": [persona]}}})
     with MockServer(app) as server:
         result = run(
-            server.url, KEY, phases=("examples", "coverage", "stateful"), max_examples=5, seed=1, spec=spec.path
+            server.url,
+            KEY,
+            phases=("examples", "coverage", "stateful"),
+            max_examples=5,
+            seed=1,
+            spec=spec.path,
+            refusals="all",
         )
     failed = [f"{op.name} [{','.join(op.checks)}]" for op in result.failed]
     print(("honoured" if result.ok else "broken: " + "; ".join(failed))[:500])

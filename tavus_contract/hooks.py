@@ -10,6 +10,7 @@ both envelopes Tavus uses: `{data, total_count}` and the deployments' `{deployme
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 from urllib.parse import urlsplit
@@ -352,4 +353,78 @@ def documented_refusals(ctx: Any, response: Any, case: Any) -> bool | None:
             accepted.append(f"{entry['why']} (answered {probe.status_code})")
     if accepted:
         raise AssertionError("documented refusals not refused with 400: " + "; ".join(accepted))
+    return None
+
+
+def _page_base(case: Any) -> int | None:
+    """First page number of a list operation (`x-page-base` of its `page` parameter), None if it has none."""
+    raw_schema = case.operation.schema.raw_schema
+    item = raw_schema["paths"].get(case.operation.path, {})
+    for param in [*item.get("parameters", []), *item.get(case.method.lower(), {}).get("parameters", [])]:
+        if "$ref" in param:
+            param = jsonpointer.resolve_pointer(raw_schema, param["$ref"].removeprefix("#"))
+        if param.get("name") == "page" and param.get("in") == "query":
+            return int(param.get("x-page-base", 1))
+    return None
+
+
+def _list_call(case: Any, response: Any, query: dict[str, Any]) -> tuple[list[Any], int, int] | None:
+    url = urlsplit(response.request.url)
+    key = response.request.headers.get("x-api-key")
+    answer = case.operation.Case(query=query, path_parameters=case.path_parameters).call(
+        base_url=f"{url.scheme}://{url.netloc}", headers={"x-api-key": key} if key else None
+    )
+    try:
+        return _list_parts(answer.json()) if answer.status_code == 200 else None
+    except ValueError:
+        return None
+
+
+def _canonical(item: Any) -> str:
+    return json.dumps(item, sort_keys=True)
+
+
+@schemathesis.check
+def pages_are_consecutive(ctx: Any, response: Any, case: Any) -> bool | None:
+    """The page after a full first page holds the next items: none of the first page again, the same
+    items as the second half of a page twice as long, and as many as the total leaves (at most a page).
+    Judged only when the first page reads the same again afterwards (nothing changed underneath)."""
+    if case.method != "GET" or response.status_code != 200:
+        return None
+    query = dict(case.query or {})
+    if "page" in query:
+        return None
+    try:
+        parts = _list_parts(response.json())
+    except ValueError:
+        return None
+    base = _page_base(case)
+    if parts is None or base is None:
+        return None
+    first, total, default = parts
+    limit = query.get("limit", default)
+    if not isinstance(limit, int) or limit < 1 or len(first) != limit or total <= limit:
+        return None
+    second = _list_call(case, response, {**query, "page": base + 1})
+    double = _list_call(case, response, {**query, "limit": 2 * limit})
+    again = _list_call(case, response, query)
+    if second is None or again is None or [_canonical(i) for i in again[0]] != [_canonical(i) for i in first]:
+        return None
+    if again[1] != total:
+        return None
+    seen = {_canonical(item) for item in first}
+    repeated = sum(1 for item in second[0] if _canonical(item) in seen)
+    if repeated:
+        raise AssertionError(f"page {base + 1} repeats {repeated} item(s) of the first page (limit {limit})")
+    if double is not None and len(double[0]) > limit:
+        expected = [_canonical(i) for i in double[0][limit:]]
+        if [_canonical(i) for i in second[0]] != expected:
+            raise AssertionError(
+                f"page {base + 1} of {limit} is not what items {limit + 1}-{2 * limit} of a page of {2 * limit} are"
+            )
+    wanted = min(limit, total - limit)
+    if len(second[0]) != wanted:
+        raise AssertionError(
+            f"page {base + 1} holds {len(second[0])} items; the total of {total} with {limit} a page leaves {wanted}"
+        )
     return None

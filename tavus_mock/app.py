@@ -695,10 +695,7 @@ class TavusMock:
         tag = ctx.op.tag
         q = ctx.query
         kind = KINDS[tag]
-        limit = min(q.get("limit", 10), MAX_PAGE)
-        base = self._page_bases[ctx.op.operation_id]
-        page = q.get("page", base)
-        offset = max(page - base, 0) * limit
+        limit, page, offset, _ = self.paging(ctx)
         default_order = "desc" if tag == "pronunciation_dictionaries" else "asc"  # dictionaries: newest first
         descending = q.get("sort", default_order) in ("desc", "descending")  # both spellings (spec: SortOrder)
         with self.store.lock:

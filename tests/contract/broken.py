@@ -194,6 +194,14 @@ class FillerNotRequired(_Wrapped):
         return handler(ctx)
 
 
+class PagesOverlap(TavusMock):
+    """A list's pages are counted one too late: the second page repeats the first."""
+
+    def paging(self, ctx: Ctx, default_limit: int = 10) -> tuple[int, int, int, bool]:
+        limit, page, offset, descending = super().paging(ctx, default_limit)
+        return limit, page, max(offset - limit, 0), descending
+
+
 class RenameIgnored(TavusMock):
     """Renaming a replica answers success but keeps the old name."""
 
@@ -232,4 +240,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     DuplicateToolNames: (("tools",), {"tool_names_unique"}),
     RefusalIs401: (("tools",), {"key_accepted"}),
     FillerNotRequired: (("tools",), {"documented_refusals"}),
+    PagesOverlap: (("personas",), {"pages_are_consecutive"}),
 }
