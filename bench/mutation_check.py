@@ -17,14 +17,14 @@ KEY = "mutation-key"
 def main() -> int:
     from tavus_contract.cli import run
     from tavus_mock import Delays, MockConfig, MockServer, Spec, TavusMock
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: tests.contract.seed
+    from tests.contract.seed import example_resources
 
     logging.getLogger("tavus_mock").setLevel(logging.CRITICAL)
     spec = Spec(Path(__file__).resolve().parents[1] / "openapi" / "tavus.yaml")
     config = MockConfig(api_keys=frozenset({KEY}), delays=Delays.instant(), access_log=False)
     app = TavusMock(spec, config)
-    example = spec.raw["components"]["parameters"]["PersonaId"]["example"]
-    persona = {"persona_id": example, "persona_name": "Example", "system_prompt": "x", "context": "y"}
-    app.store.load_seed_data({"tenants": {KEY: {"personas": [persona]}}})
+    app.store.load_seed_data(example_resources(spec, KEY))  # the same resources as the contract tests
     with MockServer(app) as server:
         result = run(
             server.url,

@@ -253,18 +253,44 @@ def runnable(curl: str, *, with_key: bool = True) -> str:
     return re.sub(key, '-H "x-api-key: $TAVUS_API_KEY" ', curl).rstrip()
 
 
-def summary(result: ContractResult) -> str:
-    """One line per operation, failures first with their check and a curl line; then the verdict."""
+GROUP_PASSED_OVER = 20  # more passed operations than this: one line per resource (--every-operation: each)
+
+
+def _resource(name: str) -> str:
+    """`GET /v2/pals/{pal_id}/tools` -> `/v2/pals` (the path up to its first parameter)."""
+    path = name.split(" ", 1)[-1]
+    return path.split("/{", 1)[0].rstrip("/") if path.startswith("/") else name
+
+
+def summary(result: ContractResult, *, every_operation: bool = False) -> str:
+    """Failures first, each with its check and a curl line; then the operations that passed, one line
+    each, or one line per resource when there are many; then the verdict."""
     if result.returncode == 2 and result.failed and result.failed[0].check in ("smoke", "setup"):
         return f"tavus-contract: could not run: {result.failed[0].detail}"
     rows = []
-    for op in sorted(result.operations, key=lambda o: (o.passed, o.name)):
+    ordered = sorted(result.operations, key=lambda o: (o.passed, o.name))
+    passed_ops = [op for op in ordered if op.passed]
+    if not every_operation and len(passed_ops) > GROUP_PASSED_OVER:
+        groups: dict[str, list[str]] = {}
+        for op in passed_ops:
+            groups.setdefault(_resource(op.name), []).append(op.name.split(" ", 1)[0])
+        grouped = [
+            f"  passed  {where}: {len(methods)} operation{'s' if len(methods) > 1 else ''}"
+            if where.startswith("/")
+            else f"  passed  {where}"
+            for where, methods in sorted(groups.items())
+        ]
+        ordered = [op for op in ordered if not op.passed]
+    else:
+        grouped = []
+    for op in ordered:
         if op.passed:
             rows.append(f"  passed  {op.name}")
         else:
             rows.append(f"  FAILED  {op.name}  [{op.check}] {op.detail}")
             if op.curl:
                 rows.append(f"          reproduce: {runnable(op.curl, with_key='ST401' not in op.checks)}")
+    rows += grouped
     warnings = _warnings(result.output)
     if warnings:
         rows.append(
@@ -313,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-dir", type=Path, help="where --report writes (default: schemathesis-report)")
     parser.add_argument("--junit", type=Path, help="also keep the JUnit XML report here")
     parser.add_argument("-v", "--verbose", action="store_true", help="stream schemathesis' whole output")
+    parser.add_argument(
+        "--every-operation", action="store_true", help="a line for each operation that passed (default: per resource)"
+    )
     parser.add_argument("--allow-writes", action="store_true", help="against tavusapi.com: also run billable writes")
     parser.add_argument(
         "--refusals",
@@ -368,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         report_dir=args.report_dir,
         refusals=args.refusals,
     )
-    text = summary(result)
+    text = summary(result, every_operation=args.every_operation or args.verbose)
     if result.returncode == 2 and result.failed and result.failed[0].check in ("smoke", "setup"):
         print(text, file=sys.stderr)
         return 2

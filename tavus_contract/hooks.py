@@ -428,3 +428,54 @@ def pages_are_consecutive(ctx: Any, response: Any, case: Any) -> bool | None:
             f"page {base + 1} holds {len(second[0])} items; the total of {total} with {limit} a page leaves {wanted}"
         )
     return None
+
+
+def _documented_examples(raw_operation: dict[str, Any]) -> list[Any]:
+    media = raw_operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+    found = [media["example"]] if "example" in media else []
+    return found + [e["value"] for e in media.get("examples", {}).values() if isinstance(e, dict) and "value" in e]
+
+
+@schemathesis.check
+def documented_example_accepted(ctx: Any, response: Any, case: Any) -> bool | None:
+    """The spec's own example body is a request the API takes: never answered 413 (it is small), and
+    never 400 on an operation whose 400s are the documented rules across fields (`x-tavus-refused`),
+    which its example keeps. (Other 400s may depend on state, such as ids that no longer exist.)"""
+    if response.status_code not in (400, 413) or case.body is None:
+        return None
+    if not response.request.headers.get("content-type", "").startswith("application/json"):
+        return None  # the example sent as another media type (the coverage phase does): rightly refused
+    raw = case.operation.schema.raw_schema["paths"].get(case.operation.path, {}).get(case.method.lower(), {})
+    if not any(case.body == example for example in _documented_examples(raw)):
+        return None
+    if response.status_code == 413 or "x-tavus-refused" in raw:
+        raise AssertionError(f"the spec's example body was refused with {response.status_code}")
+    return None
+
+
+SORTABLE = {"asc": False, "ascending": False, "desc": True, "descending": True}
+
+
+@schemathesis.check
+def list_follows_sort(ctx: Any, response: Any, case: Any) -> bool | None:
+    """`sort=asc` (or `ascending`) lists oldest first, `desc` (`descending`) newest first, by
+    `created_at` (items that do not show it, or show a time that is not ISO 8601, are not judged)."""
+    if case.method != "GET" or response.status_code != 200 or not case.query:
+        return None
+    descending = SORTABLE.get(str(case.query.get("sort", "")).lower())
+    if descending is None:
+        return None
+    try:
+        parts = _list_parts(response.json())
+    except ValueError:
+        return None
+    if parts is None:
+        return None
+    found = [item.get("created_at") for item in parts[0] if isinstance(item, dict)]
+    times = [t for t in found if isinstance(t, str) and t[:4].isdigit() and "T" in t]
+    if len(times) < 2 or len(times) != len(found):
+        return None
+    stamps = [t.rstrip("Z").replace("+00:00", "") for t in times]  # ISO 8601 in UTC sorts as text
+    if stamps != sorted(stamps, reverse=descending):
+        raise AssertionError(f"sort={case.query['sort']} but created_at reads {', '.join(times[:5])}...")
+    return None

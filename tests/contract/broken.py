@@ -202,6 +202,26 @@ class PagesOverlap(TavusMock):
         return limit, page, max(offset - limit, 0), descending
 
 
+class ToolsAlwaysRefused(_Wrapped):
+    """Every tool is refused as if it broke a rule (even the spec's own example)."""
+
+    OPERATION = "createTool"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        raise ApiError(400, "Invalid request: description and parameters are too long")
+
+
+class SortIgnored(TavusMock):
+    """Lists answer oldest first whatever `sort` says."""
+
+    def paging(self, ctx: Ctx, default_limit: int = 10) -> tuple[int, int, int, bool]:
+        limit, page, offset, _ = super().paging(ctx, default_limit)
+        return limit, page, offset, False
+
+    def _list(self, ctx: Ctx) -> Answer:
+        return super()._list(replace(ctx, query={k: v for k, v in ctx.query.items() if k != "sort"}))
+
+
 class RenameIgnored(TavusMock):
     """Renaming a replica answers success but keeps the old name."""
 
@@ -232,7 +252,7 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     CreateDropsName: (("personas",), {"create_reads_back"}),
     PatchNotApplied: (("personas",), {"json_patch_applied"}),
     IfMatchIgnored: (("deployments",), {"etag_guards_patches"}),
-    DeploymentTotalWrong: (("deployments",), {"list_total_count"}),
+    DeploymentTotalWrong: (("deployments",), {"list_total_count", "pages_are_consecutive"}),
     ToolPatchIgnored: (("tools",), {"flat_update_applied"}),
     RenameIgnored: (("replicas",), {"flat_update_applied"}),
     EndNotFinal: (("conversations",), {"end_is_final"}),
@@ -241,4 +261,6 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     RefusalIs401: (("tools",), {"key_accepted"}),
     FillerNotRequired: (("tools",), {"documented_refusals"}),
     PagesOverlap: (("personas",), {"pages_are_consecutive"}),
+    ToolsAlwaysRefused: (("tools",), {"documented_example_accepted"}),
+    SortIgnored: (("documents",), {"list_follows_sort"}),
 }

@@ -16,6 +16,7 @@ import pytest
 from tavus_contract.cli import parse_junit, run, smoke, summary
 from tavus_mock import Delays, MockConfig, MockServer, Spec, TavusMock
 from tests.contract.broken import VARIANTS
+from tests.contract.seed import example_resources
 
 pytestmark = pytest.mark.contract
 KEY = "contract-test-key"
@@ -45,45 +46,8 @@ def serve(spec: Spec, cls: type[TavusMock] = TavusMock) -> MockServer:
     honest = cls is TavusMock
     config = MockConfig(api_keys=frozenset({KEY}), delays=Delays.instant(), access_log=False, check_answers=honest)
     app = cls(spec, config)
-    app.store.load_seed_data(example_resources(spec))
+    app.store.load_seed_data(example_resources(spec, KEY))
     return MockServer(app)
-
-
-def example_resources(spec: Spec) -> dict[str, object]:
-    """Writable resources whose ids are the spec's example ids (a persona and the PAL of the same id, a
-    tool, a deployment of that PAL), so the examples phase finds them and changes them."""
-    params = spec.raw["components"]["parameters"]
-    persona_ids = {params["PersonaId"]["example"], params["PalId"]["example"]}
-    personas = [
-        {"persona_id": pid, "persona_name": "Example", "system_prompt": "x", "context": "y"} for pid in persona_ids
-    ]
-    tool = {
-        "tool_id": params["ToolId"]["example"],
-        "name": "example_tool",
-        "description": "An example.",
-        "parameters": {},
-        "delivery": {"app_message": True},
-        "is_system_tool": False,
-        "trigger_type": "in_call",
-        "origin": "llm",
-        "on_call": None,
-        "on_resolve": "fire_and_forget",
-        "static_filler": None,
-        "tags": [],
-    }
-    deployment = {
-        "deployment_id": params["DeploymentId"]["example"],
-        "pal_id": params["PalId"]["example"],
-        "channel": "widget",
-        "status": "active",
-        "name": "Example widget",
-        "has_password": False,
-        "customization": {},
-        "limits": {},
-        "usage_total": 0,
-        "usage_today": 0,
-    }
-    return {"tenants": {KEY: {"personas": personas, "tools": [tool], "deployments": [deployment]}}}
 
 
 def test_smoke_the_key_is_accepted_and_a_wrong_key_is_noticed(spec: Spec) -> None:
