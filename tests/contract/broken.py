@@ -258,7 +258,7 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     EndNotFinal: (("conversations",), {"end_is_final"}),
     DetachKeepsTool: (("pal_tools",), {"delete_leaves_the_list"}),
     DuplicateToolNames: (("tools",), {"tool_names_unique"}),
-    RefusalIs401: (("tools",), {"key_accepted"}),
+    RefusalIs401: (("tools",), {"key_accepted", "documented_refusals"}),
     FillerNotRequired: (("tools",), {"documented_refusals"}),
     PagesOverlap: (("personas",), {"pages_are_consecutive"}),
     ToolsAlwaysRefused: (("tools",), {"documented_example_accepted"}),
