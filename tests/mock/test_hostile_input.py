@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import httpx
@@ -114,3 +115,18 @@ def test_huge_request_headers_are_cut_off(spec: Spec, http: str, status: bytes) 
         assert answer.split(b" ")[1] == status, answer[:200]
         ok = httpx.get(f"{server.url}/v2/personas", headers={"x-api-key": TEST_KEY})
         assert ok.status_code == 200  # the server goes on serving
+
+
+@pytest.mark.parametrize("http", ["httptools", "h11"])
+def test_requests_the_http_parser_refuses_get_a_json_400(spec: Spec, http: str) -> None:
+    """A header line without a colon never reaches the app; the answer is still JSON."""
+    with MockServer(make_app(spec, access_log=False), http=http) as server:
+        with socket.create_connection((server.host, server.port), timeout=10) as conn:
+            conn.sendall(b"GET /v2/personas HTTP/1.1\r\nhost: x\r\nnot a header line\r\n\r\n")
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.split(b" ")[1] == b"400", answer[:300]
+        assert b"content-type: application/json" in head.lower()
+        assert json.loads(body)["error"].startswith("Invalid HTTP request")
