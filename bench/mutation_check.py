@@ -17,6 +17,7 @@ KEY = "mutation-key"
 def main() -> int:
     from tavus_contract.cli import run
     from tavus_mock import Delays, MockConfig, MockServer, Spec, TavusMock
+
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: tests.contract.seed
     from tests.contract.seed import example_resources
 
