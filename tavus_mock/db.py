@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,7 @@ class DbStore(Store):
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
         self.conn.execute("PRAGMA busy_timeout = 30000")
         self._open()
-        self.conn.execute("PRAGMA journal_mode = WAL")
+        self._wal()
         self.conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
         # A page cache that holds a large state (the default 2 MB makes every insert into a table of
         # 100k records read pages back), and reads through mmap.
@@ -140,12 +141,29 @@ class DbStore(Store):
         self._catch_up()
 
     # -- the file ------------------------------------------------------------------------------
+    def _wal(self) -> None:
+        """Switch the file to WAL. Switching needs the file to itself, and SQLite answers "database is
+        locked" at once (not after busy_timeout) while another process switches it or reads it; once
+        it is WAL the switch is a no-op. So: retry for up to 30 s."""
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
     def _open(self) -> None:
         """Create the schema in a new file, migrate an older one, refuse anything else."""
         conn = self.conn
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        # One statement, so one snapshot: read one by one, the marks and the tables of a file another
+        # process is creating at that moment could come from before and after its commit.
+        app_id, version, tables = conn.execute(
+            "SELECT (SELECT application_id FROM pragma_application_id()), (SELECT user_version FROM "
+            "pragma_user_version()), (SELECT count(*) FROM sqlite_master WHERE type = 'table')"
+        ).fetchone()
         if app_id == 0 and version == 0 and not tables:
             # One transaction (the marks too, so a crash leaves an empty file or a whole database);
             # idempotent, for two servers starting on one new file at once.
