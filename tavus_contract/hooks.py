@@ -33,6 +33,16 @@ def _list_parts(body: Any) -> tuple[list[Any], int, int] | None:
     return None
 
 
+def _list_of(case: Any, response: Any) -> tuple[list[Any], int, int] | None:
+    """(items, total, default limit) of a list read answered 200, or None for any other answer."""
+    if case.method != "GET" or response.status_code != 200:
+        return None
+    try:
+        return _list_parts(response.json())
+    except ValueError:
+        return None
+
+
 def _read(case: Any, response: Any, operation_id: str, path_parameters: dict[str, Any]) -> Any:
     """GET another operation of the spec on the same server with the same key."""
     url = urlsplit(response.request.url)
@@ -51,12 +61,7 @@ def _get_of(case: Any, path: str) -> str | None:
 def list_total_count(ctx: Any, response: Any, case: Any) -> bool | None:
     """A list's `total_count` counts every match: never fewer than the page holds, and exactly the
     page when the first page is not full."""
-    if case.method != "GET" or response.status_code != 200:
-        return None
-    try:
-        parts = _list_parts(response.json())
-    except ValueError:
-        return None
+    parts = _list_of(case, response)
     if parts is None:
         return None
     data, total, default = parts
@@ -78,12 +83,7 @@ def list_filter_applied(ctx: Any, response: Any, case: Any) -> bool | None:
     """A list filtered by a field (`status=ended`, `persona_type=user`, `model_name=...`) holds only
     items whose field has that value, or one of the values of a comma list (deployments'
     `status=active,draft`); items that do not show the field are not judged."""
-    if case.method != "GET" or response.status_code != 200 or not case.query:
-        return None
-    try:
-        parts = _list_parts(response.json())
-    except ValueError:
-        return None
+    parts = _list_of(case, response) if case.query else None
     if parts is None:
         return None
     for name, wanted in case.query.items():
@@ -405,15 +405,8 @@ def pages_are_consecutive(ctx: Any, response: Any, case: Any) -> bool | None:
     """The page after a full first page holds the next items: none of the first page again, the same
     items as the second half of a page twice as long, and as many as the total leaves (at most a page).
     Judged only when the first page reads the same again afterwards (nothing changed underneath)."""
-    if case.method != "GET" or response.status_code != 200:
-        return None
     query = dict(case.query or {})
-    if "page" in query:
-        return None
-    try:
-        parts = _list_parts(response.json())
-    except ValueError:
-        return None
+    parts = _list_of(case, response) if "page" not in query else None
     base = _page_base(case)
     if parts is None or base is None:
         return None
@@ -474,16 +467,9 @@ SORTABLE = {"asc": False, "ascending": False, "desc": True, "descending": True}
 def list_follows_sort(ctx: Any, response: Any, case: Any) -> bool | None:
     """`sort=asc` (or `ascending`) lists oldest first, `desc` (`descending`) newest first, by
     `created_at` (items that do not show it, or show a time that is not ISO 8601, are not judged)."""
-    if case.method != "GET" or response.status_code != 200 or not case.query:
-        return None
-    descending = SORTABLE.get(str(case.query.get("sort", "")).lower())
-    if descending is None:
-        return None
-    try:
-        parts = _list_parts(response.json())
-    except ValueError:
-        return None
-    if parts is None:
+    descending = SORTABLE.get(str((case.query or {}).get("sort", "")).lower())
+    parts = _list_of(case, response) if descending is not None else None
+    if parts is None or descending is None:
         return None
     found = [item.get("created_at") for item in parts[0] if isinstance(item, dict)]
     times = [t for t in found if isinstance(t, str) and t[:4].isdigit() and "T" in t]
