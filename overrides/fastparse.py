@@ -36,7 +36,6 @@ class _Fallback(Exception):
     """The answer is not one the fast decoder vouches for: let the generated method decide."""
 
 
-_FALLBACK = _Fallback()  # raised as is: no traceback object is built per raise beyond the frame chain
 _DECODERS: dict[type, Callable[[Any], Any]] = {}
 _SCALARS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "None": type(None)}
 _count = [0]
@@ -57,7 +56,7 @@ def from_dict_fast(cls: type[T], src_dict: Mapping[str, Any]) -> T:
 
 
 def _not_str() -> Any:
-    raise _FALLBACK
+    raise _Fallback
 
 
 def decoder_for(cls: type) -> Callable[[Any], Any]:
@@ -65,12 +64,12 @@ def decoder_for(cls: type) -> Callable[[Any], Any]:
     decoder = _DECODERS.get(cls)
     if decoder is not None:
         return decoder
-    namespace: dict[str, Any] = {"UNSET": UNSET, "FALLBACK": _FALLBACK, "NEW": object.__new__, "NOTSTR": _not_str}
+    namespace: dict[str, Any] = {"UNSET": UNSET, "FALLBACK": _Fallback, "NEW": object.__new__, "NOTSTR": _not_str}
     source = _source(cls, namespace)
     if source is None:  # a shape this module does not decode: always the generated method
 
         def decoder(src: Any) -> Any:
-            raise _FALLBACK
+            raise _Fallback
 
     else:
         exec(compile(source, f"<fastparse {cls.__name__}>", "exec"), namespace)
