@@ -42,6 +42,7 @@ CRAWL_LIMIT = 100
 # List filters that need a scan of the key's records (documented in the README); the others are O(page).
 SCANNED = frozenset({"status", "replica_ids", "model_name", "name_or_uuid", "tags", "search", "tag"})
 UNAUTHORIZED = {"message": "Invalid access token"}
+_NOTHING: frozenset[str] = frozenset()
 USED_HEADERS = frozenset({"x-api-key", "prefer", "content-type", "content-length", "if-match"})
 USED_HEADER_BYTES = frozenset(name.encode() for name in USED_HEADERS)
 
@@ -165,6 +166,8 @@ class TavusMock:
             by_path.setdefault(op.path, {})[op.method] = op
         for path, ops in sorted(by_path.items(), key=lambda item: item[0].count("{")):
             self._routes.setdefault(_route_key(path), []).append((next(iter(ops.values())), ops))
+        # Literal paths (no parameter) are one dict lookup, with or without the trailing slash.
+        self._literal = {p: ops for path, ops in by_path.items() if "{" not in path for p in (path, path + "/")}
         for tag, kind in KINDS.items():
             if kind.schema is not None:  # no tag of its own: the named schema's properties
                 kind.fields = tuple(self.spec.schema(kind.schema).get("properties", {}))
@@ -223,19 +226,20 @@ class TavusMock:
             return
         if scope["type"] != "http":
             return
-        started = time.perf_counter()
+        log = self.config.access_log and logger.isEnabledFor(logging.INFO)
+        started = time.perf_counter() if log else 0.0
         method = scope["method"]
-        path = scope["path"]
         try:
             answer = await self._handle(scope, receive)
         except ApiError as err:
             answer = Answer(err.status, err.body, err.headers)
         except Exception:  # a bug in the server must still give a JSON answer and a log line
-            logger.exception("unhandled error on %s %s", method, path)
+            logger.exception("unhandled error on %s %s", method, scope["path"])
             answer = Answer(500, {"error": "Internal server error"})
         await self._send(send, answer, head=method == "HEAD")
-        if self.config.access_log and logger.isEnabledFor(logging.INFO):
-            logger.info("%s %s %d %.1fms", method, path, answer.status, (time.perf_counter() - started) * 1000)
+        if log:
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.info("%s %s %d %.1fms", method, scope["path"], answer.status, elapsed)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -250,7 +254,7 @@ class TavusMock:
 
     @staticmethod
     async def _send(send: Send, answer: Answer, *, head: bool) -> None:
-        headers = [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()]
+        headers = [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()] if answer.headers else []
         payload = b""
         if answer.body is not None and answer.status not in (204, 304):
             payload = orjson.dumps(answer.body)  # strict JSON out: NaN/Infinity cannot be written
@@ -260,16 +264,21 @@ class TavusMock:
         await send({"type": "http.response.body", "body": b"" if head else payload})
 
     def _route(self, path: str, method: str) -> tuple[Operation, dict[str, str]]:
-        for first, ops in self._routes.get(_route_key(path), ()):
-            match = first.path_regex.match(path)
-            if match is None:
-                continue
-            op = ops.get(method)
-            if op is None:
-                allow = ", ".join(sorted(ops))
-                raise ApiError(405, f"Method {method} is not allowed here", headers={"Allow": allow})
-            return op, match.groupdict()
-        raise ApiError(404, f"No such endpoint: {short(path)}")
+        ops = self._literal.get(path)
+        params: dict[str, str] = {}
+        if ops is None:
+            for first, candidates in self._routes.get(_route_key(path), ()):
+                match = first.path_regex.match(path)
+                if match is not None:
+                    ops, params = candidates, match.groupdict()
+                    break
+            else:
+                raise ApiError(404, f"No such endpoint: {short(path)}")
+        op = ops.get(method)
+        if op is None:
+            allow = ", ".join(sorted(ops))
+            raise ApiError(405, f"Method {method} is not allowed here", headers={"Allow": allow})
+        return op, params
 
     async def _handle(self, scope: Scope, receive: Receive) -> Answer:
         op, path_params = self._route(scope["path"], scope["method"])
@@ -377,10 +386,10 @@ class TavusMock:
     @staticmethod
     def _check_path(op: Operation, values: dict[str, str]) -> dict[str, str]:
         out = {}
-        for param in op.parameters:
-            if param.location != "path":
-                continue
-            value = unquote(values[param.name])
+        for param in op.path_parameters:
+            value = values[param.name]
+            if "%" in value:
+                value = unquote(value)
             bounds = param.length_bounds
             if bounds is None or not bounds[0] <= len(value) <= bounds[1]:
                 errors = param.validator.errors(value)
@@ -391,13 +400,16 @@ class TavusMock:
 
     @staticmethod
     def _check_query(op: Operation, scope: Scope) -> dict[str, Any]:
+        params = op.query_parameters
+        if not params:
+            return {}
         raw = scope.get("query_string", b"").decode("latin-1")
         given: dict[str, str] = {}
         if raw:
             for name, text in parse_qsl(raw, keep_blank_values=True):
                 given.setdefault(name, text)
         out: dict[str, Any] = {}
-        for param in op.query_params():
+        for param in params:
             if param.name not in given:
                 if param.required:
                     raise ApiError(400, f"Invalid request: {param.name} is required")
@@ -425,7 +437,7 @@ class TavusMock:
     def _check_body(op: Operation, raw: bytes, headers: Mapping[str, str]) -> Any:
         if op.body_validator is None:
             return None
-        if not raw.strip():
+        if not raw or raw.isspace():
             if op.body_required:
                 raise ApiError(400, "Invalid request: a JSON body is required")
             return None
@@ -444,16 +456,15 @@ class TavusMock:
             raise ApiError(400, f"Invalid request: the body is not strict JSON ({short(str(exc), 160)})") from None
         if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and depth(body) > MAX_DEPTH:  # counting is C-fast
             raise ApiError(400, f"Invalid request: the body is nested deeper than {MAX_DEPTH} levels")
-        errors = op.body_validator.errors(body)
-        if errors:
-            raise ApiError(400, "Invalid request: " + "; ".join(errors))
+        if not op.body_validator.is_valid(body):  # one pass on valid input; the messages only on refusal
+            raise ApiError(400, "Invalid request: " + "; ".join(op.body_validator.errors(body)))
         return body
 
     # -- views ---------------------------------------------------------------------------------
     @staticmethod
     def _view(record: Record, *, verbose: bool = True, listing: bool = False) -> dict[str, Any]:
         kind = KINDS[record.kind]
-        hidden: set[str] = set()
+        hidden: frozenset[str] | set[str] = _NOTHING
         if record.kind == "conversations" and not verbose:
             hidden = {"events", "shutdown_reason"}
         elif record.kind == "replicas" and not verbose:
@@ -461,7 +472,11 @@ class TavusMock:
         elif record.kind == "videos" and not verbose and not listing:
             hidden = {"still_image_thumbnail_url", "gif_thumbnail_url"}
         allowed = kind.list_field_set if listing else kind.field_set
-        view = {k: v for k, v in record.data.items() if k in allowed and k not in hidden}
+        data = record.data
+        if hidden or not allowed.issuperset(data):
+            view = {k: v for k, v in data.items() if k in allowed and k not in hidden}
+        else:  # the common case: every stored field is one the view shows (a copy made in C)
+            view = data.copy()
         return kind.present(view) if kind.present is not None else view
 
     view = _view  # for the behaviour modules
@@ -512,7 +527,7 @@ class TavusMock:
         unknown = [g for g in body.get("guardrail_ids") or () if not store.exists("guardrail_items", ctx.tenant, g)]
         if unknown:  # individual guardrails (docs create-guardrails: attached by uuid)
             raise ApiError(400, f"Invalid guardrail_ids: no guardrail {short(', '.join(unknown))}")
-        data = {k: v for k, v in body.items() if k in KINDS["personas"].fields}
+        data = {k: v for k, v in body.items() if k in KINDS["personas"].field_set}
         data.setdefault("document_ids", [])
         data.setdefault("document_tags", [])
         data.update(persona_type="user", created_at=now, updated_at=now)
@@ -817,7 +832,7 @@ class TavusMock:
                 if KINDS[record.kind].id_field in answer.schema.get("properties", {}):
                     return Answer(200, self._view(record))  # the spec answers the updated resource
                 return Answer(200, {"message": f"{ctx.op.tag.capitalize()} updated successfully"})
-            record.data.update({k: v for k, v in ctx.body.items() if k in KINDS[record.kind].fields})
+            record.data.update({k: v for k, v in ctx.body.items() if k in KINDS[record.kind].field_set})
             record.data["updated_at"] = iso_now()
             return Answer(200, self._view(record))
 

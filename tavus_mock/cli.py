@@ -165,11 +165,20 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             log_level="warning",
             access_log=False,
+            proxy_headers=False,  # tavus-mock reads no client address: no X-Forwarded-* rewriting per request
+            server_header=False,  # no "server: uvicorn" line in every answer
             **uvicorn_http_settings(args.http),
         )
         return 0
     uvicorn.run(
-        app, host=args.host, port=args.port, log_level="warning", access_log=False, **uvicorn_http_settings(args.http)
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        **uvicorn_http_settings(args.http),
     )
     return 0
 

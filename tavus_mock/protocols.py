@@ -15,7 +15,8 @@ seam moves.
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, cast
 
 import orjson
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -34,6 +35,13 @@ class HeaderLimitedHttpToolsProtocol(HttpToolsProtocol):
 
     _in_head = True
     _head_bytes = 0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(cast(asyncio.Transport, _CoalescingTransport(transport, self)))
+
+    def on_response_complete(self) -> None:
+        cast(_CoalescingTransport, self.transport).flush()
+        super().on_response_complete()
 
     def on_message_begin(self) -> None:
         self._in_head = True
@@ -59,6 +67,57 @@ class HeaderLimitedHttpToolsProtocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         self.transport.write(_closing_answer(b"400 Bad Request", msg))
         self.transport.close()
+
+
+class _CoalescingTransport:
+    """The connection's transport, holding a response's head until its body is written.
+
+    uvicorn writes the status line and headers, then the body, as two writes: two send() calls and,
+    with TCP_NODELAY, two packets per answer. Held here while a response is under way, they leave in
+    one write when the response completes (`on_response_complete`), when the connection closes, or
+    once HOLD_BYTES are held (a streamed body is not held back). Any write outside a response (the
+    `100 Continue`, a refusal) first sends what is held, so the order on the wire never changes.
+    Everything else is the real transport's.
+    """
+
+    __slots__ = ("_held", "_held_bytes", "_protocol", "_transport")
+    HOLD_BYTES = 64 * 1024
+
+    def __init__(self, transport: asyncio.Transport, protocol: HttpToolsProtocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+        self._held: list[bytes] = []
+        self._held_bytes = 0
+
+    def write(self, data: bytes) -> None:
+        cycle = self._protocol.cycle
+        if cycle is not None and cycle.response_started and not cycle.response_complete:
+            self._held.append(data)
+            self._held_bytes += len(data)
+            if self._held_bytes > self.HOLD_BYTES:
+                self.flush()
+            return
+        if self._held:
+            self.flush()
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._held:
+            data = self._held[0] if len(self._held) == 1 else b"".join(self._held)
+            self._held = []
+            self._held_bytes = 0
+            self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._held = []
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 class JsonRefusalH11Protocol(H11Protocol):

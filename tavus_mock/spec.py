@@ -94,7 +94,15 @@ class Operation:
         return sorted(int(code) for code in self.responses if code.startswith("2"))
 
     def query_params(self) -> list[Parameter]:
-        return [p for p in self.parameters if p.location == "query"]
+        return list(self.query_parameters)
+
+    @cached_property
+    def query_parameters(self) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.location == "query")
+
+    @cached_property
+    def path_parameters(self) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.location == "path")
 
 
 class Spec:

@@ -1,0 +1,149 @@
+"""The httptools protocol of the CLI server sends each answer in one write, in order, and loses nothing.
+
+The unit tests drive `HeaderLimitedHttpToolsProtocol` with a transport that records its writes (the
+only way to see write boundaries: TCP may merge or split them on the wire); the socket test runs the
+same protocol behind uvicorn and talks to it over keep-alive connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+from uvicorn.config import Config
+from uvicorn.server import ServerState
+
+from tavus_mock import MockServer, Spec
+from tavus_mock.protocols import HeaderLimitedHttpToolsProtocol
+from tests.conftest import TEST_KEY
+from tests.mock.conftest import make_app
+
+
+class RecordingTransport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.writes.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 1), "peername": ("127.0.0.1", 2)}.get(name, default)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def _drive(spec: Spec, chunks: list[bytes], *, settle: int = 50) -> RecordingTransport:
+    """Feed `chunks` to a fresh connection, one at a time, letting the app run between them."""
+
+    async def run() -> RecordingTransport:
+        config = Config(make_app(spec, access_log=False), http="httptools", log_level="warning", proxy_headers=False)
+        config.load()
+        protocol = HeaderLimitedHttpToolsProtocol(config=config, server_state=ServerState(), app_state={})
+        transport = RecordingTransport()
+        protocol.connection_made(transport)
+        for chunk in chunks:
+            protocol.data_received(chunk)
+            for _ in range(settle):
+                await asyncio.sleep(0)
+        seen = RecordingTransport()  # what had been written by now (a task still waiting is cancelled later)
+        seen.writes, seen.closed = list(transport.writes), transport.closed
+        return seen
+
+    return asyncio.run(run())
+
+
+def _request(method: str, path: str, body: bytes = b"", *extra: bytes) -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nhost: x\r\nx-api-key: {TEST_KEY}\r\n".encode()
+    if body:
+        head += b"content-type: application/json\r\ncontent-length: " + str(len(body)).encode() + b"\r\n"
+    return head + b"".join(extra) + b"\r\n" + body
+
+
+def test_an_answer_is_one_write_with_head_and_body(spec: Spec) -> None:
+    transport = _drive(spec, [_request("GET", "/v2/personas/pdced222244b")])
+    assert len(transport.writes) == 1
+    head, _, body = transport.writes[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert json.loads(body)["persona_id"] == "pdced222244b"
+
+
+def test_answers_without_a_body_and_refusals_are_written_too(spec: Spec) -> None:
+    created = _drive(spec, [_request("POST", "/v2/personas", b'{"persona_name": "x", "system_prompt": "y"}')])
+    pid = json.loads(created.writes[0].partition(b"\r\n\r\n")[2])["persona_id"]
+    # a 404 answer, then a 204 (no body at all) on one connection: two writes, in order
+    transport = _drive(spec, [_request("GET", "/v2/nothing-here"), _request("DELETE", f"/v2/personas/{pid}")])
+    assert [w.split(b" ", 2)[1] for w in transport.writes] == [b"404", b"404"]  # another app: pid unknown there
+    transport = _drive(spec, [_request("DELETE", "/v2/personas/pdced222244b")])
+    assert len(transport.writes) == 1 and transport.writes[0].split(b" ", 2)[1] == b"404"
+
+
+def test_connection_close_sends_the_answer_before_closing(spec: Spec) -> None:
+    transport = _drive(spec, [_request("GET", "/v2/personas/pdced222244b", b"", b"connection: close\r\n")])
+    assert transport.closed
+    assert len(transport.writes) == 1 and transport.writes[0].startswith(b"HTTP/1.1 200 OK")
+
+
+def test_100_continue_goes_out_at_once_and_before_the_answer(spec: Spec) -> None:
+    body = b'{"persona_name": "x", "system_prompt": "y"}'
+    head = _request("POST", "/v2/personas", body, b"expect: 100-continue\r\n")[: -len(body)]
+    transport = _drive(spec, [head])
+    # the app is waiting for the body: only the 100 Continue has left, nothing is held back
+    assert transport.writes == [b"HTTP/1.1 100 Continue\r\n\r\n"]
+    transport = _drive(spec, [head, body])
+    assert transport.writes[0] == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert len(transport.writes) == 2 and transport.writes[1].startswith(b"HTTP/1.1 200 OK")
+
+
+def test_pipelined_requests_are_answered_in_order(spec: Spec) -> None:
+    requests = b"".join(_request("GET", f"/v2/personas/{pid}") for pid in ("pdced222244b", "pnope", "pdced222244b"))
+    transport = _drive(spec, [requests])
+    statuses = [part.split(b" ", 1)[0] for part in b"".join(transport.writes).split(b"HTTP/1.1 ")[1:]]
+    assert statuses == [b"200", b"404", b"200"]
+
+
+@pytest.mark.parametrize("http", ["httptools", "h11"])
+def test_keep_alive_connections_over_a_socket(spec: Spec, http: str) -> None:
+    """A mix of answers (200, 201-style creates, 204, 404, 405) on one keep-alive connection all parse."""
+    with (
+        MockServer(make_app(spec, access_log=False), http=http) as server,
+        httpx.Client(base_url=server.url, headers={"x-api-key": TEST_KEY}) as api,
+    ):
+        for i in range(30):
+            made = api.post("/v2/personas", json={"persona_name": f"p{i}", "system_prompt": "y"})
+            assert made.status_code == 200, made.text
+            pid = made.json()["persona_id"]
+            assert api.get(f"/v2/personas/{pid}").json()["persona_name"] == f"p{i}"
+            assert api.put(f"/v2/personas/{pid}").status_code == 405
+            assert api.delete(f"/v2/personas/{pid}").status_code == 204
+            assert api.get(f"/v2/personas/{pid}").status_code == 404
+
+
+def test_timestamps_match_datetime_to_the_microsecond() -> None:
+    """`iso_at` (a cached second plus the microseconds) writes what datetime's isoformat writes."""
+    import random
+    from datetime import UTC, datetime
+
+    from tavus_mock.store import iso_at
+
+    draw = random.Random(7)
+    samples = [draw.uniform(1.6e9, 1.9e9) for _ in range(3000)]
+    samples += [float(int(s)) + 0.9999996 for s in samples[:500]]  # rounds up into the next second
+    samples += [round(s, 6) for s in samples[:500]] + [1.7e9, 1.7e9 + 0.5e-6]
+    for seconds in samples:
+        expected = datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        assert iso_at(seconds) == expected, seconds
