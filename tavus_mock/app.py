@@ -43,6 +43,7 @@ CRAWL_LIMIT = 100
 SCANNED = frozenset({"status", "replica_ids", "model_name", "name_or_uuid", "tags", "search", "tag"})
 UNAUTHORIZED = {"message": "Invalid access token"}
 _NOTHING: frozenset[str] = frozenset()
+ROUTE_CACHE = 4096  # templated paths whose match is kept (a few hundred KB at most)
 USED_HEADERS = frozenset({"x-api-key", "prefer", "content-type", "content-length", "if-match"})
 USED_HEADER_BYTES = frozenset(name.encode() for name in USED_HEADERS)
 
@@ -168,6 +169,8 @@ class TavusMock:
             self._routes.setdefault(_route_key(path), []).append((next(iter(ops.values())), ops))
         # Literal paths (no parameter) are one dict lookup, with or without the trailing slash.
         self._literal = {p: ops for path, ops in by_path.items() if "{" not in path for p in (path, path + "/")}
+        # Templated paths matched lately (a client polls the same resource), bounded: emptied when full.
+        self._resolved: dict[str, tuple[dict[str, Operation], dict[str, str]]] = {}
         for tag, kind in KINDS.items():
             if kind.schema is not None:  # no tag of its own: the named schema's properties
                 kind.fields = tuple(self.spec.schema(kind.schema).get("properties", {}))
@@ -267,13 +270,19 @@ class TavusMock:
         ops = self._literal.get(path)
         params: dict[str, str] = {}
         if ops is None:
-            for first, candidates in self._routes.get(_route_key(path), ()):
-                match = first.path_regex.match(path)
-                if match is not None:
-                    ops, params = candidates, match.groupdict()
-                    break
-            else:
-                raise ApiError(404, f"No such endpoint: {short(path)}")
+            found = self._resolved.get(path)
+            if found is None:
+                for first, candidates in self._routes.get(_route_key(path), ()):
+                    match = first.path_regex.match(path)
+                    if match is not None:
+                        found = (candidates, match.groupdict())
+                        break
+                else:
+                    raise ApiError(404, f"No such endpoint: {short(path)}")
+                if len(self._resolved) >= ROUTE_CACHE:
+                    self._resolved.clear()
+                self._resolved[path] = found
+            ops, params = found
         op = ops.get(method)
         if op is None:
             allow = ", ".join(sorted(ops))

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 MAX_PAGE = 1000  # [OURS, protective] items per list page, whatever `limit` asks (the spec's Limit parameter)
 
 
-@dataclass
+@dataclass(slots=True)
 class Ctx:
     """One checked request: its operation, its tenant (the API key), and its checked inputs."""
 
