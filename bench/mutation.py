@@ -1,6 +1,7 @@
 """How much does the contract suite catch? Mutation testing of tavus-mock's behaviour code (not in CI).
 
 usage: python bench/mutation.py [--sample 60] [--seed 1] [--keep DIR]
+       python bench/mutation.py --again OLD_OUTPUT --again-rev REV   (re-run an earlier run's survivors)
 
 1. copies HEAD into a scratch directory (the working tree is never mutated);
 2. installs cosmic-ray 8.7.0 (pinned) into its own virtual environment there;
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sqlite3
 import subprocess
 import sys
@@ -44,6 +46,8 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=60, help="mutants to run (seeded random sample)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="work here and keep it (default: a temporary directory)")
+    parser.add_argument("--again", type=Path, help="the printout of an earlier run: run its survivors instead")
+    parser.add_argument("--again-rev", default="HEAD", help="the commit that earlier run mutated (its line numbers)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="tavus-mutation-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -70,7 +74,10 @@ def main() -> int:
     cr = str(venv / "bin" / "cosmic-ray")
     if not session.exists():
         subprocess.run([cr, "init", str(config), str(session)], check=True, cwd=copy)
-        keep_sample(session, args.sample, args.seed)
+        if args.again:
+            keep_survivors(session, copy, args.again, args.again_rev)
+        else:
+            keep_sample(session, args.sample, args.seed)
     print(f"baseline: the unmutated copy must honour the contract ({check})", flush=True)
     subprocess.run(check.split(), check=True, cwd=copy)
     started = time.monotonic()
@@ -100,6 +107,40 @@ def keep_sample(session: Path, size: int, seed: int) -> None:
                 db.execute("DELETE FROM work_items WHERE job_id = ?", (job,))
 
 
+SURVIVOR = re.compile(r"survived\s+(\S+?):(\d+)\s+(\S+)")
+
+
+def keep_survivors(session: Path, copy: Path, printout: Path, rev: str) -> None:
+    """Delete every work item but the survivors listed in an earlier run's printout. Its line numbers
+    are those of `rev`: each is found again in the current code by the line's text (the nearest line
+    with the same text), and every mutant of that operator on that line is kept."""
+    wanted: set[tuple[str, int, str]] = set()
+    missing = []
+    for name, row, operator in SURVIVOR.findall(printout.read_text(encoding="utf-8")):
+        module = next(m for m in MODULES if Path(m).name == name)
+        old = subprocess.run(["git", "show", f"{rev}:{module}"], capture_output=True, text=True, check=True, cwd=ROOT)
+        text = old.stdout.splitlines()[int(row) - 1].strip()
+        now = (copy / module).read_text(encoding="utf-8").splitlines()
+        rows = [i + 1 for i, line in enumerate(now) if line.strip() == text]
+        if not rows:
+            missing.append(f"{name}:{row}")
+            continue
+        wanted.add((module, min(rows, key=lambda r: abs(r - int(row))), operator))
+    with sqlite3.connect(session) as db:
+        specs = db.execute("SELECT job_id, module_path, start_pos_row, operator_name FROM mutation_specs").fetchall()
+        kept = 0
+        for job, path, row, operator in specs:
+            module = str(Path(path).relative_to(copy))
+            if (module, row, operator.split("/")[-1]) in wanted:
+                kept += 1
+                continue
+            db.execute("DELETE FROM mutation_specs WHERE job_id = ?", (job,))
+            db.execute("DELETE FROM work_items WHERE job_id = ?", (job,))
+    print(f"re-running {kept} mutants at the {len(wanted)} survivor sites of {printout} (as of {rev})")
+    if missing:
+        print(f"  lines no longer in the code: {', '.join(missing)}")
+
+
 def report(session: Path, seconds: float, args: argparse.Namespace) -> None:
     with sqlite3.connect(session) as db:
         rows = db.execute(
@@ -112,7 +153,8 @@ def report(session: Path, seconds: float, args: argparse.Namespace) -> None:
     incompetent = len(rows) - len(killed) - len(survivors)
     tested = len(killed) + len(survivors)
     share = len(killed) / tested * 100 if tested else 0.0
-    print(f"\n{len(rows)} mutants (sample {args.sample}, seed {args.seed}) in {seconds / 60:.1f} min:")
+    chosen = f"the survivors of {args.again}" if args.again else f"sample {args.sample}, seed {args.seed}"
+    print(f"\n{len(rows)} mutants ({chosen}) in {seconds / 60:.1f} min:")
     print(f"  killed {len(killed)} of {tested} ({share:.0f} %), survived {len(survivors)}, incompetent {incompetent}")
     for module, line, operator, _, diff in survivors:
         changed = next((x[1:].strip() for x in diff.splitlines() if x.startswith("+") and not x.startswith("+++")), "")

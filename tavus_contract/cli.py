@@ -146,11 +146,13 @@ def command(
     args = ["--phases", ",".join(phases)]
     env = {**os.environ, "TAVUS_API_KEY": api_key, "SCHEMATHESIS_HOOKS": "tavus_contract.hooks"}
     env.pop("TAVUS_CONTRACT_TEST_MODE", None)
+    env.pop("TAVUS_CONTRACT_READ_ONLY", None)
     env["TAVUS_CONTRACT_REFUSALS"] = refusals  # which x-tavus-refused rules documented_refusals judges
     if is_real_tavus(base_url):
         if allow_writes:
             env["TAVUS_CONTRACT_TEST_MODE"] = "1"
         else:  # conversations and videos are billed: read operations only, no stateful chains
+            env["TAVUS_CONTRACT_READ_ONLY"] = "1"  # and no check changes anything to probe it
             reads = ",".join(p for p in phases if p != "stateful") or "examples"
             args = ["--phases", reads, "--include-method", "GET"]
     if max_examples is not None:

@@ -51,6 +51,14 @@ def _read(case: Any, response: Any, operation_id: str, path_parameters: dict[str
     return probe.call(base_url=f"{url.scheme}://{url.netloc}", headers={"x-api-key": key} if key else None)
 
 
+def _header(response: Any, name: str) -> str | None:
+    """One header of an answer (schemathesis keeps each header's values as a list)."""
+    value = response.headers.get(name)
+    if isinstance(value, list):
+        return str(value[0]) if value else None
+    return None if value is None else str(value)
+
+
 def _get_of(case: Any, path: str) -> str | None:
     """operationId of the GET at `path`, if the spec has one."""
     get_raw = case.operation.schema.raw_schema["paths"].get(path, {}).get("get")
@@ -243,7 +251,7 @@ def etag_guards_patches(ctx: Any, response: Any, case: Any) -> bool | None:
     """A read that answers an `ETag` promises optimistic locking: a JSON Patch sent with an `If-Match`
     that is not the current ETag must be refused with 412 and change nothing (a `test` operation that
     holds is sent, so a server that ignores `If-Match` answers 2xx and is caught)."""
-    etag = response.headers.get("etag") if case.method == "GET" and response.status_code == 200 else None
+    etag = _header(response, "etag") if case.method == "GET" and response.status_code == 200 else None
     if not etag:
         return None
     patch_raw = case.operation.schema.raw_schema["paths"].get(case.operation.path, {}).get("patch")
@@ -263,7 +271,44 @@ def etag_guards_patches(ctx: Any, response: Any, case: Any) -> bool | None:
     answer = probe.call(base_url=f"{url.scheme}://{url.netloc}", headers=headers)
     if answer.status_code != 412:
         raise AssertionError(f"a patch with a stale If-Match was answered {answer.status_code}, not 412")
+    if os.environ.get("TAVUS_CONTRACT_READ_ONLY") != "1":
+        _etag_follows_changes(case, response, patch_raw["operationId"], document, etag)
     return None
+
+
+def _etag_follows_changes(case: Any, response: Any, patch_id: str, document: dict[str, Any], etag: str) -> None:
+    """The ETag names a version: after a real change (a name field set to another text, then back),
+    a patch sent with the ETag from before the change is refused with 412 (a server whose ETag stays
+    the same would let a stale writer overwrite the change, which `If-Match` exists to prevent)."""
+    name = next((k for k, v in document.items() if k.endswith("name") and isinstance(v, str)), None)
+    if name is None:
+        return
+    pointer = "/" + name.replace("~", "~0").replace("/", "~1")
+    url = urlsplit(response.request.url)
+    key = response.request.headers.get("x-api-key")
+    operation = case.operation.schema.find_operation_by_id(patch_id)
+
+    def patch(body: list[dict[str, Any]], if_match: str) -> Any:
+        headers = {"If-Match": if_match, **({"x-api-key": key} if key else {})}
+        probe = operation.Case(
+            path_parameters=dict(case.path_parameters or {}), headers=headers, body=body, media_type="application/json"
+        )
+        return probe.call(base_url=f"{url.scheme}://{url.netloc}", headers=headers)
+
+    changed_to = document[name] + " (contract)"
+    changed = patch([{"op": "replace", "path": pointer, "value": changed_to}], etag)
+    if changed.status_code != 200:
+        return  # the change itself was refused (a length rule, say): nothing to judge
+    current = _header(changed, "etag") or "*"
+    try:
+        stale = patch([{"op": "test", "path": pointer, "value": changed_to}], etag)
+        if stale.status_code != 412:
+            raise AssertionError(
+                f"after {name} changed, a patch with the ETag from before the change was answered"
+                f" {stale.status_code}, not 412: the ETag did not follow the change"
+            )
+    finally:
+        patch([{"op": "replace", "path": pointer, "value": document[name]}], current)
 
 
 @schemathesis.check
@@ -361,8 +406,7 @@ def _page_base(case: Any) -> int | None:
     raw_schema = case.operation.schema.raw_schema
     item = raw_schema["paths"].get(case.operation.path, {})
     for param in [*item.get("parameters", []), *item.get(case.method.lower(), {}).get("parameters", [])]:
-        if "$ref" in param:
-            param = jsonpointer.resolve_pointer(raw_schema, param["$ref"].removeprefix("#"))
+        param = _resolved(raw_schema, param)
         if param.get("name") == "page" and param.get("in") == "query":
             return int(param.get("x-page-base", 1))
     return None
@@ -389,11 +433,16 @@ def _id_field(case: Any) -> str | None:
     return None
 
 
-def _identities(items: list[Any], id_field: str | None) -> list[str]:
-    """What names each item: its id (the list's own id field, else `uuid` or `id`), else the whole item.
-    Ids, not whole items: a replica in training changes its progress between two reads."""
+def _id_key(items: list[Any], id_field: str | None) -> str | None:
+    """The key that names an item of this list: the list's own id field, else `uuid` or `id`."""
     first = items[0] if items and isinstance(items[0], dict) else {}
-    key = next((k for k in (id_field, "uuid", "id") if k and k in first), None)
+    return next((k for k in (id_field, "uuid", "id") if k and k in first), None)
+
+
+def _identities(items: list[Any], id_field: str | None) -> list[str]:
+    """What names each item: its id (see _id_key), else the whole item.
+    Ids, not whole items: a replica in training changes its progress between two reads."""
+    key = _id_key(items, id_field)
     return [
         json.dumps(item.get(key) if key and isinstance(item, dict) else item, sort_keys=True, default=str)
         for item in items
@@ -437,8 +486,16 @@ def pages_are_consecutive(ctx: Any, response: Any, case: Any) -> bool | None:
     return None
 
 
-def _documented_examples(raw_operation: dict[str, Any]) -> list[Any]:
-    media = raw_operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+def _resolved(raw_schema: dict[str, Any], node: Any) -> Any:
+    """`node` with a local `$ref` followed (shared request bodies, parameters)."""
+    if isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+        return jsonpointer.resolve_pointer(raw_schema, node["$ref"][1:])
+    return node
+
+
+def _documented_examples(raw_schema: dict[str, Any], raw_operation: dict[str, Any]) -> list[Any]:
+    body = _resolved(raw_schema, raw_operation.get("requestBody", {}))
+    media = body.get("content", {}).get("application/json", {}) if isinstance(body, dict) else {}
     found = [media["example"]] if "example" in media else []
     return found + [e["value"] for e in media.get("examples", {}).values() if isinstance(e, dict) and "value" in e]
 
@@ -452,8 +509,9 @@ def documented_example_accepted(ctx: Any, response: Any, case: Any) -> bool | No
         return None
     if not response.request.headers.get("content-type", "").startswith("application/json"):
         return None  # the example sent as another media type (the coverage phase does): rightly refused
-    raw = case.operation.schema.raw_schema["paths"].get(case.operation.path, {}).get(case.method.lower(), {})
-    if not any(case.body == example for example in _documented_examples(raw)):
+    raw_schema = case.operation.schema.raw_schema
+    raw = raw_schema["paths"].get(case.operation.path, {}).get(case.method.lower(), {})
+    if not any(case.body == example for example in _documented_examples(raw_schema, raw)):
         return None
     if response.status_code == 413 or "x-tavus-refused" in raw:
         raise AssertionError(f"the spec's example body was refused with {response.status_code}")
@@ -478,4 +536,31 @@ def list_follows_sort(ctx: Any, response: Any, case: Any) -> bool | None:
     stamps = [t.rstrip("Z").replace("+00:00", "") for t in times]  # ISO 8601 in UTC sorts as text
     if stamps != sorted(stamps, reverse=descending):
         raise AssertionError(f"sort={case.query['sort']} but created_at reads {', '.join(times[:5])}...")
+    items, total, _ = parts
+    if len(items) != total or "page" in (case.query or {}):
+        return None
+    # The whole list on one page: the other order lists the same items the other way round.
+    flipped = "asc" if descending else "desc"
+    other = _list_call(case, response, {**case.query, "sort": flipped})
+    id_field = _id_field(case)
+    if other is None or other[1] != total or _id_key(items, id_field) is None:
+        return None
+    if _identities(other[0], id_field) != _identities(items, id_field)[::-1]:
+        raise AssertionError(f"sort={flipped} does not list the items of sort={case.query['sort']} in reverse")
+    return None
+
+
+@schemathesis.check
+def list_items_distinct(ctx: Any, response: Any, case: Any) -> bool | None:
+    """One page of a list names each resource once (judged by the list's id field)."""
+    parts = _list_of(case, response)
+    if parts is None or len(parts[0]) < 2:
+        return None
+    id_field = _id_field(case)
+    if _id_key(parts[0], id_field) is None:
+        return None
+    names = _identities(parts[0], id_field)
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise AssertionError(f"one page lists {', '.join(repeated[:3])} more than once")
     return None

@@ -8,6 +8,7 @@ from typing import Any
 
 from tavus_mock import TavusMock
 from tavus_mock.app import Answer, Ctx
+from tavus_mock.resources.deployments import REVISION, etag
 from tavus_mock.spec import Operation
 from tavus_mock.store import ApiError, Record
 
@@ -240,6 +241,41 @@ class EndNotFinal(TavusMock):
         return Answer(self._success(ctx.op))
 
 
+class PatchesTooLarge(TavusMock):
+    """Every JSON Patch that adds or replaces a value is refused as too large (even the spec's examples)."""
+
+    def _patch(self, ctx: Ctx) -> Answer:
+        if isinstance(ctx.body, list) and any(op.get("op") in ("add", "replace", "copy") for op in ctx.body):
+            raise ApiError(413, "JSON Patch operation 0 adds too many objects and arrays; nothing was changed")
+        return super()._patch(ctx)
+
+
+class DescendingRepeats(TavusMock):
+    """Newest-first pages are counted wrongly: the page repeats its first item and loses its last."""
+
+    def _list(self, ctx: Ctx) -> Answer:
+        answer = super()._list(ctx)
+        items = answer.body.get("data") if isinstance(answer.body, dict) else None
+        if str(ctx.query.get("sort", "")).startswith("desc") and isinstance(items, list) and len(items) > 1:
+            answer.body["data"] = items[:1] + items[:-1]
+        return answer
+
+
+class ETagFrozen(_Wrapped):
+    """A deployment's ETag never changes, so a patch with an ETag from before a change still applies."""
+
+    OPERATION = "patchDeployment"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        with self.store.lock:
+            record = self.store.find("deployments", ctx.tenant, ctx.path["deployment_id"])
+            revision = record.data.get(REVISION, 0)
+            answer = handler(ctx)
+            record.data[REVISION] = revision
+            answer.headers["ETag"] = etag(record)
+            return answer
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -263,4 +299,7 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     PagesOverlap: (("personas",), {"pages_are_consecutive"}),
     ToolsAlwaysRefused: (("tools",), {"documented_example_accepted"}),
     SortIgnored: (("documents",), {"list_follows_sort"}),
+    PatchesTooLarge: (("personas",), {"documented_example_accepted"}),
+    DescendingRepeats: (("documents",), {"list_items_distinct", "list_follows_sort"}),
+    ETagFrozen: (("deployments",), {"etag_guards_patches"}),
 }
