@@ -97,6 +97,8 @@ def test_fast_and_generated_agree(cls: type) -> None:
             fast_runs += 1
             check_model(fast[1])  # what the fast path vouched for passes the client's type check
             assert fast[1].to_dict() == slow[1].to_dict()
+            # the nested models built on first read (above) never needed the generated method
+            assert fastparse.fallbacks() == before, data
         elif i < 40 and fastparse.decoder_for(cls).__name__ == "decode":
             raise AssertionError(f"well-typed data fell back to the generated method: {data}")
     if fastparse.decoder_for(cls).__name__ == "decode":
@@ -122,3 +124,55 @@ def test_a_wrong_type_deep_inside_still_fails_the_call() -> None:
     persona["layers"]["llm"]["model"] = "tavus-gpt-oss"
     with Tavus(api_key="made-up", http_client=http) as client:
         assert client.personas.get("p1").layers.llm.model == "tavus-gpt-oss"  # type: ignore[union-attr]
+
+
+PERSONA = {
+    "persona_id": "p1",
+    "persona_name": "Coach",
+    "layers": {"llm": {"model": "tavus-gpt-oss", "headers": {"x": "y"}}, "tts": {"tts_engine": "cartesia"}},
+}
+
+
+def _stored(model: Any, name: str) -> Any:
+    """What the slot of a field holds, without building it."""
+    return type(model).__dict__[name].slot.__get__(model, type(model))
+
+
+def test_a_nested_model_is_checked_at_once_and_built_on_first_read() -> None:
+    before = fastparse.fallbacks()
+    persona = models.Persona.from_dict(copy.deepcopy(PERSONA))
+    assert isinstance(type(persona).__dict__["layers"], fastparse._LazyField)
+    assert type(_stored(persona, "layers")) is dict  # not built yet
+    layers = persona.layers
+    assert isinstance(layers, models.PersonaLayers) and persona.layers is layers  # built once, then kept
+    assert type(_stored(layers, "llm")) is dict  # its own nested models wait in turn
+    assert layers.llm.model == "tavus-gpt-oss"  # type: ignore[union-attr]
+    assert persona == models.Persona._from_dict_generated(copy.deepcopy(PERSONA))  # type: ignore[attr-defined]
+    assert fastparse.fallbacks() == before
+    # a wrong type inside is found when the answer is parsed, not when the field is read
+    broken = copy.deepcopy(PERSONA)
+    broken["layers"]["tts"]["external_voice_id"] = 7  # type: ignore[index]
+    models.Persona.from_dict(broken)
+    assert fastparse.fallbacks() > before  # the generated method ran (and the client type-checks its result)
+
+
+def test_a_model_with_unbuilt_fields_copies_pickles_compares_and_serialises() -> None:
+    import pickle
+
+    expected = models.Persona._from_dict_generated(copy.deepcopy(PERSONA))  # type: ignore[attr-defined]
+    for clone in (copy.copy, copy.deepcopy, lambda m: pickle.loads(pickle.dumps(m))):
+        persona = models.Persona.from_dict(copy.deepcopy(PERSONA))
+        assert clone(persona) == expected
+    persona = models.Persona.from_dict(copy.deepcopy(PERSONA))
+    assert persona.to_dict() == expected.to_dict()
+    assert "cartesia" in repr(models.Persona.from_dict(copy.deepcopy(PERSONA)))
+
+
+def test_a_field_set_by_hand_is_kept_as_it_is() -> None:
+    persona = models.Persona.from_dict(copy.deepcopy(PERSONA))
+    replacement = models.PersonaLayers.from_dict({"llm": {"model": "other"}})
+    persona.layers = replacement
+    assert persona.layers is replacement
+    del persona.layers
+    with pytest.raises(AttributeError):
+        _ = persona.layers

@@ -8,6 +8,12 @@ Why: the generated method defines a closure per nullable field on every call, ca
 to build, and the client's type check (`models.check_model`) walked the result again. This module
 compiles, once per model class, a straight-line decoder from the class's attrs fields that builds the
 model and checks each value's type in the same pass.
+A field that holds one nested model (a persona's `layers`) is type-checked in full during that pass
+but built on first read (`_LazyField` wraps the class's slot): a list of 100 personas allocates 100
+models instead of about 800, which is most of what the garbage collector was spending on a parse.
+Reading such a field costs one decode then (the model is kept); a wrong type inside still fails the
+parse at once. The stored JSON object is the one the caller passed: changing that dict before the
+field is read changes what it builds (the client's own answers are never shared).
 Semantics: the decoder only succeeds where the generator's method would build the same object *and*
 `check_model` would accept it. Anything else (a value of another type, a non-dict where a model is
 expected, a shape the decoder does not know) stops it, and the generator's own method runs from the
@@ -28,7 +34,7 @@ import attrs
 
 from ..types import UNSET
 
-__all__ = ["decoder_for", "fallbacks", "from_dict_fast"]
+__all__ = ["checker_for", "decoder_for", "fallbacks", "from_dict_fast"]
 
 T = TypeVar("T")
 
@@ -38,6 +44,7 @@ class _Fallback(Exception):
 
 
 _DECODERS: dict[type, Callable[[Any], Any]] = {}
+_CHECKERS: dict[type, Callable[[Any], Any]] = {}
 _SCALARS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "None": type(None)}
 _count = [0]
 
@@ -62,25 +69,78 @@ def _not_str() -> Any:
 
 def decoder_for(cls: type) -> Callable[[Any], Any]:
     """The compiled decoder of one model class (compiled on first use, then cached)."""
-    decoder = _DECODERS.get(cls)
-    if decoder is not None:
-        return decoder
+    return _compiled(cls, build=True)
+
+
+def checker_for(cls: type) -> Callable[[Any], Any]:
+    """The compiled type check of one model class: it reads a dict as the decoder would and raises
+    where the decoder would stop, but builds nothing (the eager half of a lazily built field)."""
+    return _compiled(cls, build=False)
+
+
+def _compiled(cls: type, *, build: bool) -> Callable[[Any], Any]:
+    cache = _DECODERS if build else _CHECKERS
+    found = cache.get(cls)
+    if found is not None:
+        return found
     namespace: dict[str, Any] = {"UNSET": UNSET, "FALLBACK": _Fallback, "NEW": object.__new__, "NOTSTR": _not_str}
-    source = _source(cls, namespace)
+    source = _source(cls, namespace, build=build)
     if source is None:  # a shape this module does not decode: always the generated method
 
-        def decoder(src: Any) -> Any:
+        def compiled(src: Any) -> Any:
             raise _Fallback
 
     else:
-        exec(compile(source, f"<fastparse {cls.__name__}>", "exec"), namespace)
-        decoder = namespace["decode"]
-    _DECODERS[cls] = decoder
-    # Nested decoders are looked up when the decoder runs, so recursive models compile.
+        kind = "decoder" if build else "check"
+        exec(compile(source, f"<fastparse {kind} {cls.__name__}>", "exec"), namespace)
+        compiled = namespace["decode"]
+    cache[cls] = compiled
+    # Nested decoders and checks are looked up when the code runs, so recursive models compile.
     for key, nested in list(namespace.items()):
         if key.startswith("M_"):
             namespace["D_" + key[2:]] = decoder_for(nested)
-    return decoder
+        elif key.startswith("C_"):
+            namespace["K_" + key[2:]] = checker_for(nested)
+        elif key.startswith("LAZY_"):
+            _make_lazy(cls, key[5:], nested)
+    return compiled
+
+
+class _LazyField:
+    """A model-valued field of a decoded model, built on first read.
+
+    The decoder type-checks the nested object in full when it parses (so a bad answer still fails at
+    once, naming the field) but stores the JSON object as it came; reading the field builds the model
+    then and keeps it. Wraps the slot of an attrs class with `slots=True`; a value set by hand, or by
+    the generator's own method, is a model already and is returned as it is.
+    """
+
+    __slots__ = ("model", "slot")
+
+    def __init__(self, slot: Any, model: type) -> None:
+        self.slot = slot
+        self.model = model
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = self.slot.__get__(obj, owner)
+        if type(value) is dict:
+            value = from_dict_fast(self.model, value)
+            self.slot.__set__(obj, value)
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        self.slot.__set__(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self.slot.__delete__(obj)
+
+
+def _make_lazy(cls: type, field: str, model: type) -> None:
+    slot = cls.__dict__.get(field)
+    if slot is not None and not isinstance(slot, _LazyField):
+        setattr(cls, field, _LazyField(slot, model))
 
 
 def _resolve(cls: type, name: str) -> Any:
@@ -92,25 +152,30 @@ def _resolve(cls: type, name: str) -> Any:
     return found
 
 
-def _source(cls: type, ns: dict[str, Any]) -> str | None:
-    if not attrs.has(cls) or not hasattr(cls, "_from_dict_generated"):
+def _source(cls: type, ns: dict[str, Any], *, build: bool = True) -> str | None:
+    if not attrs.has(cls) or not hasattr(cls, "_from_dict_generated") or "__slots__" not in cls.__dict__:
         return None
-    body = _body(cls, ns, "", (cls,))
+    body = _body(cls, ns, "", (cls,), build)
     if body is None:
         return None
-    return "\n".join(["def decode(src):", *("    " + line for line in body), "    return obj", ""])
+    result = "obj" if build else "None"
+    return "\n".join(["def decode(src):", *("    " + line for line in body), f"    return {result}", ""])
 
 
-# Nested models are written into their parent's decoder (no call per nested object) this deep;
-# deeper ones, and a model nested in itself, call their own decoder.
+# A nested model's check is written into its parent's code (no call per nested object) this deep;
+# deeper ones, and a model nested in itself, call their own check.
 _INLINE_DEPTH = 2
 
 
-def _body(cls: type, ns: dict[str, Any], p: str, stack: tuple[type, ...]) -> list[str] | None:  # noqa: PLR0915 (one branch per kind of field)
-    """Lines that read the dict `{p}src` into a new `{p}obj` of `cls` (names prefixed by `p`)."""
+def _body(cls: type, ns: dict[str, Any], p: str, stack: tuple[type, ...], build: bool) -> list[str] | None:  # noqa: PLR0915 (one branch per kind of field)
+    """Lines that read the dict `{p}src` into a new `{p}obj` of `cls` (names prefixed by `p`), or with
+    `build` false only check it. A field holding one nested model (not a list of them) is checked
+    here and built on first read (`_LazyField`); models in lists are built at once."""
     src, obj, v, n = p + "src", p + "obj", p + "v", p + "n"
     ns[p + "cls"] = cls
-    lines = [f"if type({src}) is not dict: raise FALLBACK", f"{obj} = NEW({p}cls)", f"{n} = 0"]
+    lines = [f"if type({src}) is not dict: raise FALLBACK", f"{n} = 0"]
+    if build:
+        lines.insert(1, f"{obj} = NEW({p}cls)")
     known: list[str] = []
     extra = False
     extra_value = "x"  # other values are kept as they came (the generator does not look inside)
@@ -121,9 +186,9 @@ def _body(cls: type, ns: dict[str, Any], p: str, stack: tuple[type, ...]) -> lis
         if field.name == "additional_properties":
             value_type = annotation.removeprefix("dict[str, ").removesuffix("]")
             target = _resolve(cls, value_type)
-            if target is not None and attrs.has(target):
-                ns[f"M_{p}extra"] = target  # a map whose values are models
-                extra_value = f"D_{p}extra(x)"
+            if target is not None and attrs.has(target):  # a map whose values are models
+                ns[f"M_{p}extra" if build else f"C_{p}extra"] = target
+                extra_value = f"D_{p}extra(x)" if build else f"K_{p}extra(x)"
             extra = True
             continue
         json_name = _json_name(cls, field.name) or field.name
@@ -163,23 +228,30 @@ def _body(cls: type, ns: dict[str, Any], p: str, stack: tuple[type, ...]) -> lis
                 ns[f"E{name}"] = target
                 ns[f"V{name}"] = target._value2member_map_
                 # Only strings: anything else is left to the generated method's own call and errors.
+                # An unknown value goes through the enum's own call, which raises as the generator's would.
                 if is_list:
-                    steps += [f"{v} = [V{name}.get(x) or E{name}(x) if type(x) is str else NOTSTR() for x in {v}]"]
+                    convert = f"[V{name}.get(x) or E{name}(x) if type(x) is str else NOTSTR() for x in {v}]"
+                    steps.append(f"{v} = {convert}" if build else convert)
                 else:
-                    steps += [
-                        f"if type({v}) is not str: raise FALLBACK",
-                        f"m = V{name}.get({v})",
-                        f"{v} = E{name}({v}) if m is None else m",
-                    ]
+                    steps += [f"if type({v}) is not str: raise FALLBACK", f"m = V{name}.get({v})"]
+                    steps.append(f"{v} = E{name}({v}) if m is None else m" if build else f"if m is None: E{name}({v})")
             elif isinstance(target, type) and attrs.has(target):
                 inline = None
                 if not is_list and len(stack) <= _INLINE_DEPTH and target not in stack:
-                    inline = _body(target, ns, f"i{name}_", (*stack, target))
-                if inline is not None:
-                    steps += [f"i{name}_src = {v}", *inline, f"{v} = i{name}_obj"]
-                else:
+                    inline = _body(target, ns, f"i{name}_", (*stack, target), False)
+                if is_list and build:
                     ns[f"M_{name}"] = target
-                    steps.append(f"{v} = [D_{name}(x) for x in {v}]" if is_list else f"{v} = D_{name}({v})")
+                    steps.append(f"{v} = [D_{name}(x) for x in {v}]")
+                elif is_list:
+                    ns[f"C_{name}"] = target
+                    steps.append(f"for x in {v}: K_{name}(x)")
+                elif inline is not None:
+                    steps += [f"i{name}_src = {v}", *inline]
+                else:
+                    ns[f"C_{name}"] = target
+                    steps.append(f"K_{name}({v})")
+                if build and not is_list:
+                    ns[f"LAZY_{field.name}"] = target  # stored as the JSON object; built on first read
             else:
                 return None
         else:
@@ -192,8 +264,9 @@ def _body(cls: type, ns: dict[str, Any], p: str, stack: tuple[type, ...]) -> lis
             lines += [f"    {n} += 1", "else:", f"    {v} = UNSET"]
         else:
             lines += [f"if {key} not in {src}: raise FALLBACK", f"{v} = {src}[{key}]", *steps, f"{n} += 1"]
-        lines.append(f"{obj}.{field.name} = {v}")
-    if extra:
+        if build:
+            lines.append(f"{obj}.{field.name} = {v}")
+    if extra and build:
         ns[f"KNOWN{p}"] = frozenset(known)
         lines += [
             f"if {n} == len({src}):",
@@ -201,6 +274,15 @@ def _body(cls: type, ns: dict[str, Any], p: str, stack: tuple[type, ...]) -> lis
             "else:",
             f"    {obj}.additional_properties = {{k: {extra_value} for k, x in {src}.items() if k not in KNOWN{p}}}",
         ]
+    elif extra and extra_value != "x":
+        ns[f"KNOWN{p}"] = frozenset(known)
+        lines += [
+            f"if {n} != len({src}):",
+            f"    for k, x in {src}.items():",
+            f"        if k not in KNOWN{p}: {extra_value}",
+        ]
+    elif not build:  # nothing reads the count of known keys
+        lines = [line for line in lines if line.strip() not in (f"{n} = 0", f"{n} += 1")]
     return lines
 
 
