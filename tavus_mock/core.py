@@ -39,7 +39,7 @@ class Ctx:
         return owner_id(self.tenant)
 
 
-@dataclass
+@dataclass(slots=True)
 class Answer:
     status: int
     body: Any = None

@@ -31,6 +31,7 @@ import orjson
 from sortedcontainers import SortedKeyList
 
 STOCK_REPLICA_ID = "rfe12d8b9597"
+JOB_KINDS = frozenset({"replicas", "videos", "documents", "transcriptions"})  # records a background job moves on
 STOCK_PERSONA_ID = "pdced222244b"
 
 
@@ -382,7 +383,8 @@ class Store:
         if writable and record.tenant is None:
             # Stock resources belong to no key: every key reads them, none may change them.
             raise ApiError(404, f"Stock {tag} are read-only", key="message")
-        self.advance(record)
+        if tag in JOB_KINDS:
+            self.advance(record)
         return record
 
     def visible(self, tag: str, tenant: str) -> list[Record]:
@@ -442,7 +444,7 @@ class Store:
     def advance(self, record: Record) -> bool:
         """Move a background job on to the state its age implies; answers whether it just finished."""
         data = record.data
-        if record.kind not in ("replicas", "videos", "documents", "transcriptions") or record.tenant is None:
+        if record.kind not in JOB_KINDS or record.tenant is None:
             return False
         now = time.time()
         due = self._due(record)
