@@ -276,6 +276,22 @@ class ETagFrozen(_Wrapped):
             return answer
 
 
+class GuardrailPatchLost(_Wrapped):
+    """A JSON Patch of one guardrail answers its new state but stores nothing."""
+
+    OPERATION = "patchGuardrails"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        with self.store.lock:
+            item = self.store.records["guardrail_items"].get(ctx.path["guardrails_id"])
+            saved = dict(item.data) if item is not None else None
+            answer = handler(ctx)
+            if item is not None and saved is not None:
+                item.data.clear()
+                item.data.update(saved)
+            return answer
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -302,4 +318,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     PatchesTooLarge: (("personas",), {"documented_example_accepted"}),
     DescendingRepeats: (("documents",), {"list_items_distinct", "list_follows_sort"}),
     ETagFrozen: (("deployments",), {"etag_guards_patches"}),
+    GuardrailPatchLost: (("guardrails",), {"patch_round_trip", "json_patch_applied"}),
 }

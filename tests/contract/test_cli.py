@@ -161,10 +161,13 @@ def test_writes_against_the_real_api_need_an_explicit_flag(tmp_path: Path) -> No
     assert cmd[cmd.index("--include-method") + 1] == "GET"
     assert "stateful" not in cmd[cmd.index("--phases") + 1]
     assert "TAVUS_CONTRACT_TEST_MODE" not in env
+    assert env["TAVUS_CONTRACT_READ_ONLY"] == "1"  # and the checks that probe by changing something stay off
     cmd, env = command("https://tavusapi.com", "k", report, allow_writes=True)
     assert "--include-method" not in cmd and env["TAVUS_CONTRACT_TEST_MODE"] == "1"
+    assert "TAVUS_CONTRACT_READ_ONLY" not in env
     local, local_env = command("http://127.0.0.1:1", "k", report)
     assert "--include-method" not in local and "TAVUS_CONTRACT_TEST_MODE" not in local_env
+    assert "TAVUS_CONTRACT_READ_ONLY" not in local_env
     assert "k" not in local  # the key is passed in the environment, not on the command line
     assert local_env["TAVUS_API_KEY"] == "k" and os.environ.get("TAVUS_API_KEY") != "k"
 
@@ -181,3 +184,18 @@ def test_test_mode_hook_marks_created_conversations(monkeypatch: pytest.MonkeyPa
     other = SimpleNamespace(operation=SimpleNamespace(path="/v2/videos"), method="POST", body={"script": "x"})
     before_call(None, other)
     assert other.body == {"script": "x"}
+
+
+def test_probing_checks_change_nothing_in_read_only_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a read-only run against the real API, patch_round_trip sends nothing at all."""
+    from types import SimpleNamespace
+
+    from tavus_contract.hooks import patch_round_trip
+
+    def no_request(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a read-only run sent a request")
+
+    monkeypatch.setenv("TAVUS_CONTRACT_READ_ONLY", "1")
+    response = SimpleNamespace(status_code=200, json=lambda: {"persona_name": "Coach"}, request=no_request)
+    case = SimpleNamespace(method="GET", operation=no_request)
+    assert patch_round_trip(None, response, case) is None
