@@ -34,7 +34,7 @@ import attrs
 
 from ..types import UNSET
 
-__all__ = ["checker_for", "decoder_for", "fallbacks", "from_dict_fast"]
+__all__ = ["checker_for", "decoder_for", "eager_decoder_for", "fallbacks", "from_dict_fast"]
 
 T = TypeVar("T")
 
@@ -45,6 +45,7 @@ class _Fallback(Exception):
 
 _DECODERS: dict[type, Callable[[Any], Any]] = {}
 _CHECKERS: dict[type, Callable[[Any], Any]] = {}
+_EAGER: dict[type, Callable[[Any], Any]] = {}
 _SCALARS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "None": type(None)}
 _count = [0]
 
@@ -63,6 +64,16 @@ def from_dict_fast(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         return cls._from_dict_generated(src_dict)  # type: ignore[attr-defined,no-any-return]
 
 
+def _build_whole(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    """A model and everything in it built at once (what reading a lazy field does: it pays once)."""
+    decode = _EAGER.get(cls) or eager_decoder_for(cls)
+    try:
+        return decode(src_dict)  # type: ignore[no-any-return]
+    except _Fallback:
+        _count[0] += 1
+        return cls._from_dict_generated(src_dict)  # type: ignore[attr-defined,no-any-return]
+
+
 def _not_str() -> Any:
     raise _Fallback
 
@@ -72,26 +83,31 @@ def decoder_for(cls: type) -> Callable[[Any], Any]:
     return _compiled(cls, build=True)
 
 
+def eager_decoder_for(cls: type) -> Callable[[Any], Any]:
+    """The compiled decoder that builds nested models at once too (used when a lazy field is read)."""
+    return _compiled(cls, build=True, lazy=False)
+
+
 def checker_for(cls: type) -> Callable[[Any], Any]:
     """The compiled type check of one model class: it reads a dict as the decoder would and raises
     where the decoder would stop, but builds nothing (the eager half of a lazily built field)."""
     return _compiled(cls, build=False)
 
 
-def _compiled(cls: type, *, build: bool) -> Callable[[Any], Any]:
-    cache = _DECODERS if build else _CHECKERS
+def _compiled(cls: type, *, build: bool, lazy: bool = True) -> Callable[[Any], Any]:
+    cache = (_DECODERS if lazy else _EAGER) if build else _CHECKERS
     found = cache.get(cls)
     if found is not None:
         return found
     namespace: dict[str, Any] = {"UNSET": UNSET, "FALLBACK": _Fallback, "NEW": object.__new__, "NOTSTR": _not_str}
-    source = _source(cls, namespace, build=build)
+    source = _source(cls, namespace, build=build, lazy=lazy)
     if source is None:  # a shape this module does not decode: always the generated method
 
         def compiled(src: Any) -> Any:
             raise _Fallback
 
     else:
-        kind = "decoder" if build else "check"
+        kind = ("decoder" if lazy else "eager decoder") if build else "check"
         exec(compile(source, f"<fastparse {kind} {cls.__name__}>", "exec"), namespace)
         compiled = namespace["decode"]
     cache[cls] = compiled
@@ -101,6 +117,8 @@ def _compiled(cls: type, *, build: bool) -> Callable[[Any], Any]:
             namespace["D_" + key[2:]] = decoder_for(nested)
         elif key.startswith("C_"):
             namespace["K_" + key[2:]] = checker_for(nested)
+        elif key.startswith("G_"):
+            namespace["X_" + key[2:]] = eager_decoder_for(nested)
         elif key.startswith("LAZY_"):
             _make_lazy(cls, key[5:], nested)
     return compiled
@@ -126,7 +144,7 @@ class _LazyField:
             return self
         value = self.slot.__get__(obj, owner)
         if type(value) is dict:
-            value = from_dict_fast(self.model, value)
+            value = _build_whole(self.model, value)
             self.slot.__set__(obj, value)
         return value
 
@@ -152,10 +170,10 @@ def _resolve(cls: type, name: str) -> Any:
     return found
 
 
-def _source(cls: type, ns: dict[str, Any], *, build: bool = True) -> str | None:
+def _source(cls: type, ns: dict[str, Any], *, build: bool = True, lazy: bool = True) -> str | None:
     if not attrs.has(cls) or not hasattr(cls, "_from_dict_generated") or "__slots__" not in cls.__dict__:
         return None
-    body = _body(cls, ns, "", (cls,), build)
+    body = _body(cls, ns, "", (cls,), build, lazy)
     if body is None:
         return None
     result = "obj" if build else "None"
@@ -167,10 +185,12 @@ def _source(cls: type, ns: dict[str, Any], *, build: bool = True) -> str | None:
 _INLINE_DEPTH = 2
 
 
-def _body(cls: type, ns: dict[str, Any], p: str, stack: tuple[type, ...], build: bool) -> list[str] | None:  # noqa: PLR0915 (one branch per kind of field)
+def _body(
+    cls: type, ns: dict[str, Any], p: str, stack: tuple[type, ...], build: bool, lazy: bool = True
+) -> list[str] | None:  # noqa: PLR0915 (one branch per kind of field)
     """Lines that read the dict `{p}src` into a new `{p}obj` of `cls` (names prefixed by `p`), or with
-    `build` false only check it. A field holding one nested model (not a list of them) is checked
-    here and built on first read (`_LazyField`); models in lists are built at once."""
+    `build` false only check it. With `lazy`, a field holding one nested model (not a list of them)
+    is checked here and built on first read (`_LazyField`); models in lists are built at once."""
     src, obj, v, n = p + "src", p + "obj", p + "v", p + "n"
     ns[p + "cls"] = cls
     lines = [f"if type({src}) is not dict: raise FALLBACK", f"{n} = 0"]
@@ -187,8 +207,9 @@ def _body(cls: type, ns: dict[str, Any], p: str, stack: tuple[type, ...], build:
             value_type = annotation.removeprefix("dict[str, ").removesuffix("]")
             target = _resolve(cls, value_type)
             if target is not None and attrs.has(target):  # a map whose values are models
-                ns[f"M_{p}extra" if build else f"C_{p}extra"] = target
-                extra_value = f"D_{p}extra(x)" if build else f"K_{p}extra(x)"
+                prefix, call = ("M_", "D_") if lazy else ("G_", "X_")
+                ns[f"{prefix}{p}extra" if build else f"C_{p}extra"] = target
+                extra_value = f"{call}{p}extra(x)" if build else f"K_{p}extra(x)"
             extra = True
             continue
         json_name = _json_name(cls, field.name) or field.name
@@ -237,11 +258,18 @@ def _body(cls: type, ns: dict[str, Any], p: str, stack: tuple[type, ...], build:
                     steps.append(f"{v} = E{name}({v}) if m is None else m" if build else f"if m is None: E{name}({v})")
             elif isinstance(target, type) and attrs.has(target):
                 inline = None
+                eager = build and not lazy  # nested models built here, inline or by their own eager decoder
                 if not is_list and len(stack) <= _INLINE_DEPTH and target not in stack:
-                    inline = _body(target, ns, f"i{name}_", (*stack, target), False)
+                    inline = _body(target, ns, f"i{name}_", (*stack, target), eager, False)
                 if is_list and build:
-                    ns[f"M_{name}"] = target
-                    steps.append(f"{v} = [D_{name}(x) for x in {v}]")
+                    prefix, call = ("M_", "D_") if lazy else ("G_", "X_")
+                    ns[f"{prefix}{name}"] = target
+                    steps.append(f"{v} = [{call}{name}(x) for x in {v}]")
+                elif eager and inline is not None:
+                    steps += [f"i{name}_src = {v}", *inline, f"{v} = i{name}_obj"]
+                elif eager:
+                    ns[f"G_{name}"] = target
+                    steps.append(f"{v} = X_{name}({v})")
                 elif is_list:
                     ns[f"C_{name}"] = target
                     steps.append(f"for x in {v}: K_{name}(x)")
@@ -250,7 +278,7 @@ def _body(cls: type, ns: dict[str, Any], p: str, stack: tuple[type, ...], build:
                 else:
                     ns[f"C_{name}"] = target
                     steps.append(f"K_{name}({v})")
-                if build and not is_list:
+                if build and lazy and not is_list:
                     ns[f"LAZY_{field.name}"] = target  # stored as the JSON object; built on first read
             else:
                 return None
