@@ -185,9 +185,9 @@ def _source(cls: type, ns: dict[str, Any], *, build: bool = True, lazy: bool = T
 _INLINE_DEPTH = 2
 
 
-def _body(
+def _body(  # noqa: PLR0915 (one branch per kind of field)
     cls: type, ns: dict[str, Any], p: str, stack: tuple[type, ...], build: bool, lazy: bool = True
-) -> list[str] | None:  # noqa: PLR0915 (one branch per kind of field)
+) -> list[str] | None:
     """Lines that read the dict `{p}src` into a new `{p}obj` of `cls` (names prefixed by `p`), or with
     `build` false only check it. With `lazy`, a field holding one nested model (not a list of them)
     is checked here and built on first read (`_LazyField`); models in lists are built at once."""
