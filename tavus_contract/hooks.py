@@ -462,34 +462,77 @@ def key_accepted(ctx: Any, response: Any, case: Any) -> bool | None:
 _REFUSALS_SENT: set[tuple[str, str]] = set()
 
 
+def probe_body(entry: dict[str, Any], suffix: str = "") -> Any:
+    """The body of an `x-tavus-refused` or `x-tavus-accepted` entry as it is sent: each `pad` pointer's
+    string made that many "x" (a 10,001-character description is not written into the spec), and with
+    `suffix` added to a `name` (an accepted body creates something, and names may have to be unique)."""
+    body = json.loads(json.dumps(entry["body"]))
+    for pointer, length in (entry.get("pad") or {}).items():
+        jsonpointer.set_pointer(body, pointer, "x" * int(length))
+    if suffix and isinstance(body, dict) and isinstance(body.get("name"), str):
+        body["name"] += suffix
+    return body
+
+
 @schemathesis.check
 def documented_refusals(ctx: Any, response: Any, case: Any) -> bool | None:
     """Bodies the spec lists under `x-tavus-refused` (valid for the schema, but breaking a rule across
-    fields, such as a tool with both delivery channels) are answered 400. Sent once per operation and
-    server, after a case of that operation succeeded (so its path parameters name real resources).
-    Rules of `confidence: H` (the docs state them) are always judged; `M` ones (the official CLI refuses
-    them itself) only with TAVUS_CONTRACT_REFUSALS=all (`tavus-contract --refusals all`)."""
+    fields, such as a tool with both delivery channels) are answered 400, and those under
+    `x-tavus-accepted` (at a documented limit) 2xx; what an accepted one created is deleted again.
+    Sent once per operation and server, after a case of that operation succeeded (so its path
+    parameters name real resources). Entries of `confidence: H` (the docs state the rule) are always
+    judged; `M` ones (the official CLI enforces them itself) only with TAVUS_CONTRACT_REFUSALS=all
+    (`tavus-contract --refusals all`)."""
     level = os.environ.get("TAVUS_CONTRACT_REFUSALS", "documented")
     if level == "none" or not 200 <= response.status_code < 300:
         return None
     raw = case.operation.schema.raw_schema["paths"].get(case.operation.path, {}).get(case.method.lower(), {})
-    refused = [r for r in raw.get("x-tavus-refused", ()) if level == "all" or r.get("confidence") == "H"]
+
+    def wanted(key: str) -> list[dict[str, Any]]:
+        return [e for e in raw.get(key, ()) if level == "all" or e.get("confidence") == "H"]
+
+    refused, accepted = wanted("x-tavus-refused"), wanted("x-tavus-accepted")
     url = urlsplit(response.request.url)
     base_url = f"{url.scheme}://{url.netloc}"
-    if not refused or (base_url, case.operation.label) in _REFUSALS_SENT:
+    if not (refused or accepted) or (base_url, case.operation.label) in _REFUSALS_SENT:
         return None
     _REFUSALS_SENT.add((base_url, case.operation.label))
     key = response.request.headers.get("x-api-key")
-    accepted = []
+    headers = {"x-api-key": key} if key else None
+    wrong = []
+
+    def send(body: Any) -> Any:
+        probe = case.operation.Case(body=body, path_parameters=case.path_parameters, media_type="application/json")
+        return probe.call(base_url=base_url, headers=headers)
+
     for entry in refused:
-        probe = case.operation.Case(
-            body=entry["body"], path_parameters=case.path_parameters, media_type="application/json"
-        ).call(base_url=base_url, headers={"x-api-key": key} if key else None)
-        if probe.status_code != 400:
-            accepted.append(f"{entry['why']} (answered {probe.status_code})")
-    if accepted:
-        raise AssertionError("documented refusals not refused with 400: " + "; ".join(accepted))
+        status = send(probe_body(entry)).status_code
+        if status != 400:
+            wrong.append(f"refused: {entry['why']} (answered {status})")
+    for entry in accepted:
+        answer = send(probe_body(entry, suffix="_" + os.urandom(3).hex()))
+        if not 200 <= answer.status_code < 300:
+            wrong.append(f"accepted: {entry['why']} (answered {answer.status_code})")
+        else:
+            _delete_created(case, answer, base_url, headers)
+    if wrong:
+        raise AssertionError("documented rules not kept: " + "; ".join(wrong))
     return None
+
+
+def _delete_created(case: Any, answer: Any, base_url: str, headers: dict[str, str] | None) -> None:
+    """Delete what a create answered, through the DELETE of the collection's `/{id}` path (if any)."""
+    id_field = _id_field(case)
+    try:
+        created = answer.json()
+    except ValueError:
+        return
+    rid = created.get(id_field) if id_field and isinstance(created, dict) else None
+    item_path = f"{case.operation.path.rstrip('/')}/{{{id_field}}}"
+    delete_raw = case.operation.schema.raw_schema["paths"].get(item_path, {}).get("delete")
+    if isinstance(rid, str) and delete_raw is not None:
+        operation = case.operation.schema.find_operation_by_id(delete_raw["operationId"])
+        operation.Case(path_parameters={id_field: rid}).call(base_url=base_url, headers=headers)
 
 
 def _page_base(case: Any) -> int | None:

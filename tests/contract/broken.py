@@ -292,6 +292,31 @@ class GuardrailPatchLost(_Wrapped):
             return answer
 
 
+class ToolSizeOffByOne(TavusMock):
+    """Tools are refused one character before the documented 10,000."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from tavus_mock.resources import tools
+
+        self._tools = tools
+
+    def _handler_for(self, op: Operation) -> Callable[[Ctx], Answer]:
+        handler = super()._handler_for(op)
+        if op.operation_id != "createTool":
+            return handler
+
+        def smaller_limit(ctx: Ctx) -> Answer:
+            limit = self._tools.MAX_TOOL_SIZE
+            self._tools.MAX_TOOL_SIZE = limit - 1
+            try:
+                return handler(ctx)
+            finally:
+                self._tools.MAX_TOOL_SIZE = limit
+
+        return smaller_limit
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -319,4 +344,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     DescendingRepeats: (("documents",), {"list_items_distinct", "list_follows_sort"}),
     ETagFrozen: (("deployments",), {"etag_guards_patches"}),
     GuardrailPatchLost: (("guardrails",), {"patch_round_trip", "json_patch_applied"}),
+    ToolSizeOffByOne: (("tools",), {"documented_refusals"}),
 }

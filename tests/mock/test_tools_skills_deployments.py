@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from tavus_contract.hooks import probe_body
 from tests.conftest import OTHER_KEY
 
 API_TOOL = {
@@ -283,7 +284,10 @@ def test_every_documented_refusal_of_the_spec_is_a_400(api: httpx.Client, raw_sp
     """The spec's `x-tavus-refused` bodies (rules across fields) are refused, each with a message."""
     refused = raw_spec["paths"]["/v2/tools"]["post"]["x-tavus-refused"]
     for entry in refused:
-        answer = api.post("/v2/tools", json=entry["body"])
+        answer = api.post("/v2/tools", json=probe_body(entry))
         assert answer.status_code == 400, (entry["why"], answer.status_code, answer.text)
         assert _error(answer).startswith("Invalid request"), entry["why"]
     assert api.get("/v2/tools").json()["total_count"] == 0  # nothing was created on the way
+    for entry in raw_spec["paths"]["/v2/tools"]["post"]["x-tavus-accepted"]:  # the limits are inclusive
+        answer = api.post("/v2/tools", json=probe_body(entry, suffix="_1"))
+        assert answer.status_code == 200, (entry["why"], answer.status_code, answer.text)
