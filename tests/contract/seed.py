@@ -7,7 +7,8 @@ from tavus_mock import Spec
 
 def example_resources(spec: Spec, key: str) -> dict[str, object]:
     """Writable resources whose ids are the spec's example ids (a persona and the PAL of the same id, a
-    tool, a deployment of that PAL, two documents), so the examples phase finds them and changes them."""
+    tool, a deployment of that PAL, two documents, a guardrail), so the examples phase finds them and
+    changes them."""
     params = spec.raw["components"]["parameters"]
     persona_ids = {params["PersonaId"]["example"], params["PalId"]["example"]}
     personas = [
@@ -52,5 +53,24 @@ def example_resources(spec: Spec, key: str) -> dict[str, object]:
         }
         for n, doc_id in ((1, params["DocumentId"]["example"]), (2, "d8-000000000002"))
     ]
-    tenant = {"personas": personas, "tools": [tool], "deployments": [deployment], "documents": documents}
+    # One individual guardrail under the example id of the guardrail path, so the examples phase reads it
+    # and the checks that change something (patch_round_trip) change it.
+    guardrail = {
+        "uuid": params["GuardrailsId"]["example"],
+        "guardrail_name": "example_guardrail",
+        "guardrail_prompt": "Never discuss pricing.",
+        "modality": "verbal",
+        "callback_url": None,
+        "tool_call": None,
+        "tags": ["example"],
+        "app_message": True,
+        "guardrails_set_id": None,
+    }
+    tenant = {
+        "personas": personas,
+        "tools": [tool],
+        "deployments": [deployment],
+        "documents": documents,
+        "guardrail_items": [guardrail],
+    }
     return {"tenants": {key: tenant}}
