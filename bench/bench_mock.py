@@ -2,7 +2,9 @@
 
 Side by side in one run, each target on CPU 1 and wrk (1 thread) on CPU 0, rounds alternating between
 targets, medians reported:
-- baseline: a bare uvicorn app on the same stack (uvloop, httptools) answering a fixed body;
+- baseline: a bare uvicorn app on the same stack (uvloop, httptools) answering a fixed body, once with
+  uvicorn's defaults and once with the settings tavus-mock's CLI uses (its protocol, which sends each
+  answer in one write, no proxy-header middleware, no server header): both ratios are printed;
 - tavus-mock: GET one persona, a validated POST creating one, and a 100-item list at 10k records;
 - Prism 5.16 (`npm install --prefix bench @stoplight/prism-cli@5.16.0`, or `prism` on PATH) mocking
   the same spec: the same three requests (skipped, and said so, when Prism is not installed).
@@ -39,8 +41,12 @@ async def app(scope, receive, send):
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]})
     await send({"type": "http.response.body", "body": BODY})
+settings = {"http": "httptools"}
+if len(sys.argv) > 2:  # the stack as tavus-mock's CLI sets it up: its protocol (one write per answer), no proxy headers
+    from tavus_mock.protocols import uvicorn_http_settings
+    settings = {**uvicorn_http_settings("httptools"), "proxy_headers": False, "server_header": False}
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False,
-            loop="uvloop", http="httptools")
+            loop="uvloop", **settings)
 """
 POST_BODY: dict[str, object] = {
     "persona_name": "Bench",
@@ -98,14 +104,17 @@ def start_prism(prism: str, port: int) -> subprocess.Popen[bytes]:
 
 def side_by_side(args: argparse.Namespace, work: Path) -> None:
     get, post = wrk_script(work, "GET", None), wrk_script(work, "POST", POST_BODY)
-    base_port, mock_port = free_port(), free_port()
+    base_port, same_port, mock_port = free_port(), free_port(), free_port()
     procs = [subprocess.Popen(pinned([str(BIN / "python"), "-c", BASELINE_APP, str(base_port)], 1))]
+    procs.append(subprocess.Popen(pinned([str(BIN / "python"), "-c", BASELINE_APP, str(same_port), "mock"], 1)))
     wait_for_port(base_port)
+    wait_for_port(same_port)
     procs.append(start_mock(mock_port, cpu=1, extra=["--seed", str(seed_file(work, 10_000))]))
     one = "/v2/personas/pdced222244b"
     hundred = "/v2/personas?limit=100&page=50&persona_type=user"
     targets = {
         "baseline (bare uvicorn, fixed body)": (f"http://127.0.0.1:{base_port}{one}", get),
+        "bare app, tavus-mock's uvicorn settings": (f"http://127.0.0.1:{same_port}{one}", get),
         "tavus-mock GET one persona": (f"http://127.0.0.1:{mock_port}{one}", get),
         "tavus-mock POST persona (validated)": (f"http://127.0.0.1:{mock_port}/v2/personas", post),
         "tavus-mock list of 100 at 10k records": (f"http://127.0.0.1:{mock_port}{hundred}", get),
@@ -135,12 +144,15 @@ def side_by_side(args: argparse.Namespace, work: Path) -> None:
         print("(Prism not installed: npm install --prefix bench @stoplight/prism-cli@5.16.0)")
     med = {name: tuple(statistics.median(r[i] for r in rows) for i in range(3)) for name, rows in results.items()}
     base = med["baseline (bare uvicorn, fixed body)"][0]
-    print(f"{'target':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs base':>8} {'vs prism':>9}")
+    same = med["bare app, tavus-mock's uvicorn settings"][0]
+    print(f"{'target':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs base':>8} {'vs same':>8} {'vs prism':>9}")
     for name, (rps, p50, p99) in med.items():
         twin = name.replace("tavus-mock", "prism").replace(" at 10k records", "")
         twin = twin.replace("list of 100", "list of personas")
         versus = f"{rps / med[twin][0]:8.2f}x" if name.startswith("tavus-mock") and twin in med else ""
-        print(f"{name:40} {rps:8.0f} {p50:8.2f} {p99:8.2f} {rps / base:7.2f}x {versus:>9}")
+        print(f"{name:40} {rps:8.0f} {p50:8.2f} {p99:8.2f} {rps / base:7.2f}x {rps / same:7.2f}x {versus:>9}")
+    print("vs base: the bare app on stock uvicorn (the issue's baseline); vs same: the bare app on the uvicorn")
+    print("settings tavus-mock's CLI uses (its one-write protocol, no proxy headers, no server header)")
 
 
 def list_cost(args: argparse.Namespace, work: Path) -> None:
