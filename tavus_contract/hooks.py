@@ -217,6 +217,44 @@ def _body_properties(raw_schema: dict[str, Any], path: str, method: str) -> set[
     return names
 
 
+@schemathesis.check
+def create_is_listed(ctx: Any, response: Any, case: Any) -> bool | None:
+    """After a successful create, the collection's own list (same path, same key, no filters) counts
+    it and, when the whole list fits one page, shows it (newest first when the list can sort)."""
+    if case.method != "POST" or not 200 <= response.status_code < 300:
+        return None
+    list_id = _get_of(case, case.operation.path)
+    id_field = _id_field(case)
+    try:
+        created = response.json()
+    except ValueError:
+        return None
+    rid = created.get(id_field) if id_field and isinstance(created, dict) else None
+    if list_id is None or not isinstance(rid, str):
+        return None
+    lister = case.operation.schema.find_operation_by_id(list_id)
+    names = {p.name for p in lister.query}
+    query = {"sort": "desc"} if "sort" in names else {}
+    url = urlsplit(response.request.url)
+    key = response.request.headers.get("x-api-key")
+    answer = lister.Case(query=query).call(
+        base_url=f"{url.scheme}://{url.netloc}", headers={"x-api-key": key} if key else None
+    )
+    try:
+        parts = _list_parts(answer.json()) if answer.status_code == 200 else None
+    except ValueError:
+        return None
+    if parts is None:
+        return None
+    items, total, _ = parts
+    if total < 1:
+        raise AssertionError(f"{rid} was created but the list at {case.operation.path} counts {total}")
+    ids = [item.get(id_field) for item in items if isinstance(item, dict)]
+    if (len(items) == total or query) and rid not in ids:
+        raise AssertionError(f"{rid} was created but the first page of {case.operation.path} does not show it")
+    return None
+
+
 @schemathesis.hook
 def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
     """With TAVUS_CONTRACT_TEST_MODE=1, every created conversation asks for `test_mode` (no cost)."""

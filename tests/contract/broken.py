@@ -317,6 +317,22 @@ class ToolSizeOffByOne(TavusMock):
         return smaller_limit
 
 
+class NewestNotListed(TavusMock):
+    """A key's newest persona is missing from its list (and from the count), as if lists lagged behind."""
+
+    def _list(self, ctx: Ctx) -> Answer:
+        answer = super()._list(ctx)
+        if ctx.op.tag != "personas" or not isinstance(answer.body, dict):
+            return answer
+        mine = [r for r in self.store.visible("personas", ctx.tenant) if r.tenant is not None]
+        if mine:
+            newest = max(mine, key=lambda r: r.seq).id
+            kept = [i for i in answer.body["data"] if i.get("persona_id") != newest]
+            answer.body["total_count"] -= 1
+            answer.body["data"] = kept
+        return answer
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -345,4 +361,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     ETagFrozen: (("deployments",), {"etag_guards_patches"}),
     GuardrailPatchLost: (("guardrails",), {"patch_round_trip", "json_patch_applied"}),
     ToolSizeOffByOne: (("tools",), {"documented_refusals"}),
+    NewestNotListed: (("personas",), {"create_is_listed"}),
 }
