@@ -55,17 +55,15 @@ def fallbacks() -> int:
 
 
 def from_dict_fast(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-    decode = _DECODERS.get(cls) or decoder_for(cls)
-    try:
-        return decode(src_dict)  # type: ignore[no-any-return]
-    except _Fallback:
-        _count[0] += 1
-        return cls._from_dict_generated(src_dict)  # type: ignore[attr-defined,no-any-return]
+    return _decoded(_DECODERS.get(cls) or decoder_for(cls), cls, src_dict)
 
 
 def _build_whole(cls: type[T], src_dict: Mapping[str, Any]) -> T:
     """A model and everything in it built at once (what reading a lazy field does: it pays once)."""
-    decode = _EAGER.get(cls) or eager_decoder_for(cls)
+    return _decoded(_EAGER.get(cls) or eager_decoder_for(cls), cls, src_dict)
+
+
+def _decoded(decode: Callable[[Any], Any], cls: type[T], src_dict: Mapping[str, Any]) -> T:
     try:
         return decode(src_dict)  # type: ignore[no-any-return]
     except _Fallback:
