@@ -321,7 +321,7 @@ def etag_guards_patches(ctx: Any, response: Any, case: Any) -> bool | None:
     probe = case.operation.schema.find_operation_by_id(patch_raw["operationId"]).Case(
         path_parameters=dict(case.path_parameters or {}),
         headers={"If-Match": 'W/"not-the-current-version"'},
-        body=[{"op": "test", "path": "/" + name.replace("~", "~0").replace("/", "~1"), "value": value}],
+        body=[{"op": "test", "path": _pointer(name), "value": value}],
         media_type="application/json",
     )
     key = response.request.headers.get("x-api-key")
@@ -334,6 +334,27 @@ def etag_guards_patches(ctx: Any, response: Any, case: Any) -> bool | None:
     return None
 
 
+def _pointer(name: str) -> str:
+    """The JSON Pointer of a top-level member."""
+    return "/" + name.replace("~", "~0").replace("/", "~1")
+
+
+def _patcher(case: Any, response: Any, patch_id: str) -> Any:
+    """A function sending a JSON Patch (and an optional If-Match) to the resource `case` read, on the same
+    server with the same key."""
+    url = urlsplit(response.request.url)
+    key = response.request.headers.get("x-api-key")
+    operation = case.operation.schema.find_operation_by_id(patch_id)
+    params = dict(case.path_parameters or {})
+
+    def patch(body: list[dict[str, Any]], if_match: str | None = None) -> Any:
+        headers = {**({"If-Match": if_match} if if_match else {}), **({"x-api-key": key} if key else {})}
+        probe = operation.Case(path_parameters=params, headers=headers, body=body, media_type="application/json")
+        return probe.call(base_url=f"{url.scheme}://{url.netloc}", headers=headers or None)
+
+    return patch
+
+
 def _etag_follows_changes(case: Any, response: Any, patch_id: str, document: dict[str, Any], etag: str) -> None:
     """The ETag names a version: after a real change (a name field set to another text, then back),
     a patch sent with the ETag from before the change is refused with 412 (a server whose ETag stays
@@ -341,18 +362,8 @@ def _etag_follows_changes(case: Any, response: Any, patch_id: str, document: dic
     name = next((k for k, v in document.items() if k.endswith("name") and isinstance(v, str)), None)
     if name is None:
         return
-    pointer = "/" + name.replace("~", "~0").replace("/", "~1")
-    url = urlsplit(response.request.url)
-    key = response.request.headers.get("x-api-key")
-    operation = case.operation.schema.find_operation_by_id(patch_id)
-
-    def patch(body: list[dict[str, Any]], if_match: str) -> Any:
-        headers = {"If-Match": if_match, **({"x-api-key": key} if key else {})}
-        probe = operation.Case(
-            path_parameters=dict(case.path_parameters or {}), headers=headers, body=body, media_type="application/json"
-        )
-        return probe.call(base_url=f"{url.scheme}://{url.netloc}", headers=headers)
-
+    pointer = _pointer(name)
+    patch = _patcher(case, response, patch_id)
     changed_to = document[name] + " (contract)"
     changed = patch([{"op": "replace", "path": pointer, "value": changed_to}], etag)
     if changed.status_code != 200:
@@ -408,17 +419,13 @@ def patch_round_trip(ctx: Any, response: Any, case: Any) -> bool | None:
     _ROUND_TRIPS.add(resource)
     key = response.request.headers.get("x-api-key")
     headers = {"x-api-key": key} if key else None
-    operation = case.operation.schema.find_operation_by_id(patch_raw["operationId"])
     params = dict(case.path_parameters or {})
-    pointer = "/" + name.replace("~", "~0").replace("/", "~1")
+    send = _patcher(case, response, patch_raw["operationId"])
     original = document[name]
     rotated = original[1:] + original[:1]
 
     def patch(value: str) -> Any:
-        body = [{"op": "replace", "path": pointer, "value": value}]
-        return operation.Case(path_parameters=params, body=body, media_type="application/json").call(
-            base_url=base_url, headers=headers
-        )
+        return send([{"op": "replace", "path": _pointer(name), "value": value}])
 
     changed = patch(rotated)
     if changed.status_code not in (400, 422) and not 200 <= changed.status_code < 300:
