@@ -43,9 +43,13 @@ CRAWL_LIMIT = 100
 SCANNED = frozenset({"status", "replica_ids", "model_name", "name_or_uuid", "tags", "search", "tag"})
 UNAUTHORIZED = {"message": "Invalid access token"}
 _NOTHING: frozenset[str] = frozenset()
+# Persona fields that name another resource (checked on create only when one of them is given).
+_PERSONA_REFERENCES = frozenset({"default_replica_id", "objectives_id", "guardrails_id", "guardrail_ids"})
 ROUTE_CACHE = 4096  # templated paths whose match is kept (a few hundred KB at most)
 USED_HEADERS = frozenset({"x-api-key", "prefer", "content-type", "content-length", "if-match"})
-USED_HEADER_BYTES = frozenset(name.encode() for name in USED_HEADERS)
+# The headers the server reads, by their ASGI name (ASGI servers give header names in lower case).
+_USED_BY_BYTES = {name.encode(): name for name in USED_HEADERS}
+_JSON_TYPE = (b"content-type", b"application/json")
 
 
 def _route_key(path: str) -> tuple[int, str]:
@@ -154,6 +158,8 @@ class TavusMock:
                 tenant_of=tenant_of,
                 synchronous=self.config.db_synchronous,
             )
+        # Whether a write waits for the store before its answer leaves (a --db store's group commit).
+        self._settles = type(self.store).settle is not Store.settle
         self._random = random.Random(self.config.fault_seed)
         self._callback_client: httpx.AsyncClient | None = None
         # The last callbacks sent (url, body), for tests and debugging; bounded for long-running servers.
@@ -180,6 +186,12 @@ class TavusMock:
             kind.fields = self._view_fields(tag)
             kind.list_fields = self._list_fields(tag) or kind.fields
             kind.field_set, kind.list_field_set = frozenset(kind.fields), frozenset(kind.list_fields)
+        # The `_create_<tag>` method of each tag, looked up once (not by name on every create).
+        self._creators: dict[str, Callable[[Ctx, dict[str, Any], str], Answer]] = {
+            name.removeprefix("_create_"): getattr(self, name)
+            for name in dir(type(self))
+            if name.startswith("_create_")
+        }
         self._handlers = {op.operation_id: self._handler_for(op) for op in self.spec.operations}
         self._page_bases = {op.operation_id: self._page_base(op) for op in self.spec.operations}
 
@@ -261,8 +273,8 @@ class TavusMock:
         payload = b""
         if answer.body is not None and answer.status not in (204, 304):
             payload = orjson.dumps(answer.body)  # strict JSON out: NaN/Infinity cannot be written
-            headers.append((b"content-type", b"application/json"))
-        headers.append((b"content-length", str(len(payload)).encode()))
+            headers.append(_JSON_TYPE)
+        headers.append((b"content-length", b"%d" % len(payload)))
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else payload})
 
@@ -291,12 +303,12 @@ class TavusMock:
 
     async def _handle(self, scope: Scope, receive: Receive) -> Answer:
         op, path_params = self._route(scope["path"], scope["method"])
-        # Only the headers the server reads are decoded (compared as bytes first: most are not).
-        headers = {
-            name.decode("latin-1"): value.decode("latin-1")
-            for raw_name, value in scope["headers"]
-            if (name := raw_name.lower()) in USED_HEADER_BYTES
-        }
+        # Only the headers the server reads are decoded (looked up as bytes first: most are not).
+        headers = {}
+        for raw_name, value in scope["headers"]:
+            name = _USED_BY_BYTES.get(raw_name)
+            if name is not None:
+                headers[name] = value.decode("latin-1")
         key = self.authenticate(headers)
         if key is None:
             if not op.public:
@@ -309,13 +321,15 @@ class TavusMock:
             if fault is not None:
                 return fault
         try:
-            raw = await self._read_body(receive, headers) if op.body_validator is not None else b""
+            body = None
+            if op.body_validator is not None:
+                body = self._check_body(op, await self._read_body(receive, headers), headers)
             ctx = Ctx(
                 op,
                 tenant,
-                self._check_path(op, path_params),
-                self._check_query(op, scope),
-                self._check_body(op, raw, headers),
+                self._check_path(op, path_params) if op.path_parameters else {},
+                self._check_query(op, scope) if op.query_parameters else {},
+                body,
                 headers,
             )
             # One transaction per request: with --db, committed before the answer leaves (nothing
@@ -323,7 +337,7 @@ class TavusMock:
             write = op.method not in ("GET", "HEAD")
             with self.store.transaction(write=write):
                 answer = self._handlers[op.operation_id](ctx)
-            if write:
+            if write and self._settles:
                 await self.store.settle()  # the answer leaves only once the change is stored
         except ApiError as err:
             answer = Answer(err.status, err.body, err.headers)
@@ -377,10 +391,15 @@ class TavusMock:
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise ApiError(413, f"Request body is larger than {limit} bytes")
+        message = await receive()
+        if not message.get("more_body", False) and message["type"] == "http.request":  # all in one message
+            body: bytes = message.get("body", b"")
+            if len(body) > limit:
+                raise ApiError(413, f"Request body is larger than {limit} bytes")
+            return body
         chunks = []
         size = 0
         while True:
-            message = await receive()
             if message["type"] == "http.disconnect":
                 break
             chunk = message.get("body", b"")
@@ -390,6 +409,7 @@ class TavusMock:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+            message = await receive()
         return b"".join(chunks)
 
     @staticmethod
@@ -450,7 +470,9 @@ class TavusMock:
             if op.body_required:
                 raise ApiError(400, "Invalid request: a JSON body is required")
             return None
-        ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        ctype = headers.get("content-type", "")
+        if ctype != "application/json":  # the common spelling needs no parsing
+            ctype = ctype.split(";", 1)[0].strip().lower()
         if ctype != "application/json":
             raise ApiError(
                 400, f"Invalid request: Content-Type must be application/json, not {short(ctype) or 'missing'}"
@@ -519,7 +541,7 @@ class TavusMock:
 
     def _create(self, ctx: Ctx) -> Answer:
         """Create a resource with the `_create_<tag>` method of the operation's tag."""
-        creator: Callable[[Ctx, dict[str, Any], str], Answer] | None = getattr(self, f"_create_{ctx.op.tag}", None)
+        creator = self._creators.get(ctx.op.tag)
         if creator is None:
             return self._not_implemented(ctx)
         with self.store.lock:
@@ -527,23 +549,30 @@ class TavusMock:
 
     def _create_personas(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
         store = self.store
-        if "default_replica_id" in body and not store.exists("replicas", ctx.tenant, body["default_replica_id"]):
-            # "Invalid replica_uuid" is the real API's text [S1]; the rest names the field.
-            raise ApiError(400, "Invalid replica_uuid: default_replica_id names no replica")
-        for ref_field, ref_tag in (("objectives_id", "objectives"), ("guardrails_id", "guardrails")):
-            if ref_field in body and not store.exists(ref_tag, ctx.tenant, body[ref_field]):
-                raise ApiError(400, f"Invalid {ref_field}")
-        unknown = [g for g in body.get("guardrail_ids") or () if not store.exists("guardrail_items", ctx.tenant, g)]
-        if unknown:  # individual guardrails (docs create-guardrails: attached by uuid)
-            raise ApiError(400, f"Invalid guardrail_ids: no guardrail {short(', '.join(unknown))}")
-        data = {k: v for k, v in body.items() if k in KINDS["personas"].field_set}
+        if not _PERSONA_REFERENCES.isdisjoint(body):
+            self._check_persona_references(ctx.tenant, body)
+        fields = KINDS["personas"].field_set
+        data = dict(body) if fields.issuperset(body) else {k: v for k, v in body.items() if k in fields}
         data.setdefault("document_ids", [])
         data.setdefault("document_tags", [])
         data.update(persona_type="user", created_at=now, updated_at=now)
         data.setdefault("persona_name", None)
         record = store.create("personas", ctx.tenant, data)
         out = {"persona_id": record.id, "persona_name": data["persona_name"], "created_at": now}
-        return Answer(self._success(ctx.op), out)
+        return Answer(ctx.op.success_statuses[0], out)
+
+    def _check_persona_references(self, tenant: str, body: dict[str, Any]) -> None:
+        """Refuse a persona body that names a replica, objectives or guardrails the key does not have."""
+        store = self.store
+        if "default_replica_id" in body and not store.exists("replicas", tenant, body["default_replica_id"]):
+            # "Invalid replica_uuid" is the real API's text [S1]; the rest names the field.
+            raise ApiError(400, "Invalid replica_uuid: default_replica_id names no replica")
+        for ref_field, ref_tag in (("objectives_id", "objectives"), ("guardrails_id", "guardrails")):
+            if ref_field in body and not store.exists(ref_tag, tenant, body[ref_field]):
+                raise ApiError(400, f"Invalid {ref_field}")
+        unknown = [g for g in body.get("guardrail_ids") or () if not store.exists("guardrail_items", tenant, g)]
+        if unknown:  # individual guardrails (docs create-guardrails: attached by uuid)
+            raise ApiError(400, f"Invalid guardrail_ids: no guardrail {short(', '.join(unknown))}")
 
     def _create_replicas(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
         data = {

@@ -36,8 +36,15 @@ STOCK_PERSONA_ID = "pdced222244b"
 
 
 def iso_now() -> str:
-    """Now as `2025-09-10T00:35:24.310570Z` (the conversations format)."""
-    return iso_at(time.time())
+    """Now as `2025-09-10T00:35:24.310570Z` (the conversations format), from the integer clock (no
+    float rounding: the microseconds are truncated) and the cached text of the current second."""
+    global _LAST_SECOND
+    micros = time.time_ns() // 1000
+    whole = micros // 1_000_000
+    last = _LAST_SECOND
+    if last[0] != whole:
+        last = _LAST_SECOND = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{last[1]}.{micros % 1_000_000:06d}Z"
 
 
 _LAST_SECOND: tuple[int, str] = (-1, "")  # the text of the last whole second formatted: most calls reuse it
@@ -92,7 +99,7 @@ class Delays:
 _SEQUENCE = itertools.count()
 
 
-@dataclass
+@dataclass(slots=True)  # no __dict__: a smaller record (a stored resource is kept for the server's life)
 class Record:
     kind: str
     id: str
@@ -101,7 +108,7 @@ class Record:
     # Wall-clock seconds (not monotonic): lifecycles are computed from them, also after a restart on a
     # stored database (tavus_mock/db.py).
     created: float = field(default_factory=time.time)
-    seq: int = field(default_factory=lambda: next(_SEQUENCE))  # creation order, without ties
+    seq: int = field(default_factory=_SEQUENCE.__next__)  # creation order, without ties
     deleted: bool = False
     job_started: float = 0.0  # when the current background job (training, rendering, crawl) began
     last_recrawl: float | None = None
@@ -137,26 +144,26 @@ def _creation(record: Record) -> int:
 _IDS = random.Random(secrets.randbits(64))  # ids need to be unique (checked), not secret: no syscall per id
 
 
-def _hex(n: int) -> str:
-    return f"{_IDS.getrandbits(4 * n):0{n}x}"
-
-
-new_hex = _hex  # for the behaviour modules' id makers
+def id_maker(prefix: str, digits: int) -> Callable[[], str]:
+    """The id maker of a kind: `prefix` and `digits` random hex digits, in one formatting call."""
+    bits, rand = 4 * digits, _IDS.getrandbits
+    template = prefix.replace("{", "{{").replace("}", "}}") + f"{{:0{digits}x}}"
+    return lambda: template.format(rand(bits))
 
 
 KINDS: dict[str, Kind] = {
-    "conversations": Kind("conversations", "conversation_id", lambda: "c" + _hex(14)),
-    "personas": Kind("personas", "persona_id", lambda: "p" + _hex(11), type_field="persona_type"),
-    "replicas": Kind("replicas", "replica_id", lambda: "r" + _hex(11), type_field="replica_type"),
-    "objectives": Kind("objectives", "objectives_id", lambda: "o" + _hex(11)),
-    "guardrails": Kind("guardrails", "guardrails_id", lambda: "g" + _hex(12)),
-    "documents": Kind("documents", "document_id", lambda: "d8-" + _hex(12)),
-    "videos": Kind("videos", "video_id", lambda: _hex(10)),
-    "voices": Kind("voices", "voice_name", lambda: "voice_" + _hex(6)),
+    "conversations": Kind("conversations", "conversation_id", id_maker("c", 14)),
+    "personas": Kind("personas", "persona_id", id_maker("p", 11), type_field="persona_type"),
+    "replicas": Kind("replicas", "replica_id", id_maker("r", 11), type_field="replica_type"),
+    "objectives": Kind("objectives", "objectives_id", id_maker("o", 11)),
+    "guardrails": Kind("guardrails", "guardrails_id", id_maker("g", 12)),
+    "documents": Kind("documents", "document_id", id_maker("d8-", 12)),
+    "videos": Kind("videos", "video_id", id_maker("", 10)),
+    "voices": Kind("voices", "voice_name", id_maker("voice_", 6)),
     "pronunciation_dictionaries": Kind(
-        "pronunciation_dictionaries", "pronunciation_dictionary_id", lambda: "pd_" + _hex(14)
+        "pronunciation_dictionaries", "pronunciation_dictionary_id", id_maker("pd_", 14)
     ),
-    "transcriptions": Kind("transcriptions", "transcription_id", lambda: "t" + _hex(12)),
+    "transcriptions": Kind("transcriptions", "transcription_id", id_maker("t", 12)),
 }
 
 STOCK_VOICES = (
@@ -326,7 +333,8 @@ class Store:
 
     def _new_record(self, tag: str, rid: str, tenant: str | None, data: dict[str, Any]) -> Record:
         """A new record; a persistent store gives it a creation rank shared by every process."""
-        return Record(tag, rid, tenant, data)
+        now = time.time()
+        return Record(tag, rid, tenant, data, now, next(_SEQUENCE), False, now)  # every field: no factories
 
     def transaction(self, *, write: bool) -> contextlib.AbstractContextManager[Any]:
         """One request's work on the state: under the lock here (the lock itself: no generator to run
@@ -347,12 +355,17 @@ class Store:
             return out
 
     def _put(self, record: Record) -> None:
-        self.used_ids.add(record.id)
-        old = self.records[record.kind].get(record.id)
+        rid = record.id
+        self.used_ids.add(rid)
+        same_kind = self.records[record.kind]
+        old = same_kind.get(rid)
         if old is not None and not old.deleted:  # a seed may replace a record by id
             self._ordered(old.kind, old.tenant).discard(old)
-        self.records[record.kind][record.id] = record
-        self._ordered(record.kind, record.tenant).add(record)
+        same_kind[rid] = record
+        ordered = self.order.get((record.kind, record.tenant))
+        if ordered is None:
+            ordered = self._ordered(record.kind, record.tenant)
+        ordered.add(record)
 
     def _ordered(self, tag: str, owner: str | None) -> SortedKeyList:
         found = self.order.get((tag, owner))
@@ -520,10 +533,13 @@ class Store:
     def create(self, tag: str, tenant: str, data: dict[str, Any]) -> Record:
         with self.lock:
             kind = KINDS[tag]
-            rid = self._new_id(kind)
+            used = self.used_ids
+            rid = kind.make_id()
+            while rid in used:  # `_new_id` inline: a create is the hottest write
+                rid = kind.make_id()
             data[kind.id_field] = rid
             record = self._new_record(tag, rid, tenant, data)
-            self._put(record)
+            self._put(record)  # adds the id to used_ids
             return record
 
     def recrawl(self, record: Record, cooldown: float) -> None:

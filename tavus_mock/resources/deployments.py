@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..core import Answer, Ctx, handles, short
-from ..store import KINDS, ApiError, Kind, Record, iso_now, new_hex
+from ..store import KINDS, ApiError, Kind, Record, id_maker, iso_now
 
 if TYPE_CHECKING:
     from ..app import TavusMock
@@ -26,7 +26,7 @@ THUMBNAILS = ("thumbnail_video_url", "thumbnail_image_url")
 KINDS["deployments"] = Kind(
     "deployments",
     "deployment_id",
-    lambda: "dp" + new_hex(12),  # [OURS] the real id format is not documented
+    id_maker("dp", 12),  # [OURS] the real id format is not documented
     read_only=frozenset({"has_password", "usage_total", "usage_today", *THUMBNAILS}),
 )
 

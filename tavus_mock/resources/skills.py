@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..core import Answer, Ctx, handles, short
-from ..store import KINDS, STOCK_CREATED, STOCK_FACTORIES, ApiError, Kind, Record, iso_now, new_hex
+from ..store import KINDS, STOCK_CREATED, STOCK_FACTORIES, ApiError, Kind, Record, id_maker, iso_now
 
 if TYPE_CHECKING:
     from ..app import TavusMock
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 SKILLS_KEY = "_skills"  # on the persona record; not a field of the PAL, so no read shows it
 SLIDES_TRIGGERS = ("on_demand", "walk_the_deck")  # docs attach-skill-to-pal (presentation)
 
-KINDS["skills"] = Kind("skills", "skill_id", lambda: "skill_" + new_hex(8))
+KINDS["skills"] = Kind("skills", "skill_id", id_maker("skill_", 8))
 
 # The registry's ids are Tavus's (CLI capabilities.py); the names and texts are ours.
 REGISTRY = (

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..core import Answer, Ctx, handles, short
-from ..store import KINDS, STOCK_CREATED, STOCK_FACTORIES, ApiError, Kind, Record, iso_now, new_hex
+from ..store import KINDS, STOCK_CREATED, STOCK_FACTORIES, ApiError, Kind, Record, id_maker, iso_now
 
 if TYPE_CHECKING:
     from ..app import TavusMock
@@ -65,7 +65,7 @@ def _scrub(view: dict[str, Any]) -> dict[str, Any]:
     return {**view, "delivery": {**delivery, "api": api}}
 
 
-KINDS["tools"] = Kind("tools", "tool_id", lambda: "t" + new_hex(11), present=_scrub)
+KINDS["tools"] = Kind("tools", "tool_id", id_maker("t", 11), present=_scrub)
 
 
 def _system_tools() -> list[Record]:

@@ -147,3 +147,20 @@ def test_timestamps_match_datetime_to_the_microsecond() -> None:
     for seconds in samples:
         expected = datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
         assert iso_at(seconds) == expected, seconds
+
+
+def test_now_is_the_integer_clock_truncated_to_the_microsecond(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`iso_now` reads the nanosecond clock and shares `iso_at`'s cached second without mixing them up."""
+    import random
+    from datetime import datetime, timedelta
+
+    from tavus_mock import store
+
+    draw = random.Random(8)
+    samples = [draw.randrange(1_600_000_000 * 10**9, 1_900_000_000 * 10**9) for _ in range(2000)]
+    samples += [1_700_000_000_999_999_999, 1_700_000_001_000_000_000, 1_700_000_001_000_000_999]
+    for ns in samples:
+        monkeypatch.setattr(store.time, "time_ns", lambda ns=ns: ns)
+        expected = datetime(1970, 1, 1) + timedelta(microseconds=ns // 1000)
+        assert store.iso_now() == expected.isoformat(timespec="microseconds") + "Z", ns
+        assert store.iso_at(ns // 1000 / 1e6).startswith(expected.isoformat(timespec="seconds"))
