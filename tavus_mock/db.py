@@ -228,9 +228,9 @@ class DbStore(Store):
         old = dict.get(records, rid)
         if old is not None and not old.deleted:
             self._ordered(kind, old.tenant).discard(old)
-        self.used_ids.add(rid)
         if state == HARD_DELETED or blob is None:
             records.pop(rid, None)
+            self.retired_ids.add(rid)
             return
         record = Record(kind, rid, tenant, orjson.loads(blob), created=created, seq=seq, deleted=state == SOFT_DELETED)
         record.job_started, record.last_recrawl = job_started, last_recrawl

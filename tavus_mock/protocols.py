@@ -37,10 +37,11 @@ class HeaderLimitedHttpToolsProtocol(HttpToolsProtocol):
     _head_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(cast(asyncio.Transport, _CoalescingTransport(transport, self)))
+        self._coalescing = _CoalescingTransport(transport, self)
+        super().connection_made(cast(asyncio.Transport, self._coalescing))
 
     def on_response_complete(self) -> None:
-        cast(_CoalescingTransport, self.transport).flush()
+        self._coalescing.flush()
         super().on_response_complete()
 
     def on_message_begin(self) -> None:
@@ -80,7 +81,7 @@ class _CoalescingTransport:
     Everything else is the real transport's.
     """
 
-    __slots__ = ("_held", "_held_bytes", "_protocol", "_transport")
+    __slots__ = ("_held", "_held_bytes", "_protocol", "_transport", "is_closing")
     HOLD_BYTES = 64 * 1024
 
     def __init__(self, transport: asyncio.Transport, protocol: HttpToolsProtocol) -> None:
@@ -88,6 +89,7 @@ class _CoalescingTransport:
         self._protocol = protocol
         self._held: list[bytes] = []
         self._held_bytes = 0
+        self.is_closing = transport.is_closing  # asked on every request: not through __getattr__
 
     def write(self, data: bytes) -> None:
         cycle = self._protocol.cycle

@@ -15,6 +15,7 @@ import email.utils
 import itertools
 import json
 import math
+import operator
 import random
 import secrets
 import threading
@@ -137,8 +138,7 @@ class Kind:
     schema: str | None = None  # the spec schema of a kind no tag of its own describes (its fields)
 
 
-def _creation(record: Record) -> int:
-    return record.seq
+_creation = operator.attrgetter("seq")  # the order key of records (a C call per comparison)
 
 
 _IDS = random.Random(secrets.randbits(64))  # ids need to be unique (checked), not secret: no syscall per id
@@ -297,7 +297,8 @@ class Store:
         # Live records per (kind, owner) in creation order (owner None: stock), so a page of a list costs
         # O(log n + page) whatever the number of records, and one tenant's data never slows another's.
         self.order: dict[tuple[str, str | None], SortedKeyList] = {}
-        self.used_ids: set[str] = set()
+        # Ids of hard-deleted records: never given again (a live record's id is its key in `records`).
+        self.retired_ids: set[str] = set()
         for record in _stock():
             self._put(record)
 
@@ -356,7 +357,6 @@ class Store:
 
     def _put(self, record: Record) -> None:
         rid = record.id
-        self.used_ids.add(rid)
         same_kind = self.records[record.kind]
         old = same_kind.get(rid)
         if old is not None and not old.deleted:  # a seed may replace a record by id
@@ -374,17 +374,18 @@ class Store:
         return found
 
     def _new_id(self, kind: Kind) -> str:
-        while True:
+        """An id no record of the kind has, nor had (the caller stores the record at once)."""
+        same_kind, retired = self.records[kind.tag], self.retired_ids
+        rid = kind.make_id()
+        while rid in same_kind or rid in retired:
             rid = kind.make_id()
-            if rid not in self.used_ids:
-                self.used_ids.add(rid)
-                return rid
+        return rid
 
     def reset(self) -> None:
         with self.lock:
             self.records = {tag: {} for tag in KINDS}
             self.order = {}
-            self.used_ids.clear()
+            self.retired_ids.clear()
             for record in _stock():
                 self._put(record)
 
@@ -533,13 +534,10 @@ class Store:
     def create(self, tag: str, tenant: str, data: dict[str, Any]) -> Record:
         with self.lock:
             kind = KINDS[tag]
-            used = self.used_ids
-            rid = kind.make_id()
-            while rid in used:  # `_new_id` inline: a create is the hottest write
-                rid = kind.make_id()
+            rid = self._new_id(kind)
             data[kind.id_field] = rid
             record = self._new_record(tag, rid, tenant, data)
-            self._put(record)  # adds the id to used_ids
+            self._put(record)
             return record
 
     def recrawl(self, record: Record, cooldown: float) -> None:
@@ -566,7 +564,8 @@ class Store:
         with self.lock:
             self._ordered(record.kind, record.tenant).discard(record)
             if hard:
-                del self.records[record.kind][record.id]  # memory freed; the id stays in used_ids: never reused
+                del self.records[record.kind][record.id]  # memory freed; the id is retired: never given again
+                self.retired_ids.add(record.id)
             else:
                 record.deleted = True
 
