@@ -251,7 +251,9 @@ class TavusMock:
         except Exception:  # a bug in the server must still give a JSON answer and a log line
             logger.exception("unhandled error on %s %s", method, scope["path"])
             answer = Answer(500, {"error": "Internal server error"})
-        await self._send(send, answer, head=method == "HEAD")
+        start, body = self._messages(answer, head=method == "HEAD")
+        await send(start)
+        await send(body)
         if log:
             elapsed = (time.perf_counter() - started) * 1000
             logger.info("%s %s %d %.1fms", method, scope["path"], answer.status, elapsed)
@@ -268,15 +270,16 @@ class TavusMock:
                 return
 
     @staticmethod
-    async def _send(send: Send, answer: Answer, *, head: bool) -> None:
+    def _messages(answer: Answer, *, head: bool) -> tuple[Message, Message]:
+        """The two ASGI messages of an answer (its head, its body)."""
         headers = [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()] if answer.headers else []
         payload = b""
         if answer.body is not None and answer.status not in (204, 304):
             payload = orjson.dumps(answer.body)  # strict JSON out: NaN/Infinity cannot be written
             headers.append(_JSON_TYPE)
         headers.append((b"content-length", b"%d" % len(payload)))
-        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if head else payload})
+        start = {"type": "http.response.start", "status": answer.status, "headers": headers}
+        return start, {"type": "http.response.body", "body": b"" if head else payload}
 
     def _route(self, path: str, method: str) -> tuple[Operation, dict[str, str]]:
         ops = self._literal.get(path)
@@ -544,8 +547,7 @@ class TavusMock:
         creator = self._creators.get(ctx.op.tag)
         if creator is None:
             return self._not_implemented(ctx)
-        with self.store.lock:
-            return creator(ctx, ctx.body, iso_now())
+        return creator(ctx, ctx.body, iso_now())  # under the request's transaction (the store's lock)
 
     def _create_personas(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
         store = self.store
@@ -555,7 +557,8 @@ class TavusMock:
         data = dict(body) if fields.issuperset(body) else {k: v for k, v in body.items() if k in fields}
         data.setdefault("document_ids", [])
         data.setdefault("document_tags", [])
-        data.update(persona_type="user", created_at=now, updated_at=now)
+        data["persona_type"] = "user"
+        data["created_at"] = data["updated_at"] = now
         data.setdefault("persona_name", None)
         record = store.create("personas", ctx.tenant, data)
         out = {"persona_id": record.id, "persona_name": data["persona_name"], "created_at": now}

@@ -43,7 +43,7 @@ class Ctx:
 class Answer:
     status: int
     body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] | None = None  # extra response headers (most answers have none)
 
 
 Handler = Callable[["TavusMock", Ctx], Answer]
