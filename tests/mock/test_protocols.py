@@ -164,3 +164,27 @@ def test_now_is_the_integer_clock_truncated_to_the_microsecond(monkeypatch: pyte
         expected = datetime(1970, 1, 1) + timedelta(microseconds=ns // 1000)
         assert store.iso_now() == expected.isoformat(timespec="microseconds") + "Z", ns
         assert store.iso_at(ns // 1000 / 1e6).startswith(expected.isoformat(timespec="seconds"))
+
+
+def test_the_server_process_keeps_the_collector_off_what_survives() -> None:
+    """`tavus-mock` (not a host process) freezes what start-up made and whatever survives a collection."""
+    import gc
+    import subprocess
+    import sys
+
+    from tavus_mock import cli
+
+    assert cli._freeze_survivors not in gc.callbacks  # importing the CLI changes nothing in this process
+    code = (
+        "import gc\n"
+        "from tavus_mock.cli import tune_collector\n"
+        "tune_collector()\n"
+        "base = gc.get_freeze_count()\n"
+        "kept = [[i] for i in range(30_000)]\n"  # 30,000 tracked lists that outlive a collection
+        "gc.collect(0)\n"
+        "assert gc.get_freeze_count() >= base + 30_000, (base, gc.get_freeze_count())\n"
+        "print('frozen', gc.get_freeze_count() - base)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("frozen ")
