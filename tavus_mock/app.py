@@ -554,7 +554,8 @@ class TavusMock:
         if not _PERSONA_REFERENCES.isdisjoint(body):
             self._check_persona_references(ctx.tenant, body)
         fields = KINDS["personas"].field_set
-        data = dict(body) if fields.issuperset(body) else {k: v for k, v in body.items() if k in fields}
+        # The checked body is this request's own (parsed for it): stored as it is when every field is known.
+        data = body if fields.issuperset(body) else {k: v for k, v in body.items() if k in fields}
         data.setdefault("document_ids", [])
         data.setdefault("document_tags", [])
         data["persona_type"] = "user"
