@@ -326,7 +326,15 @@ class TavusMock:
         try:
             body = None
             if op.body_validator is not None:
-                body = self._check_body(op, await self._read_body(receive, headers), headers)
+                self._check_declared_size(headers)
+                first = await receive()  # most bodies come whole in one message: no second coroutine
+                if first["type"] == "http.request" and not first.get("more_body", False):
+                    raw = first.get("body", b"")
+                    if len(raw) > self.config.max_body:
+                        raise self._too_large()
+                else:
+                    raw = await self._read_rest(receive, first)
+                body = self._check_body(op, raw, headers)
             ctx = Ctx(
                 op,
                 tenant,
@@ -389,17 +397,17 @@ class TavusMock:
         return Answer(code, {"error": f"Injected fault {code}"}, headers)
 
     # -- input checks --------------------------------------------------------------------------
-    async def _read_body(self, receive: Receive, headers: Mapping[str, str]) -> bytes:
-        limit = self.config.max_body
+    def _check_declared_size(self, headers: Mapping[str, str]) -> None:
+        """413 before reading when the declared length is over the limit."""
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise ApiError(413, f"Request body is larger than {limit} bytes")
-        message = await receive()
-        if not message.get("more_body", False) and message["type"] == "http.request":  # all in one message
-            body: bytes = message.get("body", b"")
-            if len(body) > limit:
-                raise ApiError(413, f"Request body is larger than {limit} bytes")
-            return body
+        if declared.isdigit() and int(declared) > self.config.max_body:
+            raise self._too_large()
+
+    def _too_large(self) -> ApiError:
+        return ApiError(413, f"Request body is larger than {self.config.max_body} bytes")
+
+    async def _read_rest(self, receive: Receive, message: Message) -> bytes:
+        """A body that comes in several messages, from its first; 413 once it passes the limit."""
         chunks = []
         size = 0
         while True:
@@ -407,8 +415,8 @@ class TavusMock:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > limit:
-                raise ApiError(413, f"Request body is larger than {limit} bytes")
+            if size > self.config.max_body:
+                raise self._too_large()
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
