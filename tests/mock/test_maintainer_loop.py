@@ -157,3 +157,15 @@ def test_check_generated_compares_files_not_git(tmp_path: Path) -> None:
     (old / "__pycache__").mkdir()
     (old / "__pycache__" / "a.pyc").write_bytes(b"\0")
     assert generate.compare(new, old) == ["api/a.py", "b.py"]
+
+
+def test_the_spec_is_parsed_by_libyaml_when_pyyaml_has_it(tmp_path: Path) -> None:
+    """The C parser makes a server start (and so every test that starts one) about 0.7 s shorter."""
+    from tavus_spec import specfile
+
+    if not yaml.__with_libyaml__:
+        pytest.skip("this PyYAML was built without libyaml")
+    assert specfile._LOADER is yaml.CSafeLoader
+    # Anchors, aliases and plain scalars read the same as with the pure-Python parser.
+    text = "openapi: 3.1.0\npaths: {}\nx: &a {b: [1, 2.5, true, null, '0x10']}\ny: *a\n"
+    assert load_document(write(tmp_path, text)) == yaml.safe_load(text)
