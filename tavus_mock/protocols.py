@@ -31,18 +31,58 @@ class HeaderLimitedHttpToolsProtocol(HttpToolsProtocol):
     It counts the bytes fed to the parser while a head is still incomplete, one check per chunk
     read from the socket (not per header: that cost 15% of GET throughput), so memory stays within
     MAX_HEADER_BYTES plus one read.
+
+    Keep-alive: uvicorn cancels a timer when a request arrives and schedules a new one when its answer
+    is sent, two event-loop timer operations per request (about 7% of a small request's time on this
+    stack, measured in-process). Here the connection notes when it became idle, and one timer per
+    connection checks that when it fires: a connection idle for `timeout_keep_alive` seconds is closed
+    at the same moment as before, and a busy one costs one timer per timeout period, not per request.
     """
 
     _in_head = True
     _head_bytes = 0
+    _idle_deadline: float | None = None  # when an idle connection is closed; None while a request is under way
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._coalescing = _CoalescingTransport(transport, self)
         super().connection_made(cast(asyncio.Transport, self._coalescing))
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._idle_deadline = None
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
+
+    def _unset_keepalive_if_required(self) -> None:
+        # uvicorn calls this when bytes arrive: the connection is busy; the armed timer, if any, stays.
+        self._idle_deadline = None
+
     def on_response_complete(self) -> None:
+        # uvicorn's steps, with the idle deadline in place of a fresh timer.
         self._coalescing.flush()
-        super().on_response_complete()
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:  # a pipelined request was waiting for this answer
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        self._idle_deadline = self.loop.time() + self.timeout_keep_alive
+        if self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self._check_idle)
+
+    def _check_idle(self) -> None:
+        self.timeout_keep_alive_task = None
+        deadline = self._idle_deadline
+        if deadline is None:
+            return  # a request is under way: its answer arms the timer again
+        left = deadline - self.loop.time()
+        if left > 0:
+            self.timeout_keep_alive_task = self.loop.call_later(left, self._check_idle)
+        else:
+            self.timeout_keep_alive_handler()
 
     def on_message_begin(self) -> None:
         self._in_head = True

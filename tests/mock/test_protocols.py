@@ -188,3 +188,65 @@ def test_the_server_process_keeps_the_collector_off_what_survives() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("frozen ")
+
+
+def test_keep_alive_arms_one_timer_per_connection_not_one_per_request(spec: Spec) -> None:
+    """Fifty answers on one connection schedule one idle timer (uvicorn schedules one per answer)."""
+
+    async def run() -> tuple[int, int, bool]:
+        loop = asyncio.get_running_loop()
+        scheduled = 0
+        call_later = loop.call_later
+
+        def counting(delay: float, callback: Any, *args: Any) -> asyncio.TimerHandle:
+            nonlocal scheduled
+            scheduled += 1
+            return call_later(delay, callback, *args)
+
+        loop.call_later = counting  # type: ignore[method-assign]
+        config = Config(make_app(spec, access_log=False), http="httptools", log_level="warning", proxy_headers=False)
+        config.load()
+        protocol = HeaderLimitedHttpToolsProtocol(config=config, server_state=ServerState(), app_state={})
+        transport = RecordingTransport()
+        protocol.connection_made(transport)
+        for _ in range(50):
+            protocol.data_received(_request("GET", "/v2/personas/pdced222244b"))
+            for _ in range(20):
+                await asyncio.sleep(0)
+        answered = len(transport.writes)
+        protocol.connection_lost(None)  # the pending timer is cancelled with the connection
+        return scheduled, answered, protocol.timeout_keep_alive_task is None
+
+    scheduled, answered, released = asyncio.run(run())
+    assert answered == 50
+    assert scheduled == 1 and released
+
+
+def _answer(sock: Any) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data or not data.endswith(b"}"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_an_idle_connection_is_closed_after_the_keep_alive_timeout_and_a_busy_one_is_not(spec: Spec) -> None:
+    import socket
+    import time
+
+    server = MockServer(make_app(spec, access_log=False), http="httptools")
+    server._server.config.timeout_keep_alive = 0.3  # type: ignore[assignment]
+    request = _request("GET", "/v2/personas/pdced222244b")
+    with server, socket.create_connection((server.host, server.port), timeout=5) as sock:
+        # Busy for 1.2 s (four timeouts), a request every 0.1 s: every one is answered on the same connection.
+        for _ in range(12):
+            sock.sendall(request)
+            assert _answer(sock).startswith(b"HTTP/1.1 200 OK")
+            time.sleep(0.1)
+        # Then idle: closed once 0.3 s have passed since the last answer, not before, not much later.
+        idle_from = time.monotonic()
+        assert sock.recv(1) == b""
+        idle = time.monotonic() - idle_from
+        assert 0.2 <= idle < 1.5, idle
