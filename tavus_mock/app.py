@@ -25,9 +25,9 @@ import orjson
 
 from . import resources as _resources  # noqa: F401  (registers the behaviour modules)
 from .aliases import ALIAS_OPERATIONS, ALIASES
-from .core import BEHAVIOURS, MAX_PAGE, Answer, Ctx, short, tag_page, tenant_of
+from .core import BEHAVIOURS, CREATORS, MAX_PAGE, Answer, Ctx, short, tenant_of
 from .spec import Operation, Spec
-from .store import KINDS, ApiError, Delays, Record, Store, depth, http_date_now, iso_now, matches_any_tag
+from .store import KINDS, ApiError, Delays, Record, Store, depth, iso_now, matches_any_tag
 
 logger = logging.getLogger("tavus_mock")
 
@@ -38,13 +38,11 @@ Send = Callable[[Message], Awaitable[None]]
 
 MAX_BODY = 1024 * 1024
 MAX_DEPTH = 64  # JSON nesting; far deeper than any Tavus body, far shallower than Python's recursion limit
-CRAWL_LIMIT = 100
 # List filters that need a scan of the key's records (documented in the README); the others are O(page).
 SCANNED = frozenset({"status", "replica_ids", "model_name", "name_or_uuid", "tags", "search", "tag"})
 UNAUTHORIZED = {"message": "Invalid access token"}
 _NOTHING: frozenset[str] = frozenset()
 # Persona fields that name another resource (checked on create only when one of them is given).
-_PERSONA_REFERENCES = frozenset({"default_replica_id", "objectives_id", "guardrails_id", "guardrail_ids"})
 ROUTE_CACHE = 4096  # templated paths whose match is kept (a few hundred KB at most)
 USED_HEADERS = frozenset({"x-api-key", "prefer", "content-type", "content-length", "if-match"})
 # The headers the server reads, by their ASGI name (ASGI servers give header names in lower case).
@@ -57,14 +55,15 @@ def _route_key(path: str) -> tuple[int, str]:
     return len(parts), parts[2] if len(parts) > 2 else ""
 
 
-# Which behaviour serves each operation of the spec. An operation missing here is answered 501 (never
-# a look-alike answer of another operation); tests/mock checks that every operation of the spec is here.
+# The generic behaviour (create, get, list, patch, rename, delete; a PAL-era alias) that serves an
+# operation. What a family does beyond these is its module's (tavus_mock/resources, `@handles`), and its
+# create's own work too (`@creates`). An operation found in neither is answered 501 (never a look-alike
+# answer of another operation); tests/mock checks that every operation of the spec is served.
 BEHAVIOUR: dict[str, str] = {
     # conversations
     "createConversation": "_create",
     "listConversations": "_list",
     "getConversation": "_get",
-    "endConversation": "_end",
     "deleteConversation": "_delete",
     # personas
     "createPersona": "_create",
@@ -84,7 +83,6 @@ BEHAVIOUR: dict[str, str] = {
     "getObjective": "_get",
     "patchObjective": "_patch",
     "deleteObjective": "_delete",
-    "validateObjectives": "_validate_objectives",
     # guardrails: sets and individual guardrails share paths (tavus_mock/resources/guardrails.py)
     # documents
     "createDocument": "_create",
@@ -92,9 +90,6 @@ BEHAVIOUR: dict[str, str] = {
     "getDocument": "_get",
     "patchDocument": "_patch",
     "deleteDocument": "_delete",
-    "recrawlDocument": "_recrawl",
-    "listDocumentTags": "_tags",
-    "listDocumentChunks": "_chunks",
     # videos
     "generateVideo": "_create",
     "listVideos": "_list",
@@ -107,14 +102,12 @@ BEHAVIOUR: dict[str, str] = {
     "listPronunciationDictionaries": "_list",
     "getPronunciationDictionary": "_get",
     "patchPronunciationDictionary": "_patch",
-    "deletePronunciationDictionary": "_delete",
     "createTranscription": "_create",
     "listTranscriptions": "_list",
     "getTranscription": "_get",
     "deleteTranscription": "_delete",
     # PAL era: PALs and faces are personas and replicas under other names (aliases.py)
     **dict.fromkeys(ALIAS_OPERATIONS, "_alias"),
-    "publishPal": "_publish",
 }
 
 
@@ -186,11 +179,9 @@ class TavusMock:
             kind.fields = self._view_fields(tag)
             kind.list_fields = self._list_fields(tag) or kind.fields
             kind.field_set, kind.list_field_set = frozenset(kind.fields), frozenset(kind.list_fields)
-        # The `_create_<tag>` method of each tag, looked up once (not by name on every create).
+        # The create of each kind (its module's `@creates`), bound to this server once.
         self._creators: dict[str, Callable[[Ctx, dict[str, Any], str], Answer]] = {
-            name.removeprefix("_create_"): getattr(self, name)
-            for name in dir(type(self))
-            if name.startswith("_create_")
+            tag: functools.partial(create, self) for tag, create in CREATORS.items()
         }
         self._handlers = {op.operation_id: self._handler_for(op) for op in self.spec.operations}
         self._page_bases = {op.operation_id: self._page_base(op) for op in self.spec.operations}
@@ -551,205 +542,11 @@ class TavusMock:
         )
 
     def _create(self, ctx: Ctx) -> Answer:
-        """Create a resource with the `_create_<tag>` method of the operation's tag."""
+        """Create a resource with the create its kind's module registered (`@creates`)."""
         creator = self._creators.get(ctx.op.tag)
         if creator is None:
             return self._not_implemented(ctx)
         return creator(ctx, ctx.body, iso_now())  # under the request's transaction (the store's lock)
-
-    def _create_personas(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-        store = self.store
-        if not _PERSONA_REFERENCES.isdisjoint(body):
-            self._check_persona_references(ctx.tenant, body)
-        fields = KINDS["personas"].field_set
-        # The checked body is this request's own (parsed for it): stored as it is when every field is known.
-        data = body if fields.issuperset(body) else {k: v for k, v in body.items() if k in fields}
-        data.setdefault("document_ids", [])
-        data.setdefault("document_tags", [])
-        data["persona_type"] = "user"
-        data["created_at"] = data["updated_at"] = now
-        data.setdefault("persona_name", None)
-        record = store.create("personas", ctx.tenant, data)
-        out = {"persona_id": record.id, "persona_name": data["persona_name"], "created_at": now}
-        return Answer(ctx.op.success_statuses[0], out)
-
-    def _check_persona_references(self, tenant: str, body: dict[str, Any]) -> None:
-        """Refuse a persona body that names a replica, objectives or guardrails the key does not have."""
-        store = self.store
-        if "default_replica_id" in body and not store.exists("replicas", tenant, body["default_replica_id"]):
-            # "Invalid replica_uuid" is the real API's text [S1]; the rest names the field.
-            raise ApiError(400, "Invalid replica_uuid: default_replica_id names no replica")
-        for ref_field, ref_tag in (("objectives_id", "objectives"), ("guardrails_id", "guardrails")):
-            if ref_field in body and not store.exists(ref_tag, tenant, body[ref_field]):
-                raise ApiError(400, f"Invalid {ref_field}")
-        unknown = [g for g in body.get("guardrail_ids") or () if not store.exists("guardrail_items", tenant, g)]
-        if unknown:  # individual guardrails (docs create-guardrails: attached by uuid)
-            raise ApiError(400, f"Invalid guardrail_ids: no guardrail {short(', '.join(unknown))}")
-
-    def _create_replicas(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-        data = {
-            "replica_name": body.get("replica_name"),
-            "replica_type": "user",
-            "model_name": body.get("model_name", "phoenix-4"),
-            "status": "started",
-            "training_progress": "0/100",
-            "thumbnail_video_url": None,
-            "error_message": None,
-            "callback_url": body.get("callback_url"),
-            "created_at": now,
-            "updated_at": now,
-        }
-        record = self.store.create("replicas", ctx.tenant, data)
-        self.store.schedule_callback(record)
-        return Answer(self._success(ctx.op), {"replica_id": record.id, "status": "started"})
-
-    def _create_objectives(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-        return self._create_set(ctx, body, now, "objective_name")
-
-    def _create_guardrails(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-        return self._create_set(ctx, body, now, "guardrails_name")
-
-    def _create_set(self, ctx: Ctx, body: dict[str, Any], now: str, name_field: str) -> Answer:
-        """Objectives and guardrails: a named set whose items sit in `data`."""
-        tag = ctx.op.tag
-        data = {name_field: body.get("name"), "data": body["data"], "created_at": now, "updated_at": now}
-        record = self.store.create(tag, ctx.tenant, data)
-        out = {KINDS[tag].id_field: record.id, name_field: data[name_field], "status": "active", "created_at": now}
-        return Answer(self._success(ctx.op), out)
-
-    def _create_documents(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-        crawl = body.get("crawl")
-        if crawl is not None:
-            crawls = [r for r in self.store.visible("documents", ctx.tenant) if r.data.get("crawl_config")]
-            if len(crawls) >= CRAWL_LIMIT:
-                raise ApiError(429, f"Crawl document limit reached ({CRAWL_LIMIT}).")
-        url = body["document_url"]
-        data = {
-            # A name is made up only when none is given (an empty one is kept, as sent).
-            "document_name": body["document_name"]
-            if body.get("document_name") is not None
-            else (url.rstrip("/").rsplit("/", 1)[-1] or url),
-            "document_url": url,
-            "status": "started",
-            "progress": 0,
-            "error_message": None,
-            "tags": body.get("tags", []),
-            "callback_url": body.get("callback_url"),
-            "crawl_config": crawl,
-            "crawled_urls": None,
-            "last_crawled_at": None,
-            "crawl_count": None,
-            "created_at": now,
-            "updated_at": now,
-        }
-        record = self.store.create("documents", ctx.tenant, data)
-        self.store.schedule_callback(record)
-        return Answer(self._success(ctx.op), self._view(record))
-
-    def _create_pronunciation_dictionaries(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-        rules = _checked_rules(body.get("rules", []))
-        data = {"name": body["name"], "rules": rules, "rules_count": len(rules), "created_at": now, "updated_at": now}
-        record = self.store.create("pronunciation_dictionaries", ctx.tenant, data)
-        return Answer(self._success(ctx.op), self._view(record))
-
-    def _create_transcriptions(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-        data = {"file_url": body["file_url"], "callback_url": body["callback_url"], "text": None, "status": "started"}
-        data["created_at"] = now
-        record = self.store.create("transcriptions", ctx.tenant, data)
-        self.store.schedule_callback(record)
-        out = {"transcription_id": record.id, "status": "started", "callback_url": data["callback_url"]}
-        return Answer(self._success(ctx.op), out)
-
-    def _create_videos(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-        replica_id = body["replica_id"]
-        if not self.store.exists("replicas", ctx.tenant, replica_id):
-            raise ApiError(400, "Invalid replica_id")
-        data = {
-            "video_name": body.get("video_name"),
-            "replica_id": replica_id,
-            "status": "queued",
-            "status_details": "Queued for rendering.",
-            "generation_progress": "0/100",
-            "data": {"script": body.get("script")},
-            "download_url": None,
-            "stream_url": None,
-            "hosted_url": None,
-            "background_url": body.get("background_url"),
-            "background_source_url": body.get("background_source_url"),
-            "callback_url": body.get("callback_url"),
-            "error_details": None,
-            "created_at": now,
-            "updated_at": now,
-        }
-        record = self.store.create("videos", ctx.tenant, data)
-        data["hosted_url"] = f"https://tavus.video/{record.id}"
-        if data["video_name"] is None:
-            data["video_name"] = f"replica_id: {replica_id} - video: {record.id}"
-        self.store.schedule_callback(record)
-        # The real create answer carries an HTTP date, unlike every other timestamp.
-        out = {
-            "video_id": record.id,
-            "video_name": data["video_name"],
-            "status": "queued",
-            "hosted_url": data["hosted_url"],
-            "created_at": http_date_now(),
-        }
-        return Answer(self._success(ctx.op), out)
-
-    def _create_conversations(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-        store = self.store
-        # Both vocabularies are accepted (persona_id/replica_id and the PAL-era pal_id/face_id).
-        persona_id, persona_field = _one_of(body, "persona_id", "pal_id")
-        replica_id, replica_field = _one_of(body, "replica_id", "face_id")
-        if persona_id is not None and not store.exists("personas", ctx.tenant, persona_id):
-            raise ApiError(400, f"Invalid {persona_field}: no such {'PAL' if persona_field == 'pal_id' else 'persona'}")
-        if replica_id is None and persona_id is not None:
-            replica_id = store.records["personas"][persona_id].data.get("default_replica_id")
-            replica_field = "default_face_id" if persona_field == "pal_id" else "default_replica_id"
-        if replica_id is None:
-            if persona_field == "pal_id":
-                raise ApiError(400, "A face_id (or replica_id) is needed: the PAL has no default_face_id")
-            raise ApiError(400, "A replica_id (or face_id) is needed: the persona has no default_replica_id")
-        if not store.exists("replicas", ctx.tenant, replica_id):
-            kind = "face" if "face" in replica_field else "replica"
-            raise ApiError(400, f"Invalid {replica_field}: no such {kind}")
-        test_mode = bool(body.get("test_mode"))
-        private = bool(body.get("require_auth") or (body.get("properties") or {}).get("require_auth"))
-        data: dict[str, Any] = {
-            "conversation_name": body.get("conversation_name"),
-            "status": "ended" if test_mode else "active",
-            "callback_url": body.get("callback_url"),
-            "replica_id": replica_id,
-            "persona_id": persona_id,
-            "created_at": now,
-            "updated_at": now,
-            "events": [],
-            "shutdown_reason": None,
-        }
-        record = store.create("conversations", ctx.tenant, data)
-        data["conversation_url"] = f"https://tavus.daily.co/{record.id}"
-        out = {k: data[k] for k in ("conversation_name", "conversation_url", "status", "callback_url", "created_at")}
-        out["conversation_id"] = record.id
-        if private:
-            out["meeting_token"] = "mock." + record.id + "." + record.id[::-1]
-        if not test_mode:
-            self._conversation_event(record, "system.replica_joined", "system", {"replica_id": replica_id})
-        return Answer(self._success(ctx.op), out)
-
-    def _conversation_event(self, record: Record, event: str, message_type: str, properties: dict[str, Any]) -> None:
-        stamp = iso_now()
-        record.data["events"].append({"event_type": event, "timestamp": stamp, "properties": properties})
-        url = record.data.get("callback_url")
-        if url:
-            payload = {
-                "conversation_id": record.id,
-                "event_type": event,
-                "message_type": message_type,
-                "timestamp": stamp,
-                "webhook_url": url,
-                "properties": properties,
-            }
-            self._post_soon(url, payload)
 
     def _get(self, ctx: Ctx) -> Answer:
         record = self._record(ctx)
@@ -848,8 +645,9 @@ class TavusMock:
             record = self._record(ctx, writable=True)
             if isinstance(ctx.body, list):
                 view = self._view(record)
-                if record.kind == "pronunciation_dictionaries":
-                    _only_name_and_rules(ctx.body)
+                kind = KINDS[record.kind]
+                if kind.check_patch is not None:
+                    kind.check_patch(ctx.body)
                 patched = self.store.json_patch(record, ctx.body, view)
                 if patched == view:
                     return Answer(304)
@@ -869,9 +667,8 @@ class TavusMock:
                         "Invalid JSON patch format: the result breaks the schema: " + "; ".join(errors),
                         key="message",
                     )
-                if record.kind == "pronunciation_dictionaries":
-                    patched["rules"] = _checked_rules(patched.get("rules", []))
-                    patched["rules_count"] = len(patched["rules"])
+                if kind.normalize is not None:
+                    kind.normalize(patched)
                 patched["updated_at"] = iso_now()
                 record.data.update(patched)
                 for gone in set(view) - set(patched):
@@ -885,31 +682,6 @@ class TavusMock:
             record.data.update({k: v for k, v in ctx.body.items() if k in KINDS[record.kind].field_set})
             record.data["updated_at"] = iso_now()
             return Answer(200, self._view(record))
-
-    def _tags(self, ctx: Ctx) -> Answer:
-        """Tags in use on the key's documents, counted."""
-        with self.store.lock:
-            return tag_page(ctx, (r.data.get("tags") or () for r in self.store.visible(ctx.op.tag, ctx.tenant)))
-
-    def _chunks(self, ctx: Ctx) -> Answer:
-        """The chunks of a processed document. tavus-mock stores no file contents, so a ready document has
-        a few chunks naming it; customer-support chunks exist only on customer-support documents."""
-        record = self._record(ctx)
-        data = record.data
-        offset_text = ctx.query.get("offset", "0")
-        if not str(offset_text).isdigit():
-            raise ApiError(400, "Invalid request: offset must be a next_offset this endpoint returned")
-        support = ctx.query.get("collection", "regular") == "customer_support"
-        ready = data.get("status") == "ready" and bool(data.get("is_customer_support_document")) == support
-        texts = [f"Part {i + 1} of {data.get('document_name')} ({data.get('document_url')})." for i in range(3)]
-        chunks = [{"chunk_id": f"{record.id}-{i}", "index": i, "text": t} for i, t in enumerate(texts)] if ready else []
-        start, limit = int(offset_text), min(ctx.query.get("limit", 100), MAX_PAGE)
-        end = start + limit
-        return Answer(200, {"data": chunks[start:end], "next_offset": str(end) if end < len(chunks) else None})
-
-    def _validate_objectives(self, ctx: Ctx) -> Answer:
-        """Check a set of objectives as create would store it; store nothing."""
-        return Answer(200, _objective_errors(ctx.body["data"], bool(ctx.body.get("allow_loops"))))
 
     def _alias(self, ctx: Ctx) -> Answer:
         """A PAL-era operation: its legacy twin, with names translated both ways (aliases.py)."""
@@ -937,19 +709,6 @@ class TavusMock:
             raise ApiError(err.status, alias.message(_error_text(err)), key=key, headers=err.headers) from None
         return Answer(answer.status, alias.answer(answer.body), answer.headers)
 
-    def _publish(self, ctx: Ctx) -> Answer:
-        """Publish a PAL's PAL Maker draft. tavus-mock has no PAL Maker, so there is never a draft: success."""
-        record = self.store.find("personas", ctx.tenant, ctx.path["pal_id"], writable=True)
-        data = record.data
-        out = {
-            "status": "success",
-            "pal_id": record.id,
-            "pal_name": data.get("persona_name"),
-            "system_prompt": data.get("system_prompt"),
-            "updated_at": data.get("updated_at"),
-        }
-        return Answer(200, out)
-
     def _rename(self, ctx: Ctx) -> Answer:
         with self.store.lock:
             record = self._record(ctx, writable=True)
@@ -962,34 +721,7 @@ class TavusMock:
         with self.store.lock:
             record = self._record(ctx, writable=True)
             self.store.delete(record, hard=bool(ctx.query.get("hard")))
-            if record.kind == "pronunciation_dictionaries":  # personas that used it stop using it
-                for persona in self.store.visible("personas", ctx.tenant):
-                    tts = (persona.data.get("layers") or {}).get("tts") or {}
-                    if tts.get("pronunciation_dictionary_id") == record.id:
-                        del tts["pronunciation_dictionary_id"]
         return Answer(self._success(ctx.op))
-
-    def _end(self, ctx: Ctx) -> Answer:
-        with self.store.lock:
-            record = self._record(ctx)
-            data = record.data
-            if data["status"] != "ended":
-                data.update(status="ended", updated_at=iso_now(), shutdown_reason="end_conversation_endpoint_hit")
-                replica = {"replica_id": data["replica_id"]}
-                self._conversation_event(
-                    record, "system.shutdown", "system", {**replica, "shutdown_reason": "end_conversation_endpoint_hit"}
-                )
-                self._conversation_event(
-                    record, "application.transcription_ready", "application", {**replica, "transcript": []}
-                )
-        return Answer(self._success(ctx.op))
-
-    def _recrawl(self, ctx: Ctx) -> Answer:
-        with self.store.lock:
-            record = self._record(ctx, writable=True)
-            self.store.recrawl(record, self.config.recrawl_cooldown)
-            self.store.schedule_callback(record)
-            return Answer(self._success(ctx.op), self._view(record))
 
     # -- callbacks -----------------------------------------------------------------------------
     def _schedule_callback(self, key: str, info: dict[str, Any], due: float) -> None:
@@ -1006,7 +738,7 @@ class TavusMock:
         if found is not None:
             await self._post(*found)
 
-    def _post_soon(self, url: str, payload: dict[str, Any]) -> None:
+    def post_soon(self, url: str, payload: dict[str, Any]) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -1058,72 +790,5 @@ class TavusMock:
             logger.warning("callback %.80s failed: %s", url, type(exc).__name__)
 
 
-def _objective_errors(items: list[dict[str, Any]], allow_loops: bool) -> dict[str, Any]:
-    """{valid, errors} of a set: unique names, known references, one first objective, no cycle unless allowed."""
-    errors: list[str] = []
-    names = [str(item.get("objective_name")) for item in items]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        errors.append(f"objective_name {name} is used more than once")
-    follows: dict[str, list[str]] = {}
-    for item, name in zip(items, names, strict=True):
-        nexts = list((item.get("next_conditional_objectives") or {}).keys())
-        if item.get("next_required_objective"):
-            nexts.append(str(item["next_required_objective"]))
-        follows[name] = nexts
-        errors += [f"{name} refers to unknown objective {n}" for n in nexts if n not in names]
-    referenced = {n for nexts in follows.values() for n in nexts}
-    roots = [n for n in dict.fromkeys(names) if n not in referenced]
-    if len(roots) != 1 and not (allow_loops and not roots):
-        errors.append(f"a set has exactly one first objective (referenced by no other); found {len(roots)}")
-    if not allow_loops:
-        state: dict[str, int] = {}  # 1 visiting, 2 done
-        for start in follows:
-            stack = [(start, iter(follows.get(start, ())))]
-            state[start] = state.get(start) or 1
-            while stack:
-                node, children = stack[-1]
-                child = next(children, None)
-                if child is None:
-                    state[node] = 2
-                    stack.pop()
-                elif state.get(child) == 1:
-                    errors.append(f"objectives {node} and {child} form a cycle (allow_loops is false)")
-                elif child in follows and not state.get(child):
-                    state[child] = 1
-                    stack.append((child, iter(follows[child])))
-    errors = list(dict.fromkeys(errors))
-    return {"valid": not errors, "errors": errors}
-
-
-def _one_of(body: dict[str, Any], legacy: str, current: str) -> tuple[Any, str]:
-    """The value given under either name, and the name used; two different values are a 400."""
-    old, new = body.get(legacy), body.get(current)
-    if old is not None and new is not None and old != new:
-        raise ApiError(400, f"Invalid request: {legacy} and {current} name different resources; give one of them")
-    if new is not None:
-        return new, current
-    return old, legacy
-
-
 def _error_text(err: ApiError) -> str:
     return str(next(iter(err.body.values())))
-
-
-def _checked_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Dictionary rules with their defaults filled in; the same `text` twice is refused."""
-    seen: set[str] = set()
-    out = []
-    for rule in rules:
-        if rule["text"] in seen:
-            raise ApiError(400, "Invalid request: duplicate text values in rules")
-        seen.add(rule["text"])
-        out.append({"case_sensitive": False, "word_boundaries": True, **rule})
-    return out
-
-
-def _only_name_and_rules(operations: list[dict[str, Any]]) -> None:
-    for op in operations:
-        for pointer in (op.get("path"), op.get("from")):
-            if pointer is not None and not (pointer in ("/name", "/rules") or pointer.startswith("/rules/")):
-                message = f"Invalid JSON patch format: only /name and /rules can be changed, not {pointer}"
-                raise ApiError(422, message, key="message")

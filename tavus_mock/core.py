@@ -1,10 +1,10 @@
 """What the server core and every behaviour module share: the request context, the answer, and the
 registry that maps an operationId to the function that serves it.
 
-A behaviour module (tavus_mock/resources/<family>.py) registers its operations with `@handles(...)`;
-`TavusMock` looks an operation up here when its own generic behaviours (create, get, list, patch,
-delete of the older resources, in app.py) do not cover it. Adding a resource family is therefore a new
-module and the spec, nothing else.
+A behaviour module (tavus_mock/resources/<family>.py) registers its operations with `@handles(...)`
+and its kind's create with `@creates(tag)`; `TavusMock` looks an operation up here when its generic
+behaviours (get, list, patch, rename, delete, and the common steps of a create, in app.py) do not
+cover it. Adding a resource family is therefore a new module and the spec, nothing else.
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ class Answer:
 
 Handler = Callable[["TavusMock", Ctx], Answer]
 BEHAVIOURS: dict[str, Handler] = {}
+# How a kind's create stores a checked body: (server, request, body, now as iso text) -> the answer.
+Creator = Callable[["TavusMock", Ctx, dict[str, Any], str], Answer]
+CREATORS: dict[str, Creator] = {}
 
 
 def handles(*operation_ids: str) -> Callable[[Handler], Handler]:
@@ -58,6 +61,18 @@ def handles(*operation_ids: str) -> Callable[[Handler], Handler]:
             if operation_id in BEHAVIOURS:
                 raise RuntimeError(f"two behaviours for {operation_id}")
             BEHAVIOURS[operation_id] = func
+        return func
+
+    return register
+
+
+def creates(tag: str) -> Callable[[Creator], Creator]:
+    """Register a function as the create of a kind (by tag): what the generic create calls."""
+
+    def register(func: Creator) -> Creator:
+        if tag in CREATORS:
+            raise RuntimeError(f"two creates for {tag}")
+        CREATORS[tag] = func
         return func
 
     return register

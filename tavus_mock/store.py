@@ -135,6 +135,10 @@ class Kind:
     # How a stored record is shown (after the projection onto `fields`): e.g. tools scrub their secrets.
     present: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     read_only: frozenset[str] = frozenset()  # fields a JSON Patch may not change, beyond READ_ONLY
+    # A kind's own rules for a JSON Patch (tavus_mock/resources): a check of the operations before they
+    # apply, and what the patched document becomes before it is checked against the spec and stored.
+    check_patch: Callable[[list[dict[str, Any]]], None] | None = None
+    normalize: Callable[[dict[str, Any]], None] | None = None
     schema: str | None = None  # the spec schema of a kind no tag of its own describes (its fields)
 
 

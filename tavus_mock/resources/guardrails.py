@@ -15,8 +15,9 @@ import uuid
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from ..core import Answer, Ctx, handles, tag_page
+from ..core import Answer, Ctx, creates, handles, tag_page
 from ..store import KINDS, ApiError, Kind, Record, iso_now, matches_any_tag
+from .objectives import create_named_set
 
 if TYPE_CHECKING:
     from ..app import TavusMock
@@ -125,6 +126,11 @@ def _show(mock: TavusMock, ctx: Ctx, record: Record, *, verbose: bool) -> dict[s
     if verbose:
         view.update(guardrail_type="user", persona_refs=_refs(mock, ctx.tenant, record))
     return view
+
+
+@creates("guardrails")
+def create_set(mock: TavusMock, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+    return create_named_set(mock, ctx, body, now, "guardrails_name")
 
 
 @handles("createGuardrails")

@@ -28,6 +28,17 @@ def test_every_operation_of_the_spec_has_a_behaviour(spec: Spec) -> None:
     assert BEHAVIOUR.keys() & BEHAVIOURS.keys() == set(), "an operation served twice"
 
 
+def test_every_generic_create_has_its_kinds_create_and_each_family_its_module(spec: Spec) -> None:
+    """A create served by the generic behaviour needs the `@creates` of its kind's module, else it is a 501."""
+    import tavus_mock.resources as families
+    from tavus_mock.core import CREATORS
+
+    generic = {op.tag for op in spec.operations if BEHAVIOUR.get(op.operation_id) == "_create"}
+    assert generic - CREATORS.keys() == set(), "kinds created generically without a create"
+    for tag, create in CREATORS.items():  # each create lives in its family's module
+        assert create.__module__.startswith(families.__name__ + "."), (tag, create.__module__)
+
+
 def spec_with_stats(raw: dict[str, Any]) -> dict[str, Any]:
     """The spec plus `GET /v2/personas/{persona_id}/stats`, an operation the server has no behaviour for."""
     out = copy.deepcopy(raw)
