@@ -34,10 +34,9 @@ MODULES = [
     "tavus_mock/store.py",
     "tavus_mock/aliases.py",
     "tavus_mock/core.py",
-    "tavus_mock/resources/tools.py",
-    "tavus_mock/resources/skills.py",
-    "tavus_mock/resources/deployments.py",
-    "tavus_mock/resources/guardrails.py",
+    *sorted(  # every behaviour module (one per resource family)
+        str(p.relative_to(ROOT)) for p in (ROOT / "tavus_mock" / "resources").glob("*.py") if p.name != "__init__.py"
+    ),
 ]
 
 

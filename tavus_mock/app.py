@@ -497,13 +497,7 @@ class TavusMock:
     @staticmethod
     def _view(record: Record, *, verbose: bool = True, listing: bool = False) -> dict[str, Any]:
         kind = KINDS[record.kind]
-        hidden: frozenset[str] | set[str] = _NOTHING
-        if record.kind == "conversations" and not verbose:
-            hidden = {"events", "shutdown_reason"}
-        elif record.kind == "replicas" and not verbose:
-            hidden = {"replica_type"}
-        elif record.kind == "videos" and not verbose and not listing:
-            hidden = {"still_image_thumbnail_url", "gif_thumbnail_url"}
+        hidden = _NOTHING if verbose else kind.terse
         allowed = kind.list_field_set if listing else kind.field_set
         data = record.data
         if hidden or not allowed.issuperset(data):
@@ -558,7 +552,7 @@ class TavusMock:
         q = ctx.query
         kind = KINDS[tag]
         limit, page, offset, _ = self.paging(ctx)
-        default_order = "desc" if tag == "pronunciation_dictionaries" else "asc"  # dictionaries: newest first
+        default_order = "desc" if kind.newest_first else "asc"
         descending = q.get("sort", default_order) in ("desc", "descending")  # both spellings (spec: SortOrder)
         with self.store.lock:
             if tag != "voices" and not SCANNED & q.keys():
@@ -574,7 +568,7 @@ class TavusMock:
                 else:
                     records.sort(key=lambda r: r.seq, reverse=descending)
                 chunk, total = records[offset : offset + limit], len(records)
-            verbose = bool(q.get("verbose")) if tag == "replicas" else True
+            verbose = bool(q.get("verbose")) if kind.lists_read_verbose else True
             out: dict[str, Any] = {
                 "data": [self._view(r, verbose=verbose, listing=True) for r in chunk],
                 "total_count": total,

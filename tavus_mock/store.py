@@ -139,6 +139,9 @@ class Kind:
     # apply, and what the patched document becomes before it is checked against the spec and stored.
     check_patch: Callable[[list[dict[str, Any]]], None] | None = None
     normalize: Callable[[dict[str, Any]], None] | None = None
+    terse: frozenset[str] = frozenset()  # fields a read without `verbose=true` leaves out
+    lists_read_verbose: bool = False  # a list honours `verbose` too (else it shows every field)
+    newest_first: bool = False  # the order of a list that names none
     schema: str | None = None  # the spec schema of a kind no tag of its own describes (its fields)
 
 
@@ -156,16 +159,27 @@ def id_maker(prefix: str, digits: int) -> Callable[[], str]:
 
 
 KINDS: dict[str, Kind] = {
-    "conversations": Kind("conversations", "conversation_id", id_maker("c", 14)),
+    "conversations": Kind(
+        "conversations", "conversation_id", id_maker("c", 14), terse=frozenset({"events", "shutdown_reason"})
+    ),
     "personas": Kind("personas", "persona_id", id_maker("p", 11), type_field="persona_type"),
-    "replicas": Kind("replicas", "replica_id", id_maker("r", 11), type_field="replica_type"),
+    "replicas": Kind(
+        "replicas",
+        "replica_id",
+        id_maker("r", 11),
+        type_field="replica_type",
+        terse=frozenset({"replica_type"}),
+        lists_read_verbose=True,
+    ),
     "objectives": Kind("objectives", "objectives_id", id_maker("o", 11)),
     "guardrails": Kind("guardrails", "guardrails_id", id_maker("g", 12)),
     "documents": Kind("documents", "document_id", id_maker("d8-", 12)),
-    "videos": Kind("videos", "video_id", id_maker("", 10)),
+    "videos": Kind(
+        "videos", "video_id", id_maker("", 10), terse=frozenset({"still_image_thumbnail_url", "gif_thumbnail_url"})
+    ),
     "voices": Kind("voices", "voice_name", id_maker("voice_", 6)),
     "pronunciation_dictionaries": Kind(
-        "pronunciation_dictionaries", "pronunciation_dictionary_id", id_maker("pd_", 14)
+        "pronunciation_dictionaries", "pronunciation_dictionary_id", id_maker("pd_", 14), newest_first=True
     ),
     "transcriptions": Kind("transcriptions", "transcription_id", id_maker("t", 12)),
 }

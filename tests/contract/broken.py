@@ -68,13 +68,6 @@ class FilterIgnored(TavusMock):
         return super()._list(ctx)
 
 
-class CreateDropsName(TavusMock):
-    """Creating a persona forgets the name it was given."""
-
-    def _create_personas(self, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-        return super()._create_personas(ctx, {k: v for k, v in body.items() if k != "persona_name"}, now)
-
-
 class WrongTotal(TavusMock):
     """Lists report one item more than really match."""
 
@@ -112,6 +105,15 @@ class _Wrapped(TavusMock):
 
     def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
         raise NotImplementedError
+
+
+class CreateDropsName(_Wrapped):
+    """Creating a persona forgets the name it was given."""
+
+    OPERATION = "createPersona"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        return handler(replace(ctx, body={k: v for k, v in ctx.body.items() if k != "persona_name"}))
 
 
 class IfMatchIgnored(_Wrapped):
@@ -233,10 +235,12 @@ class RenameIgnored(TavusMock):
         return super()._rename(ctx)
 
 
-class EndNotFinal(TavusMock):
+class EndNotFinal(_Wrapped):
     """Ending a conversation answers success but it stays active."""
 
-    def _end(self, ctx: Ctx) -> Answer:
+    OPERATION = "endConversation"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
         self._record(ctx)
         return Answer(self._success(ctx.op))
 
