@@ -103,3 +103,17 @@ def test_junit_parsing(tmp_path: object) -> None:
     ok, bad = parse_junit(path)
     assert ok.passed and not bad.passed
     assert bad.checks == ("ST101", "json_patch_applied") and bad.curl == "curl -X POST http://h/v2/b"
+
+
+def test_every_broken_variant_changes_something_the_server_has() -> None:
+    """A variant that overrides a method the server no longer has would run the real server and prove
+    nothing (two did, when creates moved into behaviour modules); so would one wrapping an unknown operation."""
+    spec = Spec()
+    operations = {op.operation_id for op in spec.operations}
+    for variant in VARIANTS:
+        for name, value in vars(variant).items():
+            if name.startswith("__") or name in ("OPERATION", "wrap") or not callable(value):
+                continue
+            assert any(name in vars(base) for base in TavusMock.__mro__), f"{variant.__name__}.{name} overrides nothing"
+        wrapped = getattr(variant, "OPERATION", None)
+        assert wrapped is None or wrapped in operations, f"{variant.__name__} wraps {wrapped!r}, not an operation"
