@@ -42,7 +42,6 @@ MAX_DEPTH = 64  # JSON nesting; far deeper than any Tavus body, far shallower th
 SCANNED = frozenset({"status", "replica_ids", "model_name", "name_or_uuid", "tags", "search", "tag"})
 UNAUTHORIZED = {"message": "Invalid access token"}
 _NOTHING: frozenset[str] = frozenset()
-# Persona fields that name another resource (checked on create only when one of them is given).
 ROUTE_CACHE = 4096  # templated paths whose match is kept (a few hundred KB at most)
 USED_HEADERS = frozenset({"x-api-key", "prefer", "content-type", "content-length", "if-match"})
 # The headers the server reads, by their ASGI name (ASGI servers give header names in lower case).

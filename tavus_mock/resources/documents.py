@@ -16,7 +16,7 @@ from ..store import ApiError
 if TYPE_CHECKING:
     from ..app import TavusMock
 
-CRAWL_LIMIT = 100  # crawl-backed documents per key
+CRAWL_LIMIT = 100  # crawl-backed documents per key [S1: "Crawl document limit reached (100)"]
 
 
 @creates("documents")

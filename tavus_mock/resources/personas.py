@@ -15,6 +15,7 @@ from ..store import KINDS, ApiError
 if TYPE_CHECKING:
     from ..app import TavusMock
 
+# Fields that name another resource (checked on create only when one of them is given).
 REFERENCES = frozenset({"default_replica_id", "objectives_id", "guardrails_id", "guardrail_ids"})
 
 
