@@ -252,6 +252,8 @@ class TavusMock:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                for record in self.store.pending_callbacks():  # owed from before a restart, or a seed
+                    self.store.schedule_callback(record)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self._callback_client is not None:
@@ -727,8 +729,9 @@ class TavusMock:
         loop.call_later(delay, lambda: self._spawn(loop, self._send_job_callback(tag, rid)))
 
     async def _send_job_callback(self, tag: str, rid: str) -> None:
-        found = self.store.callback_payload(tag, rid)
+        found = self.store.claim_callback(tag, rid)
         if found is not None:
+            await self.store.settle()  # the claim is stored before the callback leaves: sent once
             await self._post(*found)
 
     def post_soon(self, url: str, payload: dict[str, Any]) -> None:

@@ -18,7 +18,9 @@ lists cost what they cost there), and the file is the source of truth:
   (`kill -9`); `--db-synchronous full` also survives a power cut, at the cost of an fsync per write.
 
 Lifecycles (training, rendering, crawling) are computed from stored wall-clock timestamps, so they go
-on correctly after a restart. Callbacks that were due while the server was down are not sent.
+on correctly after a restart. A job's callback is claimed (`callback_for`) in the same kind of write
+before it is sent, so it goes out once whichever process sends it; a server starting on the file sends
+the callbacks still owed (those that fell due while it was down: at once).
 
 The file carries `PRAGMA application_id` (it is a tavus-mock database) and `PRAGMA user_version` (its
 schema version): a file of another program, or of a newer tavus-mock, is refused with a message; an
@@ -40,7 +42,7 @@ import orjson
 from .store import KINDS, Callback, Delays, Record, Store
 
 APPLICATION_ID = 0x54564D4B  # "TVMK": marks the file as a tavus-mock database
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FIRST_SEQ = 1_000_000  # creation ranks of stored records start above the stock records' ranks
 LIVE, SOFT_DELETED, HARD_DELETED = 0, 1, 2
 
@@ -55,6 +57,7 @@ CREATE TABLE IF NOT EXISTS records (
     job_started REAL NOT NULL,
     last_recrawl REAL,
     state INTEGER NOT NULL,
+    callback_for REAL,
     data BLOB,
     rev INTEGER NOT NULL,
     PRIMARY KEY (kind, id)
@@ -62,8 +65,12 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_rev ON records (rev);
 INSERT OR IGNORE INTO meta (one, rev, seq) VALUES (1, 0, 1000000);
 """
-# Schema changes: MIGRATIONS[n] turns a version-n file into version n + 1 (none yet: version 1 is the first).
-MIGRATIONS: dict[int, str] = {}
+# Schema changes: MIGRATIONS[n] turns a version-n file into version n + 1.
+MIGRATIONS: dict[int, str] = {
+    # 2: callbacks are claimed. A version-1 server sent every callback of its jobs when they fell due (or
+    # never, if it was down): none is owed, so every job is marked as called back.
+    1: "ALTER TABLE records ADD COLUMN callback_for REAL; UPDATE records SET callback_for = job_started;",
+}
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -201,12 +208,12 @@ class DbStore(Store):
             return
         self._data_version = version
         rows = self.conn.execute(
-            "SELECT kind, id, tenant, seq, created, job_started, last_recrawl, state, data, rev "
+            "SELECT kind, id, tenant, seq, created, job_started, last_recrawl, callback_for, state, data, rev "
             "FROM records WHERE rev > ? ORDER BY rev",
             (self.rev,),
         ).fetchall()
-        for kind, rid, tenant, seq, created, job_started, last_recrawl, state, blob, rev in rows:
-            self._apply(kind, rid, tenant, seq, created, job_started, last_recrawl, state, blob)
+        for kind, rid, tenant, seq, created, job_started, last_recrawl, callback_for, state, blob, rev in rows:
+            self._apply(kind, rid, tenant, seq, created, (job_started, last_recrawl, callback_for), state, blob)
             self.rev = max(self.rev, rev)
         self.rev, self._seq = self.conn.execute("SELECT rev, seq FROM meta").fetchone()
 
@@ -217,8 +224,7 @@ class DbStore(Store):
         tenant: str,
         seq: int,
         created: float,
-        job_started: float,
-        last_recrawl: float | None,
+        times: tuple[float, float | None, float | None],
         state: int,
         blob: bytes | None,
     ) -> None:
@@ -233,8 +239,8 @@ class DbStore(Store):
             self.retired_ids.add(rid)
             return
         record = Record(kind, rid, tenant, orjson.loads(blob), created=created, seq=seq, deleted=state == SOFT_DELETED)
-        record.job_started, record.last_recrawl = job_started, last_recrawl
-        record.stored = (state, blob, job_started, last_recrawl)
+        record.job_started, record.last_recrawl, record.callback_for = times
+        record.stored = (state, blob, *times)
         dict.__setitem__(records, rid, record)
         if not record.deleted:
             self._ordered(kind, tenant).add(record)
@@ -316,7 +322,7 @@ class DbStore(Store):
             live = dict.get(self.records[record.kind], record.id) is record
             state = HARD_DELETED if not live else SOFT_DELETED if record.deleted else LIVE
             blob = None if state == HARD_DELETED else orjson.dumps(record.data)
-            stored = (state, blob, record.job_started, record.last_recrawl)
+            stored = (state, blob, record.job_started, record.last_recrawl, record.callback_for)
             if record.stored == stored:
                 continue
             rows.append((record, stored))
@@ -325,9 +331,9 @@ class DbStore(Store):
         rev = self.rev + 1  # under the write lock and caught up: self.rev is the file's latest
         self.conn.executemany(
             "INSERT OR REPLACE INTO records "
-            "(kind, id, tenant, seq, created, job_started, last_recrawl, state, data, rev) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(r.kind, r.id, r.tenant, r.seq, r.created, s[2], s[3], s[0], s[1], rev) for r, s in rows],
+            "(kind, id, tenant, seq, created, job_started, last_recrawl, callback_for, state, data, rev) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.kind, r.id, r.tenant, r.seq, r.created, s[2], s[3], s[4], s[0], s[1], rev) for r, s in rows],
         )
         self.conn.execute("UPDATE meta SET rev = ?, seq = ?", (rev, self._seq))
         self.rev = rev
@@ -343,15 +349,14 @@ class DbStore(Store):
             stored = record.stored
             if record.tenant is None or stored is None:
                 continue
-            state, blob, job_started, last_recrawl = stored
+            state, blob, *times = stored
             self._apply(
                 record.kind,
                 record.id,
                 record.tenant,
                 record.seq,
                 record.created,
-                job_started,
-                last_recrawl,
+                (times[0], times[1], times[2]),
                 state,
                 blob,
             )

@@ -113,8 +113,11 @@ class Record:
     deleted: bool = False
     job_started: float = 0.0  # when the current background job (training, rendering, crawl) began
     last_recrawl: float | None = None
-    # What a persistent store last wrote of it (state, JSON, job_started, last_recrawl); see db.py.
+    # What a persistent store last wrote of it (state, JSON, job_started, last_recrawl, callback_for); db.py.
     stored: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
+    # The `job_started` of the job whose finished-state callback went out (claimed): sent once per job,
+    # by one process, also across a restart on a stored state.
+    callback_for: float | None = None
 
     def __post_init__(self) -> None:
         self.job_started = self.job_started or self.created
@@ -532,17 +535,33 @@ class Store:
         if url and self.on_callback is not None:
             self.on_callback(record.kind + ":" + record.id, {"url": url}, self._due(record))
 
-    def callback_payload(self, tag: str, rid: str) -> tuple[str, dict[str, Any]] | None:
-        """(url, body) of a finished job's callback, or None when there is nothing to send."""
+    def pending_callbacks(self) -> list[Record]:
+        """Jobs with a callback URL whose callback has not gone out: what a server starting on a stored
+        state (or on a seed) still owes. Each is sent once it is due (at once if it is overdue)."""
         with self.lock:
+            return [
+                record
+                for tag in sorted(JOB_KINDS)
+                for record in dict.values(self.records[tag])
+                if record.tenant is not None
+                and not record.deleted
+                and record.data.get("callback_url")
+                and record.callback_for != record.job_started
+            ]
+
+    def claim_callback(self, tag: str, rid: str) -> tuple[str, dict[str, Any]] | None:
+        """(url, body) of a finished job's callback, claimed in one write so that no other process, nor
+        this one after a restart, sends it again; None when there is nothing (more) to send."""
+        with self.transaction(write=True):
             record = self.records[tag].get(rid)
-            if record is None or record.deleted:
+            if record is None or record.deleted or record.callback_for == record.job_started:
                 return None
             self.advance(record)
             data = record.data
             url = data.get("callback_url")
             if not url:
                 return None
+            record.callback_for = record.job_started
             if tag == "replicas":
                 status = "ready" if data["status"] == "completed" else data["status"]
                 return url, {"replica_id": rid, "status": status, "error_message": data.get("error_message")}

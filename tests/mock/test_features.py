@@ -294,6 +294,20 @@ def test_recrawl_waits_for_a_settled_document(spec: Spec) -> None:
         assert api.get(f"/v2/documents/{did}").json()["status"] == "recrawling"
 
 
+def test_a_seeded_job_with_a_callback_url_is_called_back_once(spec: Spec, receiver: Receiver) -> None:
+    """Seeds load before any event loop runs: the server sends what they owe when it starts."""
+    app = make_app(spec, delays=Delays(replica=0.2))
+    replica = {"replica_id": "rseeded00001", "status": "started", "training_progress": "0/100"}
+    app.store.load_seed_data({"tenants": {TEST_KEY: {"replicas": [{**replica, "callback_url": receiver.url}]}}})
+    with MockServer(app):
+        bodies = receiver.wait_for(1)
+        time.sleep(0.3)
+    assert [(b["replica_id"], b["status"]) for b in bodies] == [("rseeded00001", "ready")]
+    with MockServer(app):  # started again on the same state: nothing more is owed
+        time.sleep(0.3)
+    assert len(receiver.bodies) == 1
+
+
 def test_transcriptions_complete_and_call_back(spec: Spec, receiver: Receiver) -> None:
     with MockServer(make_app(spec, delays=Delays(transcription=0.3))) as server, client(server) as api:
         made = api.post(

@@ -294,17 +294,18 @@ def test_an_older_schema_is_migrated_in_place(tmp_path: Path, monkeypatch: pytes
     with store.transaction(write=True):
         store.create("personas", "tenant", {"persona_name": "Kept"})
     store.close()
-    # a later tavus-mock whose schema 2 adds a column: the version-1 file is migrated, data kept
-    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(dbmod, "MIGRATIONS", {1: "ALTER TABLE records ADD COLUMN note TEXT;"})
+    # a later tavus-mock whose next schema adds a column: the file is migrated, data kept
+    now = dbmod.SCHEMA_VERSION
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", now + 1)
+    monkeypatch.setattr(dbmod, "MIGRATIONS", {now: "ALTER TABLE records ADD COLUMN note TEXT;"})
     migrated = DbStore(path)
     assert [r.data["persona_name"] for r in migrated.visible("personas", "tenant") if r.tenant] == ["Kept"]
     migrated.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == now + 1
         assert "note" in {row[1] for row in conn.execute("PRAGMA table_info(records)")}
     monkeypatch.setattr(dbmod, "MIGRATIONS", {})
-    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 3)
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", now + 2)
     with pytest.raises(DatabaseError, match="cannot migrate"):
         DbStore(path)
 
@@ -328,3 +329,78 @@ def test_two_servers_may_create_one_new_file_at_once(tmp_path: Path) -> None:
     assert not errors and len(stores) == 4
     for store in stores:
         store.close()
+
+
+def test_a_version_1_file_owes_no_callback(tmp_path: Path) -> None:
+    """Schema 1 had no claim column; its server sent (or, if down, never sent) each callback when due."""
+    from tavus_mock import db as dbmod
+
+    path = tmp_path / "v1.db"
+    v1_schema = dbmod.SCHEMA.replace("    callback_for REAL,\n", "")
+    assert v1_schema != dbmod.SCHEMA
+    with sqlite3.connect(path) as conn:
+        conn.executescript(f"{v1_schema} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;")
+        data = json.dumps({"replica_id": "r1", "status": "started", "callback_url": "http://127.0.0.1:9/x"})
+        conn.execute(
+            "INSERT INTO records (kind, id, tenant, seq, created, job_started, last_recrawl, state, data, rev) "
+            "VALUES ('replicas', 'r1', 't', 1000001, 1.0, 1.0, NULL, 0, ?, 1)",
+            (data.encode(),),
+        )
+        conn.execute("UPDATE meta SET rev = 1")
+    store = DbStore(path)
+    try:
+        assert store.records["replicas"]["r1"].callback_for == 1.0
+        assert store.pending_callbacks() == []
+    finally:
+        store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == dbmod.SCHEMA_VERSION
+
+
+def test_a_callback_owed_across_restarts_is_sent_once_by_one_of_the_workers(tmp_path: Path) -> None:
+    """A job whose callback fell due while the server was down is called back when it starts again, once,
+    however many workers start on the file and however often it restarts."""
+    from tests.mock.test_features import Receiver
+
+    db = tmp_path / "state.db"
+    receiver = Receiver()
+    try:
+        with serve(db, "--replica-seconds", "1") as server, httpx.Client(base_url=server.url, headers=HEADERS) as api:
+            body = {"train_video_url": "https://example.com/v.mp4", "callback_url": receiver.url}
+            replica = api.post("/v2/replicas", json=body).json()["replica_id"]
+            server.kill()  # before the job is due: its callback was only scheduled in that process
+        time.sleep(1.2)
+        assert receiver.bodies == []
+        with serve(db, "--replica-seconds", "1", "--workers", "2"):
+            sent = receiver.wait_for(1, timeout=10)
+            time.sleep(0.5)  # the other worker had the same job owed: it must not send it too
+            assert [(b["replica_id"], b["status"]) for b in sent] == [(replica, "ready")]
+        with serve(db, "--replica-seconds", "1"):  # a further restart owes nothing
+            time.sleep(1.0)
+        assert len(receiver.bodies) == 1
+    finally:
+        receiver.server.shutdown()
+
+
+def test_of_two_stores_on_one_file_only_one_claims_a_callback(tmp_path: Path) -> None:
+    """The claim is a write under the file's write lock, after catching up: the second claimant finds it taken."""
+    db = tmp_path / "state.db"
+    first, second = DbStore(db, delays=Delays(replica=0.01)), DbStore(db, delays=Delays(replica=0.01))
+    try:
+        with first.transaction(write=True):
+            record = first.create(
+                "replicas",
+                "tenant",
+                {"status": "started", "training_progress": "0/100", "callback_url": "http://127.0.0.1:9/hook"},
+            )
+        time.sleep(0.05)  # the job is due
+        second._catch_up()
+        assert [r.id for r in second.pending_callbacks()] == [record.id]  # both owe it ...
+        assert [r.id for r in first.pending_callbacks()] == [record.id]
+        url, body = second.claim_callback("replicas", record.id) or ("", {})
+        assert (url, body.get("status")) == ("http://127.0.0.1:9/hook", "ready")
+        assert first.claim_callback("replicas", record.id) is None  # ... one sends it
+        assert first.pending_callbacks() == second.pending_callbacks() == []
+    finally:
+        first.close()
+        second.close()
