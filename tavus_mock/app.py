@@ -157,6 +157,7 @@ class TavusMock:
         # The last callbacks sent (url, body), for tests and debugging; bounded for long-running servers.
         self.callbacks_sent: deque[tuple[str, dict[str, Any]]] = deque(maxlen=1000)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the serving loop, between start-up and shutdown
         # Routes bucketed by (number of segments, resource segment): a lookup tries one or two patterns,
         # never the whole table. Literal paths are tried before templated ones of the same shape.
         self._routes: dict[tuple[int, str], list[tuple[Operation, dict[str, Operation]]]] = {}
@@ -252,12 +253,15 @@ class TavusMock:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self._loop = asyncio.get_running_loop()
                 for record in self.store.pending_callbacks():  # owed from before a restart, or a seed
                     self.store.schedule_callback(record)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self._callback_client is not None:
-                    await self._callback_client.aclose()
+                self._loop = None
+                if self._callback_client is not None:  # closed with its loop; a later start makes a new one
+                    client, self._callback_client = self._callback_client, None
+                    await client.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -720,13 +724,27 @@ class TavusMock:
 
     # -- callbacks -----------------------------------------------------------------------------
     def _schedule_callback(self, key: str, info: dict[str, Any], due: float) -> None:
+        """Send a job's callback when it is due, on the serving loop (asked from another thread too:
+        a test that seeds the running server). Without a loop nothing is scheduled: start-up sends
+        what is owed (`Store.pending_callbacks`)."""
         tag, _, rid = key.partition(":")
         try:
             loop = asyncio.get_running_loop()
+            here = True
         except RuntimeError:
-            return
-        delay = max(0.0, due - time.time())
-        loop.call_later(delay, lambda: self._spawn(loop, self._send_job_callback(tag, rid)))
+            serving = self._loop
+            if serving is None or serving.is_closed():
+                return
+            loop, here = serving, False
+
+        def arm() -> None:
+            delay = max(0.0, due - time.time())
+            loop.call_later(delay, lambda: self._spawn(loop, self._send_job_callback(tag, rid)))
+
+        if here:
+            arm()
+        else:
+            loop.call_soon_threadsafe(arm)
 
     async def _send_job_callback(self, tag: str, rid: str) -> None:
         found = self.store.claim_callback(tag, rid)

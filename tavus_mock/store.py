@@ -329,9 +329,13 @@ class Store:
         return self.load_seed_data(json.loads(path.read_text(encoding="utf-8")))
 
     def load_seed_data(self, seed: Mapping[str, Any]) -> int:
-        """Load `{"system": {tag: [..]}, "tenants": {key: {tag: [..]}}}`; answers the count loaded."""
+        """Load `{"system": {tag: [..]}, "tenants": {key: {tag: [..]}}}`; answers the count loaded.
+        A loaded job with a `callback_url` is called back when it is due, like a created one."""
         with self.lock:
-            return self._load(seed)
+            count = self._load(seed)
+            for record in self.pending_callbacks():
+                self.schedule_callback(record)
+            return count
 
     def _load(self, seed: Mapping[str, Any]) -> int:
         count = 0

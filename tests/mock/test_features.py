@@ -305,7 +305,13 @@ def test_a_seeded_job_with_a_callback_url_is_called_back_once(spec: Spec, receiv
     assert [(b["replica_id"], b["status"]) for b in bodies] == [("rseeded00001", "ready")]
     with MockServer(app):  # started again on the same state: nothing more is owed
         time.sleep(0.3)
-    assert len(receiver.bodies) == 1
+        assert len(receiver.bodies) == 1
+        # seeded while the server runs (from this thread, as the pytest fixture's .seed() does)
+        later = {**replica, "replica_id": "rseeded00002", "callback_url": receiver.url}
+        app.store.load_seed_data({"tenants": {TEST_KEY: {"replicas": [later]}}})
+        bodies = receiver.wait_for(2)
+        time.sleep(0.3)
+    assert [b["replica_id"] for b in bodies] == ["rseeded00001", "rseeded00002"]
 
 
 def test_transcriptions_complete_and_call_back(spec: Spec, receiver: Receiver) -> None:
