@@ -555,7 +555,9 @@ class Store:
 
     def claim_callback(self, tag: str, rid: str) -> tuple[str, dict[str, Any]] | None:
         """(url, body) of a finished job's callback, claimed in one write so that no other process, nor
-        this one after a restart, sends it again; None when there is nothing (more) to send."""
+        this one after a restart, sends it again; None when there is nothing (more) to send.
+        [OURS] Tavus documents no delivery guarantee or retry for callbacks: one delivery per job, and a
+        claim made just before a crash is not sent again (two workers must never both send)."""
         with self.transaction(write=True):
             record = self.records[tag].get(rid)
             if record is None or record.deleted or record.callback_for == record.job_started:
