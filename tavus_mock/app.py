@@ -526,10 +526,6 @@ class TavusMock:
         descending = q.get("sort", "asc") in ("desc", "descending")
         return limit, page, max(page - base, 0) * limit, descending
 
-    @staticmethod
-    def _success(op: Operation) -> int:
-        return op.success_statuses[0]
-
     def _record(self, ctx: Ctx, *, writable: bool = False) -> Record:
         kind = KINDS[ctx.op.tag]
         return self.store.find(ctx.op.tag, ctx.tenant, ctx.path[kind.id_field], writable=writable)
@@ -714,13 +710,13 @@ class TavusMock:
             name_field = next(iter(ctx.body.keys() & {"replica_name", "video_name"}))
             record.data[name_field] = ctx.body[name_field]
             record.data["updated_at"] = iso_now()
-        return Answer(self._success(ctx.op))
+        return Answer(self.success(ctx.op))
 
     def _delete(self, ctx: Ctx) -> Answer:
         with self.store.lock:
             record = self._record(ctx, writable=True)
             self.store.delete(record, hard=bool(ctx.query.get("hard")))
-        return Answer(self._success(ctx.op))
+        return Answer(self.success(ctx.op))
 
     # -- callbacks -----------------------------------------------------------------------------
     def _schedule_callback(self, key: str, info: dict[str, Any], due: float) -> None:

@@ -332,13 +332,14 @@ class Store:
         """Load `{"system": {tag: [..]}, "tenants": {key: {tag: [..]}}}`; answers the count loaded.
         A loaded job with a `callback_url` is called back when it is due, like a created one."""
         with self.lock:
-            count = self._load(seed)
-            for record in self.pending_callbacks():
-                self.schedule_callback(record)
-            return count
+            loaded = self._load(seed)
+            for record in loaded:
+                if self._owes_callback(record):
+                    self.schedule_callback(record)
+            return len(loaded)
 
-    def _load(self, seed: Mapping[str, Any]) -> int:
-        count = 0
+    def _load(self, seed: Mapping[str, Any]) -> list[Record]:
+        loaded: list[Record] = []
         groups: list[tuple[str | None, Mapping[str, Any]]] = [(None, seed.get("system", {}))]
         groups += [(self.tenant_of(key), tags) for key, tags in seed.get("tenants", {}).items()]
         for tenant, tags in groups:
@@ -353,9 +354,10 @@ class Store:
                     data.setdefault("updated_at", data["created_at"])
                     if kind.type_field:
                         data.setdefault(kind.type_field, "system" if tenant is None else "user")
-                    self._put(self._new_record(tag, rid, tenant, data))
-                    count += 1
-        return count
+                    record = self._new_record(tag, rid, tenant, data)
+                    self._put(record)
+                    loaded.append(record)
+        return loaded
 
     def _new_record(self, tag: str, rid: str, tenant: str | None, data: dict[str, Any]) -> Record:
         """A new record; a persistent store gives it a creation rank shared by every process."""
@@ -543,15 +545,18 @@ class Store:
         """Jobs with a callback URL whose callback has not gone out: what a server starting on a stored
         state (or on a seed) still owes. Each is sent once it is due (at once if it is overdue)."""
         with self.lock:
-            return [
-                record
-                for tag in sorted(JOB_KINDS)
-                for record in dict.values(self.records[tag])
-                if record.tenant is not None
-                and not record.deleted
-                and record.data.get("callback_url")
-                and record.callback_for != record.job_started
-            ]
+            return [r for tag in sorted(JOB_KINDS) for r in dict.values(self.records[tag]) if self._owes_callback(r)]
+
+    @staticmethod
+    def _owes_callback(record: Record) -> bool:
+        """A key's live job with a callback URL whose callback has not gone out."""
+        return (
+            record.kind in JOB_KINDS
+            and record.tenant is not None
+            and not record.deleted
+            and bool(record.data.get("callback_url"))
+            and record.callback_for != record.job_started
+        )
 
     def claim_callback(self, tag: str, rid: str) -> tuple[str, dict[str, Any]] | None:
         """(url, body) of a finished job's callback, claimed in one write so that no other process, nor

@@ -47,7 +47,7 @@ class ZombieDelete(TavusMock):
     def _delete(self, ctx: Ctx) -> Answer:
         if ctx.op.tag == "videos":
             self._record(ctx, writable=True)
-            return Answer(self._success(ctx.op))
+            return Answer(self.success(ctx.op))
         return super()._delete(ctx)
 
 
@@ -231,7 +231,7 @@ class RenameIgnored(TavusMock):
     def _rename(self, ctx: Ctx) -> Answer:
         if ctx.op.tag == "replicas":
             self._record(ctx, writable=True)
-            return Answer(self._success(ctx.op))
+            return Answer(self.success(ctx.op))
         return super()._rename(ctx)
 
 
@@ -242,7 +242,7 @@ class EndNotFinal(_Wrapped):
 
     def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
         self._record(ctx)
-        return Answer(self._success(ctx.op))
+        return Answer(self.success(ctx.op))
 
 
 class PatchesTooLarge(TavusMock):
