@@ -39,30 +39,29 @@ STOCK_PERSONA_ID = "pdced222244b"
 def iso_now() -> str:
     """Now as `2025-09-10T00:35:24.310570Z` (the conversations format), from the integer clock (no
     float rounding: the microseconds are truncated) and the cached text of the current second."""
-    global _LAST_SECOND
     micros = time.time_ns() // 1000
-    whole = micros // 1_000_000
-    last = _LAST_SECOND
-    if last[0] != whole:
-        last = _LAST_SECOND = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
-    return f"{last[1]}.{micros % 1_000_000:06d}Z"
-
-
-_LAST_SECOND: tuple[int, str] = (-1, "")  # the text of the last whole second formatted: most calls reuse it
+    return _iso(micros // 1_000_000, micros % 1_000_000)
 
 
 def iso_at(seconds: float) -> str:
     """A wall-clock time (seconds since the epoch) in the format of iso_now, to the nearest microsecond
     (what `datetime.fromtimestamp(...).isoformat()` writes, at a fifth of its cost)."""
-    global _LAST_SECOND
     whole = math.floor(seconds)
     micro = round((seconds - whole) * 1_000_000)
     if micro == 1_000_000:
         whole, micro = whole + 1, 0
+    return _iso(whole, micro)
+
+
+def _iso(whole: int, micro: int) -> str:
+    global _LAST_SECOND
     last = _LAST_SECOND
     if last[0] != whole:
         last = _LAST_SECOND = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
     return f"{last[1]}.{micro:06d}Z"
+
+
+_LAST_SECOND: tuple[int, str] = (-1, "")  # the text of the last whole second formatted: most calls reuse it
 
 
 def http_date_now() -> str:
