@@ -1,0 +1,249 @@
+"""What a Tavus list promises (the spec's conventions): `limit` bounds a page, `total_count` counts
+every match, pages follow each other from the documented first page, filters and `sort` apply, each
+item appears once, and `verbose` adds what its parameter's `x-verbose-adds` names.
+
+Each list is judged in the envelope the spec gives it (`{data, total_count}`, the deployments'
+`{deployments, total}`), read from `tavus_spec.facts`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tavus_contract.checks._probe import Probe, contract_check, has_ids, identity, json_of, list_parts
+
+# Query parameters of a list that do not filter items by equality.
+NOT_FILTERS = frozenset({"limit", "page", "sort", "verbose", "legacy", "include_thumbnails", "offset"})
+# Lists whose pages were counted through in this run: (base URL, path, path parameters, filters).
+_WALKED: set[tuple[str, str, str, str]] = set()
+WALK_AT_MOST = 400  # a list with more matches than this is not counted through (its pages are still judged)
+SORTABLE = {"asc": False, "ascending": False, "desc": True, "descending": True}
+
+
+def _page(probe: Probe) -> tuple[list[Any], int, dict[str, Any]] | None:
+    """(items, total, query) of a list read answered 200 in its envelope, else None."""
+    found = probe.list_here()
+    if found is None or probe.response.status_code != 200:
+        return None
+    parts = list_parts(probe.body(), found)
+    return (parts[0], parts[1], dict(probe.case.query or {})) if parts else None
+
+
+def _limit(probe: Probe, query: dict[str, Any]) -> int | None:
+    """The page size this request asked for: its `limit`, else the list's documented default."""
+    found = probe.list_here()
+    limit = query.get("limit", found.default_limit if found else None)
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1 else None
+
+
+def _first_page(probe: Probe, query: dict[str, Any]) -> bool:
+    found = probe.list_here()
+    page = query.get("page")
+    return page is None or (found is not None and page == found.page_base)
+
+
+@contract_check
+def page_within_limit(probe: Probe) -> None:
+    """A page never holds more items than the `limit` asked for (or the documented default)."""
+    page = _page(probe)
+    if page is None:
+        return
+    items, _, query = page
+    limit = _limit(probe, query)
+    if limit is not None and len(items) > limit:
+        how = f"limit={limit}" if "limit" in query else f"no limit given (the documented default is {limit})"
+        probe.fail(f"a page holds {len(items)} items with {how}")
+
+
+@contract_check
+def list_total_count(probe: Probe) -> None:
+    """`total_count` counts every match: never fewer than the page holds, exactly the page when the first
+    page is not full, and more than the page when the first page is full... of fewer than the total."""
+    page = _page(probe)
+    if page is None:
+        return
+    items, total, query = page
+    if total < len(items):
+        probe.fail(f"the total is {total} but this page alone holds {len(items)} items")
+    limit = _limit(probe, query)
+    if _first_page(probe, query) and limit is not None and len(items) < limit and total != len(items):
+        probe.fail(f"the first page is not full ({len(items)} of {limit}) but the total says {total}")
+
+
+@contract_check
+def list_filter_applied(probe: Probe) -> None:
+    """A list filtered by a field (`status=ended`, `persona_type=user`) holds only items whose field has
+    that value, or one of a comma list's values; items that do not show the field are not judged."""
+    page = _page(probe)
+    if page is None:
+        return
+    items, _, query = page
+    for name, wanted in query.items():
+        if name in NOT_FILTERS or isinstance(wanted, (list, dict)) or str(wanted).strip(" ,") == "":
+            continue
+        allowed = {w.strip().lower() for w in str(wanted).split(",")} if "," in str(wanted) else {str(wanted).lower()}
+        if isinstance(wanted, bool):
+            allowed = {json.dumps(wanted)}
+        for item in items:
+            value = item.get(name) if isinstance(item, dict) else None
+            if value is None or isinstance(value, (list, dict)):
+                continue
+            shown = json.dumps(value) if isinstance(value, bool) else str(value).lower()
+            if shown not in allowed:
+                probe.fail(f"the list was filtered by {name}={wanted!r} but holds an item with {name}={value!r}")
+
+
+@contract_check
+def pages_are_consecutive(probe: Probe) -> None:
+    """A first page of fewer items than the total is full; the next page holds the next items: none of
+    the first page again, the second half of a page twice as long, as many as the total leaves. Judged
+    only when the first page reads the same again afterwards (nothing changed underneath)."""
+    page = _page(probe)
+    found = probe.list_here()
+    if page is None or found is None or found.page_base is None:
+        return
+    first, total, query = page
+    limit = _limit(probe, query)
+    if not _first_page(probe, query) or limit is None or total <= len(first):
+        return
+    query.pop("page", None)
+    params = dict(probe.case.path_parameters or {})
+    second = list_parts(json_of(probe.again(query={**query, "page": found.page_base + 1})), found)
+    double = list_parts(json_of(probe.again(query={**query, "limit": 2 * limit})), found) if "limit" in query else None
+    again = list_parts(json_of(probe.ask(found.operation_id, path_parameters=params, query=query)), found)
+    names = [identity(item, found.id_field) for item in first]
+    if second is None or again is None or [identity(i, found.id_field) for i in again[0]] != names:
+        return
+    if again[1] != total:
+        return
+    if len(first) < min(limit, total):
+        probe.fail(f"the first page holds {len(first)} items with limit {limit}, but the total says {total}")
+    following = [identity(item, found.id_field) for item in second[0]]
+    repeated = sum(1 for name in following if name in set(names))
+    if repeated and has_ids(first, found.id_field):
+        probe.fail(f"page {found.page_base + 1} repeats {repeated} item(s) of the first page (limit {limit})")
+    if double is not None and len(double[0]) > limit:
+        expected = [identity(i, found.id_field) for i in double[0]][limit:]
+        if following != expected:
+            probe.fail(
+                f"page {found.page_base + 1} of {limit} is not what items {limit + 1}-{2 * limit} of a page of"
+                f" {2 * limit} are"
+            )
+    wanted = min(limit, total - limit)
+    if len(second[0]) != wanted:
+        probe.fail(
+            f"page {found.page_base + 1} holds {len(second[0])} items; a total of {total} at {limit} a page"
+            f" leaves {wanted}"
+        )
+
+
+@contract_check
+def paging_adds_up(probe: Probe) -> None:
+    """Reading every page of a list from the documented first page (`x-page-base`) gives each match
+    once, as many as `total_count` says. Once per list and filter in a run; lists of more than
+    WALK_AT_MOST matches are not counted through; judged only when the total stays the same."""
+    page = _page(probe)
+    found = probe.list_here()
+    if page is None or found is None or found.page_base is None or "limit" not in found.query:
+        return
+    _, total, query = page
+    filters = {k: v for k, v in query.items() if k not in ("limit", "page")}
+    params = dict(probe.case.path_parameters or {})
+    where = (probe.base_url, probe.path, json.dumps(params, sort_keys=True), json.dumps(filters, sort_keys=True))
+    if where in _WALKED or total > WALK_AT_MOST:
+        return
+    _WALKED.add(where)
+    limit = max(1, -(-total // 8)) if total > 1 else 1  # about eight pages, so every boundary is crossed
+    seen: list[str] = []
+    totals: set[int] = set()
+    shown: list[Any] = []
+    for items, count in probe.walk(found, path_parameters=params, query=filters, limit=limit, pages=12):
+        totals.add(count)
+        shown += items
+        seen += [identity(item, found.id_field) for item in items]
+        if len(items) > limit:
+            probe.fail(f"a page holds {len(items)} items with limit={limit}")
+    if len(totals) != 1 or not has_ids(shown, found.id_field) and shown:
+        return  # the list changed while it was read, or its items have no ids to count by
+    (counted,) = totals
+    if len(set(seen)) != len(seen):
+        probe.fail(f"reading every page of {limit} from page {found.page_base} lists some items twice")
+    if len(seen) != counted:
+        probe.fail(
+            f"every page of {limit} from page {found.page_base} holds {len(seen)} items in all,"
+            f" but the total says {counted}"
+        )
+
+
+@contract_check
+def list_follows_sort(probe: Probe) -> None:
+    """`sort=asc` lists oldest first, `desc` newest first, by `created_at` (items without an ISO 8601
+    time are not judged); a whole list on one page reads the other way round with the other order."""
+    page = _page(probe)
+    if page is None:
+        return
+    items, total, query = page
+    descending = SORTABLE.get(str(query.get("sort", "")).lower())
+    if descending is None:
+        return
+    found = [item.get("created_at") for item in items if isinstance(item, dict)]
+    times = [t for t in found if isinstance(t, str) and t[:4].isdigit() and "T" in t]
+    if len(times) < 2 or len(times) != len(found):
+        return
+    stamps = [t.rstrip("Z").replace("+00:00", "") for t in times]
+    if stamps != sorted(stamps, reverse=descending):
+        probe.fail(f"sort={query['sort']} but created_at reads {', '.join(times[:5])}...")
+    facts = probe.list_here()
+    if len(items) != total or "page" in query or facts is None or not has_ids(items, facts.id_field):
+        return
+    flipped = "asc" if descending else "desc"
+    other = list_parts(json_of(probe.again(query={**query, "sort": flipped})), facts)
+    if other is None or other[1] != total:
+        return
+    if [identity(i, facts.id_field) for i in other[0]] != [identity(i, facts.id_field) for i in items][::-1]:
+        probe.fail(f"sort={flipped} does not list the items of sort={query['sort']} in reverse")
+
+
+@contract_check
+def list_items_distinct(probe: Probe) -> None:
+    """One page of a list names each resource once."""
+    page = _page(probe)
+    found = probe.list_here()
+    if page is None or found is None or len(page[0]) < 2 or not has_ids(page[0], found.id_field):
+        return
+    names = [identity(item, found.id_field) for item in page[0]]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        probe.fail(f"one page lists {', '.join(repeated[:3])} more than once")
+
+
+@contract_check
+def verbose_adds_only(probe: Probe) -> None:
+    """`verbose=true` adds to the answer (or to each item of a list) exactly the fields its parameter's
+    `x-verbose-adds` names: each of them is there with it, and nothing else appears only with it."""
+    if probe.method != "GET" or probe.response.status_code != 200:
+        return
+    adds = probe.facts.verbose_adds(probe.path)
+    if adds is None:
+        return
+    query = {k: v for k, v in (probe.case.query or {}).items() if k != "verbose"}
+    plain = json_of(probe.again(query={**query, "verbose": "false"}))
+    rich = json_of(probe.again(query={**query, "verbose": "true"}))
+    found = probe.list_here()
+    if found is not None:
+        plain_parts, rich_parts = list_parts(plain, found), list_parts(rich, found)
+        if plain_parts is None or rich_parts is None or not has_ids(plain_parts[0], found.id_field):
+            return
+        plain_by = {identity(i, found.id_field): i for i in plain_parts[0]}
+        pairs = [(plain_by[identity(i, found.id_field)], i) for i in rich_parts[0] if identity(i, found.id_field) in plain_by]
+    else:
+        pairs = [(plain, rich)] if isinstance(plain, dict) and isinstance(rich, dict) else []
+    for before, after in pairs:
+        if not isinstance(before, dict) or not isinstance(after, dict):
+            continue
+        missing = sorted(adds - set(after))
+        extra = sorted(set(after) - set(before) - adds)
+        if missing:
+            probe.fail(f"verbose=true should add {', '.join(missing)}, but the answer does not carry it")
+        if extra:
+            probe.fail(f"verbose=true adds {', '.join(extra)}, which the spec does not say it adds")

@@ -1,0 +1,339 @@
+"""What a write promises: what a create, a JSON Patch or a flat update sent reads back; a refused
+patch changes nothing; a new resource is listed and a deleted one leaves its lists; identifiers are
+never handed out twice; an ended conversation stays ended; tool names are unique.
+
+"Reads back" is judged on the fields both the request schema and the read's answer schema declare
+(the spec says nothing of the others: a conversation's `custom_greeting` is never shown again);
+such a field that is absent from the read-back counts as dropped."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonpointer
+
+from tavus_contract.checks._probe import Probe, contract_check, identity, json_of, list_parts, pointer
+
+SECRET = "*" * 8  # how Tavus shows a stored secret (tools' delivery.api.auth)
+# Identifiers handed out by creates in this run, per server: (base URL, id) -> where.
+_HANDED_OUT: dict[tuple[str, str], str] = {}
+# Resources whose name patch_round_trip or patch_is_atomic changed and put back in this run.
+_PROBED: set[tuple[str, str, str, str]] = set()
+
+
+def _mismatch(sent: Any, shown: Any, where: str, given: frozenset[str] = frozenset()) -> str | None:
+    """Where `shown` does not hold what `sent` set: objects need every member sent (others may be
+    added by the server; `given`, the spec's readOnly names, are the server's to set), arrays the same
+    items in the same order, everything else must be equal; a secret may read as SECRET."""
+    if isinstance(sent, dict):
+        if not isinstance(shown, dict):
+            return f"{where} is {json.dumps(shown, default=str)[:80]}, not an object"
+        for name, value in sent.items():
+            if value is None or name in given:
+                continue
+            if name not in shown:
+                return f"{where}/{name} was dropped"
+            found = _mismatch(value, shown[name], f"{where}/{name}", given)
+            if found:
+                return found
+        return None
+    if isinstance(sent, list) and isinstance(shown, list) and len(sent) == len(shown):
+        for index, (one, other) in enumerate(zip(sent, shown, strict=True)):
+            found = _mismatch(one, other, f"{where}/{index}", given)
+            if found:
+                return found
+        return None
+    if isinstance(sent, str) and shown == SECRET:
+        return None
+    if sent != shown or type(sent) is not type(shown) and not isinstance(sent, (int, float)):
+        return f"{where} was sent as {json.dumps(sent, default=str)[:80]} but reads {json.dumps(shown, default=str)[:80]}"
+    return None
+
+
+def _compare(probe: Probe, sent: dict[str, Any], document: dict[str, Any], comparable: frozenset[str], what: str) -> None:
+    for name, value in sent.items():
+        if name not in comparable or value is None:
+            continue
+        if name not in document:
+            probe.fail(f"the {what} set {name} but the resource read back does not have it (dropped)")
+        problem = _mismatch(value, document[name], name, probe.facts.read_only)
+        if problem:
+            probe.fail(f"after the {what}, {problem}")
+
+
+def _created(probe: Probe) -> tuple[str, str, str] | None:
+    """(item path, id field, id) of what a successful collection POST created, else None."""
+    if probe.method != "POST" or not probe.succeeded:
+        return None
+    item = probe.facts.item_path(probe.path)
+    if item is None or probe.facts.operation_id(item, "get") is None:
+        return None
+    field = item.rsplit("{", 1)[1].rstrip("}")
+    body = probe.body()
+    rid = body.get(field) if isinstance(body, dict) else None
+    return (item, field, rid) if isinstance(rid, str) else None
+
+
+@contract_check
+def create_reads_back(probe: Probe) -> None:
+    """After a successful create the new resource reads back showing every value the request set, on
+    every field both the request schema and the read's answer declare (absent counts as dropped)."""
+    created = _created(probe)
+    if created is None or not isinstance(probe.case.body, dict):
+        return
+    item, field, rid = created
+    get_id = probe.facts.operation_id(item, "get")
+    after = probe.ask(str(get_id), path_parameters={field: rid})
+    if after.status_code != 200:
+        probe.fail(f"the created resource {rid} could not be read back ({after.status_code})")
+    document = json_of(after)
+    if not isinstance(document, dict):
+        return
+    comparable = probe.facts.request_fields(probe.path, "post") & probe.facts.response_fields(item, "get")
+    _compare(probe, probe.case.body, document, comparable - {field}, "create")
+
+
+@contract_check
+def ids_never_reused(probe: Probe) -> None:
+    """A create never answers an identifier the server already handed out in this run (for a resource
+    since deleted, too): the spec says identifiers are never reused."""
+    created = _created(probe)
+    if created is None:
+        return
+    _, _, rid = created
+    where = _HANDED_OUT.get((probe.base_url, rid))
+    if where is not None:
+        probe.fail(f"the create answered {rid}, an identifier this server already handed out (by POST {where})")
+    _HANDED_OUT[(probe.base_url, rid)] = probe.path
+
+
+@contract_check
+def create_is_listed(probe: Probe) -> None:
+    """After a successful create, the collection's own list (no filters) counts it and, when the whole
+    list fits one page, shows it (newest first when the list can sort)."""
+    created = _created(probe)
+    found = probe.facts.list_at(probe.path)
+    if created is None or found is None:
+        return
+    _, field, rid = created
+    query = {"sort": "desc"} if "sort" in found.query else {}
+    answer = probe.ask(found.operation_id, path_parameters=dict(probe.case.path_parameters or {}), query=query)
+    parts = list_parts(json_of(answer), found) if answer.status_code == 200 else None
+    if parts is None:
+        return
+    items, total = parts
+    if total < 1:
+        probe.fail(f"{rid} was created but the list at {probe.path} counts {total}")
+    ids = [item.get(field) for item in items if isinstance(item, dict)]
+    if (len(items) == total or query) and rid not in ids:
+        probe.fail(f"{rid} was created but the first page of {probe.path} does not show it")
+
+
+def _expectations(operations: list[Any]) -> dict[str, Any]:
+    """Pointer -> value that must hold after the patch: the last add/replace of a path that no later
+    operation touches (RFC 6902 post-conditions; appends with `-` are skipped)."""
+    expected: dict[str, Any] = {}
+    for op in operations:
+        if not isinstance(op, dict) or not isinstance(op.get("path"), str):
+            return {}
+        touched = [op["path"]] + ([op["from"]] if op.get("op") == "move" and isinstance(op.get("from"), str) else [])
+        for path in touched:
+            for known in list(expected):
+                if known == path or known.startswith(path + "/") or path.startswith(known + "/"):
+                    del expected[known]
+        if op.get("op") in ("add", "replace") and not op["path"].endswith("/-") and op["path"]:
+            expected[op["path"]] = op.get("value")
+    return expected
+
+
+@contract_check
+def json_patch_applied(probe: Probe) -> None:
+    """After a successful JSON Patch, reading the resource shows every value the patch set."""
+    if probe.method != "PATCH" or not probe.succeeded or not isinstance(probe.case.body, list):
+        return
+    expected = _expectations(probe.case.body)
+    get_id = probe.facts.operation_id(probe.path, "get")
+    if not expected or get_id is None:
+        return
+    after = probe.ask(get_id, path_parameters=dict(probe.case.path_parameters or {}))
+    if after.status_code != 200:
+        probe.fail(f"the patched resource could not be read back ({after.status_code})")
+    document = json_of(after)
+    for where, value in expected.items():
+        try:
+            actual = jsonpointer.resolve_pointer(document, where)
+        except jsonpointer.JsonPointerException:
+            probe.fail(f"the patch set {where} but the resource has no such member")
+        if actual != value:
+            probe.fail(f"the patch set {where} to {value!r} but the resource holds {actual!r}")
+
+
+def _takes_json_patch(probe: Probe) -> str | None:
+    """operationId of the JSON Patch of the resource this GET read, if it has one."""
+    raw = probe.raw["paths"].get(probe.path, {}).get("patch")
+    if not isinstance(raw, dict):
+        return None
+    from tavus_spec.facts import resolve
+
+    body = resolve(probe.raw, raw.get("requestBody", {}))
+    media = body.get("content", {}).get("application/json", {}) if isinstance(body, dict) else {}
+    schema = resolve(probe.raw, media.get("schema", {}))
+    return str(raw["operationId"]) if isinstance(schema, dict) and schema.get("type") == "array" else None
+
+
+def _name_field(document: dict[str, Any]) -> str | None:
+    return next((k for k, v in document.items() if k.endswith("name") and isinstance(v, str) and len(set(v)) > 1), None)
+
+
+def _once(probe: Probe, what: str) -> bool:
+    """True the first time `what` is probed on this resource in this run."""
+    resource = (what, probe.base_url, probe.path, json.dumps(probe.case.path_parameters or {}, sort_keys=True))
+    if resource in _PROBED:
+        return False
+    _PROBED.add(resource)
+    return True
+
+
+@contract_check
+def patch_round_trip(probe: Probe) -> None:
+    """A resource read back can be changed with JSON Patch: its first name field set to its own
+    characters rotated by one (no rule of the field is broken) is answered 2xx and reads back changed;
+    then put back. Once per resource; a refusal other than 400/422 (a stock resource, a taken name) is
+    not judged; never in read-only runs."""
+    if probe.method != "GET" or probe.response.status_code != 200 or probe.settings.read_only:
+        return
+    patch_id = _takes_json_patch(probe)
+    document = probe.body()
+    if patch_id is None or not isinstance(document, dict):
+        return
+    name = _name_field(document)
+    if name is None or not _once(probe, "round trip"):
+        return
+    params = dict(probe.case.path_parameters or {})
+    original = document[name]
+    rotated = original[1:] + original[:1]
+    changed = probe.ask(patch_id, path_parameters=params, body=[{"op": "replace", "path": pointer(name), "value": rotated}])
+    if changed.status_code not in (400, 422) and not 200 <= changed.status_code < 300:
+        return
+    try:
+        if changed.status_code in (400, 422):
+            probe.fail(f"a patch setting {name} to {rotated!r} (its own characters) was refused {changed.status_code}")
+        after = json_of(probe.again(query={}))
+        shown = after.get(name) if isinstance(after, dict) else None
+        if shown != rotated:
+            probe.fail(f"a patch setting {name} to {rotated!r} was answered {changed.status_code}, but it reads {shown!r}")
+    finally:
+        if 200 <= changed.status_code < 300:
+            probe.ask(patch_id, path_parameters=params, body=[{"op": "replace", "path": pointer(name), "value": original}])
+
+
+@contract_check
+def patch_is_atomic(probe: Probe) -> None:
+    """A JSON Patch is applied as a whole or not at all (RFC 6902, and the spec): a patch that sets the
+    name and then `test`s a value that does not hold is refused, and the name reads as before. Once
+    per resource; never in read-only runs."""
+    if probe.method != "GET" or probe.response.status_code != 200 or probe.settings.read_only:
+        return
+    patch_id = _takes_json_patch(probe)
+    document = probe.body()
+    if patch_id is None or not isinstance(document, dict):
+        return
+    name = _name_field(document)
+    if name is None or not _once(probe, "atomic"):
+        return
+    params = dict(probe.case.path_parameters or {})
+    original = document[name]
+    body = [
+        {"op": "replace", "path": pointer(name), "value": original + " (half-applied)"},
+        {"op": "test", "path": pointer(name), "value": original + " (never this)"},
+    ]
+    answer = probe.ask(patch_id, path_parameters=params, body=body)
+    after = json_of(probe.again(query={}))
+    shown = after.get(name) if isinstance(after, dict) else original
+    if shown != original:
+        probe.ask(patch_id, path_parameters=params, body=[{"op": "replace", "path": pointer(name), "value": original}])
+    if 200 <= answer.status_code < 300:
+        probe.fail(f"a patch whose `test` does not hold was answered {answer.status_code}")
+    if shown != original:
+        probe.fail(f"a refused patch ({answer.status_code}) still changed {name} to {shown!r}: it was half applied")
+
+
+@contract_check
+def flat_update_applied(probe: Probe) -> None:
+    """After a successful update with a plain object (a tool's PATCH, a replica's rename), reading the
+    resource shows every value sent on the fields its answer declares (absent counts as dropped)."""
+    if probe.method != "PATCH" or not probe.succeeded or not isinstance(probe.case.body, dict):
+        return
+    target = probe.path if probe.facts.operation_id(probe.path, "get") else probe.path.rsplit("/", 1)[0]
+    get_id = probe.facts.operation_id(target, "get")
+    if get_id is None:
+        return
+    after = probe.ask(get_id, path_parameters=dict(probe.case.path_parameters or {}))
+    if after.status_code != 200:
+        probe.fail(f"the updated resource could not be read back ({after.status_code})")
+    document = json_of(after)
+    if isinstance(document, dict):
+        comparable = probe.facts.request_fields(probe.path, "patch") & probe.facts.response_fields(target, "get")
+        _compare(probe, probe.case.body, document, comparable, "update")
+
+
+@contract_check
+def end_is_final(probe: Probe) -> None:
+    """After `POST .../end` succeeds, the conversation reads `ended`."""
+    if probe.method != "POST" or not probe.path.endswith("/end") or not probe.succeeded:
+        return
+    get_id = probe.facts.operation_id(probe.path.rsplit("/", 1)[0], "get")
+    if get_id is None:
+        return
+    after = json_of(probe.ask(get_id, path_parameters=dict(probe.case.path_parameters or {})))
+    if isinstance(after, dict) and after.get("status") != "ended":
+        probe.fail(f"the conversation was ended but reads status={after.get('status')!r}")
+
+
+@contract_check
+def deleted_leave_lists(probe: Probe) -> None:
+    """After a DELETE of `.../{id}` succeeds, the list at `...` (same key, no filters) neither shows the
+    id nor counts it: every page read from the first holds as many items as the total says."""
+    if probe.method != "DELETE" or not probe.succeeded:
+        return
+    parent, _, last = probe.path.rpartition("/")
+    found = probe.facts.list_at(parent)
+    if not (last.startswith("{") and last.endswith("}")) or found is None:
+        return
+    name = last[1:-1]
+    params = dict(probe.case.path_parameters or {})
+    gone = params.pop(name, None)
+    field = found.id_field or name
+    shown: list[Any] = []
+    totals: set[int] = set()
+    limit = 100
+    for items, total in probe.walk(found, path_parameters=params, query={}, limit=limit, pages=10):
+        shown += items
+        totals.add(total)
+    if any(isinstance(i, dict) and i.get(field) == gone for i in shown):
+        probe.fail(f"{field}={gone!r} was deleted but {parent} still lists it")
+    complete = len(totals) == 1 and (found.page_base is not None or len(shown) == next(iter(totals), 0))
+    if complete and len(totals) == 1 and next(iter(totals)) <= 10 * limit:
+        (total,) = totals
+        if found.page_base is not None and len(shown) != total and len({identity(i, field) for i in shown}) == len(shown):
+            probe.fail(f"{field}={gone!r} was deleted; {parent} lists {len(shown)} items but counts {total}")
+
+
+@contract_check
+def tool_names_unique(probe: Probe) -> None:
+    """Tool names are unique per account (docs create-tool): creating the same tool again is refused."""
+    if probe.method != "POST" or probe.path != "/v2/tools" or not probe.succeeded:
+        return
+    if not isinstance(probe.case.body, dict) or probe.settings.read_only:
+        return
+    again = probe.again(body=probe.case.body)
+    if 200 <= again.status_code < 300:
+        probe.fail(f"a second tool named {probe.case.body.get('name')!r} was created ({again.status_code})")
+
+
+def forget() -> None:
+    """Forget what this process remembered of earlier runs (tests run several in one process)."""
+    _HANDED_OUT.clear()
+    _PROBED.clear()
+

@@ -1,0 +1,261 @@
+"""API facts derived from the spec once: list envelopes, page bases, default page sizes, id fields,
+item and list operations, and what `verbose` adds.
+
+The generator, the reference server and the contract tool each used to work these out on their own;
+this module is the one place that reads them off the spec document (a parsed `openapi/tavus.yaml`,
+or the `raw_schema` schemathesis loaded from it). Standard library only, and no state beyond a cache
+keyed by the document's identity.
+
+Where the facts come from in the spec:
+- a list is a GET whose 200 answer is an object with one array property and one integer property
+  named `total_count` or `total` (the deployments' `{deployments, total}` envelope);
+- its first page is the `x-page-base` of its `page` parameter; its default page size is the
+  `x-server-default` of its `limit` parameter (a `default:` would make the generator send it);
+- the id of a collection's items is the parameter of its `/{...}` sibling path;
+- what `verbose=true` adds is the `x-verbose-adds` list of the `verbose` parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+TOTAL_FIELDS = ("total_count", "total")
+
+
+@dataclass(frozen=True, slots=True)
+class ListFacts:
+    """One list operation: where its items and total are, how it pages, what names an item."""
+
+    operation_id: str
+    path: str
+    items: str  # the array property of the envelope (`data`, `deployments`)
+    total: str  # the integer property counting every match (`total_count`, `total`)
+    page_base: int | None  # None: the list has no `page` parameter
+    default_limit: int | None  # None: no `limit` parameter, or no documented default
+    id_field: str | None  # the item path's parameter (`persona_id`), None without an item path
+    query: frozenset[str]  # every query parameter the list takes
+    verbose_adds: frozenset[str] | None  # None: the list has no `verbose` parameter
+
+
+def resolve(document: Mapping[str, Any], node: Any) -> Any:
+    """`node` with local `$ref`s followed (to the end of a chain)."""
+    seen = 0
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+        target: Any = document
+        for part in node["$ref"][2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+        seen += 1
+        if seen > 50:
+            raise ValueError(f"a $ref chain loops at {node!r:.80}")
+    return node
+
+
+def parameters(document: Mapping[str, Any], path: str, method: str) -> list[dict[str, Any]]:
+    """The parameters of an operation, the path item's own ones included, with `$ref`s followed."""
+    item = document.get("paths", {}).get(path, {})
+    found = [*item.get("parameters", []), *item.get(method.lower(), {}).get("parameters", [])]
+    return [p for p in (resolve(document, p) for p in found) if isinstance(p, dict)]
+
+
+def schema_properties(document: Mapping[str, Any], schema: Any) -> set[str]:
+    """Every property name a schema declares, through `$ref`, `allOf`, `anyOf` and `oneOf`."""
+    names: set[str] = set()
+    pending = [schema]
+    seen: set[int] = set()
+    while pending:
+        node = resolve(document, pending.pop())
+        if not isinstance(node, dict) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        names.update(node.get("properties", {}))
+        for combined in ("allOf", "anyOf", "oneOf"):
+            pending.extend(node.get(combined, []))
+    return names
+
+
+def _json_schema(document: Mapping[str, Any], holder: Any) -> Any:
+    """The application/json schema of a request body or a response, or None."""
+    holder = resolve(document, holder)
+    if not isinstance(holder, dict):
+        return None
+    media = holder.get("content", {}).get("application/json")
+    return media.get("schema") if isinstance(media, dict) else None
+
+
+def request_properties(document: Mapping[str, Any], path: str, method: str) -> set[str]:
+    """The property names the JSON request body of an operation declares."""
+    operation = document.get("paths", {}).get(path, {}).get(method.lower(), {})
+    schema = _json_schema(document, operation.get("requestBody", {}))
+    return schema_properties(document, schema) if schema is not None else set()
+
+
+def response_properties(document: Mapping[str, Any], path: str, method: str, status: str = "200") -> set[str]:
+    """The property names the JSON answer of an operation declares for `status`."""
+    operation = document.get("paths", {}).get(path, {}).get(method.lower(), {})
+    schema = _json_schema(document, operation.get("responses", {}).get(status, {}))
+    return schema_properties(document, schema) if schema is not None else set()
+
+
+def operation_id(document: Mapping[str, Any], path: str, method: str) -> str | None:
+    raw = document.get("paths", {}).get(path, {}).get(method.lower())
+    return str(raw["operationId"]) if isinstance(raw, dict) and "operationId" in raw else None
+
+
+def item_path(document: Mapping[str, Any], collection: str) -> str | None:
+    """`/v2/personas` -> `/v2/personas/{persona_id}`: the collection's one-parameter child path."""
+    prefix = collection.rstrip("/") + "/{"
+    for path in document.get("paths", {}):
+        if path.startswith(prefix) and path.endswith("}") and path.count("{") == collection.count("{") + 1:
+            if "/" not in path[len(prefix) :]:
+                return str(path)
+    return None
+
+
+def id_field(document: Mapping[str, Any], collection: str) -> str | None:
+    """The parameter that names one item of a collection (`persona_id`), if the collection has item paths."""
+    found = item_path(document, collection)
+    return found.rsplit("{", 1)[1].rstrip("}") if found else None
+
+
+def envelope(document: Mapping[str, Any], path: str) -> tuple[str, str] | None:
+    """(items, total) of the list at `path`, or None when its GET does not answer a list envelope
+    (an `anyOf`/`oneOf` of envelopes counts when every branch has the same one)."""
+    operation = document.get("paths", {}).get(path, {}).get("get", {})
+    return _envelope_of(document, _json_schema(document, operation.get("responses", {}).get("200", {})))
+
+
+def _envelope_of(document: Mapping[str, Any], schema: Any) -> tuple[str, str] | None:
+    schema = resolve(document, schema)
+    if not isinstance(schema, dict):
+        return None
+    branches = schema.get("anyOf") or schema.get("oneOf")
+    if isinstance(branches, list) and branches:
+        found = {_envelope_of(document, branch) for branch in branches}
+        return found.pop() if len(found) == 1 else None
+    props = {name: resolve(document, value) for name, value in schema.get("properties", {}).items()}
+    arrays = [n for n, v in props.items() if isinstance(v, dict) and _is(v, "array")]
+    totals = [n for n in TOTAL_FIELDS if n in props and _is(props[n], "integer")]
+    if len(arrays) == 1 and totals:
+        return arrays[0], totals[0]
+    return None
+
+
+def _is(schema: Mapping[str, Any], kind: str) -> bool:
+    declared = schema.get("type")
+    return declared == kind or (isinstance(declared, list) and kind in declared)
+
+
+def list_facts(document: Mapping[str, Any], path: str) -> ListFacts | None:
+    """Facts of the list at `path` (its GET), or None when `path` is not a list."""
+    found = envelope(document, path)
+    oid = operation_id(document, path, "get")
+    if found is None or oid is None:
+        return None
+    params = [p for p in parameters(document, path, "get") if p.get("in") == "query"]
+    by_name = {str(p.get("name")): p for p in params}
+    page = by_name.get("page")
+    limit = by_name.get("limit")
+    verbose = by_name.get("verbose")
+    default = limit.get("x-server-default") if limit else None
+    adds = verbose.get("x-verbose-adds") if verbose else None
+    return ListFacts(
+        operation_id=oid,
+        path=path,
+        items=found[0],
+        total=found[1],
+        page_base=int(page.get("x-page-base", 1)) if page else None,
+        default_limit=int(default) if isinstance(default, int) else None,
+        id_field=id_field(document, path),
+        query=frozenset(by_name),
+        verbose_adds=frozenset(str(a) for a in adds) if isinstance(adds, list) else None,
+    )
+
+
+def verbose_adds(document: Mapping[str, Any], path: str, method: str = "get") -> frozenset[str] | None:
+    """What `verbose=true` adds to the answer of an operation, None when it has no documented `verbose`."""
+    for param in parameters(document, path, method):
+        if param.get("name") == "verbose" and param.get("in") == "query":
+            adds = param.get("x-verbose-adds")
+            return frozenset(str(a) for a in adds) if isinstance(adds, list) else None
+    return None
+
+
+def lists(document: Mapping[str, Any]) -> Iterator[ListFacts]:
+    """Every list operation of the spec."""
+    for path in document.get("paths", {}):
+        found = list_facts(document, path)
+        if found is not None:
+            yield found
+
+
+def read_only_properties(document: Mapping[str, Any]) -> frozenset[str]:
+    """Names of the properties declared `readOnly` anywhere in the spec (given by the server)."""
+    found: set[str] = set()
+    pending: list[Any] = [document.get("components", {})]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            for name, value in (node.get("properties") or {}).items() if isinstance(node.get("properties"), dict) else ():
+                if isinstance(value, dict) and value.get("readOnly") is True:
+                    found.add(str(name))
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return frozenset(found)
+
+
+class Facts:
+    """The facts of one spec document, computed on first use and kept (the document must not change)."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        self.document = document
+        self._lists: dict[str, ListFacts | None] = {}
+        self._request: dict[tuple[str, str], frozenset[str]] = {}
+        self._response: dict[tuple[str, str, str], frozenset[str]] = {}
+        self._read_only: frozenset[str] | None = None
+
+    def list_at(self, path: str) -> ListFacts | None:
+        if path not in self._lists:
+            self._lists[path] = list_facts(self.document, path)
+        return self._lists[path]
+
+    def request_fields(self, path: str, method: str) -> frozenset[str]:
+        key = (path, method.lower())
+        if key not in self._request:
+            self._request[key] = frozenset(request_properties(self.document, path, method))
+        return self._request[key]
+
+    def response_fields(self, path: str, method: str, status: str = "200") -> frozenset[str]:
+        key = (path, method.lower(), status)
+        if key not in self._response:
+            self._response[key] = frozenset(response_properties(self.document, path, method, status))
+        return self._response[key]
+
+    def operation_id(self, path: str, method: str) -> str | None:
+        return operation_id(self.document, path, method)
+
+    @property
+    def read_only(self) -> frozenset[str]:
+        if self._read_only is None:
+            self._read_only = read_only_properties(self.document)
+        return self._read_only
+
+    def verbose_adds(self, path: str, method: str = "get") -> frozenset[str] | None:
+        return verbose_adds(self.document, path, method)
+
+    def item_path(self, collection: str) -> str | None:
+        return item_path(self.document, collection)
+
+
+_CACHE: dict[int, Facts] = {}
+
+
+def facts(document: Mapping[str, Any]) -> Facts:
+    """The Facts of a document, shared by everyone holding the same document object."""
+    found = _CACHE.get(id(document))
+    if found is None or found.document is not document:
+        found = _CACHE[id(document)] = Facts(document)
+    return found
