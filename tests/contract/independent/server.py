@@ -1,0 +1,561 @@
+"""A small Tavus-compatible server written from the spec alone, to test tavus-contract with.
+
+It imports nothing of tavus_mock and shares none of its code: the standard library's HTTP server, the
+`jsonschema` validator over the spec's own schemas, and `jsonpatch`. It covers personas, replicas and
+conversations (15 operations) the way a team building its own server might: per-key accounts, stock
+resources every key reads, paged lists, JSON Patch, verbose reads.
+
+`Independent(mistake=...)` makes one realistic mistake of the kinds teams make (see MISTAKES); the
+contract suite must catch each, and pass the server without one.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import secrets
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jsonpatch
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+SPEC_PATH = Path(__file__).resolve().parents[3] / "openapi" / "tavus.yaml"
+
+MISTAKES = {
+    "page_from_zero": "pages are counted from 0, though the spec counts these lists from 1",
+    "limit_ignored": "lists answer up to 25 items whatever `limit` says",
+    "total_all_tenants": "total_count counts every account's records",
+    "total_ignores_filters": "total_count counts the records before the filter",
+    "patch_not_atomic": "a JSON Patch is applied one operation at a time to the stored record",
+    "drops_context": "a persona's optional `context` is not stored",
+    "soft_delete_listed": "a deleted persona is hidden from reads but still listed",
+    "delete_answers_200": "deleting a persona answers 200 with a message (the spec says 204)",
+    "ids_reused": "ids are a counter of live records, so a deleted record's id comes back",
+    "cross_tenant_read": "a read by id finds another account's record",
+    "end_not_final": "ending a conversation answers 200 but it stays active",
+    "rename_not_stored": "renaming a replica answers 200 but keeps the old name",
+    "filter_ignored": "the persona list ignores `persona_type`",
+    "page_overlap": "a later page starts one item early (repeats the last item of the page before)",
+    "patch_lost": "a JSON Patch is answered 200 but applied to a copy",
+    "error_shape": "a 404 answers {'detail': ...}, which is neither `error` nor `message`",
+    "verbose_ignored": "`verbose=true` does not add `replica_type` to a replica",
+    "not_listed_when_new": "lists are served from a snapshot taken before the newest creates",
+}
+
+STOCK_PERSONA = "pdced222244b"
+STOCK_REPLICA = "rfe12d8b9597"
+MAX_BODY = 1024 * 1024
+
+
+class Refused(Exception):
+    def __init__(self, status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _load_spec() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    return loaded
+
+
+class Independent:
+    """The state and the operations. One instance per server; `mistake` is one key of MISTAKES or None."""
+
+    ROUTES: tuple[tuple[str, str, str], ...] = (
+        ("POST", r"/v2/personas", "createPersona"),
+        ("GET", r"/v2/personas", "listPersonas"),
+        ("GET", r"/v2/personas/(?P<persona_id>[^/]+)", "getPersona"),
+        ("PATCH", r"/v2/personas/(?P<persona_id>[^/]+)", "patchPersona"),
+        ("DELETE", r"/v2/personas/(?P<persona_id>[^/]+)", "deletePersona"),
+        ("POST", r"/v2/replicas", "createReplica"),
+        ("GET", r"/v2/replicas", "listReplicas"),
+        ("GET", r"/v2/replicas/(?P<replica_id>[^/]+)", "getReplica"),
+        ("DELETE", r"/v2/replicas/(?P<replica_id>[^/]+)", "deleteReplica"),
+        ("PATCH", r"/v2/replicas/(?P<replica_id>[^/]+)/name", "renameReplica"),
+        ("POST", r"/v2/conversations", "createConversation"),
+        ("GET", r"/v2/conversations", "listConversations"),
+        ("GET", r"/v2/conversations/(?P<conversation_id>[^/]+)", "getConversation"),
+        ("DELETE", r"/v2/conversations/(?P<conversation_id>[^/]+)", "deleteConversation"),
+        ("POST", r"/v2/conversations/(?P<conversation_id>[^/]+)/end", "endConversation"),
+    )
+
+    def __init__(self, keys: list[str], mistake: str | None = None) -> None:
+        if mistake is not None and mistake not in MISTAKES:
+            raise ValueError(f"unknown mistake {mistake!r}")
+        self.keys = set(keys)
+        self.mistake = mistake
+        self.spec = _load_spec()
+        self.registry: Registry[Any] = Registry().with_resource("urn:tavus", DRAFT202012.create_resource(self.spec))
+        self.lock = threading.Lock()
+        # kind -> id -> record; a record is {"owner": key or None (stock), "data": {...}, "deleted": bool}
+        self.records: dict[str, dict[str, dict[str, Any]]] = {"personas": {}, "replicas": {}, "conversations": {}}
+        self.snapshot: dict[str, list[str]] = {}
+        self.operations = {
+            oid: self._operation(oid) for _, _, oid in self.ROUTES
+        }  # operationId -> (path, method, raw operation)
+        stamp = now()
+        self.records["personas"][STOCK_PERSONA] = {
+            "owner": None,
+            "deleted": False,
+            "data": {
+                "persona_id": STOCK_PERSONA,
+                "persona_name": "Sales Coach",
+                "persona_type": "system",
+                "system_prompt": "You coach sales people.",
+                "pipeline_mode": "full",
+                "default_replica_id": STOCK_REPLICA,
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+        }
+        self.records["replicas"][STOCK_REPLICA] = {
+            "owner": None,
+            "deleted": False,
+            "data": {
+                "replica_id": STOCK_REPLICA,
+                "replica_name": "Nathan",
+                "replica_type": "system",
+                "model_name": "phoenix-4",
+                "status": "completed",
+                "training_progress": "100/100",
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+        }
+
+    # ------------------------------------------------------------------ plumbing
+    def _operation(self, operation_id: str) -> tuple[str, str, dict[str, Any]]:
+        for path, item in self.spec["paths"].items():
+            for method, raw in item.items():
+                if isinstance(raw, dict) and raw.get("operationId") == operation_id:
+                    params = [*item.get("parameters", []), *raw.get("parameters", [])]
+                    return path, method.upper(), {**raw, "parameters": [self._deref(p) for p in params]}
+        raise KeyError(operation_id)
+
+    def _deref(self, node: Any) -> Any:
+        while isinstance(node, dict) and "$ref" in node:
+            target: Any = self.spec
+            for part in node["$ref"][2:].split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    def _validate(self, schema: Any, value: Any, where: str) -> None:
+        validator = Draft202012Validator({"$ref": "urn:tavus#" + schema["$ref"][1:]} if "$ref" in schema else schema, registry=self.registry)
+        error = next(iter(validator.iter_errors(value)), None)
+        if error is not None:
+            field = "/".join(str(p) for p in error.absolute_path) or where
+            raise Refused(400, {"error": f"Invalid {field}: {error.message[:200]}"})
+
+    def seed(self, key: str, stamp: str | None = None) -> None:
+        """The resources of the spec's example ids, for one key (so the examples phase finds them)."""
+        stamp = stamp or now()
+        self.records["personas"]["p5e1f0d2c3b4"] = {
+            "owner": key,
+            "deleted": False,
+            "data": {
+                "persona_id": "p5e1f0d2c3b4",
+                "persona_name": "Example",
+                "persona_type": "user",
+                "system_prompt": "x",
+                "context": "y",
+                "pipeline_mode": "full",
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+        }
+        self.records["replicas"]["r90bbd427f71"] = {
+            "owner": key,
+            "deleted": False,
+            "data": {
+                "replica_id": "r90bbd427f71",
+                "replica_name": "Rio",
+                "replica_type": "user",
+                "model_name": "phoenix-4",
+                "status": "completed",
+                "training_progress": "100/100",
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+        }
+        self.records["conversations"]["c0eaa60a267274af"] = {
+            "owner": key,
+            "deleted": False,
+            "data": {
+                "conversation_id": "c0eaa60a267274af",
+                "conversation_name": "Example",
+                "conversation_url": "https://tavus.daily.co/c0eaa60a267274af",
+                "status": "active",
+                "callback_url": None,
+                "replica_id": STOCK_REPLICA,
+                "persona_id": STOCK_PERSONA,
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+        }
+
+    def handle(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any, dict[str, str]]:
+        """(status, JSON body or None, headers) for one request."""
+        try:
+            return self._handle(method, target, headers, raw)
+        except Refused as refused:
+            return refused.status, refused.body, refused.headers
+
+    def _handle(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any, dict[str, str]]:
+        url = urlsplit(target)
+        matched = [(m, oid, found) for m, pattern, oid in self.ROUTES if (found := re.fullmatch(pattern, url.path))]
+        if not matched:
+            raise Refused(404, self._not_found())
+        route = next(((oid, found) for m, oid, found in matched if m == method), None)
+        if route is None:
+            allowed = ", ".join(sorted({m for m, _, _ in matched}))
+            raise Refused(405, {"error": f"Method {method} not allowed"}, {"Allow": allowed})
+        key = headers.get("x-api-key", "")
+        if key not in self.keys:
+            raise Refused(401, {"message": "Invalid access token"})
+        operation_id, found = route
+        _, _, operation = self.operations[operation_id]
+        path = found.groupdict()
+        query = self._query(operation, parse_qs(url.query, keep_blank_values=True))
+        for param in operation["parameters"]:
+            if param["in"] == "path":
+                self._validate(param["schema"], path[param["name"]], param["name"])
+        body = self._body(operation, headers, raw)
+        handler: Callable[..., tuple[int, Any, dict[str, str]]] = getattr(self, "op_" + operation_id)
+        with self.lock:
+            return handler(key, path, query, body)
+
+    def _query(self, operation: dict[str, Any], raw: dict[str, list[str]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for param in operation["parameters"]:
+            if param["in"] != "query" or param["name"] not in raw:
+                continue
+            text = raw[param["name"]][-1]
+            schema = self._deref(param["schema"])
+            kind = schema.get("type")
+            value: Any = text
+            try:
+                if kind == "integer":
+                    value = int(text)
+                elif kind == "boolean":
+                    value = {"true": True, "false": False}[text.lower()]
+            except (ValueError, KeyError):
+                raise Refused(400, {"error": f"Invalid {param['name']}: {text[:40]!r} is not a {kind}"}) from None
+            self._validate(param["schema"], value, param["name"])
+            out[param["name"]] = value
+        return out
+
+    def _body(self, operation: dict[str, Any], headers: dict[str, str], raw: bytes) -> Any:
+        request = self._deref(operation.get("requestBody"))
+        if request is None:
+            return None
+        if len(raw) > MAX_BODY:
+            raise Refused(413, {"error": "Request body too large"})
+        kind = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        if kind != "application/json":
+            raise Refused(400, {"error": f"Expected application/json, got {kind}"})
+        if not raw:
+            raise Refused(400, {"error": "A JSON body is required"})
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise Refused(400, {"error": "The body is not valid JSON"}) from None
+        self._validate(request["content"]["application/json"]["schema"], body, "body")
+        return body
+
+    def _not_found(self) -> dict[str, Any]:
+        return {"detail": "Not Found"} if self.mistake == "error_shape" else {"message": "Not found"}
+
+    def _new_id(self, kind: str, prefix: str) -> str:
+        if self.mistake == "ids_reused":
+            live = sum(1 for r in self.records[kind].values() if not r["deleted"])
+            return f"{prefix}{live + 1:011x}"
+        return prefix + secrets.token_hex(6)
+
+    def _find(self, kind: str, key: str, rid: str, *, write: bool = False) -> dict[str, Any]:
+        record = self.records[kind].get(rid)
+        visible = record is not None and not record["deleted"]
+        if visible and record is not None and record["owner"] not in (key, None) and self.mistake != "cross_tenant_read":
+            visible = False
+        if not visible or record is None or (write and record["owner"] is None):
+            raise Refused(404, self._not_found())
+        return record
+
+    def _page(self, kind: str, key: str, query: dict[str, Any], keep: Callable[[dict[str, Any]], bool], base: int = 1) -> dict[str, Any]:
+        everyone = [
+            r for rid, r in self.records[kind].items()
+            if not r["deleted"] or (self.mistake == "soft_delete_listed" and kind == "personas")
+        ]
+        if self.mistake == "not_listed_when_new":
+            known = set(self.snapshot.get(kind, []))
+            everyone = [r for r in everyone if next(iter(r["data"].values())) in known or r["owner"] is None]
+        mine = [r for r in everyone if r["owner"] in (key, None)]
+        matching = [r for r in mine if keep(r["data"])]
+        total = len(matching)
+        if self.mistake == "total_all_tenants":
+            total = len([r for r in everyone if keep(r["data"])])
+        if self.mistake == "total_ignores_filters":
+            total = len(mine)
+        limit = query.get("limit", 10)
+        page = query.get("page", base)
+        index = max(page - base, 0) if self.mistake != "page_from_zero" else page
+        start = index * limit
+        if self.mistake == "page_overlap" and start > 0:
+            start -= 1
+        size = 25 if self.mistake == "limit_ignored" else limit
+        return {"data": [r["data"] for r in matching[start : start + size]], "total_count": total}
+
+    def note_snapshot(self) -> None:
+        """For the not_listed_when_new mistake: lists show only what existed at the last list of that kind."""
+        for kind, records in self.records.items():
+            self.snapshot[kind] = [next(iter(r["data"].values())) for r in records.values()]
+
+    # ------------------------------------------------------------------ personas
+    PERSONA_FIELDS = (
+        "persona_name system_prompt context pipeline_mode default_replica_id document_ids document_tags"
+        " objectives_id guardrails_id greeting memories guardrail_ids guardrail_tags tool_ids is_template layers"
+    ).split()
+
+    def op_createPersona(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        if body.get("pipeline_mode") != "echo" and not body.get("system_prompt"):
+            raise Refused(400, {"error": "system_prompt is required unless pipeline_mode is echo"})
+        pid = self._new_id("personas", "p")
+        stamp = now()
+        data = {name: body[name] for name in self.PERSONA_FIELDS if name in body}
+        if self.mistake == "drops_context":
+            data.pop("context", None)
+        data.update(persona_id=pid, persona_type="user", created_at=stamp, updated_at=stamp)
+        data.setdefault("pipeline_mode", "full")
+        data = {"persona_id": pid, **{k: v for k, v in data.items() if k != "persona_id"}}
+        self.records["personas"][pid] = {"owner": key, "deleted": False, "data": data}
+        return 200, {"persona_id": pid, "persona_name": data.get("persona_name"), "created_at": stamp}, {}
+
+    def op_listPersonas(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        wanted = query.get("persona_type") if self.mistake != "filter_ignored" else None
+        answer = self._page("personas", key, query, lambda d: wanted is None or d.get("persona_type") == wanted)
+        self.note_snapshot()
+        return 200, answer, {}
+
+    def op_getPersona(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        return 200, self._find("personas", key, path["persona_id"])["data"], {}
+
+    def op_patchPersona(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        record = self._find("personas", key, path["persona_id"], write=True)
+        if self.mistake == "patch_not_atomic":
+            for op in body:
+                try:
+                    record["data"] = jsonpatch.apply_patch(record["data"], [op])
+                except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
+                    raise Refused(422, {"message": "Invalid JSON patch format"}) from None
+            return 200, None, {}
+        try:
+            result = jsonpatch.apply_patch(copy.deepcopy(record["data"]), body)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError):
+            raise Refused(422, {"message": "Invalid JSON patch format"}) from None
+        if not isinstance(result, dict):
+            raise Refused(422, {"message": "The patched persona is not an object"})
+        for fixed in ("persona_id", "persona_type", "created_at", "updated_at"):
+            if result.get(fixed) != record["data"].get(fixed):
+                raise Refused(422, {"message": f"{fixed} cannot be changed"})
+        schema = self.spec["components"]["schemas"]["Persona"]
+        try:
+            self._validate({"$ref": "#/components/schemas/Persona"} if schema else schema, result, "persona")
+        except Refused as refused:
+            raise Refused(422, {"message": str((refused.body or {}).get("error"))}) from None
+        if self.mistake != "patch_lost":
+            result["updated_at"] = now()
+            record["data"] = result
+        return 200, None, {}
+
+    def op_deletePersona(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        record = self._find("personas", key, path["persona_id"], write=True)
+        record["deleted"] = True
+        if self.mistake == "ids_reused":
+            del self.records["personas"][path["persona_id"]]
+        if self.mistake == "delete_answers_200":
+            return 200, {"message": "Persona deleted"}, {}
+        return 204, None, {}
+
+    # ------------------------------------------------------------------ replicas
+    def _replica(self, data: dict[str, Any], verbose: bool) -> dict[str, Any]:
+        shown = dict(data)
+        if not verbose or self.mistake == "verbose_ignored":
+            shown.pop("replica_type", None)
+        return shown
+
+    def op_createReplica(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        rid = self._new_id("replicas", "r")
+        stamp = now()
+        data = {
+            "replica_id": rid,
+            "replica_name": body.get("replica_name"),
+            "replica_type": "user",
+            "model_name": body.get("model_name", "phoenix-4"),
+            "status": "started",
+            "training_progress": "0/100",
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        self.records["replicas"][rid] = {"owner": key, "deleted": False, "data": data}
+        return 200, {"replica_id": rid, "status": "started"}, {}
+
+    def op_listReplicas(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        ids = {i.strip() for i in str(query.get("replica_ids", "")).split(",") if i.strip()}
+
+        def keep(d: dict[str, Any]) -> bool:
+            return (
+                ("replica_type" not in query or d.get("replica_type") == query["replica_type"])
+                and (not ids or d["replica_id"] in ids)
+                and ("model_name" not in query or d.get("model_name") == query["model_name"])
+            )
+
+        answer = self._page("replicas", key, query, keep)
+        answer["data"] = [self._replica(d, bool(query.get("verbose"))) for d in answer["data"]]
+        self.note_snapshot()
+        return 200, answer, {}
+
+    def op_getReplica(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        record = self._find("replicas", key, path["replica_id"])
+        return 200, self._replica(record["data"], bool(query.get("verbose"))), {}
+
+    def op_deleteReplica(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        self._find("replicas", key, path["replica_id"], write=True)["deleted"] = True
+        return 200, None, {}
+
+    def op_renameReplica(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        record = self._find("replicas", key, path["replica_id"], write=True)
+        if self.mistake != "rename_not_stored":
+            record["data"] = {**record["data"], "replica_name": body["replica_name"], "updated_at": now()}
+        return 200, None, {}
+
+    # ------------------------------------------------------------------ conversations
+    def op_createConversation(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        for legacy, pal_era in (("persona_id", "pal_id"), ("replica_id", "face_id")):
+            if legacy in body and pal_era in body and body[legacy] != body[pal_era]:
+                raise Refused(400, {"error": f"{legacy} and {pal_era} name different resources"})
+        persona_id = body.get("persona_id", body.get("pal_id"))
+        replica_id = body.get("replica_id", body.get("face_id"))
+        persona = None
+        if persona_id is not None:
+            try:
+                persona = self._find("personas", key, persona_id)
+            except Refused:
+                raise Refused(400, {"error": "Invalid persona_id"}) from None
+        if replica_id is None and persona is not None:
+            replica_id = persona["data"].get("default_replica_id")
+        if replica_id is None:
+            raise Refused(400, {"error": "replica_id is required (or a persona with a default replica)"})
+        try:
+            self._find("replicas", key, replica_id)
+        except Refused:
+            raise Refused(400, {"error": "Invalid replica_id"}) from None
+        cid = self._new_id("conversations", "c")
+        stamp = now()
+        data = {
+            "conversation_id": cid,
+            "conversation_name": body.get("conversation_name"),
+            "conversation_url": f"https://tavus.daily.co/{cid}",
+            "callback_url": body.get("callback_url"),
+            "status": "ended" if body.get("test_mode") else "active",
+            "replica_id": replica_id,
+            "persona_id": persona_id,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        self.records["conversations"][cid] = {"owner": key, "deleted": False, "data": data}
+        created = {k: data[k] for k in ("conversation_id", "conversation_name", "conversation_url", "status", "callback_url", "created_at")}
+        return 200, created, {}
+
+    def op_listConversations(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        answer = self._page("conversations", key, query, lambda d: "status" not in query or d["status"] == query["status"])
+        self.note_snapshot()
+        return 200, answer, {}
+
+    def op_getConversation(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        data = dict(self._find("conversations", key, path["conversation_id"])["data"])
+        if query.get("verbose"):
+            ended = data["status"] == "ended"
+            data["shutdown_reason"] = "end_conversation_endpoint_hit" if ended else None
+            data["events"] = [{"event_type": "system.shutdown", "timestamp": data["updated_at"]}] if ended else []
+        return 200, data, {}
+
+    def op_deleteConversation(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        self._find("conversations", key, path["conversation_id"], write=True)["deleted"] = True
+        return 204, None, {}
+
+    def op_endConversation(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+        record = self._find("conversations", key, path["conversation_id"], write=True)
+        if self.mistake != "end_not_final":
+            record["data"] = {**record["data"], "status": "ended", "updated_at": now()}
+        return 200, None, {}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    app: Independent
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        return
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms delayed-ACK stalls
+
+    def _serve(self) -> None:
+        length = self.headers.get("content-length")
+        try:
+            size = int(length) if length else 0
+        except ValueError:
+            size = -1
+        if size < 0 or size > MAX_BODY:
+            status, body, headers = (413 if size > MAX_BODY else 400), {"error": "Bad Content-Length"}, {}
+            self.close_connection = True
+        else:
+            raw = self.rfile.read(size) if size else b""
+            headers_in = {k.lower(): v for k, v in self.headers.items()}
+            status, body, headers = self.app.handle(self.command, self.path, headers_in, raw)
+        payload = b"" if body is None or status == 204 else json.dumps(body).encode()
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if payload:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):  # every method reaches the router, which answers 405 for those it lacks
+            return self._serve
+        raise AttributeError(name)
+
+
+@contextmanager
+def serve(app: Independent) -> Iterator[str]:
+    """Serve `app` on a free loopback port; yields the base URL."""
+    handler = type("Handler", (_Handler,), {"app": app})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,77 @@
+"""tavus-contract against a server it did not grow up with (tests/contract/independent): the correct
+one passes every operation it serves, and each single-mistake variant is caught by the check meant
+for that mistake."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tavus_contract.cli import ContractResult, Selection, run, summary
+from tests.contract.independent.server import MISTAKES, Independent, serve
+
+pytestmark = pytest.mark.contract
+KEY, OTHER = "independent-key", "independent-other-key"
+TAGS = ("personas", "replicas", "conversations")
+
+# The check meant to catch each mistake (a built-in's code, or our check's name); any one of them will do.
+EXPECTED: dict[str, set[str]] = {
+    "page_from_zero": {"paging_adds_up", "pages_are_consecutive"},
+    "limit_ignored": {"page_within_limit"},
+    "total_all_tenants": {"paging_adds_up", "list_total_count"},
+    "total_ignores_filters": {"paging_adds_up", "list_total_count"},
+    "patch_not_atomic": {"patch_is_atomic"},
+    "drops_context": {"create_reads_back"},
+    "soft_delete_listed": {"deleted_leave_lists"},
+    "delete_answers_200": {"ST103"},
+    "ids_reused": {"ids_never_reused"},
+    "cross_tenant_read": {"other_key_sees_nothing"},
+    "end_not_final": {"end_is_final"},
+    "rename_not_stored": {"flat_update_applied"},
+    "filter_ignored": {"list_filter_applied"},
+    "page_overlap": {"pages_are_consecutive", "paging_adds_up"},
+    "patch_lost": {"json_patch_applied", "patch_round_trip"},
+    "error_shape": {"ST108", "ST103"},
+    "verbose_ignored": {"verbose_adds_only"},
+    "not_listed_when_new": {"create_is_listed"},
+}
+
+
+def independent(mistake: str | None) -> Independent:
+    app = Independent([KEY, OTHER], mistake)
+    app.seed(KEY)
+    for n in range(3):  # the other account has resources of its own (a total across accounts shows)
+        app.handle("POST", "/v2/personas", {"x-api-key": OTHER}, b'{"system_prompt": "theirs %d"}' % n)
+    return app
+
+
+def contract(base_url: str, **kwargs: object) -> ContractResult:
+    selection = Selection(include=tuple(("tag", tag) for tag in TAGS))
+    return run(base_url, KEY, second_key=OTHER, seed=1, selection=selection, **kwargs)  # type: ignore[arg-type]
+
+
+def test_every_mistake_has_its_check() -> None:
+    assert set(EXPECTED) == set(MISTAKES) and len(MISTAKES) >= 15
+
+
+def test_the_independent_server_honours_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.perf_counter()
+    with serve(independent(None)) as url:
+        result = contract(url)
+    seconds = time.perf_counter() - started
+    with capsys.disabled():
+        print(f"\ncontract suite against the independent server: {result.cases} cases in {seconds:.1f} s")
+    assert result.ok, summary(result) + "\n" + result.output[-3000:]
+    assert not result.untested, summary(result)
+    assert len([op for op in result.operations if op.passed]) == 16  # 15 operations and the stateful phase
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_each_mistake_is_caught(mistake: str) -> None:
+    with serve(independent(mistake)) as url:
+        result = contract(url, max_examples=10)
+    report = summary(result)
+    assert result.returncode == 1 and not result.ok, f"{mistake} ({MISTAKES[mistake]}) went unnoticed:\n{report}"
+    assert EXPECTED[mistake] & result.failing_checks, (mistake, result.failing_checks, report)
+    assert "passed" not in report.splitlines()[-1] or "failed" in report.splitlines()[-1]
