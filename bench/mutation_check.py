@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 KEY = "mutation-key"
+SECOND = "mutation-other-key"  # a second account: tenancy checks
 
 
 def main() -> int:
@@ -23,7 +24,7 @@ def main() -> int:
 
     logging.getLogger("tavus_mock").setLevel(logging.CRITICAL)
     spec = Spec(Path(__file__).resolve().parents[1] / "openapi" / "tavus.yaml")
-    config = MockConfig(api_keys=frozenset({KEY}), delays=Delays.instant(), access_log=False)
+    config = MockConfig(api_keys=frozenset({KEY, SECOND}), delays=Delays.instant(), access_log=False)
     app = TavusMock(spec, config)
     app.store.load_seed_data(example_resources(spec, KEY))  # the same resources as the contract tests
     with MockServer(app) as server:
@@ -35,6 +36,7 @@ def main() -> int:
             seed=1,
             spec=spec.path,
             refusals="all",
+            second_key=SECOND,
         )
     failed = [f"{op.name} [{','.join(op.checks)}]" for op in result.failed]
     print(("honoured" if result.ok else "broken: " + "; ".join(failed))[:500])

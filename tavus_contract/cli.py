@@ -180,6 +180,7 @@ class Selection:
                     "method": {method.upper()},
                     "path": {path},
                 }
+
                 def hit(pairs: Iterable[tuple[str, str]]) -> list[bool]:
                     return [value.upper() in facts[w] if w == "method" else value in facts[w] for w, value in pairs]
 
@@ -233,7 +234,11 @@ def command(
         args += ["--max-examples", str(max_examples)]
     if seed is not None:
         args += ["--seed", str(seed)]
-    formats = ["ndjson", *(r for r in reports if r != "ndjson"), *(["junit"] if junit and "junit" not in reports else [])]
+    formats = [
+        "ndjson",
+        *(r for r in reports if r != "ndjson"),
+        *(["junit"] if junit and "junit" not in reports else []),
+    ]
     args += ["--report", ",".join(dict.fromkeys(formats)), "--report-dir", str(report_dir)]
     args += ["--report-ndjson-path", str(report_dir / "events.ndjson")]
     if junit is not None:
@@ -355,7 +360,9 @@ def read_events(path: Path) -> Events:
                 message = f"{value.get('type', 'Error')}: {value.get('message', '')}".strip()
                 label = event.get("label")
                 if isinstance(label, str) and label:
-                    _merge(events, OperationResult(label, "error", check="error", detail=" ".join(message.split())[:300]))
+                    _merge(
+                        events, OperationResult(label, "error", check="error", detail=" ".join(message.split())[:300])
+                    )
                 else:
                     events.errors.append(message)
             elif kind == "EngineFinished":
@@ -503,10 +510,6 @@ def _resource(name: str) -> str:
     return path.split("/{", 1)[0].rstrip("/") if path.startswith("/") else name
 
 
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}" if n == 1 or what.endswith("tested") else f"{n} {what}s" if what == "error" else f"{n} {what}"
-
-
 def summary(result: ContractResult, *, every_operation: bool = False) -> str:
     """Failures and errors first, each with its check, message and reproduction; then what was not
     tested and why; then the operations that passed (one line per resource when there are many); then
@@ -538,10 +541,11 @@ def summary(result: ContractResult, *, every_operation: bool = False) -> str:
         ]
     else:
         rows += [f"  passed  {op.name}" for op in passed_ops]
+    errors = sum(op.status == "error" for op in result.operations)
     counts = {
         "passed": len(passed_ops),
         "failed": sum(op.status == "failed" for op in result.operations),
-        "errors": sum(op.status == "error" for op in result.operations),
+        "error" if errors == 1 else "errors": errors,
         "not tested": len(result.untested),
     }
     told = ", ".join(f"{n} {what}" for what, n in counts.items() if n)

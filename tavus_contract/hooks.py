@@ -2,11 +2,11 @@
 
 - the contract checks (`tavus_contract.checks`, one module per concern);
 - a `before_call` hook that makes conversations created against the real API use `test_mode`;
-- a bound on every answer: schemathesis reads a whole body into memory, so a server answering
-  200 MB took the run to 900 MB. Its transport's `_request` (schemathesis 4.32.5, pinned) is wrapped
-  so that a body is read in pieces, at most `max_body_bytes` after decompression and for at most
-  `request_timeout` seconds in all; past either the request fails with a network error naming the
-  bound, which the report shows as an error, never as passed.
+- a bound on every answer: schemathesis reads whole bodies into memory (its own probes too), so a
+  server answering 200 MB took the run to 900 MB. `requests.Response.content` is replaced in the
+  schemathesis process by a reader that stops at `max_body_bytes` after decompression and at twice
+  `request_timeout` in all; past either the request fails with a network error naming the bound,
+  which the report shows as an error, never as passed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 
 import requests
 import schemathesis
-from schemathesis.transport import requests as transport
 
 from tavus_contract.checks import Probe, etag, lists, refusals, tenancy, writes
 from tavus_contract.checks.refusals import probe_body
@@ -31,41 +30,43 @@ class AnswerTooLarge(requests.exceptions.ContentDecodingError):
 
 
 class AnswerTooSlow(requests.exceptions.ReadTimeout):
-    """An answer's body took longer than the request timeout in all."""
+    """An answer's body took longer than twice the request timeout to arrive."""
 
 
-def bounded_request(session: requests.Session, data: dict[str, Any], max_stream_events: int) -> requests.Response:
-    """schemathesis' `_request`, reading the body in pieces under a byte cap and a total deadline."""
-    settings = current()
-    started = time.monotonic()
-    response = session.request(**{**data, "stream": True})
-    cap = settings.max_body_bytes
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > cap and "gzip" not in response.headers.get("content-encoding", ""):
-        response.close()
-        raise AnswerTooLarge(f"the answer declares {declared} bytes; tavus-contract reads at most {cap}")
-    pieces: list[bytes] = []
-    size = 0
-    try:
-        for piece in response.raw.stream(CHUNK, decode_content=True):
-            size += len(piece)
-            if size > cap:
-                raise AnswerTooLarge(f"the answer is larger than {cap} bytes (tavus-contract's --max-body-bytes)")
-            if time.monotonic() - started > 2 * settings.request_timeout:
-                raise AnswerTooSlow(f"the answer took more than {2 * settings.request_timeout:g} s to arrive")
-            pieces.append(piece)
-    except (AnswerTooLarge, AnswerTooSlow):
-        response.close()
-        raise
-    except Exception as exc:  # the transport's own read errors, as schemathesis would see them
-        response.close()
-        raise requests.exceptions.ChunkedEncodingError(str(exc)) from exc
-    response._content = b"".join(pieces)
+def bounded_content(response: requests.Response) -> bytes | None:
+    """`requests.Response.content`, read in pieces: at most `max_body_bytes` after decompression, and for
+    at most twice the request timeout; past either the connection is closed and the request fails."""
+    if response._content is False:
+        if response._content_consumed:
+            raise RuntimeError("The content for this response was already consumed")
+        if response.status_code == 0 or response.raw is None:
+            response._content = None
+        else:
+            settings = current()
+            cap = settings.max_body_bytes
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > cap and not response.headers.get("content-encoding"):
+                response.close()
+                raise AnswerTooLarge(f"the answer declares {declared} bytes; tavus-contract reads at most {cap}")
+            started = time.monotonic()
+            pieces: list[bytes] = []
+            size = 0
+            for piece in response.iter_content(CHUNK):
+                size += len(piece)
+                if size > cap:
+                    response.close()
+                    raise AnswerTooLarge(f"the answer is larger than {cap} bytes (tavus-contract's --max-body-bytes)")
+                if time.monotonic() - started > 2 * settings.request_timeout:
+                    response.close()
+                    raise AnswerTooSlow(f"the answer took more than {2 * settings.request_timeout:g} s to arrive")
+                pieces.append(piece)
+            response._content = b"".join(pieces)
     response._content_consumed = True
-    return response
+    return response._content  # type: ignore[no-any-return]
 
 
-transport._request = bounded_request  # type: ignore[assignment]
+# Every answer the schemathesis process reads (test cases, the checks' follow-ups, its own probes) is bounded.
+requests.models.Response.content = property(bounded_content)  # type: ignore[assignment,method-assign]
 
 
 @schemathesis.hook
@@ -84,7 +85,7 @@ __all__ = [
     "AnswerTooLarge",
     "Probe",
     "before_call",
-    "bounded_request",
+    "bounded_content",
     "etag",
     "lists",
     "patch_round_trip",

@@ -198,7 +198,9 @@ def read_only_properties(document: Mapping[str, Any]) -> frozenset[str]:
     while pending:
         node = pending.pop()
         if isinstance(node, dict):
-            for name, value in (node.get("properties") or {}).items() if isinstance(node.get("properties"), dict) else ():
+            for name, value in (
+                (node.get("properties") or {}).items() if isinstance(node.get("properties"), dict) else ()
+            ):
                 if isinstance(value, dict) and value.get("readOnly") is True:
                     found.add(str(name))
             pending.extend(node.values())

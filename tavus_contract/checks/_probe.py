@@ -32,7 +32,9 @@ def curl(request: Any, settings: Settings) -> str:
     parts = ["curl", "-X", str(request.method)]
     for name, value in request.headers.items():
         if name.lower() == KEY_HEADER:
-            variable = "TAVUS_SECOND_API_KEY" if settings.second_key and value == settings.second_key else "TAVUS_API_KEY"
+            variable = (
+                "TAVUS_SECOND_API_KEY" if settings.second_key and value == settings.second_key else "TAVUS_API_KEY"
+            )
             parts.append(f'-H "{name}: ${variable}"')
         elif name.lower() in ("content-type", "if-match"):
             parts += ["-H", shlex.quote(f"{name}: {value}")]

@@ -163,7 +163,7 @@ def paging_adds_up(probe: Probe) -> None:
         seen += [identity(item, found.id_field) for item in items]
         if len(items) > limit:
             probe.fail(f"a page holds {len(items)} items with limit={limit}")
-    if len(totals) != 1 or not has_ids(shown, found.id_field) and shown:
+    if len(totals) != 1 or (not has_ids(shown, found.id_field) and shown):
         return  # the list changed while it was read, or its items have no ids to count by
     (counted,) = totals
     if len(set(seen)) != len(seen):
@@ -235,7 +235,9 @@ def verbose_adds_only(probe: Probe) -> None:
         if plain_parts is None or rich_parts is None or not has_ids(plain_parts[0], found.id_field):
             return
         plain_by = {identity(i, found.id_field): i for i in plain_parts[0]}
-        pairs = [(plain_by[identity(i, found.id_field)], i) for i in rich_parts[0] if identity(i, found.id_field) in plain_by]
+        pairs = [
+            (plain_by[identity(i, found.id_field)], i) for i in rich_parts[0] if identity(i, found.id_field) in plain_by
+        ]
     else:
         pairs = [(plain, rich)] if isinstance(plain, dict) and isinstance(rich, dict) else []
     for before, after in pairs:

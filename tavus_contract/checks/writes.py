@@ -46,12 +46,16 @@ def _mismatch(sent: Any, shown: Any, where: str, given: frozenset[str] = frozens
         return None
     if isinstance(sent, str) and shown == SECRET:
         return None
-    if sent != shown or type(sent) is not type(shown) and not isinstance(sent, (int, float)):
-        return f"{where} was sent as {json.dumps(sent, default=str)[:80]} but reads {json.dumps(shown, default=str)[:80]}"
+    if sent != shown or (type(sent) is not type(shown) and not isinstance(sent, (int, float))):
+        return (
+            f"{where} was sent as {json.dumps(sent, default=str)[:80]} but reads {json.dumps(shown, default=str)[:80]}"
+        )
     return None
 
 
-def _compare(probe: Probe, sent: dict[str, Any], document: dict[str, Any], comparable: frozenset[str], what: str) -> None:
+def _compare(
+    probe: Probe, sent: dict[str, Any], document: dict[str, Any], comparable: frozenset[str], what: str
+) -> None:
     for name, value in sent.items():
         if name not in comparable or value is None:
             continue
@@ -213,7 +217,9 @@ def patch_round_trip(probe: Probe) -> None:
     params = dict(probe.case.path_parameters or {})
     original = document[name]
     rotated = original[1:] + original[:1]
-    changed = probe.ask(patch_id, path_parameters=params, body=[{"op": "replace", "path": pointer(name), "value": rotated}])
+    changed = probe.ask(
+        patch_id, path_parameters=params, body=[{"op": "replace", "path": pointer(name), "value": rotated}]
+    )
     if changed.status_code not in (400, 422) and not 200 <= changed.status_code < 300:
         return
     try:
@@ -222,10 +228,14 @@ def patch_round_trip(probe: Probe) -> None:
         after = json_of(probe.again(query={}))
         shown = after.get(name) if isinstance(after, dict) else None
         if shown != rotated:
-            probe.fail(f"a patch setting {name} to {rotated!r} was answered {changed.status_code}, but it reads {shown!r}")
+            probe.fail(
+                f"a patch setting {name} to {rotated!r} was answered {changed.status_code}, but it reads {shown!r}"
+            )
     finally:
         if 200 <= changed.status_code < 300:
-            probe.ask(patch_id, path_parameters=params, body=[{"op": "replace", "path": pointer(name), "value": original}])
+            probe.ask(
+                patch_id, path_parameters=params, body=[{"op": "replace", "path": pointer(name), "value": original}]
+            )
 
 
 @contract_check
@@ -316,7 +326,11 @@ def deleted_leave_lists(probe: Probe) -> None:
     complete = len(totals) == 1 and (found.page_base is not None or len(shown) == next(iter(totals), 0))
     if complete and len(totals) == 1 and next(iter(totals)) <= 10 * limit:
         (total,) = totals
-        if found.page_base is not None and len(shown) != total and len({identity(i, field) for i in shown}) == len(shown):
+        if (
+            found.page_base is not None
+            and len(shown) != total
+            and len({identity(i, field) for i in shown}) == len(shown)
+        ):
             probe.fail(f"{field}={gone!r} was deleted; {parent} lists {len(shown)} items but counts {total}")
 
 
@@ -336,4 +350,3 @@ def forget() -> None:
     """Forget what this process remembered of earlier runs (tests run several in one process)."""
     _HANDED_OUT.clear()
     _PROBED.clear()
-

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tavus_contract.cli import command, is_real_tavus
+from tavus_contract.settings import SETTINGS_VARIABLE, Settings, use
 from tavus_mock.spec import Spec
 
 BIN = Path(sys.executable).parent
@@ -51,7 +52,7 @@ def test_tavus_contract_against_a_separate_tavus_mock(mock_process: str, tmp_pat
     cmd += ["--phases", "examples,coverage,stateful", "--max-examples", "5", "--seed", "3", "--junit", str(junit)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert f"{len(spec.operations) + 1} passed, 0 failed: contract honoured" in done.stdout
+    assert f"\n{len(spec.operations) + 1} passed: contract honoured" in done.stdout
     assert junit.exists() and "testcase" in junit.read_text()
     assert KEY not in done.stdout and KEY not in done.stderr
 
@@ -156,46 +157,57 @@ def test_the_real_api_is_recognised() -> None:
 
 
 def test_writes_against_the_real_api_need_an_explicit_flag(tmp_path: Path) -> None:
-    report = tmp_path / "r.xml"
-    cmd, env = command("https://tavusapi.com", "k", report)
+    cmd, env = command("https://tavusapi.com", "k", tmp_path)
+    settings = Settings.from_environment(env)
     assert cmd[cmd.index("--include-method") + 1] == "GET"
     assert "stateful" not in cmd[cmd.index("--phases") + 1]
-    assert "TAVUS_CONTRACT_TEST_MODE" not in env
-    assert env["TAVUS_CONTRACT_READ_ONLY"] == "1"  # and the checks that probe by changing something stay off
-    cmd, env = command("https://tavusapi.com", "k", report, allow_writes=True)
-    assert "--include-method" not in cmd and env["TAVUS_CONTRACT_TEST_MODE"] == "1"
-    assert "TAVUS_CONTRACT_READ_ONLY" not in env
-    local, local_env = command("http://127.0.0.1:1", "k", report)
-    assert "--include-method" not in local and "TAVUS_CONTRACT_TEST_MODE" not in local_env
-    assert "TAVUS_CONTRACT_READ_ONLY" not in local_env
-    assert "k" not in local  # the key is passed in the environment, not on the command line
-    assert local_env["TAVUS_API_KEY"] == "k" and os.environ.get("TAVUS_API_KEY") != "k"
+    assert settings.read_only and not settings.test_mode  # and the checks that probe by changing something stay off
+    cmd, env = command("https://tavusapi.com", "k", tmp_path, allow_writes=True)
+    settings = Settings.from_environment(env)
+    assert "--include-method" not in cmd and settings.test_mode and not settings.read_only
+    local, local_env = command("http://127.0.0.1:1", "k", tmp_path, second_key="k2")
+    settings = Settings.from_environment(local_env)
+    assert "--include-method" not in local and not settings.test_mode and not settings.read_only
+    assert "k" not in local and "k2" not in local  # the keys travel in the environment, not on the command line
+    assert settings.key == "k" and settings.second_key == "k2" and os.environ.get("TAVUS_API_KEY") != "k"
+    assert "k2" not in local_env[SETTINGS_VARIABLE]
 
 
-def test_test_mode_hook_marks_created_conversations(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_test_mode_hook_marks_created_conversations() -> None:
     from types import SimpleNamespace
 
     from tavus_contract.hooks import before_call
 
-    monkeypatch.setenv("TAVUS_CONTRACT_TEST_MODE", "1")
-    case = SimpleNamespace(operation=SimpleNamespace(path="/v2/conversations"), method="POST", body={"replica_id": "r"})
-    before_call(None, case)
-    assert case.body == {"replica_id": "r", "test_mode": True}
-    other = SimpleNamespace(operation=SimpleNamespace(path="/v2/videos"), method="POST", body={"script": "x"})
-    before_call(None, other)
-    assert other.body == {"script": "x"}
+    use(Settings(test_mode=True))
+    try:
+        case = SimpleNamespace(
+            operation=SimpleNamespace(path="/v2/conversations"), method="POST", body={"replica_id": "r"}
+        )
+        before_call(None, case)
+        assert case.body == {"replica_id": "r", "test_mode": True}
+        other = SimpleNamespace(operation=SimpleNamespace(path="/v2/videos"), method="POST", body={"script": "x"})
+        before_call(None, other)
+        assert other.body == {"script": "x"}
+        use(Settings(test_mode=False))
+        before_call(
+            None, case := SimpleNamespace(operation=SimpleNamespace(path="/v2/conversations"), method="POST", body={})
+        )
+        assert case.body == {}
+    finally:
+        use(None)
 
 
-def test_probing_checks_change_nothing_in_read_only_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In a read-only run against the real API, patch_round_trip sends nothing at all."""
+def test_probing_checks_change_nothing_in_read_only_runs() -> None:
+    """In a read-only run against the real API, the checks that probe by writing send nothing at all."""
     from types import SimpleNamespace
+    from typing import Any
 
-    from tavus_contract.hooks import patch_round_trip
+    from tavus_contract.checks import Probe, writes
 
     def no_request(*args: object, **kwargs: object) -> None:
         raise AssertionError("a read-only run sent a request")
 
-    monkeypatch.setenv("TAVUS_CONTRACT_READ_ONLY", "1")
-    response = SimpleNamespace(status_code=200, json=lambda: {"persona_name": "Coach"}, request=no_request)
-    case = SimpleNamespace(method="GET", operation=no_request)
-    assert patch_round_trip(None, response, case) is None
+    response: Any = SimpleNamespace(status_code=200, json=lambda: {"persona_name": "Coach"}, request=no_request)
+    case: Any = SimpleNamespace(method="GET", operation=no_request)
+    for check in (writes.patch_round_trip, writes.patch_is_atomic):
+        assert check(Probe(None, response, case, Settings(read_only=True))) is None

@@ -7,19 +7,19 @@ runs are reproducible, and goes through the same runner as `tavus-contract`.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from tavus_contract.cli import parse_junit, run, smoke, summary
+from tavus_contract.cli import Selection, read_events, run, smoke, summary
 from tavus_mock import Delays, MockConfig, MockServer, Spec, TavusMock
 from tests.contract.broken import VARIANTS
 from tests.contract.seed import example_resources
 
 pytestmark = pytest.mark.contract
 KEY = "contract-test-key"
+SECOND = "contract-other-key"  # another account: what KEY creates, it must not see
 
 # Codes of the built-in checks each variant is meant to trip (custom checks report their name).
 CODES = {
@@ -44,7 +44,9 @@ def quiet_server_logs() -> Iterator[None]:
 def serve(spec: Spec, cls: type[TavusMock] = TavusMock) -> MockServer:
     # The honest server checks its own answers; a broken variant must not (its wrong answers are the point).
     honest = cls is TavusMock
-    config = MockConfig(api_keys=frozenset({KEY}), delays=Delays.instant(), access_log=False, check_answers=honest)
+    config = MockConfig(
+        api_keys=frozenset({KEY, SECOND}), delays=Delays.instant(), access_log=False, check_answers=honest
+    )
     app = cls(spec, config)
     app.store.load_seed_data(example_resources(spec, KEY))
     return MockServer(app)
@@ -62,12 +64,13 @@ def test_smoke_the_key_is_accepted_and_a_wrong_key_is_noticed(spec: Spec) -> Non
 def test_the_reference_server_honours_the_contract(spec: Spec, capsys: pytest.CaptureFixture[str]) -> None:
     started = time.perf_counter()
     with serve(spec) as server:
-        result = run(server.url, KEY, seed=1, refusals="all")  # the reference server keeps the CLI's rules too
+        result = run(
+            server.url, KEY, seed=1, refusals="all", second_key=SECOND
+        )  # the reference server keeps the CLI's rules too
     seconds = time.perf_counter() - started
     report = summary(result)
     with capsys.disabled():
-        found = re.search(r"(\d+) generated, (\d+) passed", result.output)
-        cases = int(found.group(1)) if found else 0
+        cases = result.cases
         print(f"\ncontract suite against tavus-mock: {cases} cases in {seconds:.1f} s ({cases / seconds:.0f} cases/s)")
     assert result.ok, report + "\n" + result.output[-4000:]
     names = {op.name for op in result.operations}
@@ -81,28 +84,56 @@ def test_the_reference_server_honours_the_contract(spec: Spec, capsys: pytest.Ca
 @pytest.mark.parametrize("variant", list(VARIANTS), ids=lambda cls: cls.__name__)
 def test_each_broken_variant_is_caught(spec: Spec, variant: type[TavusMock]) -> None:
     tags, expected = VARIANTS[variant]
-    extra = tuple(arg for tag in tags for arg in ("--include-tag", tag))
+    selection = Selection(include=tuple(("tag", tag) for tag in tags))
     with serve(spec, variant) as server:
-        result = run(server.url, KEY, seed=1, max_examples=10, extra_args=extra)
+        result = run(server.url, KEY, seed=1, max_examples=10, selection=selection, second_key=SECOND)
     assert not result.ok, f"{variant.__name__} went unnoticed:\n{summary(result)}"
     wanted = {CODES.get(check, check) for check in expected}
     assert wanted & result.failing_checks, (variant.__name__, result.failing_checks)
     assert any(op.curl.startswith("curl ") for op in result.failed), "a failure should come with a reproduction"
 
 
-def test_junit_parsing(tmp_path: object) -> None:
+def test_event_stream_parsing(tmp_path: object) -> None:
+    """The verdict comes from schemathesis' NDJSON events: a failure names our check and its message and
+    carries the follow-up requests; an error is never passed; a skipped operation is not tested."""
+    import json
     from pathlib import Path
 
-    path = Path(str(tmp_path)) / "j.xml"
-    path.write_text(
-        '<testsuites><testsuite><testcase name="GET /v2/a"/>'
-        '<testcase name="POST /v2/b"><failure message="ST101,ST901">1. Test Case ID: x\n\n'
-        "- ST101 Server error\n\n- ST901 Custom check failed: `json_patch_applied`\n\n"
-        "    curl -X POST http://h/v2/b</failure></testcase></testsuite></testsuites>"
-    )
-    ok, bad = parse_junit(path)
-    assert ok.passed and not bad.passed
-    assert bad.checks == ("ST101", "json_patch_applied") and bad.curl == "curl -X POST http://h/v2/b"
+    path = Path(str(tmp_path)) / "events.ndjson"
+    message = "the create set context but it was dropped\n--- reproduce ---\ncurl -X GET http://h/v2/b/p1"
+
+    def scenario(label: str, status: str, checks: dict[str, object] | None = None) -> str:
+        recorder = {"label": label, "cases": {"c1": {}}, "checks": checks or {}, "interactions": {}}
+        return json.dumps({"ScenarioFinished": {"status": status, "recorder": recorder, "skip_reason": "no examples"}})
+
+    failure = {
+        "name": "create_reads_back",
+        "status": "failure",
+        "failure_info": {
+            "failure": {
+                "code": "ST901",
+                "title": "Custom check failed: `create_reads_back`",
+                "message": message,
+                "case_id": "c1",
+            }
+        },
+    }
+    lines = [
+        json.dumps({"LoadingFinished": {"statistic": {"operations": {"selected": 4}}}}),
+        scenario("GET /v2/a", "success"),
+        scenario("POST /v2/b", "failure", {"c1": [failure]}),
+        scenario("GET /v2/c", "error"),
+        scenario("GET /v2/d", "skip"),
+        '{"ScenarioFinished": {"status": "succ',  # a line cut short by a stopped run
+    ]
+    path.write_text("\n".join(lines))
+    events = read_events(path)
+    ok, bad, error, skipped = (events.operations[n] for n in ("GET /v2/a", "POST /v2/b", "GET /v2/c", "GET /v2/d"))
+    assert ok.passed and events.selected == 4 and not events.finished
+    assert bad.status == "failed" and bad.check == "create_reads_back" and bad.checks == ("create_reads_back",)
+    assert bad.detail == "the create set context but it was dropped" and bad.steps == ("curl -X GET http://h/v2/b/p1",)
+    assert error.status == "error" and not error.passed
+    assert skipped.status == "not tested" and "no examples" in skipped.detail
 
 
 def test_every_broken_variant_changes_something_the_server_has() -> None:

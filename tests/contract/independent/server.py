@@ -157,7 +157,9 @@ class Independent:
         return node
 
     def _validate(self, schema: Any, value: Any, where: str) -> None:
-        validator = Draft202012Validator({"$ref": "urn:tavus#" + schema["$ref"][1:]} if "$ref" in schema else schema, registry=self.registry)
+        validator = Draft202012Validator(
+            {"$ref": "urn:tavus#" + schema["$ref"][1:]} if "$ref" in schema else schema, registry=self.registry
+        )
         error = next(iter(validator.iter_errors(value)), None)
         if error is not None:
             field = "/".join(str(p) for p in error.absolute_path) or where
@@ -291,15 +293,23 @@ class Independent:
     def _find(self, kind: str, key: str, rid: str, *, write: bool = False) -> dict[str, Any]:
         record = self.records[kind].get(rid)
         visible = record is not None and not record["deleted"]
-        if visible and record is not None and record["owner"] not in (key, None) and self.mistake != "cross_tenant_read":
+        if (
+            visible
+            and record is not None
+            and record["owner"] not in (key, None)
+            and self.mistake != "cross_tenant_read"
+        ):
             visible = False
         if not visible or record is None or (write and record["owner"] is None):
             raise Refused(404, self._not_found())
         return record
 
-    def _page(self, kind: str, key: str, query: dict[str, Any], keep: Callable[[dict[str, Any]], bool], base: int = 1) -> dict[str, Any]:
+    def _page(
+        self, kind: str, key: str, query: dict[str, Any], keep: Callable[[dict[str, Any]], bool], base: int = 1
+    ) -> dict[str, Any]:
         everyone = [
-            r for rid, r in self.records[kind].items()
+            r
+            for rid, r in self.records[kind].items()
             if not r["deleted"] or (self.mistake == "soft_delete_listed" and kind == "personas")
         ]
         if self.mistake == "not_listed_when_new":
@@ -327,12 +337,11 @@ class Independent:
             self.snapshot[kind] = [next(iter(r["data"].values())) for r in records.values()]
 
     # ------------------------------------------------------------------ personas
-    PERSONA_FIELDS = (
-        "persona_name system_prompt context pipeline_mode default_replica_id document_ids document_tags"
-        " objectives_id guardrails_id greeting memories guardrail_ids guardrail_tags tool_ids is_template layers"
-    ).split()
+    PERSONA_FIELDS = ["persona_name", "system_prompt", "context", "pipeline_mode", "default_replica_id", "document_ids", "document_tags", "objectives_id", "guardrails_id", "greeting", "memories", "guardrail_ids", "guardrail_tags", "tool_ids", "is_template", "layers"]
 
-    def op_createPersona(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def op_createPersona(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         if body.get("pipeline_mode") != "echo" and not body.get("system_prompt"):
             raise Refused(400, {"error": "system_prompt is required unless pipeline_mode is echo"})
         pid = self._new_id("personas", "p")
@@ -346,16 +355,22 @@ class Independent:
         self.records["personas"][pid] = {"owner": key, "deleted": False, "data": data}
         return 200, {"persona_id": pid, "persona_name": data.get("persona_name"), "created_at": stamp}, {}
 
-    def op_listPersonas(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def op_listPersonas(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         wanted = query.get("persona_type") if self.mistake != "filter_ignored" else None
         answer = self._page("personas", key, query, lambda d: wanted is None or d.get("persona_type") == wanted)
         self.note_snapshot()
         return 200, answer, {}
 
-    def op_getPersona(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def op_getPersona(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         return 200, self._find("personas", key, path["persona_id"])["data"], {}
 
-    def op_patchPersona(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def op_patchPersona(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         record = self._find("personas", key, path["persona_id"], write=True)
         if self.mistake == "patch_not_atomic":
             for op in body:
@@ -383,7 +398,9 @@ class Independent:
             record["data"] = result
         return 200, None, {}
 
-    def op_deletePersona(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def op_deletePersona(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         record = self._find("personas", key, path["persona_id"], write=True)
         record["deleted"] = True
         if self.mistake == "ids_reused":
@@ -399,7 +416,9 @@ class Independent:
             shown.pop("replica_type", None)
         return shown
 
-    def op_createReplica(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def op_createReplica(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         rid = self._new_id("replicas", "r")
         stamp = now()
         data = {
@@ -415,7 +434,9 @@ class Independent:
         self.records["replicas"][rid] = {"owner": key, "deleted": False, "data": data}
         return 200, {"replica_id": rid, "status": "started"}, {}
 
-    def op_listReplicas(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def op_listReplicas(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         ids = {i.strip() for i in str(query.get("replica_ids", "")).split(",") if i.strip()}
 
         def keep(d: dict[str, Any]) -> bool:
@@ -430,22 +451,30 @@ class Independent:
         self.note_snapshot()
         return 200, answer, {}
 
-    def op_getReplica(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def op_getReplica(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         record = self._find("replicas", key, path["replica_id"])
         return 200, self._replica(record["data"], bool(query.get("verbose"))), {}
 
-    def op_deleteReplica(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def op_deleteReplica(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         self._find("replicas", key, path["replica_id"], write=True)["deleted"] = True
         return 200, None, {}
 
-    def op_renameReplica(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def op_renameReplica(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         record = self._find("replicas", key, path["replica_id"], write=True)
         if self.mistake != "rename_not_stored":
             record["data"] = {**record["data"], "replica_name": body["replica_name"], "updated_at": now()}
         return 200, None, {}
 
     # ------------------------------------------------------------------ conversations
-    def op_createConversation(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def op_createConversation(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         for legacy, pal_era in (("persona_id", "pal_id"), ("replica_id", "face_id")):
             if legacy in body and pal_era in body and body[legacy] != body[pal_era]:
                 raise Refused(400, {"error": f"{legacy} and {pal_era} name different resources"})
@@ -479,15 +508,31 @@ class Independent:
             "updated_at": stamp,
         }
         self.records["conversations"][cid] = {"owner": key, "deleted": False, "data": data}
-        created = {k: data[k] for k in ("conversation_id", "conversation_name", "conversation_url", "status", "callback_url", "created_at")}
+        created = {
+            k: data[k]
+            for k in (
+                "conversation_id",
+                "conversation_name",
+                "conversation_url",
+                "status",
+                "callback_url",
+                "created_at",
+            )
+        }
         return 200, created, {}
 
-    def op_listConversations(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
-        answer = self._page("conversations", key, query, lambda d: "status" not in query or d["status"] == query["status"])
+    def op_listConversations(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        answer = self._page(
+            "conversations", key, query, lambda d: "status" not in query or d["status"] == query["status"]
+        )
         self.note_snapshot()
         return 200, answer, {}
 
-    def op_getConversation(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def op_getConversation(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         data = dict(self._find("conversations", key, path["conversation_id"])["data"])
         if query.get("verbose"):
             ended = data["status"] == "ended"
@@ -495,11 +540,15 @@ class Independent:
             data["events"] = [{"event_type": "system.shutdown", "timestamp": data["updated_at"]}] if ended else []
         return 200, data, {}
 
-    def op_deleteConversation(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def op_deleteConversation(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         self._find("conversations", key, path["conversation_id"], write=True)["deleted"] = True
         return 204, None, {}
 
-    def op_endConversation(self, key: str, path: dict[str, str], query: dict[str, Any], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def op_endConversation(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         record = self._find("conversations", key, path["conversation_id"], write=True)
         if self.mistake != "end_not_final":
             record["data"] = {**record["data"], "status": "ended", "updated_at": now()}
