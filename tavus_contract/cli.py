@@ -153,6 +153,11 @@ def _schemathesis() -> str:
     return str(candidate) if candidate.exists() else "schemathesis"
 
 
+def _hit(facts: dict[str, set[str]], pairs: Iterable[tuple[str, str]]) -> list[bool]:
+    """Whether each (what, value) filter matches an operation's facts (methods in any case)."""
+    return [value.upper() in facts[w] if w == "method" else value in facts[w] for w, value in pairs]
+
+
 @dataclass(frozen=True)
 class Selection:
     """The --include-/--exclude- filters, applied to the spec the way schemathesis applies them."""
@@ -180,15 +185,11 @@ class Selection:
                     "method": {method.upper()},
                     "path": {path},
                 }
-
-                def hit(pairs: Iterable[tuple[str, str]]) -> list[bool]:
-                    return [value.upper() in facts[w] if w == "method" else value in facts[w] for w, value in pairs]
-
                 chosen = all(
-                    any(hit([(w, v) for w, v in self.include if w == what]) or [True])
+                    any(_hit(facts, [(w, v) for w, v in self.include if w == what]))
                     for what in {w for w, _ in self.include}
                 )
-                if chosen and not any(hit(self.exclude)) and (not read_only or method == "get"):
+                if chosen and not any(_hit(facts, self.exclude)) and (not read_only or method == "get"):
                     kept.append(f"{method.upper()} {path}")
         return kept
 
@@ -563,7 +564,7 @@ def summary(result: ContractResult, *, every_operation: bool = False) -> str:
     return "\n".join(rows)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 (one statement per option)
     parser = argparse.ArgumentParser(prog="tavus-contract", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--api-key", default=os.environ.get("TAVUS_API_KEY"), help="default: TAVUS_API_KEY")

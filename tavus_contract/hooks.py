@@ -62,7 +62,7 @@ def bounded_content(response: requests.Response) -> bytes | None:
                 pieces.append(piece)
             response._content = b"".join(pieces)
     response._content_consumed = True
-    return response._content  # type: ignore[no-any-return]
+    return response._content
 
 
 # Every answer the schemathesis process reads (test cases, the checks' follow-ups, its own probes) is bounded.

@@ -23,6 +23,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import httpx
 import orjson
 
+from tavus_spec.facts import facts as spec_facts
+
 from . import resources as _resources  # noqa: F401  (registers the behaviour modules)
 from .aliases import ALIAS_OPERATIONS, ALIASES
 from .core import BEHAVIOURS, CREATORS, MAX_PAGE, Answer, Ctx, short, tenant_of
@@ -610,13 +612,10 @@ class TavusMock:
         return records
 
     def _page_base(self, op: Operation) -> int:
-        """First page number of a list (`x-page-base` on its `page` parameter; 0 and 1 both work on 1)."""
-        raw = self.spec.raw["paths"][op.path][op.method.lower()]
-        for param in raw.get("parameters", []):
-            resolved = self.spec.deref(param)
-            if resolved.get("name") == "page":
-                return int(resolved.get("x-page-base", 1))
-        return 1
+        """First page number of a list (tavus_spec.facts: `x-page-base` of its `page` parameter; 0 and 1
+        both work on 1)."""
+        found = spec_facts(self.spec.raw).list_at(op.path)
+        return found.page_base if found is not None and found.page_base is not None else 1
 
     # The generic behaviours, for the behaviour modules that build on them.
     def generic_create(self, ctx: Ctx) -> Answer:

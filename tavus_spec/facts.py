@@ -108,9 +108,9 @@ def item_path(document: Mapping[str, Any], collection: str) -> str | None:
     """`/v2/personas` -> `/v2/personas/{persona_id}`: the collection's one-parameter child path."""
     prefix = collection.rstrip("/") + "/{"
     for path in document.get("paths", {}):
-        if path.startswith(prefix) and path.endswith("}") and path.count("{") == collection.count("{") + 1:
-            if "/" not in path[len(prefix) :]:
-                return str(path)
+        one_more = path.count("{") == collection.count("{") + 1
+        if path.startswith(prefix) and path.endswith("}") and one_more and "/" not in path[len(prefix) :]:
+            return str(path)
     return None
 
 
@@ -259,5 +259,7 @@ def facts(document: Mapping[str, Any]) -> Facts:
     """The Facts of a document, shared by everyone holding the same document object."""
     found = _CACHE.get(id(document))
     if found is None or found.document is not document:
+        if len(_CACHE) >= 8:  # a few specs at a time (tests load several); never an unbounded cache
+            _CACHE.clear()
         found = _CACHE[id(document)] = Facts(document)
     return found

@@ -52,7 +52,7 @@ class Probe:
 
     ctx: CheckContext | None
     response: Response
-    case: Case
+    case: Case[Any]
     settings: Settings
     asked: list[str] = field(default_factory=list)  # curl lines of the follow-ups sent so far
 
@@ -104,7 +104,7 @@ class Probe:
         operation = self.case.operation.schema.find_operation_by_id(operation_id)
         extra: dict[str, Any] = {"body": body, "media_type": "application/json"} if body is not None else {}
         probe = operation.Case(path_parameters=path_parameters or {}, query=query or {}, headers=sent, **extra)
-        answer = probe.call(base_url=self.base_url, headers=sent)
+        answer: Response = probe.call(base_url=self.base_url, headers=sent)
         self.asked.append(curl(answer.request, self.settings))
         return answer
 
@@ -179,7 +179,7 @@ CheckBody = Callable[[Probe], None]
 def contract_check(function: CheckBody) -> CheckBody:
     """Register `function(probe)` as a schemathesis check named after it; it fails by raising."""
 
-    def check(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    def check(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
         function(Probe(ctx, response, case, current()))
         return None
 

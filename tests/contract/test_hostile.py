@@ -72,9 +72,8 @@ def hostile(mode: str) -> Iterator[str]:
                         return
                     if mode == "closing":
                         return
-                    sock.sendall(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"  # no length: read to the end
-                    )
+                    # No length: the body can only be read to its end.
+                    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
                     sock.sendall(b"[")
                     piece = b"0," * (512 * 1024)
                     for _ in range(BIG // len(piece)):

@@ -337,7 +337,24 @@ class Independent:
             self.snapshot[kind] = [next(iter(r["data"].values())) for r in records.values()]
 
     # ------------------------------------------------------------------ personas
-    PERSONA_FIELDS = ["persona_name", "system_prompt", "context", "pipeline_mode", "default_replica_id", "document_ids", "document_tags", "objectives_id", "guardrails_id", "greeting", "memories", "guardrail_ids", "guardrail_tags", "tool_ids", "is_template", "layers"]
+    PERSONA_FIELDS = (
+        "persona_name",
+        "system_prompt",
+        "context",
+        "pipeline_mode",
+        "default_replica_id",
+        "document_ids",
+        "document_tags",
+        "objectives_id",
+        "guardrails_id",
+        "greeting",
+        "memories",
+        "guardrail_ids",
+        "guardrail_tags",
+        "tool_ids",
+        "is_template",
+        "layers",
+    )
 
     def op_createPersona(
         self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
