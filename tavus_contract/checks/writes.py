@@ -199,23 +199,31 @@ def _once(probe: Probe, what: str) -> bool:
     return True
 
 
+def _name_to_patch(probe: Probe, what: str) -> tuple[str, str, str, dict[str, Any]] | None:
+    """(JSON Patch operationId, name field, its value, path parameters) of a resource this GET read, the
+    first time `what` probes it; None in read-only runs, for other answers, or without a name field."""
+    if probe.method != "GET" or probe.response.status_code != 200 or probe.settings.read_only:
+        return None
+    patch_id = _takes_json_patch(probe)
+    document = probe.body()
+    if patch_id is None or not isinstance(document, dict):
+        return None
+    name = _name_field(document)
+    if name is None or not _once(probe, what):
+        return None
+    return patch_id, name, document[name], dict(probe.case.path_parameters or {})
+
+
 @contract_check
 def patch_round_trip(probe: Probe) -> None:
     """A resource read back can be changed with JSON Patch: its first name field set to its own
     characters rotated by one (no rule of the field is broken) is answered 2xx and reads back changed;
     then put back. Once per resource; a refusal other than 400/422 (a stock resource, a taken name) is
     not judged; never in read-only runs."""
-    if probe.method != "GET" or probe.response.status_code != 200 or probe.settings.read_only:
+    target = _name_to_patch(probe, "round trip")
+    if target is None:
         return
-    patch_id = _takes_json_patch(probe)
-    document = probe.body()
-    if patch_id is None or not isinstance(document, dict):
-        return
-    name = _name_field(document)
-    if name is None or not _once(probe, "round trip"):
-        return
-    params = dict(probe.case.path_parameters or {})
-    original = document[name]
+    patch_id, name, original, params = target
     rotated = original[1:] + original[:1]
     changed = probe.ask(
         patch_id, path_parameters=params, body=[{"op": "replace", "path": pointer(name), "value": rotated}]
@@ -243,17 +251,10 @@ def patch_is_atomic(probe: Probe) -> None:
     """A JSON Patch is applied as a whole or not at all (RFC 6902, and the spec): a patch that sets the
     name and then `test`s a value that does not hold is refused, and the name reads as before. Once
     per resource; never in read-only runs."""
-    if probe.method != "GET" or probe.response.status_code != 200 or probe.settings.read_only:
+    target = _name_to_patch(probe, "atomic")
+    if target is None:
         return
-    patch_id = _takes_json_patch(probe)
-    document = probe.body()
-    if patch_id is None or not isinstance(document, dict):
-        return
-    name = _name_field(document)
-    if name is None or not _once(probe, "atomic"):
-        return
-    params = dict(probe.case.path_parameters or {})
-    original = document[name]
+    patch_id, name, original, params = target
     body = [
         {"op": "replace", "path": pointer(name), "value": original + " (half-applied)"},
         {"op": "test", "path": pointer(name), "value": original + " (never this)"},
