@@ -353,7 +353,7 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     ToolPatchIgnored: (("tools",), {"flat_update_applied"}),
     RenameIgnored: (("replicas",), {"flat_update_applied"}),
     EndNotFinal: (("conversations",), {"end_is_final"}),
-    DetachKeepsTool: (("pal_tools",), {"delete_leaves_the_list"}),
+    DetachKeepsTool: (("pal_tools",), {"deleted_leave_lists"}),
     DuplicateToolNames: (("tools",), {"tool_names_unique"}),
     RefusalIs401: (("tools",), {"key_accepted", "documented_refusals"}),
     FillerNotRequired: (("tools",), {"documented_refusals"}),
