@@ -27,6 +27,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -43,12 +44,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tavus_contract.settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT, Settings
+from tavus_contract.settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT, REPRODUCE, Settings
 from tavus_spec.specfile import SpecError, default_spec_path, load_document
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 DEFAULT_MAX_TIME = 1800.0  # seconds for the whole run
-REPRODUCE = "\n--- reproduce ---\n"  # tavus_contract.checks._probe.REPRODUCE (not imported: it needs schemathesis)
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 RANK = {"failed": 0, "error": 1, "passed": 2, "not tested": 3}
 
@@ -494,8 +494,6 @@ def _verdict(events: Events, expected: list[str], returncode: int, note: str, ou
 def runnable(curl: str, *, with_key: bool = True) -> str:
     """A curl line with the key header replaced by the environment variable (or, for an authentication
     failure, left out: that request is the one to reproduce)."""
-    import re
-
     key = r"-H ('|\")[Xx]-[Aa]pi-[Kk]ey: [^'\"]*('|\") ?"
     if not with_key:
         return re.sub(key, "", curl).rstrip()

@@ -19,6 +19,7 @@ KEY_VARIABLE = "TAVUS_API_KEY"
 SECOND_KEY_VARIABLE = "TAVUS_CONTRACT_SECOND_KEY"
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024  # an answer larger than this is an error, not read further
 DEFAULT_REQUEST_TIMEOUT = 5.0  # seconds, each request: connecting, the head and the body
+REPRODUCE = "\n--- reproduce ---\n"  # separates a check's failure message from its follow-up requests
 
 
 @dataclass(frozen=True, slots=True)

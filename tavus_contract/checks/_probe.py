@@ -20,10 +20,9 @@ from urllib.parse import urlsplit
 import schemathesis
 from schemathesis import Case, CheckContext, Response
 
-from tavus_contract.settings import Settings, current
+from tavus_contract.settings import REPRODUCE, Settings, current
 from tavus_spec.facts import Facts, ListFacts, facts
 
-REPRODUCE = "\n--- reproduce ---\n"  # separates a failure's message from its follow-up requests
 KEY_HEADER = "x-api-key"
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import jsonpointer
 
 from tavus_contract.checks._probe import Probe, contract_check, identity, json_of, list_parts, pointer
+from tavus_spec.facts import resolve
 
 SECRET = "*" * 8  # how Tavus shows a stored secret (tools' delivery.api.auth)
 # Identifiers handed out by creates in this run, per server: (base URL, id) -> where.
@@ -178,8 +179,6 @@ def _takes_json_patch(probe: Probe) -> str | None:
     raw = probe.raw["paths"].get(probe.path, {}).get("patch")
     if not isinstance(raw, dict):
         return None
-    from tavus_spec.facts import resolve
-
     body = resolve(probe.raw, raw.get("requestBody", {}))
     media = body.get("content", {}).get("application/json", {}) if isinstance(body, dict) else {}
     schema = resolve(probe.raw, media.get("schema", {}))
