@@ -1,6 +1,7 @@
 """PAL-era aliases: /v2/pals is /v2/personas and /v2/faces is /v2/replicas under renamed fields.
 
-One stored record serves both vocabularies (the same ids), so an alias operation is its legacy twin
+A family declares its alias (personas: pals; replicas: faces) and the alias operations. One stored
+record serves both vocabularies (the same ids), so an alias operation is its legacy twin
 with the names translated on the way in (path, query, body, JSON Patch pointers) and on the way out.
 Evidence for the renames: tavus-cli 0.11.0 metadata and the docs' PAL and Faces pages (see
 openapi/tavus.yaml, where tests/spec checks each alias schema against its twin with these renames).
@@ -64,36 +65,3 @@ class Alias:
                     op[key] = self.pointer(op[key])
             out.append(op)
         return out
-
-
-ALIASES = {
-    "pals": Alias(
-        "pals",
-        "personas",
-        (
-            ("persona_id", "pal_id"),
-            ("persona_name", "pal_name"),
-            ("persona_type", "pal_type"),
-            ("default_replica_id", "default_face_id"),
-        ),
-    ),
-    "faces": Alias(
-        "faces",
-        "replicas",
-        (("replica_id", "face_id"), ("replica_name", "face_name"), ("replica_type", "face_type")),
-    ),
-}
-
-# Alias operation -> the legacy operation that does the work.
-ALIAS_OPERATIONS = {
-    "createPal": "createPersona",
-    "listPals": "listPersonas",
-    "getPal": "getPersona",
-    "patchPal": "patchPersona",
-    "deletePal": "deletePersona",
-    "createFace": "createReplica",
-    "listFaces": "listReplicas",
-    "getFace": "getReplica",
-    "renameFace": "renameReplica",
-    "deleteFace": "deleteReplica",
-}

@@ -25,11 +25,11 @@ import orjson
 
 from tavus_spec.facts import facts as spec_facts
 
-from . import resources as _resources  # noqa: F401  (registers the behaviour modules)
-from .aliases import ALIAS_OPERATIONS, ALIASES
-from .core import BEHAVIOURS, CREATORS, MAX_PAGE, Answer, Ctx, short, tenant_of
-from .spec import Operation, Spec
-from .store import KINDS, ApiError, Delays, Record, Store, depth, iso_now, matches_any_tag
+from .aliases import Alias
+from .core import MAX_PAGE, Answer, Ctx, Family, short, tenant_of
+from .service import Service
+from .spec import Operation, SchemaValidator, Spec
+from .store import ApiError, Delays, Record, Store, depth, families, iso_now
 
 logger = logging.getLogger("tavus_mock")
 
@@ -40,8 +40,6 @@ Send = Callable[[Message], Awaitable[None]]
 
 MAX_BODY = 1024 * 1024
 MAX_DEPTH = 64  # JSON nesting; far deeper than any Tavus body, far shallower than Python's recursion limit
-# List filters that need a scan of the key's records (documented in the README); the others are O(page).
-SCANNED = frozenset({"status", "replica_ids", "model_name", "name_or_uuid", "tags", "search", "tag"})
 UNAUTHORIZED = {"message": "Invalid access token"}
 _NOTHING: frozenset[str] = frozenset()
 ROUTE_CACHE = 4096  # templated paths whose match is kept (a few hundred KB at most)
@@ -54,62 +52,6 @@ _JSON_TYPE = (b"content-type", b"application/json")
 def _route_key(path: str) -> tuple[int, str]:
     parts = path.rstrip("/").split("/")
     return len(parts), parts[2] if len(parts) > 2 else ""
-
-
-# The generic behaviour (create, get, list, patch, rename, delete; a PAL-era alias) that serves an
-# operation. What a family does beyond these is its module's (tavus_mock/resources, `@handles`), and its
-# create's own work too (`@creates`). An operation found in neither is answered 501 (never a look-alike
-# answer of another operation); tests/mock checks that every operation of the spec is served.
-BEHAVIOUR: dict[str, str] = {
-    # conversations
-    "createConversation": "_create",
-    "listConversations": "_list",
-    "getConversation": "_get",
-    "deleteConversation": "_delete",
-    # personas
-    "createPersona": "_create",
-    "listPersonas": "_list",
-    "getPersona": "_get",
-    "patchPersona": "_patch",
-    "deletePersona": "_delete",
-    # replicas
-    "createReplica": "_create",
-    "listReplicas": "_list",
-    "getReplica": "_get",
-    "renameReplica": "_rename",
-    "deleteReplica": "_delete",
-    # objectives and guardrail sets
-    "createObjectives": "_create",
-    "listObjectives": "_list",
-    "getObjective": "_get",
-    "patchObjective": "_patch",
-    "deleteObjective": "_delete",
-    # guardrails: sets and individual guardrails share paths (tavus_mock/resources/guardrails.py)
-    # documents
-    "createDocument": "_create",
-    "listDocuments": "_list",
-    "getDocument": "_get",
-    "patchDocument": "_patch",
-    "deleteDocument": "_delete",
-    # videos
-    "generateVideo": "_create",
-    "listVideos": "_list",
-    "getVideo": "_get",
-    "renameVideo": "_rename",
-    "deleteVideo": "_delete",
-    # voices, pronunciation dictionaries, transcriptions
-    "listVoices": "_list",
-    "createPronunciationDictionary": "_create",
-    "listPronunciationDictionaries": "_list",
-    "getPronunciationDictionary": "_get",
-    "patchPronunciationDictionary": "_patch",
-    "createTranscription": "_create",
-    "listTranscriptions": "_list",
-    "getTranscription": "_get",
-    "deleteTranscription": "_delete",
-    # PAL era: PALs and faces are personas and replicas under other names (aliases.py)
-    **dict.fromkeys(ALIAS_OPERATIONS, "_alias"),
-}
 
 
 @dataclass
@@ -172,60 +114,100 @@ class TavusMock:
         self._literal = {p: ops for path, ops in by_path.items() if "{" not in path for p in (path, path + "/")}
         # Templated paths matched lately (a client polls the same resource), bounded: emptied when full.
         self._resolved: dict[str, tuple[dict[str, Operation], dict[str, str]]] = {}
-        for tag, kind in KINDS.items():
-            if kind.schema is not None:  # no tag of its own: the named schema's properties
-                kind.fields = tuple(self.spec.schema(kind.schema).get("properties", {}))
-                kind.list_fields = kind.fields
-                kind.field_set = kind.list_field_set = frozenset(kind.fields)
-                continue
-            kind.fields = self._view_fields(tag)
-            kind.list_fields = self._list_fields(tag) or kind.fields
-            kind.field_set, kind.list_field_set = frozenset(kind.fields), frozenset(kind.list_fields)
-        # The create of each kind (its module's `@creates`), bound to this server once.
-        self._creators: dict[str, Callable[[Ctx, dict[str, Any], str], Answer]] = {
-            tag: functools.partial(create, self) for tag, create in CREATORS.items()
-        }
+        self.families = families()
+        # How each family's records are shown and checked, from the spec (per server: nothing global changes).
+        self._shapes = {tag: self._shape(family) for tag, family in self.families.items()}
+        self.store.admit = self._admit
+        self.api = Service(self)  # what handlers get: the narrow interface (core.Api)
+        self._aliases = {op_id: f.alias for f in self.families.values() for op_id in f.alias_operations}
         self._handlers = {op.operation_id: self._handler_for(op) for op in self.spec.operations}
         self._page_bases = {op.operation_id: self._page_base(op) for op in self.spec.operations}
+        self._patch_schema = {op.operation_id: self._read_validator(op) for op in self.spec.operations}
 
     # -- spec-derived facts --------------------------------------------------------------------
-    def _view_fields(self, tag: str) -> tuple[str, ...]:
-        """Properties of the tag's `get` answer, or of its list items when it has no single `get`."""
-        for op in self.spec.operations:
-            if op.tag == tag and op.method == "GET" and "{" in op.path and op.path.count("/") == 3:
-                schema = op.response_validators["200"].schema
-                schema = schema.get("anyOf", [schema])[0]
-                return tuple(schema.get("properties", {}))
-        for op in self.spec.operations:
-            if op.tag == tag and op.method == "GET" and "{" not in op.path:
-                items = op.response_validators["200"].schema["properties"]["data"]["items"]
-                return tuple(items.get("properties", {}))
-        return ()
+    def _shape(self, family: Family) -> Shape:
+        """The fields of a family's reads (single and listed) and the validator of a whole record."""
+        if family.schema is not None:  # no tag of its own: the named schema's properties
+            schema = self.spec.schema(family.schema)
+            fields = tuple(schema.get("properties", {}))
+            return Shape(fields, fields, frozenset(fields), frozenset(fields), self.spec.validator(schema))
+        tag = family.tag
+        single = next(
+            (
+                op
+                for op in self.spec.operations
+                if op.tag == tag and op.method == "GET" and "{" in op.path and op.path.count("/") == 3
+            ),
+            None,
+        )
+        listing = next(
+            (op for op in self.spec.operations if op.tag == tag and op.method == "GET" and "{" not in op.path), None
+        )
+        list_item: dict[str, Any] = {}
+        if listing is not None:
+            props = listing.response_validators["200"].schema
+            props = props.get("anyOf", [props])[0]["properties"]  # the first shape (guardrail sets)
+            arrays = [p for p in props.values() if p.get("type") == "array"]
+            list_item = arrays[0]["items"] if arrays else {}
+        if single is not None:
+            schema = single.response_validators["200"].schema
+            first = schema.get("anyOf", [schema])[0]
+            fields = tuple(first.get("properties", {}))
+            validator = single.response_validators["200"]
+        else:
+            fields, validator = tuple(list_item.get("properties", {})), self.spec.validator(list_item)
+        list_fields = tuple(list_item.get("properties", {})) or fields
+        return Shape(fields, list_fields, frozenset(fields), frozenset(list_fields), validator)
 
-    def _list_fields(self, tag: str) -> tuple[str, ...]:
-        """Properties of the items of the tag's list (its one array: `data`, or `deployments`)."""
-        for op in self.spec.operations:
-            if op.tag == tag and op.method == "GET" and "{" not in op.path:
-                schema = op.response_validators["200"].schema
-                props = schema.get("anyOf", [schema])[0]["properties"]  # the first shape (guardrail sets)
-                arrays = [p for p in props.values() if p.get("type") == "array"]
-                return tuple(arrays[0]["items"].get("properties", {})) if arrays else ()
-        return ()
+    def shape(self, tag: str) -> Shape:
+        return self._shapes[tag]
+
+    def _read_validator(self, op: Operation) -> SchemaValidator | None:
+        """The schema a JSON Patch of `op`'s resource must leave (the GET of the same path)."""
+        get = next((o for o in self.spec.operations if o.path == op.path and o.method == "GET"), None)
+        return get.response_validators.get("200") if get is not None else None
 
     def _handler_for(self, op: Operation) -> Callable[[Ctx], Answer]:
-        """The behaviour of an operation, by operationId (BEHAVIOUR); 501 for one the server does not know."""
-        name = BEHAVIOUR.get(op.operation_id)
-        if name is None:
-            module_handler = BEHAVIOURS.get(op.operation_id)  # a behaviour module (tavus_mock/resources)
-            if module_handler is None:
-                return self._not_implemented
-            return functools.partial(module_handler, self)
-        handler: Callable[[Ctx], Answer] = getattr(self, name)
-        return handler
+        """The behaviour of an operation: what its family declares (a generic behaviour by name, its own
+        handler, or a PAL-era alias); 501 for one no family serves."""
+        for family in self.families.values():
+            behaviour = family.operations.get(op.operation_id)
+            if isinstance(behaviour, str):
+                handler: Callable[[Ctx], Answer] = getattr(self, "_" + behaviour)
+                return handler
+            if behaviour is not None:
+                return functools.partial(behaviour, self.api)
+            target = family.alias_operations.get(op.operation_id)
+            if target is not None:
+                return functools.partial(self._alias, family.alias, target)
+        return self._not_implemented
+
+    def _admit(self, record: Record, before: dict[str, Any] | None) -> None:
+        """The check every write ends in (create, JSON Patch, flat update, rename, seed): the record as a
+        read shows it must match the spec, the references it changed must name the same key's (or
+        stock) resources, and its family's own rules must hold. A refusal undoes the request."""
+        family = self.families[record.kind]
+        shape = self._shapes[record.kind]
+        view = self._view(record)
+        if not shape.validator.is_valid(view):
+            raise Refusal("the result breaks the schema: " + "; ".join(shape.validator.errors(view)))
+        data = record.data
+        for ref in family.references:
+            value = data.get(ref.field)
+            if value is None or (before is not None and before.get(ref.field) == value):
+                continue
+            ids = value if ref.many and isinstance(value, list) else [value]
+            missing = [str(i) for i in ids if not self.store.exists(ref.tag, record.tenant or "", i)]
+            if missing:
+                raise Refusal(ref.error(missing), status=ref.status, schema=False)
+        if family.check is not None:
+            family.check(self.api, record.tenant or "", data)
 
     def reset(self) -> None:
+        """Back to the stock resources: the state, the fault sequence and the callbacks sent."""
         self.store.reset()
         self._random.seed(self.config.fault_seed)
+        self.callbacks_sent.clear()
 
     # -- ASGI ----------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -344,8 +326,11 @@ class TavusMock:
             # One transaction per request: with --db, committed before the answer leaves (nothing
             # acknowledged is lost) and rolled back whole when the handler refuses.
             write = op.method not in ("GET", "HEAD")
-            with self.store.transaction(write=write):
-                answer = self._handlers[op.operation_id](ctx)
+            try:
+                with self.store.transaction(write=write):
+                    answer = self._handlers[op.operation_id](ctx)
+            except Refusal as err:
+                answer = self._refused(op, ctx.body, err)
             if write and self._settles:
                 await self.store.settle()  # the answer leaves only once the change is stored
         except ApiError as err:
@@ -353,6 +338,24 @@ class TavusMock:
         if self.config.check_answers and answer.status != 501:
             self._check_answer(op, answer)
         return answer
+
+    def _refused(self, op: Operation, body: Any, err: Refusal) -> Answer:
+        """The answer to a write whose result breaks a rule: 422 for a JSON Patch, else 400 (each when
+        the operation documents it), worded in the operation's own vocabulary (a PAL's names)."""
+        patching = isinstance(body, list) and err.schema
+        status = err.status
+        if status in (400, 422):
+            choices = ("422", "400") if patching else ("400", "422")
+            status = next((int(c) for c in choices if c in op.responses), status)
+        text = err.text
+        alias = self._aliases.get(op.operation_id)
+        if alias is not None:
+            text = alias.message(text)
+        if patching:
+            text = "Invalid JSON patch format: " + text
+        elif not text.startswith("Invalid"):
+            text = "Invalid request: " + text
+        return Answer(status, {"message" if status == 422 else "error": text})
 
     @staticmethod
     def _check_answer(op: Operation, answer: Answer) -> None:
@@ -501,19 +504,17 @@ class TavusMock:
         return body
 
     # -- views ---------------------------------------------------------------------------------
-    @staticmethod
-    def _view(record: Record, *, verbose: bool = True, listing: bool = False) -> dict[str, Any]:
-        kind = KINDS[record.kind]
-        hidden = _NOTHING if verbose else kind.terse
-        allowed = kind.list_field_set if listing else kind.field_set
+    def _view(self, record: Record, *, verbose: bool = True, listing: bool = False) -> dict[str, Any]:
+        family = self.families[record.kind]
+        shape = self._shapes[record.kind]
+        hidden = _NOTHING if verbose else family.terse
+        allowed = shape.list_field_set if listing else shape.field_set
         data = record.data
         if hidden or not allowed.issuperset(data):
             view = {k: v for k, v in data.items() if k in allowed and k not in hidden}
         else:  # the common case: every stored field is one the view shows (a copy made in C)
             view = data.copy()
-        return kind.present(view) if kind.present is not None else view
-
-    view = _view  # for the behaviour modules
+        return family.present(view) if family.present is not None else view
 
     def success(self, op: Operation) -> int:
         """The first documented success status of an operation (what a create answers)."""
@@ -529,86 +530,70 @@ class TavusMock:
         return limit, page, max(page - base, 0) * limit, descending
 
     def _record(self, ctx: Ctx, *, writable: bool = False) -> Record:
-        kind = KINDS[ctx.op.tag]
-        return self.store.find(ctx.op.tag, ctx.tenant, ctx.path[kind.id_field], writable=writable)
+        family = self.families[ctx.op.tag]
+        return self.store.find(ctx.op.tag, ctx.tenant, ctx.path[family.id_field], writable=writable)
 
-    # -- handlers ------------------------------------------------------------------------------
+    # -- the generic behaviours ------------------------------------------------------------------
     def _not_implemented(self, ctx: Ctx) -> Answer:
         return Answer(
             501, {"error": f"{ctx.op.operation_id} ({ctx.op.method} {ctx.op.path}) is not implemented by tavus-mock"}
         )
 
     def _create(self, ctx: Ctx) -> Answer:
-        """Create a resource with the create its kind's module registered (`@creates`)."""
-        creator = self._creators.get(ctx.op.tag)
-        if creator is None:
+        """Create a resource with the create its family declared (`Family.creates`)."""
+        family = self.families.get(ctx.op.tag)
+        if family is None or family.create is None:
             return self._not_implemented(ctx)
-        return creator(ctx, ctx.body, iso_now())  # under the request's transaction (the store's lock)
+        return family.create(self.api, ctx, ctx.body, iso_now())  # under the request's transaction
 
     def _get(self, ctx: Ctx) -> Answer:
         record = self._record(ctx)
         return Answer(200, self._view(record, verbose=bool(ctx.query.get("verbose"))))
 
     def _list(self, ctx: Ctx) -> Answer:
-        """A page of a list. Without a filter that needs a scan (SCANNED) it costs O(log n + page): see Store.page."""
+        """A page of a list. Without a filter that needs a scan (the family's `filters`) it costs
+        O(log n + page): see Store.page."""
         tag = ctx.op.tag
         q = ctx.query
-        kind = KINDS[tag]
+        family = self.families[tag]
         limit, page, offset, _ = self.paging(ctx)
-        default_order = "desc" if kind.newest_first else "asc"
+        default_order = "desc" if family.newest_first else "asc"
         descending = q.get("sort", default_order) in ("desc", "descending")  # both spellings (spec: SortOrder)
-        with self.store.lock:
-            if tag != "voices" and not SCANNED & q.keys():
-                owner = q.get(kind.type_field) if kind.type_field else None
-                order = "stock_first" if q.get("sort") == "recommended" else ("desc" if descending else "asc")
-                chunk, total = self.store.page(tag, ctx.tenant, owner=owner, offset=offset, limit=limit, order=order)
+        store = self.store
+        if not family.ordered_by_id and (not family.filters or family.filters.keys().isdisjoint(q)):
+            owner = q.get(family.type_field) if family.type_field else None
+            order = "stock_first" if q.get("sort") == "recommended" else ("desc" if descending else "asc")
+            chunk, total = store.page(tag, ctx.tenant, owner=owner, offset=offset, limit=limit, order=order)
+        else:
+            records = self._scan(family, ctx.tenant, q)
+            if family.ordered_by_id:
+                records.sort(key=lambda r: r.id, reverse=descending)
+            elif q.get("sort") == "recommended":  # stock ones first, then by creation
+                records.sort(key=lambda r: (r.tenant is not None, r.seq))
             else:
-                records = self._scan(tag, ctx.tenant, q)
-                if tag == "voices":  # voices sort by name
-                    records.sort(key=lambda r: r.id, reverse=descending)
-                elif q.get("sort") == "recommended":  # faces: stock ones first, then by creation
-                    records.sort(key=lambda r: (r.tenant is not None, r.seq))
-                else:
-                    records.sort(key=lambda r: r.seq, reverse=descending)
-                chunk, total = records[offset : offset + limit], len(records)
-            verbose = bool(q.get("verbose")) if kind.lists_read_verbose else True
-            out: dict[str, Any] = {
-                "data": [self._view(r, verbose=verbose, listing=True) for r in chunk],
-                "total_count": total,
-            }
-            props = ctx.op.response_validators["200"].schema.get("properties", {})
-            if "page" in props:
-                out["page"] = page
-            if "limit" in props:
-                out["limit"] = limit
+                records.sort(key=lambda r: r.seq, reverse=descending)
+            chunk, total = records[offset : offset + limit], len(records)
+        verbose = bool(q.get("verbose")) if family.lists_read_verbose else True
+        out: dict[str, Any] = {
+            "data": [self._view(r, verbose=verbose, listing=True) for r in chunk],
+            "total_count": total,
+        }
+        props = ctx.op.response_validators["200"].schema.get("properties", {})
+        if "page" in props:
+            out["page"] = page
+        if "limit" in props:
+            out["limit"] = limit
         return Answer(200, out)
 
-    def _scan(self, tag: str, tenant: str, q: dict[str, Any]) -> list[Record]:
-        """The records a key sees that pass the list's filters: a scan of that key's records and the stock ones."""
-        kind = KINDS[tag]
-        records = self.store.visible(tag, tenant)
-        if kind.type_field and kind.type_field in q:
-            records = [r for r in records if r.data.get(kind.type_field) == q[kind.type_field]]
-        if "status" in q:
-            records = [r for r in records if r.data.get("status") == q["status"]]
-        if "replica_ids" in q:
-            wanted = {x.strip() for x in q["replica_ids"].split(",")}
-            records = [r for r in records if r.id in wanted]
-        if "model_name" in q:
-            records = [r for r in records if r.data.get("model_name") == q["model_name"]]
-        if "name_or_uuid" in q:
-            needle = q["name_or_uuid"].lower()
-            records = [
-                r
-                for r in records
-                if r.id == q["name_or_uuid"] or needle in str(r.data.get("document_name", "")).lower()
-            ]
-        if "tags" in q:
-            records = [r for r in records if matches_any_tag(r.data.get("tags") or (), q["tags"])]
-        if "search" in q:
-            records = [r for r in records if q["search"].lower() in r.id.lower()]
-        if "tag" in q:
-            records = [r for r in records if q["tag"] in {t.get("tag_name") for t in r.data.get("tags", [])}]
+    def _scan(self, family: Family, tenant: str, q: dict[str, Any]) -> list[Record]:
+        """The records a key sees that pass the list's filters (its family's `filters`, and its type)."""
+        records = self.store.visible(family.tag, tenant)
+        if family.type_field and family.type_field in q:
+            records = [r for r in records if r.data.get(family.type_field) == q[family.type_field]]
+        for name, keep in family.filters.items():
+            if name in q:
+                value = q[name]
+                records = [r for r in records if keep(r, value)]
         return records
 
     def _page_base(self, op: Operation) -> int:
@@ -617,70 +602,45 @@ class TavusMock:
         found = spec_facts(self.spec.raw).list_at(op.path)
         return found.page_base if found is not None and found.page_base is not None else 1
 
-    # The generic behaviours, for the behaviour modules that build on them.
-    def generic_create(self, ctx: Ctx) -> Answer:
-        return self._create(ctx)
-
-    def generic_get(self, ctx: Ctx) -> Answer:
-        return self._get(ctx)
-
-    def generic_list(self, ctx: Ctx) -> Answer:
-        return self._list(ctx)
-
-    def generic_delete(self, ctx: Ctx) -> Answer:
-        return self._delete(ctx)
-
-    def generic_patch(self, ctx: Ctx) -> Answer:
-        """JSON Patch of the resource as its GET shows it, or a flat update (for the behaviour modules)."""
-        return self._patch(ctx)
-
     def _patch(self, ctx: Ctx) -> Answer:
-        with self.store.lock:
-            record = self._record(ctx, writable=True)
-            if isinstance(ctx.body, list):
-                view = self._view(record)
-                kind = KINDS[record.kind]
-                if kind.check_patch is not None:
-                    kind.check_patch(ctx.body)
-                patched = self.store.json_patch(record, ctx.body, view)
-                if patched == view:
-                    return Answer(304)
-                unknown = sorted(set(patched) - set(KINDS[record.kind].fields))
-                if unknown:  # a member the resource does not have would vanish from every read
-                    message = f"Invalid JSON patch format: {', '.join(unknown)} is not a field of this resource"
-                    raise ApiError(422, message, key="message")
-                get_op = next(
-                    o
-                    for o in self.spec.operations
-                    if o.tag == ctx.op.tag and o.method == "GET" and o.path == ctx.op.path
-                )
-                errors = get_op.response_validators["200"].errors(patched)
-                if errors:
-                    raise ApiError(
-                        422,
-                        "Invalid JSON patch format: the result breaks the schema: " + "; ".join(errors),
-                        key="message",
-                    )
-                if kind.normalize is not None:
-                    kind.normalize(patched)
-                patched["updated_at"] = iso_now()
-                record.data.update(patched)
-                for gone in set(view) - set(patched):
-                    record.data.pop(gone, None)
-                answer = ctx.op.response_validators.get("200")
-                if answer is None:
-                    return Answer(200)
-                if KINDS[record.kind].id_field in answer.schema.get("properties", {}):
-                    return Answer(200, self._view(record))  # the spec answers the updated resource
-                return Answer(200, {"message": f"{ctx.op.tag.capitalize()} updated successfully"})
-            record.data.update({k: v for k, v in ctx.body.items() if k in KINDS[record.kind].field_set})
-            record.data["updated_at"] = iso_now()
-            return Answer(200, self._view(record))
+        """A JSON Patch of the resource as its GET shows it, or a flat update. Either ends in the same
+        check as every write (`_admit`, when the request's transaction ends)."""
+        record = self._record(ctx, writable=True)
+        family = self.families[record.kind]
+        if isinstance(ctx.body, list):
+            view = self._view(record)
+            if family.check_patch is not None:
+                family.check_patch(ctx.body)
+            patched = self.store.json_patch(record, ctx.body, view)
+            if patched == view:
+                return Answer(304)
+            unknown = sorted(set(patched) - self._shapes[record.kind].field_set)
+            if unknown:  # a member the resource does not have would vanish from every read
+                message = f"Invalid JSON patch format: /{unknown[0]} is not a field of this resource"
+                raise ApiError(422, message, key="message")
+            validator = self._patch_schema[ctx.op.operation_id]
+            if validator is not None and not validator.is_valid(patched):
+                raise Refusal("the result breaks the schema: " + "; ".join(validator.errors(patched)))
+            if family.normalize is not None:
+                family.normalize(patched)
+            patched["updated_at"] = iso_now()
+            record.data.update(patched)
+            for gone in set(view) - set(patched):
+                record.data.pop(gone, None)
+            answer = ctx.op.response_validators.get("200")
+            if answer is None:
+                return Answer(200)
+            if family.id_field in answer.schema.get("properties", {}):
+                return Answer(200, self._view(record))  # the spec answers the updated resource
+            return Answer(200, {"message": f"{ctx.op.tag.capitalize()} updated successfully"})
+        field_set = self._shapes[record.kind].field_set
+        record.data.update({k: v for k, v in ctx.body.items() if k in field_set})
+        record.data["updated_at"] = iso_now()
+        return Answer(200, self._view(record))
 
-    def _alias(self, ctx: Ctx) -> Answer:
+    def _alias(self, alias: Alias, target_id: str, ctx: Ctx) -> Answer:
         """A PAL-era operation: its legacy twin, with names translated both ways (aliases.py)."""
-        alias = ALIASES[ctx.op.tag]
-        target = self.spec.by_id[ALIAS_OPERATIONS[ctx.op.operation_id]]
+        target = self.spec.by_id[target_id]
         body = ctx.body
         if isinstance(body, dict):
             body = alias.request_keys(body)
@@ -698,23 +658,23 @@ class TavusMock:
             answer = self._handlers[target.operation_id](legacy)
             if answer.status == 200 and answer.body is None and "200" in ctx.op.response_validators:
                 answer = Answer(200, self._view(self._record(legacy)))  # patchPal answers the updated PAL
+        except Refusal as err:
+            raise Refusal(err.text, status=err.status, schema=err.schema) from None  # worded by _refused
         except ApiError as err:
             key = next(iter(err.body))
             raise ApiError(err.status, alias.message(_error_text(err)), key=key, headers=err.headers) from None
         return Answer(answer.status, alias.answer(answer.body), answer.headers)
 
     def _rename(self, ctx: Ctx) -> Answer:
-        with self.store.lock:
-            record = self._record(ctx, writable=True)
-            name_field = next(iter(ctx.body.keys() & {"replica_name", "video_name"}))
-            record.data[name_field] = ctx.body[name_field]
-            record.data["updated_at"] = iso_now()
+        record = self._record(ctx, writable=True)
+        field_set = self._shapes[record.kind].field_set
+        record.data.update({k: v for k, v in ctx.body.items() if k in field_set})
+        record.data["updated_at"] = iso_now()
         return Answer(self.success(ctx.op))
 
     def _delete(self, ctx: Ctx) -> Answer:
-        with self.store.lock:
-            record = self._record(ctx, writable=True)
-            self.store.delete(record, hard=bool(ctx.query.get("hard")))
+        record = self._record(ctx, writable=True)
+        self.store.delete(record, hard=bool(ctx.query.get("hard")))
         return Answer(self.success(ctx.op))
 
     # -- callbacks -----------------------------------------------------------------------------
@@ -797,6 +757,27 @@ class TavusMock:
             logger.info("callback %.80s -> %d", url, response.status_code)
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             logger.warning("callback %.80s failed: %s", url, type(exc).__name__)
+
+
+class Refusal(ApiError):
+    """A write whose result breaks a rule (the schema, a reference, a family's check): answered 422 for a
+    JSON Patch and 400 for any other body, whichever of the two the operation documents."""
+
+    def __init__(self, text: str, *, status: int = 400, schema: bool = True) -> None:
+        super().__init__(status, text)
+        self.text = text
+        self.schema = schema  # the result breaks the schema (else: a reference or a family's rule)
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How one family's records are shown and checked, read from the spec when a server starts."""
+
+    fields: tuple[str, ...]  # the single GET's properties
+    list_fields: tuple[str, ...]  # the list items' properties
+    field_set: frozenset[str]
+    list_field_set: frozenset[str]
+    validator: SchemaValidator  # of a whole record as a read shows it
 
 
 def _error_text(err: ApiError) -> str:

@@ -123,8 +123,11 @@ def build_app(args: argparse.Namespace) -> TavusMock:
 
 
 def worker_app() -> TavusMock:
-    """The app of one `--workers` process (uvicorn imports it by name in each process)."""
-    app = build_app(parse_args(json.loads(os.environ[WORKER_ARGS])))
+    """The app of one `--workers` process (uvicorn imports it by name in each process), which logs each
+    request as a single process does."""
+    args = parse_args(json.loads(os.environ[WORKER_ARGS]))
+    _logging()
+    app = build_app(args)
     tune_collector()
     return app
 
@@ -156,17 +159,26 @@ def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
 WORKER_ARGS = "TAVUS_MOCK_WORKER_ARGS"
 
 
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    _logging()
     try:
         app = build_app(args)
-    except (SpecError, DatabaseError) as exc:
+    except (SpecError, DatabaseError, ValueError) as exc:  # a bad --spec, --db or --seed: one line, exit 2
         print(f"tavus-mock: {exc}", file=sys.stderr)
         return 2
     if args.export is not None:
         seed = {"tenants": {args.export: app.store.export(tenant_of(args.export))}}
-        sys.stdout.write(json.dumps(seed, indent=1, ensure_ascii=False) + "\n")
+        try:
+            sys.stdout.write(json.dumps(seed, indent=1, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        except OSError as exc:  # a closed pipe, a full disk
+            print(f"tavus-mock: --export could not be written: {exc.strerror or exc}", file=sys.stderr)
+            return 2
         return 0
     tune_collector()
     keys = f"{len(args.api_keys)} key(s)" if args.api_keys else "any key"

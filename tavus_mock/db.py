@@ -8,8 +8,9 @@ lists cost what they cost there), and the file is the source of truth:
   `BEGIN IMMEDIATE` (one writer at a time across every process on the file) and committed before the
   answer is sent. A refused request rolls back and the records it touched are put back as stored, so
   a JSON Patch is applied entirely or not at all, also across a crash.
-* On commit, the records the request reached (found, listed, created or deleted) are written if they
-  changed, each stamped with the transaction's revision number.
+* On commit, the records the request changed are written, each stamped with the transaction's
+  revision number. Handlers change records only through the store's `create`, `change` and `delete`
+  (core.Api), so the request's journal names exactly those records: nothing read is written.
 * Before a request, a process asks SQLite whether another connection committed since it last looked
   (`PRAGMA data_version`, a few microseconds) and, if so, loads the rows with a newer revision. A
   writer does this after taking the write lock, so it always patches the latest version: no lost
@@ -35,11 +36,10 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import orjson
 
-from .store import KINDS, Callback, Delays, Record, Store
+from .store import Callback, Delays, Journal, Record, Store
 
 APPLICATION_ID = 0x54564D4B  # "TVMK": marks the file as a tavus-mock database
 SCHEMA_VERSION = 2
@@ -80,33 +80,26 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
+def _why(path: Path, exc: Exception) -> str:
+    """What went wrong with a --db path, in the words a user can act on."""
+    if path.is_dir():
+        return "it is a directory"
+    if not path.parent.is_dir():
+        return f"the directory {path.parent} does not exist"
+    text = str(exc) or type(exc).__name__
+    if "unable to open" in text:
+        return f"{text}: is the place writable?"
+    if "not a database" in text or "malformed" in text:
+        return f"{text}: the file is not a tavus-mock database, or it is damaged"
+    return text
+
+
 class StoreError(Exception):
     """A change could not be stored (the commit failed); the request is answered 500."""
 
 
 class DatabaseError(Exception):
     """The file cannot be used: not a tavus-mock database, or one written by a newer version."""
-
-
-class _Tracked(dict[str, Record]):
-    """A kind's records; while a request may write, every record it reaches is noted for the commit."""
-
-    __slots__ = ("_store",)
-
-    def __init__(self, store: DbStore) -> None:
-        super().__init__()
-        self._store = store
-
-    def __getitem__(self, key: str) -> Record:
-        record = super().__getitem__(key)
-        self._store.touch(record)
-        return record
-
-    def get(self, key: str, default: Any = None) -> Any:
-        record = super().get(key, default)
-        if record is not default:
-            self._store.touch(record)
-        return record
 
 
 class DbStore(Store):
@@ -121,31 +114,33 @@ class DbStore(Store):
         tenant_of: Callable[[str], str] | None = None,
         synchronous: str = "normal",
     ) -> None:
-        self._writing = False
         self._batch: asyncio.Future[None] | None = None
-        self._touched: dict[int, Record] = {}
-        self._created: list[Record] = []
         super().__init__(delays=delays, on_callback=on_callback, tenant_of=tenant_of)
-        for tag, plain in list(self.records.items()):
-            tracked = _Tracked(self)
-            dict.update(tracked, plain)
-            self.records[tag] = tracked
         self.path = Path(path)
         if synchronous not in ("normal", "full"):
             raise ValueError("synchronous must be normal or full")
-        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
-        self.conn.execute("PRAGMA busy_timeout = 30000")
-        self._open()
-        self._wal()
-        self.conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
-        # A page cache that holds a large state (the default 2 MB makes every insert into a table of
-        # 100k records read pages back), and reads through mmap.
-        self.conn.execute("PRAGMA cache_size = -65536")
-        self.conn.execute("PRAGMA mmap_size = 268435456")
         self.rev = 0
         self._seq = FIRST_SEQ
         self._data_version = -1
-        self._catch_up()
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"{self.path}: cannot be opened ({_why(self.path, exc)})") from None
+        try:
+            self.conn.execute("PRAGMA busy_timeout = 30000")
+            self._open()
+            self._wal()
+            self.conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+            # A page cache that holds a large state (the default 2 MB makes every insert into a table of
+            # 100k records read pages back), and reads through mmap.
+            self.conn.execute("PRAGMA cache_size = -65536")
+            self.conn.execute("PRAGMA mmap_size = 268435456")
+            self._catch_up()
+        except (sqlite3.Error, ValueError) as exc:  # not a database, a damaged one, a place it cannot write
+            self.conn.close()
+            raise DatabaseError(
+                f"{self.path}: cannot be used as a tavus-mock database ({_why(self.path, exc)})"
+            ) from None
 
     # -- the file ------------------------------------------------------------------------------
     def _wal(self) -> None:
@@ -197,10 +192,6 @@ class DbStore(Store):
         self.conn.close()
 
     # -- keeping in step -------------------------------------------------------------------------
-    def touch(self, record: Record) -> None:
-        if self._writing:
-            self._touched[id(record)] = record
-
     def _catch_up(self) -> None:
         """Load what other processes committed since this one last looked."""
         version = self.conn.execute("PRAGMA data_version").fetchone()[0]
@@ -228,10 +219,10 @@ class DbStore(Store):
         state: int,
         blob: bytes | None,
     ) -> None:
-        if kind not in KINDS:
+        if kind not in self.families:
             return  # a kind this version does not serve
         records = self.records[kind]
-        old = dict.get(records, rid)
+        old = records.get(rid)
         if old is not None and not old.deleted:
             self._ordered(kind, old.tenant).discard(old)
         if state == HARD_DELETED or blob is None:
@@ -241,7 +232,7 @@ class DbStore(Store):
         record = Record(kind, rid, tenant, orjson.loads(blob), created=created, seq=seq, deleted=state == SOFT_DELETED)
         record.job_started, record.last_recrawl, record.callback_for = times
         record.stored = (state, blob, *times)
-        dict.__setitem__(records, rid, record)
+        records[rid] = record
         if not record.deleted:
             self._ordered(kind, tenant).add(record)
 
@@ -250,9 +241,10 @@ class DbStore(Store):
     def transaction(self, *, write: bool) -> Iterator[None]:
         """A request's work. A write is a savepoint inside the open batch transaction (group commit):
         the writes that arrive in one turn of the event loop share one COMMIT, which `settle()` waits
-        for before the answers are sent. Outside an event loop, each write commits at once."""
+        for before the answers are sent. Outside an event loop, each write commits at once. A refused
+        write rolls back to its savepoint and its journal puts the records back as they were."""
         with self.lock:
-            if not write or self._writing:  # a read, or a write already inside one
+            if not write or self._journal is not None:  # a read, or a write already inside one
                 self._catch_up()
                 yield
                 return
@@ -263,21 +255,20 @@ class DbStore(Store):
                 if loop is not None:
                     self._batch = loop.create_future()
                     loop.call_soon(self._flush)
-            self._writing = True
+            journal = self._journal = Journal()
             self.conn.execute("SAVEPOINT request")
             try:
                 yield
-                self._persist()
+                self._admit_all(journal)
+                self._persist(journal)
                 self.conn.execute("RELEASE request")
             except BaseException:
                 self.conn.execute("ROLLBACK TO request")
                 self.conn.execute("RELEASE request")
-                self._restore()
+                self._undo(journal)
                 raise
             finally:
-                self._writing = False
-                self._touched = {}
-                self._created = []
+                self._journal = None
                 if self._batch is None:
                     self.conn.execute("COMMIT")
             # Our own commit does not move our data_version; nothing to load.
@@ -307,19 +298,19 @@ class DbStore(Store):
 
     def _reload(self) -> None:
         for tag, records in self.records.items():
-            for record in [r for r in dict.values(records) if r.tenant is not None]:
-                dict.pop(records, record.id)
+            for record in [r for r in records.values() if r.tenant is not None]:
+                records.pop(record.id)
                 if not record.deleted:
                     self._ordered(tag, record.tenant).discard(record)
         self.rev, self._data_version = 0, -1
         self._catch_up()
 
-    def _persist(self) -> None:
+    def _persist(self, journal: Journal) -> None:
         rows = []
-        for record in self._touched.values():
+        for record in journal.changed():
             if record.tenant is None:
                 continue  # stock records are not stored: every process makes them
-            live = dict.get(self.records[record.kind], record.id) is record
+            live = self.records[record.kind].get(record.id) is record
             state = HARD_DELETED if not live else SOFT_DELETED if record.deleted else LIVE
             blob = None if state == HARD_DELETED else orjson.dumps(record.data)
             stored = (state, blob, record.job_started, record.last_recrawl, record.callback_for)
@@ -340,60 +331,10 @@ class DbStore(Store):
         for record, stored in rows:
             record.stored = stored
 
-    def _restore(self) -> None:
-        """After a rollback: every record the request reached goes back to its stored version."""
-        for record in self._created:
-            dict.pop(self.records[record.kind], record.id, None)
-            self._ordered(record.kind, record.tenant).discard(record)
-        for record in self._touched.values():
-            stored = record.stored
-            if record.tenant is None or stored is None:
-                continue
-            state, blob, *times = stored
-            self._apply(
-                record.kind,
-                record.id,
-                record.tenant,
-                record.seq,
-                record.created,
-                (times[0], times[1], times[2]),
-                state,
-                blob,
-            )
-
     # -- the store's hooks ------------------------------------------------------------------------
-    def _new_record(self, tag: str, rid: str, tenant: str | None, data: dict[str, Any]) -> Record:
+    def _next_seq(self) -> int:
         self._seq += 1
-        record = Record(tag, rid, tenant, data, seq=self._seq)
-        self._created.append(record)
-        return record
-
-    def _put(self, record: Record) -> None:
-        super()._put(record)
-        self.touch(record)
+        return self._seq
 
     def reset(self) -> None:
         raise RuntimeError("reset() would empty a database others may use; start on a new --db file instead")
-
-    def visible(self, tag: str, tenant: str) -> list[Record]:
-        found = super().visible(tag, tenant)
-        for record in found:
-            self.touch(record)
-        return found
-
-    def page(
-        self, tag: str, tenant: str, *, owner: str | None = None, offset: int, limit: int, order: str = "asc"
-    ) -> tuple[list[Record], int]:
-        found, total = super().page(tag, tenant, owner=owner, offset=offset, limit=limit, order=order)
-        for record in found:
-            self.touch(record)
-        return found, total
-
-    def delete(self, record: Record, *, hard: bool) -> None:
-        self.touch(record)
-        super().delete(record, hard=hard)
-
-    def load_seed_data(self, seed: Any) -> int:
-        """A seed is written to the file in one transaction."""
-        with self.transaction(write=True):
-            return super().load_seed_data(seed)

@@ -31,14 +31,37 @@ class SchemaValidator:
         self.is_valid: Callable[[Any], bool] = self._validator.is_valid
 
     def errors(self, instance: Any, limit: int = 5) -> list[str]:
-        out = []
+        """Readable 'where: why' lines. A value that fits none of the shapes an `anyOf`/`oneOf` allows is
+        explained by the shape it comes closest to (its own errors, which name the fields), and no
+        message quotes a whole object or array."""
+        out: list[str] = []
         for error in self._validator.iter_errors(instance):
-            where = "/".join(str(p) for p in error.instance_path) or "(root)"
-            message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
-            out.append(f"{where}: {message}")
+            out.extend(_explain(error))
             if len(out) >= limit:
                 break
-        return out
+        return out[:limit]
+
+
+def _explain(error: Any) -> list[str]:
+    context = getattr(error.kind, "context", None)
+    if context:  # anyOf / oneOf: the branch with the fewest and deepest errors
+        best = min(context, key=lambda errs: (len(errs), -max((len(e.instance_path) for e in errs), default=0)))
+        if best:
+            return [line for sub in best for line in _explain(sub)]
+    where = "/".join(str(p) for p in error.instance_path) or "(root)"
+    return [f"{where}: {_message(error)}"]
+
+
+def _message(error: Any) -> str:
+    """The error's message without a quoted object or array (which could be a whole record)."""
+    message: str = error.message
+    if message[:1] in ("{", "["):
+        for marker in (" is not valid under any", " is not of type", " is not one of", " has ", " is ", " does "):
+            at = message.find(marker)
+            if at > 0:
+                message = ("the object" if message[0] == "{" else "the array") + message[at:]
+                break
+    return message if len(message) <= 200 else message[:200] + "..."
 
 
 @dataclass

@@ -20,7 +20,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,9 +31,7 @@ import jsonpointer
 import orjson
 from sortedcontainers import SortedKeyList
 
-STOCK_REPLICA_ID = "rfe12d8b9597"
-JOB_KINDS = frozenset({"replicas", "videos", "documents", "transcriptions"})  # records a background job moves on
-STOCK_PERSONA_ID = "pdced222244b"
+from .core import FAMILIES, Family
 
 
 def iso_now() -> str:
@@ -122,31 +120,6 @@ class Record:
         self.job_started = self.job_started or self.created
 
 
-@dataclass
-class Kind:
-    """How one tag's resources behave."""
-
-    tag: str
-    id_field: str
-    make_id: Callable[[], str]
-    type_field: str | None = None  # persona_type / replica_type
-    fields: tuple[str, ...] = ()  # filled from the spec at start-up: the single GET's properties
-    list_fields: tuple[str, ...] = ()  # ... and the list items' properties
-    field_set: frozenset[str] = frozenset()  # the same two, for lookups
-    list_field_set: frozenset[str] = frozenset()
-    # How a stored record is shown (after the projection onto `fields`): e.g. tools scrub their secrets.
-    present: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-    read_only: frozenset[str] = frozenset()  # fields a JSON Patch may not change, beyond READ_ONLY
-    # A kind's own rules for a JSON Patch (tavus_mock/resources): a check of the operations before they
-    # apply, and what the patched document becomes before it is checked against the spec and stored.
-    check_patch: Callable[[list[dict[str, Any]]], None] | None = None
-    normalize: Callable[[dict[str, Any]], None] | None = None
-    terse: frozenset[str] = frozenset()  # fields a read without `verbose=true` leaves out
-    lists_read_verbose: bool = False  # a list honours `verbose` too (else it shows every field)
-    newest_first: bool = False  # the order of a list that names none
-    schema: str | None = None  # the spec schema of a kind no tag of its own describes (its fields)
-
-
 _creation = operator.attrgetter("seq")  # the order key of records (a C call per comparison)
 
 
@@ -160,146 +133,52 @@ def id_maker(prefix: str, digits: int) -> Callable[[], str]:
     return lambda: template.format(rand(bits))
 
 
-KINDS: dict[str, Kind] = {
-    "conversations": Kind(
-        "conversations", "conversation_id", id_maker("c", 14), terse=frozenset({"events", "shutdown_reason"})
-    ),
-    "personas": Kind("personas", "persona_id", id_maker("p", 11), type_field="persona_type"),
-    "replicas": Kind(
-        "replicas",
-        "replica_id",
-        id_maker("r", 11),
-        type_field="replica_type",
-        terse=frozenset({"replica_type"}),
-        lists_read_verbose=True,
-    ),
-    "objectives": Kind("objectives", "objectives_id", id_maker("o", 11)),
-    "guardrails": Kind("guardrails", "guardrails_id", id_maker("g", 12)),
-    "documents": Kind("documents", "document_id", id_maker("d8-", 12)),
-    "videos": Kind(
-        "videos", "video_id", id_maker("", 10), terse=frozenset({"still_image_thumbnail_url", "gif_thumbnail_url"})
-    ),
-    "voices": Kind("voices", "voice_name", id_maker("voice_", 6)),
-    "pronunciation_dictionaries": Kind(
-        "pronunciation_dictionaries", "pronunciation_dictionary_id", id_maker("pd_", 14), newest_first=True
-    ),
-    "transcriptions": Kind("transcriptions", "transcription_id", id_maker("t", 12)),
-}
-
-STOCK_VOICES = (
-    ("anna", ("female", "warm")),
-    ("ben", ("male", "calm")),
-    ("carmen", ("female", "energetic")),
-    ("dev", ("male", "warm")),
-)
-
-# Fields a JSON Patch may not change: identifiers, ownership and server timestamps.
-READ_ONLY = frozenset(
-    {
-        "persona_id",
-        "persona_type",
-        "objectives_id",
-        "guardrails_id",
-        "created_at",
-        "updated_at",
-    }
-)
+# Fields no JSON Patch may change in any family (beyond its id field, type field and `read_only`).
+READ_ONLY = frozenset({"created_at", "updated_at"})
+STOCK_CREATED = "2025-01-01T00:00:00.000000Z"  # when every stock record was made
 
 
-# Stock PALs/personas and faces/replicas that real clients and Tavus's docs use as defaults
-# (live-surface inventory: livekit-plugins-tavus defaults pb87e71797da / r4067604db72, docs examples
-# pcb7a34da5fe / r90bbd427f71, pipecat-ai's persona_id "pipecat0"). Their names and settings are not
-# published; the ones below are ours. Every key reads them; none may change them.
-STOCK_REPLICAS = (
-    (STOCK_REPLICA_ID, "Nathan"),
-    ("r4067604db72", "Stock face (LiveKit default)"),
-    ("r90bbd427f71", "Stock face (docs example)"),
-)
-STOCK_PERSONAS = (
-    (STOCK_PERSONA_ID, "Sales Coach", STOCK_REPLICA_ID, "You coach sales people through realistic practice calls."),
-    ("pb87e71797da", "Stock PAL (LiveKit default)", "r4067604db72", "You are a friendly, concise assistant."),
-    ("pcb7a34da5fe", "Stock PAL (docs example)", "r90bbd427f71", "You are a patient life coach."),
-    ("p1af207b8189", "Stock PAL", STOCK_REPLICA_ID, "You are a helpful assistant."),
-    ("paaee96e4f87", "Stock PAL", STOCK_REPLICA_ID, "You are a helpful assistant."),
-    ("pdac61133ac5", "Stock PAL", STOCK_REPLICA_ID, "You are a helpful assistant."),
-    ("pipecat0", "Pipecat default persona", STOCK_REPLICA_ID, "You are a voice assistant run by Pipecat."),
-)
+def families() -> Mapping[str, Family]:
+    """The registry, with every family module imported (each registers itself)."""
+    from . import resources  # noqa: F401  (registers the families)
+
+    return FAMILIES
 
 
-# Stock records of the behaviour modules (tavus_mock/resources): each registers a factory here.
-STOCK_FACTORIES: list[Callable[[], list[Record]]] = []
-STOCK_CREATED = "2025-01-01T00:00:00.000000Z"
+class Journal:
+    """What one write request changed: each record's state before its first change, and the records it
+    created; enough to undo the request whole, and what a --db store writes."""
+
+    __slots__ = ("admitted", "before", "created")
+
+    def __init__(self) -> None:
+        self.before: dict[int, tuple[Record, bytes, bool, bool, float, float | None, float | None]] = {}
+        self.created: list[Record] = []
+        self.admitted: set[int] = set()  # records already checked (a seed checks each as it loads)
+
+    def changed(self) -> list[Record]:
+        """Every record created or changed, once each."""
+        seen = {id(r): r for r in self.created}
+        for entry in self.before.values():
+            seen.setdefault(id(entry[0]), entry[0])
+        return list(seen.values())
 
 
-def _stock() -> list[Record]:
-    return [*_base_stock(), *(record for factory in STOCK_FACTORIES for record in factory())]
-
-
-def _base_stock() -> list[Record]:
-    created = STOCK_CREATED
-    voices = [
-        Record(
-            "voices",
-            name,
-            None,
-            {
-                "voice_name": name,
-                "replica_id": STOCK_REPLICA_ID,
-                "audio_url": f"https://cdn.tavus.example/voices/{name}.mp3",
-                "tags": [{"tag_name": t} for t in tags],
-            },
-        )
-        for name, tags in STOCK_VOICES
-    ]
-    replicas = [
-        Record(
-            "replicas",
-            rid,
-            None,
-            {
-                "replica_id": rid,
-                "replica_name": name,
-                "replica_type": "system",
-                "model_name": "phoenix-4",
-                "status": "completed",
-                "training_progress": "100/100",
-                "thumbnail_video_url": f"https://cdn.tavus.example/replicas/{rid}.mp4",
-                "error_message": None,
-                "created_at": created,
-                "updated_at": created,
-            },
-        )
-        for rid, name in STOCK_REPLICAS
-    ]
-    personas = [
-        Record(
-            "personas",
-            pid,
-            None,
-            {
-                "persona_id": pid,
-                "persona_name": name,
-                "persona_type": "system",
-                "system_prompt": prompt,
-                "pipeline_mode": "full",
-                "default_replica_id": replica,
-                "document_ids": [],
-                "document_tags": [],
-                "layers": {"llm": {"model": "tavus-gpt-oss"}, "tts": {"tts_engine": "cartesia"}},
-                "created_at": created,
-                "updated_at": created,
-            },
-        )
-        for pid, name, replica, prompt in STOCK_PERSONAS
-    ]
-    return [*voices, *replicas, *personas]
+# The check of a record a write leaves: (record, its data before this request or None) -> raises ApiError.
+Admit = Callable[["Record", "dict[str, Any] | None"], None]
 
 
 Callback = Callable[[str, dict[str, Any], float], None]
 
 
 class Store:
-    """Every resource of every tenant, behind one lock: a write is read-modify-write under it."""
+    """Every resource of every tenant, behind one lock: a write is read-modify-write under it.
+
+    What the store knows of a family comes from its declaration (tavus_mock/core.py `Family`): id field
+    and maker, stock records, lifecycle. A write request is one transaction (`transaction(write=True)`):
+    every record it changes is noted first (`change`), so a refused request is undone whole, in memory
+    exactly as on a --db file, and the records it leaves are checked (`admit`) before it ends.
+    """
 
     def __init__(
         self,
@@ -308,76 +187,212 @@ class Store:
         on_callback: Callback | None = None,
         tenant_of: Callable[[str], str] | None = None,
     ) -> None:
+        self.families = families()
         self.delays = delays or Delays()
         self.on_callback = on_callback
         # How a seed's API key becomes a tenant (the server stores a digest of the key, never the key).
         self.tenant_of = tenant_of or (lambda key: key)
+        # The check of every record a write leaves (the server sets it: schema, references, the family's rules).
+        self.admit: Admit | None = None
         self.lock = threading.RLock()
-        self.records: dict[str, dict[str, Record]] = {tag: {} for tag in KINDS}
+        self._journal: Journal | None = None
+        self._jobs = {tag: f.lifecycle for tag, f in self.families.items() if f.lifecycle is not None}
+        self.records: dict[str, dict[str, Record]] = {tag: {} for tag in self.families}
         # Live records per (kind, owner) in creation order (owner None: stock), so a page of a list costs
         # O(log n + page) whatever the number of records, and one tenant's data never slows another's.
         self.order: dict[tuple[str, str | None], SortedKeyList] = {}
         # Ids of hard-deleted records: never given again (a live record's id is its key in `records`).
         self.retired_ids: set[str] = set()
-        for record in _stock():
-            self._put(record)
+        self._put_stock()
+
+    def _put_stock(self) -> None:
+        for tag, family in self.families.items():
+            for data in family.stock() if family.stock is not None else ():
+                record = Record(tag, data[family.id_field], None, data)
+                self._put(record)
 
     # -- seeding ------------------------------------------------------------------------------
     def load_seed(self, path: Path) -> int:
-        """Load a seed file (see `load_seed_data`); answers the count loaded."""
-        return self.load_seed_data(json.loads(path.read_text(encoding="utf-8")))
+        """Load a seed file (see `load_seed_data`); answers the count loaded. A file that cannot be read,
+        is not JSON, or holds a record the spec refuses is a ValueError naming where."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(
+                f"seed {path}: cannot be read ({exc.strerror if isinstance(exc, OSError) else exc})"
+            ) from None
+        try:
+            seed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"seed {path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        return self.load_seed_data(seed)
 
-    def load_seed_data(self, seed: Mapping[str, Any]) -> int:
-        """Load `{"system": {tag: [..]}, "tenants": {key: {tag: [..]}}}`; answers the count loaded.
-        A loaded job with a `callback_url` is called back when it is due, like a created one."""
-        with self.lock:
-            loaded = self._load(seed)
-            for record in loaded:
-                if self._owes_callback(record):
-                    self.schedule_callback(record)
-            return len(loaded)
+    def load_seed_data(self, seed: Any) -> int:
+        """Load `{"system": {tag: [..]}, "tenants": {key: {tag: [..]}}}`; answers the count loaded. Every
+        record is checked as a create's would be (a ValueError names the record and the field), and the
+        seed loads whole or not at all. A loaded job with a `callback_url` is called back when it is due."""
+        try:
+            with self.transaction(write=True):
+                loaded = self._load(seed)
+        except ApiError as exc:
+            raise ValueError(f"seed: {exc}") from None
+        for record in loaded:
+            if self._owes_callback(record):
+                self.schedule_callback(record)
+        return len(loaded)
 
-    def _load(self, seed: Mapping[str, Any]) -> list[Record]:
+    def _load(self, seed: Any) -> list[Record]:
+        if not isinstance(seed, Mapping):
+            raise ValueError('seed: expected an object {"system": {...}, "tenants": {key: {...}}}')
+        unknown = sorted(set(seed) - {"system", "tenants"})
+        if unknown:
+            raise ValueError(f"seed: unknown top-level member {unknown[0]!r} (system, tenants)")
+        tenants = seed.get("tenants", {})
+        if not isinstance(tenants, Mapping):
+            raise ValueError("seed: tenants must be an object {api_key: {kind: [records]}}")
         loaded: list[Record] = []
-        groups: list[tuple[str | None, Mapping[str, Any]]] = [(None, seed.get("system", {}))]
-        groups += [(self.tenant_of(key), tags) for key, tags in seed.get("tenants", {}).items()]
-        for tenant, tags in groups:
+        groups: list[tuple[str, str | None, Any]] = [("system", None, seed.get("system", {}))]
+        groups += [(f"tenants[{i}]", self.tenant_of(str(key)), tags) for i, (key, tags) in enumerate(tenants.items())]
+        for where, tenant, tags in groups:
+            if not isinstance(tags, Mapping):
+                raise ValueError(f"seed: {where} must be an object {{kind: [records]}}")
             for tag, items in tags.items():
-                kind = KINDS.get(tag)
-                if kind is None:
-                    raise ValueError(f"seed: unknown resource kind {tag!r}")
-                for item in items:
-                    rid = item.get(kind.id_field) or self._new_id(kind)
-                    data = {**item, kind.id_field: rid}
-                    data.setdefault("created_at", iso_now())
-                    data.setdefault("updated_at", data["created_at"])
-                    if kind.type_field:
-                        data.setdefault(kind.type_field, "system" if tenant is None else "user")
-                    record = self._new_record(tag, rid, tenant, data)
-                    self._put(record)
+                family = self.families.get(tag)
+                if family is None:
+                    known = ", ".join(sorted(self.families))
+                    raise ValueError(f"seed: {where}: unknown resource kind {tag!r} (known: {known})")
+                if not isinstance(items, list):
+                    raise ValueError(f"seed: {where}.{tag} must be a list of records")
+                for index, item in enumerate(items):
+                    record = self._load_one(family, tenant, item, f"{where}.{tag}[{index}]")
                     loaded.append(record)
         return loaded
 
-    def _new_record(self, tag: str, rid: str, tenant: str | None, data: dict[str, Any]) -> Record:
-        """A new record; a persistent store gives it a creation rank shared by every process."""
-        now = time.time()
-        return Record(tag, rid, tenant, data, now, next(_SEQUENCE), False, now)  # every field: no factories
+    def _load_one(self, family: Family, tenant: str | None, item: Any, where: str) -> Record:
+        if not isinstance(item, Mapping):
+            raise ValueError(f"seed: {where} is not an object")
+        given = item.get(family.id_field)
+        if given is not None and (not isinstance(given, str) or not given):
+            raise ValueError(f"seed: {where}: {family.id_field} must be a non-empty string")
+        rid = given or self._new_id(family)
+        data = {**item, family.id_field: rid}
+        data.setdefault("created_at", iso_now())
+        data.setdefault("updated_at", data["created_at"])
+        if family.type_field:
+            data.setdefault(family.type_field, "system" if tenant is None else "user")
+        record = self._new_record(family.tag, rid, tenant, data)
+        lifecycle = family.lifecycle
+        if lifecycle is not None and data.get("status") in lifecycle.running:
+            # A job seeded part-way (an export of a running one) goes on from its progress, not from 0.
+            done = _progress_share(data.get(lifecycle.progress)) if lifecycle.progress else 0.0
+            record.job_started = record.created - done * getattr(self.delays, lifecycle.delay)
+        old = self.records[family.tag].get(rid)
+        if old is not None:
+            self.change(old)  # replaced by id: undone with the rest if the seed is refused
+        self._put(record)
+        if self.admit is not None:
+            try:
+                self.admit(record, None)
+            except ApiError as exc:
+                raise ValueError(f"seed: {where} ({rid}): {exc}") from None
+            if self._journal is not None:
+                self._journal.admitted.add(id(record))
+        return record
 
+    def _new_record(self, tag: str, rid: str, tenant: str | None, data: dict[str, Any]) -> Record:
+        """A new record, noted in the request's journal; a persistent store gives it a creation rank
+        shared by every process (`_next_seq`)."""
+        now = time.time()
+        record = Record(tag, rid, tenant, data, now, self._next_seq(), False, now)  # every field: no factories
+        if self._journal is not None:
+            self._journal.created.append(record)
+        return record
+
+    def _next_seq(self) -> int:
+        return next(_SEQUENCE)
+
+    # -- transactions ------------------------------------------------------------------------------
     def transaction(self, *, write: bool) -> contextlib.AbstractContextManager[Any]:
-        """One request's work on the state: under the lock here (the lock itself: no generator to run
-        per request); a persistent store also makes it one database transaction (tavus_mock/db.py)."""
-        return self.lock
+        """One request's work on the state: a read is under the lock (the lock itself: no generator to
+        run per read); a write also keeps a journal, so that it is undone whole when refused, and checks
+        the records it leaves. A persistent store also makes it one database transaction (db.py)."""
+        return self._write() if write else self.lock
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        with self.lock:
+            if self._journal is not None:  # inside a write already: one transaction
+                yield
+                return
+            journal = self._journal = Journal()
+            try:
+                yield
+                self._admit_all(journal)
+            except BaseException:
+                self._undo(journal)
+                raise
+            finally:
+                self._journal = None
+
+    def _admit_all(self, journal: Journal) -> None:
+        """Check every record the request created or changed and left alive."""
+        admit = self.admit
+        if admit is None:
+            return
+        for record in journal.created:
+            if id(record) not in journal.admitted and not record.deleted and record.tenant is not None:
+                admit(record, None)
+        for record, blob, *_ in journal.before.values():
+            if not record.deleted and record.tenant is not None and self.records[record.kind].get(record.id) is record:
+                admit(record, orjson.loads(blob))
+
+    def change(self, record: Record) -> dict[str, Any]:
+        """Note, before it changes, that the request changes this record; answers its data to change."""
+        journal = self._journal
+        if journal is not None and id(record) not in journal.before:
+            live = self.records[record.kind].get(record.id) is record
+            journal.before[id(record)] = (
+                record,
+                orjson.dumps(record.data),
+                record.deleted,
+                live,
+                record.job_started,
+                record.last_recrawl,
+                record.callback_for,
+            )
+        return record.data
+
+    def _undo(self, journal: Journal) -> None:
+        """Put every record the request created or changed back as it was before it."""
+        for record in reversed(journal.created):
+            if self.records[record.kind].get(record.id) is record:
+                del self.records[record.kind][record.id]
+            self._ordered(record.kind, record.tenant).discard(record)
+        for record, blob, deleted, live, job_started, last_recrawl, callback_for in journal.before.values():
+            ordered = self._ordered(record.kind, record.tenant)
+            ordered.discard(record)
+            record.data = orjson.loads(blob)
+            record.deleted, record.job_started = deleted, job_started
+            record.last_recrawl, record.callback_for = last_recrawl, callback_for
+            if live:
+                self.records[record.kind][record.id] = record
+                self.retired_ids.discard(record.id)
+                if not deleted:
+                    ordered.add(record)
 
     async def settle(self) -> None:
         """Wait until the writes so far are durable: at once here (see tavus_mock/db.py)."""
         return
 
     def export(self, tenant: str) -> dict[str, list[dict[str, Any]]]:
-        """Every live record of one tenant, by kind, as a seed file lists them (`load_seed_data`)."""
+        """Every live record of one tenant, by kind, as a seed file lists them (`load_seed_data`); each
+        job as it stands now (its state and progress), so a seed of the export goes on from there."""
         with self.lock:
             out: dict[str, list[dict[str, Any]]] = {}
             for (tag, owner), ordered in self.order.items():
                 if owner == tenant and len(ordered):
+                    for record in ordered:
+                        self.advance(record)
                     out[tag] = [copy.deepcopy(r.data) for r in ordered]
             return out
 
@@ -399,39 +414,50 @@ class Store:
             found = self.order[(tag, owner)] = SortedKeyList(key=_creation)
         return found
 
-    def _new_id(self, kind: Kind) -> str:
+    def _new_id(self, family: Family) -> str:
         """An id no record of the kind has, nor had (the caller stores the record at once)."""
-        same_kind, retired = self.records[kind.tag], self.retired_ids
-        rid = kind.make_id()
+        same_kind, retired = self.records[family.tag], self.retired_ids
+        rid = family.make_id()
         while rid in same_kind or rid in retired:
-            rid = kind.make_id()
+            rid = family.make_id()
         return rid
 
     def reset(self) -> None:
         with self.lock:
-            self.records = {tag: {} for tag in KINDS}
+            self.records = {tag: {} for tag in self.families}
             self.order = {}
             self.retired_ids.clear()
-            for record in _stock():
-                self._put(record)
+            self._put_stock()
 
     # -- lookups ------------------------------------------------------------------------------
     def find(self, tag: str, tenant: str, rid: str, *, writable: bool = False) -> Record:
         record = self.records[tag].get(rid)
         if record is None or record.deleted or record.tenant not in (tenant, None):
-            raise ApiError(404, f"{tag[:-1].capitalize()} not found", key="message")
-        if writable and record.tenant is None:
-            # Stock resources belong to no key: every key reads them, none may change them.
-            raise ApiError(404, f"Stock {tag} are read-only", key="message")
-        if tag in JOB_KINDS:
+            raise ApiError(404, f"{tag[:-1].replace('_', ' ').capitalize()} not found", key="message")
+        if tag in self._jobs:
+            self.advance(record)
+        if writable:
+            if record.tenant is None:
+                # Stock resources belong to no key: every key reads them, none may change them.
+                raise ApiError(404, f"Stock {tag.replace('_', ' ')} are read-only", key="message")
+            self.change(record)
+        return record
+
+    def lookup(self, tag: str, tenant: str, rid: Any) -> Record | None:
+        """A live record the key sees, or None."""
+        record = self.records[tag].get(rid) if isinstance(rid, str) else None
+        if record is None or record.deleted or record.tenant not in (tenant, None):
+            return None
+        if tag in self._jobs:
             self.advance(record)
         return record
 
     def visible(self, tag: str, tenant: str) -> list[Record]:
         """Every live record a key sees (its own and the stock ones): for filters that need a scan."""
         out = [*self.order.get((tag, tenant), ()), *self.order.get((tag, None), ())]
-        for record in out:
-            self.advance(record)
+        if tag in self._jobs:
+            for record in out:
+                self.advance(record)
         return out
 
     def page(
@@ -463,8 +489,9 @@ class Store:
                 out.append(stock[stock_at[rank]])
             else:
                 out.append(mine[rank - bisect.bisect_left(sorted_ranks, rank)])
-        for record in out:
-            self.advance(record)
+        if tag in self._jobs:
+            for record in out:
+                self.advance(record)
         return out, total
 
     def exists(self, tag: str, tenant: str, rid: Any) -> bool:
@@ -473,66 +500,44 @@ class Store:
 
     # -- lifecycles ---------------------------------------------------------------------------
     def _due(self, record: Record) -> float:
-        delay = {
-            "replicas": self.delays.replica,
-            "videos": self.delays.video,
-            "documents": self.delays.document,
-            "transcriptions": self.delays.transcription,
-        }
-        return record.job_started + delay.get(record.kind, 0.0)
+        lifecycle = self._jobs.get(record.kind)
+        return record.job_started + (getattr(self.delays, lifecycle.delay) if lifecycle is not None else 0.0)
 
     def advance(self, record: Record) -> bool:
-        """Move a background job on to the state its age implies; answers whether it just finished."""
+        """Move a background job on to the state its age implies (its family's `Lifecycle`); answers
+        whether it just finished. A state reached is stamped with when it was due, not when someone
+        looked: every process, and the server after a restart, computes the same record."""
+        lifecycle = self._jobs.get(record.kind)
         data = record.data
-        if record.kind not in JOB_KINDS or record.tenant is None:
+        if lifecycle is None or record.tenant is None or data.get("status") not in lifecycle.running:
             return False
         now = time.time()
         due = self._due(record)
-        total = max(due - record.job_started, 1e-9)
-        share = min(1.0, (now - record.job_started) / total)
-        pct = round(share * 100)
+        span = max(due - record.job_started, 1e-9)
+        share = min(1.0, (now - record.job_started) / span)
+        if lifecycle.progress is not None:
+            pct = round(share * 100)
+            data[lifecycle.progress] = f"{pct}/100" if lifecycle.progress_text else pct
         finished = now >= due
-        # A state reached is stamped with when it was due, not when someone looked: every process, and
-        # the server after a restart, computes the same record.
-        done_at = iso_at(due)
-        if record.kind == "replicas" and data["status"] == "started":
-            data["training_progress"] = f"{pct}/100"
-            if finished:
-                data.update(status="completed", updated_at=done_at)
-                data["thumbnail_video_url"] = f"https://cdn.tavus.example/replicas/{record.id}.mp4"
-                return True
-        elif record.kind == "videos" and data["status"] in ("queued", "generating"):
-            data["generation_progress"] = f"{pct}/100"
-            if finished:
-                base = f"https://cdn.tavus.example/videos/{record.id}"
-                data.update(
-                    status="ready",
-                    status_details="Your request has processed successfully!",
-                    download_url=f"{base}.mp4",
-                    stream_url=f"{base}.m3u8",
-                    still_image_thumbnail_url=f"{base}.jpg",
-                    gif_thumbnail_url=f"{base}.gif",
-                    updated_at=done_at,
-                )
-                return True
-            if share >= 0.5 and data["status"] == "queued":
-                halfway = iso_at(record.job_started + (due - record.job_started) / 2)
-                data.update(status="generating", status_details="Rendering.", updated_at=halfway)
-        elif record.kind == "transcriptions" and data["status"] == "started":
-            if finished:
-                data.update(status="completed", text=f"Transcript of {data['file_url']}.")
-                return True
-        elif record.kind == "documents" and data["status"] in ("started", "processing", "recrawling"):
-            data["progress"] = pct
-            if finished:
-                if data.get("crawl_config"):
-                    crawls = (data.get("crawl_count") or 0) + 1
-                    data.update(crawl_count=crawls, last_crawled_at=done_at, crawled_urls=[data["document_url"]])
-                data.update(status="ready", progress=100, updated_at=done_at)
-                return True
-            if share > 0 and data["status"] == "started":
-                data["status"] = "processing"
+        for stage in lifecycle.stages:
+            final = stage.at >= 1.0
+            if final and not finished:
+                break
+            if (final or share >= stage.at) and (not stage.after or data.get("status") in stage.after):
+                values = {**data, "id": record.id}
+                data.update({k: v.format_map(values) if isinstance(v, str) else v for k, v in stage.sets.items()})
+                if stage.stamp:
+                    data["updated_at"] = iso_at(record.job_started + span * min(stage.at, 1.0))
+                if final:
+                    if lifecycle.on_finish is not None:
+                        lifecycle.on_finish(data, iso_at(due))
+                    return True
         return False
+
+    def restart(self, record: Record) -> None:
+        """Start the record's job again from now (a recrawl): its callback is owed again."""
+        self.change(record)
+        record.job_started = time.time()
 
     def schedule_callback(self, record: Record) -> None:
         """Ask the server to POST the finished-state callback when the job is due."""
@@ -544,13 +549,12 @@ class Store:
         """Jobs with a callback URL whose callback has not gone out: what a server starting on a stored
         state (or on a seed) still owes. Each is sent once it is due (at once if it is overdue)."""
         with self.lock:
-            return [r for tag in sorted(JOB_KINDS) for r in dict.values(self.records[tag]) if self._owes_callback(r)]
+            return [r for tag in sorted(self._jobs) for r in dict.values(self.records[tag]) if self._owes_callback(r)]
 
-    @staticmethod
-    def _owes_callback(record: Record) -> bool:
+    def _owes_callback(self, record: Record) -> bool:
         """A key's live job with a callback URL whose callback has not gone out."""
         return (
-            record.kind in JOB_KINDS
+            record.kind in self._jobs
             and record.tenant is not None
             and not record.deleted
             and bool(record.data.get("callback_url"))
@@ -571,44 +575,26 @@ class Store:
             url = data.get("callback_url")
             if not url:
                 return None
+            self.change(record)
             record.callback_for = record.job_started
-            if tag == "replicas":
-                status = "ready" if data["status"] == "completed" else data["status"]
-                return url, {"replica_id": rid, "status": status, "error_message": data.get("error_message")}
+            lifecycle = self._jobs.get(tag)
+            if lifecycle is not None and lifecycle.callback is not None:
+                return url, lifecycle.callback(rid, data)
             return url, copy.deepcopy(data)
 
     # -- writes -------------------------------------------------------------------------------
     def create(self, tag: str, tenant: str, data: dict[str, Any]) -> Record:
         with self.lock:
-            kind = KINDS[tag]
-            rid = self._new_id(kind)
-            data[kind.id_field] = rid
+            family = self.families[tag]
+            rid = self._new_id(family)
+            data[family.id_field] = rid
             record = self._new_record(tag, rid, tenant, data)
             self._put(record)
             return record
 
-    def recrawl(self, record: Record, cooldown: float) -> None:
-        """Start crawling a website document again (it must be crawl-backed, settled and cooled down)."""
-        with self.lock:
-            data = record.data
-            if not data.get("crawl_config"):
-                raise ApiError(400, "Document was not created with crawl configuration")
-            if data["status"] not in ("ready", "error"):
-                raise ApiError(
-                    409, f"Document must be in 'ready' or 'error' state to recrawl, current status: {data['status']}"
-                )
-            now = time.time()
-            if record.last_recrawl is not None and now - record.last_recrawl < cooldown:
-                wait = int(cooldown - (now - record.last_recrawl)) + 1
-                raise ApiError(429, f"Recrawl cooldown: please wait {wait} seconds", headers={"Retry-After": str(wait)})
-            record.last_recrawl = now
-            record.job_started = now
-            # The body's `crawl` settings would only shape this crawl, whose pages the server does not
-            # fetch; the stored settings stay as they are.
-            data.update(status="recrawling", progress=None, updated_at=iso_now())
-
     def delete(self, record: Record, *, hard: bool) -> None:
         with self.lock:
+            self.change(record)
             self._ordered(record.kind, record.tenant).discard(record)
             if hard:
                 del self.records[record.kind][record.id]  # memory freed; the id is retired: never given again
@@ -627,12 +613,14 @@ class Store:
         budget = PatchBudget(doc)
         for index, operation in enumerate(operations):
             step = budget.before(doc, operation, index)
+            where = f"operation {index} ({short_pointer(operation.get('path'))})"
             try:
                 doc = jsonpatch.JsonPatch([step]).apply(doc, in_place=True)
-            except jsonpatch.JsonPatchTestFailed as exc:
-                raise ApiError(422, f"JSON Patch test failed: {exc}", key="message") from exc
+            except jsonpatch.JsonPatchTestFailed:
+                raise ApiError(422, f"JSON Patch test failed: {where}: the value differs", key="message") from None
             except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as exc:
-                raise ApiError(422, f"Invalid JSON patch format: {exc}", key="message") from exc
+                reason = str(exc) if len(str(exc)) <= 120 else type(exc).__name__
+                raise ApiError(422, f"Invalid JSON patch format: {where}: {reason}", key="message") from None
         patched = doc
         if not isinstance(patched, dict):
             raise ApiError(422, "Invalid JSON patch format: the result is not an object", key="message")
@@ -642,12 +630,29 @@ class Store:
                 f"Invalid JSON patch format: the result nests deeper than {MAX_DOCUMENT_DEPTH} levels",
                 key="message",
             )
-        kind = KINDS[record.kind]
-        for name in READ_ONLY | kind.read_only | {kind.id_field}:
+        family = self.families[record.kind]
+        fixed = READ_ONLY | family.read_only | {family.id_field}
+        if family.type_field:
+            fixed = fixed | {family.type_field}
+        for name in fixed:
             if patched.get(name) != view.get(name):
-                raise ApiError(422, f"Invalid JSON patch format: {name} cannot be changed", key="message")
+                raise ApiError(422, f"Invalid JSON patch format: /{name} cannot be changed", key="message")
         result: dict[str, Any] = patched
         return result
+
+
+def short_pointer(pointer: Any) -> str:
+    text = str(pointer)
+    return text if len(text) <= 80 else text[:80] + "..."
+
+
+def _progress_share(progress: Any) -> float:
+    """The share of a job done, from its progress field ("40/100" or 40)."""
+    text = str(progress).partition("/")[0]
+    try:
+        return min(max(float(text) / 100.0, 0.0), 1.0)
+    except ValueError:
+        return 0.0
 
 
 # [OURS, protective] What one JSON Patch may do: the document it leaves may not exceed MAX_DOCUMENT

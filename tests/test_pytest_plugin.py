@@ -8,15 +8,25 @@ import sys
 from pathlib import Path
 
 USER_TESTS = """
+import time
+
 import httpx
 
-def test_a_creates(tavus):
+def test_a_creates(tavus, tavus_mock):
     tavus.personas.create(persona_name="A", system_prompt="x")
     assert sorted(p.persona_name for p in tavus.personas.list_all(persona_type="user")) == ["A", "Seeded"]
+    body = {"persona_id": "pdced222244b", "callback_url": "http://127.0.0.1:9/hook"}
+    httpx.post(tavus_mock.url + "/v2/conversations", json=body, headers={"x-api-key": tavus_mock.api_key})
+    for _ in range(200):  # the replica_joined event goes out in the background
+        if tavus_mock.app.callbacks_sent:
+            break
+        time.sleep(0.01)
+    assert tavus_mock.app.callbacks_sent
 
 def test_b_starts_fresh(tavus, tavus_mock):
     assert [p.persona_name for p in tavus.personas.list_all(persona_type="user")] == ["Seeded"]
     assert tavus_mock.api_key == "my-made-up-key"
+    assert not tavus_mock.app.callbacks_sent  # test_a's callbacks are not this test's
 
 def test_c_tenants_and_seed(tavus_mock):
     other = httpx.get(tavus_mock.url + "/v2/personas", headers={"x-api-key": tavus_mock.other_api_key})

@@ -1,9 +1,8 @@
-"""Behaviour modules, one per resource family.
+"""The resource families, one module each; importing this package registers them all (core.FAMILIES).
 
-A module holds what its family does beyond the generic behaviours of app.py (get, list, patch, rename,
-delete, and create's common steps): its create (`@creates`), the operations only it has (`@handles`,
-tavus_mock/core.py), and for the PAL-era families (live-surface inventory 2.2-2.7) its kind (ids, how
-records are shown) and stock records. Importing this package registers them all.
+A module declares its family (core.Family: kind, stock records, lifecycle, list filters, references,
+patch rules, operations) and holds the handlers of what its family does beyond the generic behaviours.
+Adding a family is a new module here, its name below, and its part of the spec.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from . import (
     tools,
     transcriptions,
     videos,
+    voices,
 )
 
 __all__ = [
@@ -36,4 +36,5 @@ __all__ = [
     "tools",
     "transcriptions",
     "videos",
+    "voices",
 ]

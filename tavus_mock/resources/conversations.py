@@ -3,38 +3,51 @@
 Evidence: research doc (create answers name, URL, status, callback URL and time; `test_mode` makes an
 ended conversation that no replica joins; `require_auth` adds a meeting token; end is 200 and posts the
 shutdown and transcript events to the callback URL) and live-surface inventory 2.1 (`pal_id`/`face_id`).
-Get, list and delete are the generic behaviours (app.py).
+Get, list and delete are the generic behaviours.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..core import Answer, Ctx, creates, handles
-from ..store import ApiError, Record, iso_now
-
-if TYPE_CHECKING:
-    from ..app import TavusMock
+from ..core import Answer, Api, Ctx, Family, register
+from ..store import ApiError, Record, id_maker, iso_now
 
 SHUTDOWN = "end_conversation_endpoint_hit"
 
+FAMILY = register(
+    Family(
+        "conversations",
+        "conversation_id",
+        id_maker("c", 14),
+        terse=frozenset({"events", "shutdown_reason"}),
+        filters={"status": lambda record, value: record.data.get("status") == value},
+        operations={
+            "createConversation": "create",
+            "listConversations": "list",
+            "getConversation": "get",
+            "deleteConversation": "delete",
+        },
+    )
+)
 
-@creates("conversations")
-def create(mock: TavusMock, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-    store = mock.store
+
+@FAMILY.creates
+def create(api: Api, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
     # Both vocabularies are accepted (persona_id/replica_id and the PAL-era pal_id/face_id).
     persona_id, persona_field = _one_of(body, "persona_id", "pal_id")
     replica_id, replica_field = _one_of(body, "replica_id", "face_id")
-    if persona_id is not None and not store.exists("personas", ctx.tenant, persona_id):
+    persona = api.lookup("personas", ctx.tenant, persona_id) if persona_id is not None else None
+    if persona_id is not None and persona is None:
         raise ApiError(400, f"Invalid {persona_field}: no such {'PAL' if persona_field == 'pal_id' else 'persona'}")
-    if replica_id is None and persona_id is not None:
-        replica_id = store.records["personas"][persona_id].data.get("default_replica_id")
+    if replica_id is None and persona is not None:
+        replica_id = persona.data.get("default_replica_id")
         replica_field = "default_face_id" if persona_field == "pal_id" else "default_replica_id"
     if replica_id is None:
         if persona_field == "pal_id":
             raise ApiError(400, "A face_id (or replica_id) is needed: the PAL has no default_face_id")
         raise ApiError(400, "A replica_id (or face_id) is needed: the persona has no default_replica_id")
-    if not store.exists("replicas", ctx.tenant, replica_id):
+    if not api.exists("replicas", ctx.tenant, replica_id):
         kind = "face" if "face" in replica_field else "replica"
         raise ApiError(400, f"Invalid {replica_field}: no such {kind}")
     test_mode = bool(body.get("test_mode"))
@@ -50,31 +63,30 @@ def create(mock: TavusMock, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
         "events": [],
         "shutdown_reason": None,
     }
-    record = store.create("conversations", ctx.tenant, data)
+    record = api.create("conversations", ctx.tenant, data)
     data["conversation_url"] = f"https://tavus.daily.co/{record.id}"
     out = {k: data[k] for k in ("conversation_name", "conversation_url", "status", "callback_url", "created_at")}
     out["conversation_id"] = record.id
     if private:
         out["meeting_token"] = "mock." + record.id + "." + record.id[::-1]
     if not test_mode:
-        _event(mock, record, "system.replica_joined", "system", {"replica_id": replica_id})
-    return Answer(mock.success(ctx.op), out)
+        _event(api, record, "system.replica_joined", "system", {"replica_id": replica_id})
+    return Answer(api.success(ctx.op), out)
 
 
-@handles("endConversation")
-def end(mock: TavusMock, ctx: Ctx) -> Answer:
-    with mock.store.lock:
-        record = mock.store.find("conversations", ctx.tenant, ctx.path["conversation_id"])
-        data = record.data
-        if data["status"] != "ended":
-            data.update(status="ended", updated_at=iso_now(), shutdown_reason=SHUTDOWN)
-            replica = {"replica_id": data["replica_id"]}
-            _event(mock, record, "system.shutdown", "system", {**replica, "shutdown_reason": SHUTDOWN})
-            _event(mock, record, "application.transcription_ready", "application", {**replica, "transcript": []})
-    return Answer(mock.success(ctx.op))
+@FAMILY.handles("endConversation")
+def end(api: Api, ctx: Ctx) -> Answer:
+    record = api.find("conversations", ctx.tenant, ctx.path["conversation_id"], writable=True)
+    data = record.data
+    if data["status"] != "ended":
+        data.update(status="ended", updated_at=iso_now(), shutdown_reason=SHUTDOWN)
+        replica = {"replica_id": data["replica_id"]}
+        _event(api, record, "system.shutdown", "system", {**replica, "shutdown_reason": SHUTDOWN})
+        _event(api, record, "application.transcription_ready", "application", {**replica, "transcript": []})
+    return Answer(api.success(ctx.op))
 
 
-def _event(mock: TavusMock, record: Record, event: str, message_type: str, properties: dict[str, Any]) -> None:
+def _event(api: Api, record: Record, event: str, message_type: str, properties: dict[str, Any]) -> None:
     """Log an event on the conversation and post it to its callback URL, if it has one."""
     stamp = iso_now()
     record.data["events"].append({"event_type": event, "timestamp": stamp, "properties": properties})
@@ -88,7 +100,7 @@ def _event(mock: TavusMock, record: Record, event: str, message_type: str, prope
             "webhook_url": url,
             "properties": properties,
         }
-        mock.post_soon(url, payload)
+        api.post_soon(url, payload)
 
 
 def _one_of(body: dict[str, Any], legacy: str, current: str) -> tuple[Any, str]:

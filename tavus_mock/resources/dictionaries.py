@@ -9,35 +9,12 @@ used it stop using it. Get and list are the generic behaviours (app.py).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..core import Answer, Ctx, creates, handles
-from ..store import KINDS, ApiError
-
-if TYPE_CHECKING:
-    from ..app import TavusMock
+from ..core import Answer, Api, Ctx, Family, register
+from ..store import ApiError, id_maker
 
 TAG = "pronunciation_dictionaries"
-
-
-@creates(TAG)
-def create(mock: TavusMock, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-    rules = checked_rules(body.get("rules", []))
-    data = {"name": body["name"], "rules": rules, "rules_count": len(rules), "created_at": now, "updated_at": now}
-    record = mock.store.create(TAG, ctx.tenant, data)
-    return Answer(mock.success(ctx.op), mock.view(record))
-
-
-@handles("deletePronunciationDictionary")
-def delete(mock: TavusMock, ctx: Ctx) -> Answer:
-    with mock.store.lock:
-        answer = mock.generic_delete(ctx)
-        gone = ctx.path[KINDS[TAG].id_field]
-        for persona in mock.store.visible("personas", ctx.tenant):  # personas that used it stop using it
-            tts = (persona.data.get("layers") or {}).get("tts") or {}
-            if tts.get("pronunciation_dictionary_id") == gone:
-                del tts["pronunciation_dictionary_id"]
-        return answer
 
 
 def checked_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -65,5 +42,39 @@ def _normalize(patched: dict[str, Any]) -> None:
     patched["rules_count"] = len(patched["rules"])
 
 
-KINDS[TAG].check_patch = only_name_and_rules
-KINDS[TAG].normalize = _normalize
+FAMILY = register(
+    Family(
+        TAG,
+        "pronunciation_dictionary_id",
+        id_maker("pd_", 14),
+        newest_first=True,
+        check_patch=only_name_and_rules,
+        normalize=_normalize,
+        operations={
+            "createPronunciationDictionary": "create",
+            "listPronunciationDictionaries": "list",
+            "getPronunciationDictionary": "get",
+            "patchPronunciationDictionary": "patch",
+        },
+    )
+)
+
+
+@FAMILY.creates
+def create(api: Api, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+    rules = checked_rules(body.get("rules", []))
+    data = {"name": body["name"], "rules": rules, "rules_count": len(rules), "created_at": now, "updated_at": now}
+    record = api.create(TAG, ctx.tenant, data)
+    return Answer(api.success(ctx.op), api.view(record))
+
+
+@FAMILY.handles("deletePronunciationDictionary")
+def delete(api: Api, ctx: Ctx) -> Answer:
+    answer = api.generic("delete", ctx)
+    gone = ctx.path[FAMILY.id_field]
+    for persona in api.visible("personas", ctx.tenant):  # personas that used it stop using it
+        tts = (persona.data.get("layers") or {}).get("tts") or {}
+        if tts.get("pronunciation_dictionary_id") == gone and persona.tenant is not None:
+            api.change(persona)
+            del tts["pronunciation_dictionary_id"]
+    return answer

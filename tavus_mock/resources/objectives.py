@@ -2,36 +2,47 @@
 
 Evidence: research doc (objectives are a named set whose items sit in `data`; `next_required_objective`
 singular, `next_conditional_objectives` a map) and live-surface inventory (validate objectives, with
-`allow_loops`). Get, list, patch and delete are the generic behaviours (app.py).
+`allow_loops`). Get, list, patch and delete are the generic behaviours.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..core import Answer, Ctx, creates, handles
-from ..store import KINDS
+from ..core import Answer, Api, Ctx, Family, register
+from ..store import id_maker
 
-if TYPE_CHECKING:
-    from ..app import TavusMock
+FAMILY = register(
+    Family(
+        "objectives",
+        "objectives_id",
+        id_maker("o", 11),
+        operations={
+            "createObjectives": "create",
+            "listObjectives": "list",
+            "getObjective": "get",
+            "patchObjective": "patch",
+            "deleteObjective": "delete",
+        },
+    )
+)
 
 
-def create_named_set(mock: TavusMock, ctx: Ctx, body: dict[str, Any], now: str, name_field: str) -> Answer:
+def create_named_set(api: Api, ctx: Ctx, body: dict[str, Any], now: str, family: Family, name_field: str) -> Answer:
     """A named set whose items sit in `data` (objectives; guardrail sets, guardrails.py)."""
-    tag = ctx.op.tag
     data = {name_field: body.get("name"), "data": body["data"], "created_at": now, "updated_at": now}
-    record = mock.store.create(tag, ctx.tenant, data)
-    out = {KINDS[tag].id_field: record.id, name_field: data[name_field], "status": "active", "created_at": now}
-    return Answer(mock.success(ctx.op), out)
+    record = api.create(family.tag, ctx.tenant, data)
+    out = {family.id_field: record.id, name_field: data[name_field], "status": "active", "created_at": now}
+    return Answer(api.success(ctx.op), out)
 
 
-@creates("objectives")
-def create(mock: TavusMock, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-    return create_named_set(mock, ctx, body, now, "objective_name")
+@FAMILY.creates
+def create(api: Api, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+    return create_named_set(api, ctx, body, now, FAMILY, "objective_name")
 
 
-@handles("validateObjectives")
-def validate(mock: TavusMock, ctx: Ctx) -> Answer:
+@FAMILY.handles("validateObjectives")
+def validate(api: Api, ctx: Ctx) -> Answer:
     """Check a set of objectives as create would store it; store nothing."""
     return Answer(200, check(ctx.body["data"], bool(ctx.body.get("allow_loops"))))
 

@@ -1,59 +1,128 @@
-"""Personas (PALs): create with reference checks, and publishing a PAL.
+"""Personas (PALs): stock PALs, create, the references a persona holds, publishing a PAL; /v2/pals is
+the same records under PAL-era names (tavus_mock/aliases.py).
 
 Evidence: research doc (create persona; `persona_type` "user"; the create answer's three fields) and
-live-surface inventory 2.1 (PALs are personas under other names, tavus_mock/aliases.py; publish).
-Get, list, patch and delete are the generic behaviours (app.py); a PAL's skills live in skills.py.
+live-surface inventory 2.1 (PALs are personas under other names; publish). Stock ids: inventory
+(livekit-plugins-tavus default pb87e71797da, docs examples pcb7a34da5fe, p1af207b8189, paaee96e4f87,
+pdac61133ac5, pipecat-ai's "pipecat0"); their names and prompts are not published and are ours.
+Get, list, patch and delete are the generic behaviours; a PAL's skills and tools live in skills.py and
+tools.py, on this family's records.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..core import Answer, Ctx, creates, handles, short
-from ..store import KINDS, ApiError
+from ..aliases import Alias
+from ..core import Answer, Api, Ctx, Family, Reference, register
+from ..store import STOCK_CREATED, ApiError, id_maker
+from .replicas import STOCK_REPLICA_ID
 
-if TYPE_CHECKING:
-    from ..app import TavusMock
+STOCK_PERSONA_ID = "pdced222244b"
+STOCK_PERSONAS = (
+    (STOCK_PERSONA_ID, "Sales Coach", STOCK_REPLICA_ID, "You coach sales people through realistic practice calls."),
+    ("pb87e71797da", "Stock PAL (LiveKit default)", "r4067604db72", "You are a friendly, concise assistant."),
+    ("pcb7a34da5fe", "Stock PAL (docs example)", "r90bbd427f71", "You are a patient life coach."),
+    ("p1af207b8189", "Stock PAL", STOCK_REPLICA_ID, "You are a helpful assistant."),
+    ("paaee96e4f87", "Stock PAL", STOCK_REPLICA_ID, "You are a helpful assistant."),
+    ("pdac61133ac5", "Stock PAL", STOCK_REPLICA_ID, "You are a helpful assistant."),
+    ("pipecat0", "Pipecat default persona", STOCK_REPLICA_ID, "You are a voice assistant run by Pipecat."),
+)
+MAX_LINKS = 1000  # [OURS, protective] ids in one of a persona's id lists (documents, tools, guardrails)
 
-# Fields that name another resource (checked on create only when one of them is given).
-REFERENCES = frozenset({"default_replica_id", "objectives_id", "guardrails_id", "guardrail_ids"})
+
+def _stock() -> list[dict[str, Any]]:
+    return [
+        {
+            "persona_id": pid,
+            "persona_name": name,
+            "persona_type": "system",
+            "system_prompt": prompt,
+            "pipeline_mode": "full",
+            "default_replica_id": replica,
+            "document_ids": [],
+            "document_tags": [],
+            "layers": {"llm": {"model": "tavus-gpt-oss"}, "tts": {"tts_engine": "cartesia"}},
+            "created_at": STOCK_CREATED,
+            "updated_at": STOCK_CREATED,
+        }
+        for pid, name, replica, prompt in STOCK_PERSONAS
+    ]
 
 
-@creates("personas")
-def create(mock: TavusMock, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-    if not REFERENCES.isdisjoint(body):
-        check_references(mock, ctx.tenant, body)
-    fields = KINDS["personas"].field_set
-    # The checked body is this request's own (parsed for it): stored as it is when every field is known.
-    data = body if fields.issuperset(body) else {k: v for k, v in body.items() if k in fields}
+def _check(api: Api, tenant: str, data: dict[str, Any]) -> None:
+    for name in ("document_ids", "tool_ids", "guardrail_ids"):
+        ids = data.get(name)
+        if isinstance(ids, list) and len(ids) > MAX_LINKS:
+            raise ApiError(400, f"Invalid {name}: at most {MAX_LINKS} ids, not {len(ids)}")
+
+
+FAMILY = register(
+    Family(
+        "personas",
+        "persona_id",
+        id_maker("p", 11),
+        type_field="persona_type",
+        stock=_stock,
+        # Each must name the same key's resource, or a stock one [S1: "Invalid replica_uuid"].
+        references=(
+            Reference(
+                "default_replica_id", "replicas", message="Invalid replica_uuid: default_replica_id names no replica"
+            ),
+            Reference("objectives_id", "objectives", label="objectives"),
+            Reference("guardrails_id", "guardrails", label="guardrails set"),
+            Reference("guardrail_ids", "guardrail_items", many=True, label="guardrail"),
+            Reference("document_ids", "documents", many=True, label="document"),
+            Reference("tool_ids", "tools", many=True, label="tool"),
+        ),
+        check=_check,
+        operations={
+            "createPersona": "create",
+            "listPersonas": "list",
+            "getPersona": "get",
+            "patchPersona": "patch",
+            "deletePersona": "delete",
+        },
+        alias=Alias(
+            "pals",
+            "personas",
+            (
+                ("persona_id", "pal_id"),
+                ("persona_name", "pal_name"),
+                ("persona_type", "pal_type"),
+                ("default_replica_id", "default_face_id"),
+            ),
+        ),
+        alias_operations={
+            "createPal": "createPersona",
+            "listPals": "listPersonas",
+            "getPal": "getPersona",
+            "patchPal": "patchPersona",
+            "deletePal": "deletePersona",
+        },
+    )
+)
+
+
+@FAMILY.creates
+def create(api: Api, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+    # The checked body is this request's own (parsed for it); its references are checked when the
+    # request ends, as on every write.
+    data = dict(body)
     data.setdefault("document_ids", [])
     data.setdefault("document_tags", [])
     data["persona_type"] = "user"
     data["created_at"] = data["updated_at"] = now
     data.setdefault("persona_name", None)
-    record = mock.store.create("personas", ctx.tenant, data)
+    record = api.create("personas", ctx.tenant, data)
     out = {"persona_id": record.id, "persona_name": data["persona_name"], "created_at": now}
     return Answer(ctx.op.success_statuses[0], out)
 
 
-def check_references(mock: TavusMock, tenant: str, body: dict[str, Any]) -> None:
-    """Refuse a persona body that names a replica, objectives or guardrails the key does not have."""
-    store = mock.store
-    if "default_replica_id" in body and not store.exists("replicas", tenant, body["default_replica_id"]):
-        # "Invalid replica_uuid" is the real API's text [S1]; the rest names the field.
-        raise ApiError(400, "Invalid replica_uuid: default_replica_id names no replica")
-    for ref_field, ref_tag in (("objectives_id", "objectives"), ("guardrails_id", "guardrails")):
-        if ref_field in body and not store.exists(ref_tag, tenant, body[ref_field]):
-            raise ApiError(400, f"Invalid {ref_field}")
-    unknown = [g for g in body.get("guardrail_ids") or () if not store.exists("guardrail_items", tenant, g)]
-    if unknown:  # individual guardrails (docs create-guardrails: attached by uuid)
-        raise ApiError(400, f"Invalid guardrail_ids: no guardrail {short(', '.join(unknown))}")
-
-
-@handles("publishPal")
-def publish(mock: TavusMock, ctx: Ctx) -> Answer:
+@FAMILY.handles("publishPal")
+def publish(api: Api, ctx: Ctx) -> Answer:
     """Publish a PAL's PAL Maker draft. tavus-mock has no PAL Maker, so there is never a draft: success."""
-    record = mock.store.find("personas", ctx.tenant, ctx.path["pal_id"], writable=True)
+    record = api.find("personas", ctx.tenant, ctx.path["pal_id"], writable=True)
     data = record.data
     out = {
         "status": "success",

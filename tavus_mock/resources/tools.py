@@ -11,15 +11,12 @@ Which PAL uses which tool is the persona's `tool_ids` (one record for PALs and p
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
-from ..core import Answer, Ctx, handles, short
-from ..store import KINDS, STOCK_CREATED, STOCK_FACTORIES, ApiError, Kind, Record, id_maker, iso_now
-
-if TYPE_CHECKING:
-    from ..app import TavusMock
+from ..core import Answer, Api, Ctx, Family, register, short
+from ..store import STOCK_CREATED, ApiError, Record, id_maker, iso_now
 
 SCRUBBED = "*" * 8
 MAX_TOOL_SIZE = 10_000  # description + JSON of parameters (CLI tool.py:10, docs)
@@ -53,22 +50,22 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+SECRETS = frozenset(SECRET_FIELD.values())  # masked by name, whatever type the auth declares
+
+
 def _scrub(view: dict[str, Any]) -> dict[str, Any]:
+    """The view with every secret of its auth answered as the placeholder: a field is masked by its name
+    (token, password, value, secret, client_secret), whichever auth type carries it."""
     auth = ((view.get("delivery") or {}).get("api") or {}).get("auth")
-    if not isinstance(auth, dict):
-        return view
-    field = SECRET_FIELD.get(auth.get("type", ""))
-    if field is None or field not in auth:
+    if not isinstance(auth, dict) or SECRETS.isdisjoint(auth):
         return view
     delivery = view["delivery"]
-    api = {**delivery["api"], "auth": {**auth, field: SCRUBBED}}
+    masked = {k: (SCRUBBED if k in SECRETS and v is not None else v) for k, v in auth.items()}
+    api = {**delivery["api"], "auth": masked}
     return {**view, "delivery": {**delivery, "api": api}}
 
 
-KINDS["tools"] = Kind("tools", "tool_id", id_maker("t", 11), present=_scrub)
-
-
-def _system_tools() -> list[Record]:
+def _system_tools() -> list[dict[str, Any]]:
     end_call: dict[str, Any] = {
         "tool_id": "end_call",
         "owner_id": None,
@@ -86,10 +83,14 @@ def _system_tools() -> list[Record]:
         "created_at": STOCK_CREATED,
         "updated_at": STOCK_CREATED,
     }
-    return [Record("tools", "end_call", None, end_call)]
+    return [end_call]
 
 
-STOCK_FACTORIES.append(_system_tools)
+def _name_or_uuid(record: Record, value: str) -> bool:
+    return record.id == value or value.lower() in str(record.data.get("name", "")).lower()
+
+
+FAMILY = register(Family("tools", "tool_id", id_maker("t", 11), present=_scrub, stock=_system_tools))
 
 
 def _bad(text: str) -> ApiError:
@@ -113,9 +114,10 @@ def _check_delivery(delivery: dict[str, Any], stored: dict[str, Any] | None) -> 
     if isinstance(auth, dict):
         kind = auth["type"]
         secret = SECRET_FIELD.get(kind)
-        if secret is not None and auth.get(secret) == SCRUBBED:
+        placeholder = sorted(name for name in SECRETS if auth.get(name) == SCRUBBED)
+        if placeholder:
             raise _bad(
-                f"delivery.api.auth.{secret} is the {SCRUBBED} placeholder of an answer; "
+                f"delivery.api.auth.{placeholder[0]} is the {SCRUBBED} placeholder of an answer; "
                 "leave it out to keep the stored secret"
             )
         old_auth = (((stored or {}).get("api") or {}).get("auth")) or {}
@@ -177,14 +179,14 @@ def _check_tool(tool: dict[str, Any]) -> None:
         raise _bad(f"static_filler must be null for {origin} tools")
 
 
-def _name_taken(mock: TavusMock, tenant: str, name: str, but: str | None = None) -> None:
-    for record in mock.store.visible("tools", tenant):
+def _name_taken(api: Api, tenant: str, name: str, but: str | None = None) -> None:
+    for record in api.visible("tools", tenant):
         if record.data.get("name") == name and record.id != but:
             raise ApiError(409, f"A tool named {short(name)} already exists")
 
 
-@handles("createTool")
-def create_tool(mock: TavusMock, ctx: Ctx) -> Answer:
+@FAMILY.handles("createTool")
+def create_tool(api: Api, ctx: Ctx) -> Answer:
     body = ctx.body
     now = iso_now()
     tool = {**DEFAULTS, **{k: v for k, v in body.items() if k in DEFAULTS or k in ("name", "description")}}
@@ -192,117 +194,108 @@ def create_tool(mock: TavusMock, ctx: Ctx) -> Answer:
         tool["on_resolve"] = "fire_and_forget"
     tool["delivery"] = _check_delivery(tool["delivery"], None)
     _check_tool(tool)
-    with mock.store.lock:
-        _name_taken(mock, ctx.tenant, tool["name"])
-        tool.update(owner_id=ctx.owner_id, is_system_tool=False, created_at=now, updated_at=now)
-        record = mock.store.create("tools", ctx.tenant, tool)
-        return Answer(mock.success(ctx.op), mock.view(record))
+    _name_taken(api, ctx.tenant, tool["name"])
+    tool.update(owner_id=ctx.owner_id, is_system_tool=False, created_at=now, updated_at=now)
+    record = api.create("tools", ctx.tenant, tool)
+    return Answer(api.success(ctx.op), api.view(record))
 
 
-@handles("getTool")
-def get_tool(mock: TavusMock, ctx: Ctx) -> Answer:
-    with mock.store.lock:
-        return Answer(200, mock.view(mock.store.find("tools", ctx.tenant, ctx.path["tool_id"])))
+@FAMILY.handles("getTool")
+def get_tool(api: Api, ctx: Ctx) -> Answer:
+    return Answer(200, api.view(api.find("tools", ctx.tenant, ctx.path["tool_id"])))
 
 
-@handles("listTools")
-def list_tools(mock: TavusMock, ctx: Ctx) -> Answer:
+@FAMILY.handles("listTools")
+def list_tools(api: Api, ctx: Ctx) -> Answer:
     q = ctx.query
-    limit, _page, offset, descending = mock.paging(ctx)
+    limit, _page, offset, descending = api.paging(ctx)
     scope = q.get("type", "user")
-    with mock.store.lock:
-        if "name_or_uuid" in q:  # a scan of the key's tools (documented in the spec: a filter)
-            needle = q["name_or_uuid"]
-            records = [
-                r
-                for r in mock.store.visible("tools", ctx.tenant)
-                if (scope == "all" or (r.tenant is None) == (scope == "system"))
-                and (r.id == needle or needle.lower() in str(r.data.get("name", "")).lower())
-            ]
-            records.sort(key=lambda r: r.seq, reverse=descending)
-            chunk, total = records[offset : offset + limit], len(records)
-        else:
-            owner = None if scope == "all" else scope
-            order = "desc" if descending else "asc"
-            chunk, total = mock.store.page("tools", ctx.tenant, owner=owner, offset=offset, limit=limit, order=order)
-        return Answer(200, {"data": [mock.view(r, listing=True) for r in chunk], "total_count": total})
+    if "name_or_uuid" in q:  # a scan of the key's tools (documented in the spec: a filter)
+        needle = q["name_or_uuid"]
+        records = [
+            r
+            for r in api.visible("tools", ctx.tenant)
+            if (scope == "all" or (r.tenant is None) == (scope == "system")) and _name_or_uuid(r, needle)
+        ]
+        records.sort(key=lambda r: r.seq, reverse=descending)
+        chunk, total = records[offset : offset + limit], len(records)
+    else:
+        owner = None if scope == "all" else scope
+        order = "desc" if descending else "asc"
+        chunk, total = api.page("tools", ctx.tenant, owner=owner, offset=offset, limit=limit, order=order)
+    return Answer(200, {"data": [api.view(r, listing=True) for r in chunk], "total_count": total})
 
 
-@handles("patchTool")
-def patch_tool(mock: TavusMock, ctx: Ctx) -> Answer:
+@FAMILY.handles("patchTool")
+def patch_tool(api: Api, ctx: Ctx) -> Answer:
     body = ctx.body
-    with mock.store.lock:
-        record = mock.store.find("tools", ctx.tenant, ctx.path["tool_id"], writable=True)
-        tool = {**record.data, **{k: v for k, v in body.items() if k in DEFAULTS or k in ("name", "description")}}
-        if "delivery" in body:
-            tool["delivery"] = _check_delivery(body["delivery"], record.data["delivery"])
-        _check_tool(tool)
-        if tool["name"] != record.data["name"]:
-            _name_taken(mock, ctx.tenant, tool["name"], but=record.id)
-        tool["updated_at"] = iso_now()
-        record.data.update(tool)
-        return Answer(200, mock.view(record))
+    record = api.find("tools", ctx.tenant, ctx.path["tool_id"], writable=True)
+    tool = {**record.data, **{k: v for k, v in body.items() if k in DEFAULTS or k in ("name", "description")}}
+    if "delivery" in body:
+        tool["delivery"] = _check_delivery(body["delivery"], record.data["delivery"])
+    _check_tool(tool)
+    if tool["name"] != record.data["name"]:
+        _name_taken(api, ctx.tenant, tool["name"], but=record.id)
+    tool["updated_at"] = iso_now()
+    record.data.update(tool)
+    return Answer(200, api.view(record))
 
 
-@handles("deleteTool")
-def delete_tool(mock: TavusMock, ctx: Ctx) -> Answer:
-    with mock.store.lock:
-        record = mock.store.find("tools", ctx.tenant, ctx.path["tool_id"], writable=True)
-        mock.store.delete(record, hard=False)
-        for persona in mock.store.visible("personas", ctx.tenant):  # PALs stop using it
-            ids = persona.data.get("tool_ids")
-            if ids and record.id in ids:
-                persona.data["tool_ids"] = [i for i in ids if i != record.id]
-        return Answer(204)
+@FAMILY.handles("deleteTool")
+def delete_tool(api: Api, ctx: Ctx) -> Answer:
+    record = api.find("tools", ctx.tenant, ctx.path["tool_id"], writable=True)
+    api.delete(record)
+    for persona in api.visible("personas", ctx.tenant):  # PALs stop using it
+        ids = persona.data.get("tool_ids")
+        if ids and record.id in ids and persona.tenant is not None:
+            api.change(persona)["tool_ids"] = [i for i in ids if i != record.id]
+    return Answer(204)
 
 
 # -- the tools of one PAL ----------------------------------------------------------------------
-def _pal(mock: TavusMock, ctx: Ctx, *, writable: bool = False) -> Record:
-    return mock.store.find("personas", ctx.tenant, ctx.path["pal_id"], writable=writable)
+def _pal(api: Api, ctx: Ctx, *, writable: bool = False) -> Record:
+    return api.find("personas", ctx.tenant, ctx.path["pal_id"], writable=writable)
 
 
-def _attached(mock: TavusMock, ctx: Ctx, pal: Record) -> Answer:
+def _attached(api: Api, ctx: Ctx, pal: Record) -> Answer:
     tools = []
     for tool_id in pal.data.get("tool_ids") or ():
-        if mock.store.exists("tools", ctx.tenant, tool_id):
-            tool = mock.store.records["tools"][tool_id]
-            if tool.tenant is not None:  # registry tools only; system tools are not listed
-                tools.append(mock.view(tool, listing=True))
+        tool = api.lookup("tools", ctx.tenant, tool_id)
+        if tool is not None and tool.tenant is not None:  # registry tools only; system tools are not listed
+            tools.append(api.view(tool, listing=True))
     return Answer(200, {"data": tools})
 
 
-@handles("listPalTools")
-def list_pal_tools(mock: TavusMock, ctx: Ctx) -> Answer:
-    with mock.store.lock:
-        return _attached(mock, ctx, _pal(mock, ctx))
+@FAMILY.handles("listPalTools")
+def list_pal_tools(api: Api, ctx: Ctx) -> Answer:
+    return _attached(api, ctx, _pal(api, ctx))
 
 
-@handles("attachToolsToPal")
-def attach_tools(mock: TavusMock, ctx: Ctx) -> Answer:
+@FAMILY.handles("attachToolsToPal")
+def attach_tools(api: Api, ctx: Ctx) -> Answer:
     wanted = list(dict.fromkeys(ctx.body["tool_ids"]))
-    with mock.store.lock:
-        pal = _pal(mock, ctx, writable=True)
-        for tool_id in wanted:
-            if not mock.store.exists("tools", ctx.tenant, tool_id):
-                raise _bad(f"no tool {short(tool_id)}")
-            if mock.store.records["tools"][tool_id].tenant is None:
-                raise _bad(f"{short(tool_id)} is a system tool; only registry tools are attached")
-        current = list(pal.data.get("tool_ids") or ())
-        merged = current + [t for t in wanted if t not in current]
-        if len(merged) > MAX_PAL_TOOLS:
-            raise _bad(f"a PAL holds at most {MAX_PAL_TOOLS} tools; this would make {len(merged)}")
-        if merged != current:
-            pal.data.update(tool_ids=merged, updated_at=iso_now())
-        return _attached(mock, ctx, pal)
+    pal = _pal(api, ctx, writable=True)
+    for tool_id in wanted:
+        tool = api.lookup("tools", ctx.tenant, tool_id)
+        if tool is None:
+            raise _bad(f"no tool {short(tool_id)}")
+        if tool.tenant is None:
+            raise _bad(f"{short(tool_id)} is a system tool; only registry tools are attached")
+    current = list(pal.data.get("tool_ids") or ())
+    merged = current + [t for t in wanted if t not in current]
+    if len(merged) > MAX_PAL_TOOLS:
+        raise _bad(f"a PAL holds at most {MAX_PAL_TOOLS} tools; this would make {len(merged)}")
+    if merged != current:
+        pal.data.update(tool_ids=merged, updated_at=iso_now())
+    return _attached(api, ctx, pal)
 
 
-@handles("detachToolFromPal")
-def detach_tool(mock: TavusMock, ctx: Ctx) -> Answer:
-    with mock.store.lock:
-        pal = _pal(mock, ctx, writable=True)
-        current = list(pal.data.get("tool_ids") or ())
-        tool_id = ctx.path["tool_id"]
-        if tool_id not in current:
-            raise ApiError(404, f"Tool {short(tool_id)} is not attached to this PAL", key="message")
-        pal.data.update(tool_ids=[t for t in current if t != tool_id], updated_at=iso_now())
-        return Answer(204)
+@FAMILY.handles("detachToolFromPal")
+def detach_tool(api: Api, ctx: Ctx) -> Answer:
+    pal = _pal(api, ctx, writable=True)
+    current = list(pal.data.get("tool_ids") or ())
+    tool_id = ctx.path["tool_id"]
+    if tool_id not in current:
+        raise ApiError(404, f"Tool {short(tool_id)} is not attached to this PAL", key="message")
+    pal.data.update(tool_ids=[t for t in current if t != tool_id], updated_at=iso_now())
+    return Answer(204)

@@ -2,25 +2,58 @@
 
 Evidence: research doc (create answers id, name, status "queued", hosted URL; its `created_at` is an
 HTTP date, unlike every other timestamp; a video of an unknown replica is refused). Get, list, rename
-and delete are the generic behaviours (app.py); rendering is Store.advance.
+and delete are the generic behaviours; rendering is its lifecycle.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..core import Answer, Ctx, creates
-from ..store import ApiError, http_date_now
+from ..core import Answer, Api, Ctx, Family, Lifecycle, Reference, Stage, register
+from ..store import http_date_now, id_maker
 
-if TYPE_CHECKING:
-    from ..app import TavusMock
+BASE = "https://cdn.tavus.example/videos/{id}"
+FAMILY = register(
+    Family(
+        "videos",
+        "video_id",
+        id_maker("", 10),
+        terse=frozenset({"still_image_thumbnail_url", "gif_thumbnail_url"}),
+        lifecycle=Lifecycle(
+            delay="video",
+            running=frozenset({"queued", "generating"}),
+            progress="generation_progress",
+            progress_text=True,
+            stages=(
+                Stage(0.5, {"status": "generating", "status_details": "Rendering."}, after=frozenset({"queued"})),
+                Stage(
+                    1.0,
+                    {
+                        "status": "ready",
+                        "status_details": "Your request has processed successfully!",
+                        "download_url": BASE + ".mp4",
+                        "stream_url": BASE + ".m3u8",
+                        "still_image_thumbnail_url": BASE + ".jpg",
+                        "gif_thumbnail_url": BASE + ".gif",
+                    },
+                ),
+            ),
+        ),
+        references=(Reference("replica_id", "replicas", message="Invalid replica_id"),),
+        operations={
+            "generateVideo": "create",
+            "listVideos": "list",
+            "getVideo": "get",
+            "renameVideo": "rename",
+            "deleteVideo": "delete",
+        },
+    )
+)
 
 
-@creates("videos")
-def create(mock: TavusMock, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
-    replica_id = body["replica_id"]
-    if not mock.store.exists("replicas", ctx.tenant, replica_id):
-        raise ApiError(400, "Invalid replica_id")
+@FAMILY.creates
+def create(api: Api, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
+    replica_id = body["replica_id"]  # a replica of the key's, or stock (FAMILY.references)
     data = {
         "video_name": body.get("video_name"),
         "replica_id": replica_id,
@@ -38,11 +71,11 @@ def create(mock: TavusMock, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
         "created_at": now,
         "updated_at": now,
     }
-    record = mock.store.create("videos", ctx.tenant, data)
+    record = api.create("videos", ctx.tenant, data)
     data["hosted_url"] = f"https://tavus.video/{record.id}"
     if data["video_name"] is None:
         data["video_name"] = f"replica_id: {replica_id} - video: {record.id}"
-    mock.store.schedule_callback(record)
+    api.schedule(record)
     out = {
         "video_id": record.id,
         "video_name": data["video_name"],
@@ -50,4 +83,4 @@ def create(mock: TavusMock, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
         "hosted_url": data["hosted_url"],
         "created_at": http_date_now(),  # the real create answer carries an HTTP date
     }
-    return Answer(mock.success(ctx.op), out)
+    return Answer(api.success(ctx.op), out)

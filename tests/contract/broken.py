@@ -10,18 +10,17 @@ from tavus_mock import TavusMock
 from tavus_mock.app import Answer, Ctx
 from tavus_mock.resources.deployments import REVISION, etag
 from tavus_mock.spec import Operation
-from tavus_mock.store import ApiError, Record
+from tavus_mock.store import ApiError
 
 
 class WrongType(TavusMock):
-    """A response field of the wrong type: personas carry `created_at` as a number."""
+    """A response field of the wrong type: a persona read carries `created_at` as a number."""
 
-    @staticmethod
-    def _view(record: Record, *, verbose: bool = True, listing: bool = False) -> dict[str, Any]:
-        view = TavusMock._view(record, verbose=verbose, listing=listing)
-        if record.kind == "personas":
-            view["created_at"] = 1700000000
-        return view
+    def _get(self, ctx: Ctx) -> Answer:
+        answer = super()._get(ctx)
+        if ctx.op.tag == "personas" and isinstance(answer.body, dict):
+            answer.body = {**answer.body, "created_at": 1700000000}
+        return answer
 
 
 class IgnoredKey(TavusMock):

@@ -7,7 +7,8 @@ import re
 import httpx
 import pytest
 
-from tavus_mock.store import STOCK_PERSONAS, STOCK_REPLICAS
+from tavus_mock.resources.personas import STOCK_PERSONAS
+from tavus_mock.resources.replicas import STOCK_REPLICAS
 from tests.conftest import OTHER_KEY, TEST_KEY
 
 STOCK_REPLICA = "rfe12d8b9597"

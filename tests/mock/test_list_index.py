@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from tavus_mock.store import KINDS, Record, Store
+from tavus_mock.store import Record, Store, families
 
 
 def scan(store: Store, tag: str, tenant: str, owner: str | None, order: str) -> list[str]:
@@ -71,7 +71,7 @@ def test_hard_delete_frees_the_record_and_keeps_the_id(store: Store, monkeypatch
     assert record.id not in store.records["personas"] and record.id in store.retired_ids
     # the id is never given again, even when the id maker draws it
     drawn = iter([record.id, record.id, "p00000000001"])
-    monkeypatch.setattr(KINDS["personas"], "make_id", lambda: next(drawn))
+    monkeypatch.setattr(families()["personas"], "make_id", lambda: next(drawn))
     assert store.create("personas", "t2", {"persona_name": "again"}).id == "p00000000001"
     soft = next(r for r in store.records["personas"].values() if r.tenant == "t2" and not r.deleted)
     store.delete(soft, hard=False)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from tavus_mock.store import STOCK_PERSONAS, STOCK_REPLICAS
+from tavus_mock.resources.personas import STOCK_PERSONAS
+from tavus_mock.resources.replicas import STOCK_REPLICAS
 from tests.conftest import OTHER_KEY
 
 FACE = "rfe12d8b9597"
@@ -31,13 +32,15 @@ def test_a_persona_is_a_pal_and_the_reverse(api: httpx.Client) -> None:
 
 
 def test_pal_era_fields_are_stored_once_and_read_through_both_paths(api: httpx.Client) -> None:
+    tool = {"name": "lookup", "description": "Look up", "delivery": {"app_message": True}}
+    tool_id = api.post("/v2/tools", json=tool).json()["tool_id"]
     body = {
         "pal_name": "Full",
         "system_prompt": "z",
         "default_face_id": FACE,
         "greeting": "Hi!",
         "guardrail_tags": ["safety"],
-        "tool_ids": ["t1"],
+        "tool_ids": [tool_id],
         "memories": ["likes tea"],
         "layers": {
             "llm": {"model": "tavus-gemma-4", "speculative_inference": True},
@@ -46,7 +49,7 @@ def test_pal_era_fields_are_stored_once_and_read_through_both_paths(api: httpx.C
     }
     pal_id = api.post("/v2/pals", json=body).json()["pal_id"]
     persona = api.get(f"/v2/personas/{pal_id}").json()
-    assert persona["greeting"] == "Hi!" and persona["tool_ids"] == ["t1"] and persona["memories"] == ["likes tea"]
+    assert persona["greeting"] == "Hi!" and persona["tool_ids"] == [tool_id] and persona["memories"] == ["likes tea"]
     assert persona["layers"]["knowledge_base"] == {"rag_n_chunks": 3}
 
 

@@ -37,8 +37,8 @@ class ConversationsWithRawResponse:
         *,
         replica_id: str | Unset = UNSET,
         persona_id: str | Unset = UNSET,
-        pal_id: str | Unset = UNSET,
-        face_id: str | Unset = UNSET,
+        pal_id: str | Unset | Mapping[str, Any] | None = UNSET,
+        face_id: str | Unset | Mapping[str, Any] | None = UNSET,
         audio_only: bool | Unset = UNSET,
         callback_url: str | Unset = UNSET,
         conversation_name: str | Unset = UNSET,
@@ -67,8 +67,8 @@ class ConversationsWithRawResponse:
         Args:
             replica_id: Replica that joins. Needed unless the persona has a `default_replica_id`; wins over it when both are set.
             persona_id: Persona that drives the replica. Almost always given.
-            pal_id: Same as `persona_id` (PAL-era name). Give one of the two.
-            face_id: Same as `replica_id` (PAL-era name). Give one of the two.
+            pal_id: Same as `persona_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
+            face_id: Same as `replica_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
             audio_only: Voice only, without video.
             callback_url: Receives the conversation's callbacks.
             conversation_name: (see the spec)
@@ -279,8 +279,8 @@ class Conversations:
         *,
         replica_id: str | Unset = UNSET,
         persona_id: str | Unset = UNSET,
-        pal_id: str | Unset = UNSET,
-        face_id: str | Unset = UNSET,
+        pal_id: str | Unset | Mapping[str, Any] | None = UNSET,
+        face_id: str | Unset | Mapping[str, Any] | None = UNSET,
         audio_only: bool | Unset = UNSET,
         callback_url: str | Unset = UNSET,
         conversation_name: str | Unset = UNSET,
@@ -309,8 +309,8 @@ class Conversations:
         Args:
             replica_id: Replica that joins. Needed unless the persona has a `default_replica_id`; wins over it when both are set.
             persona_id: Persona that drives the replica. Almost always given.
-            pal_id: Same as `persona_id` (PAL-era name). Give one of the two.
-            face_id: Same as `replica_id` (PAL-era name). Give one of the two.
+            pal_id: Same as `persona_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
+            face_id: Same as `replica_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
             audio_only: Voice only, without video.
             callback_url: Receives the conversation's callbacks.
             conversation_name: (see the spec)
@@ -544,8 +544,8 @@ class AsyncConversationsWithRawResponse:
         *,
         replica_id: str | Unset = UNSET,
         persona_id: str | Unset = UNSET,
-        pal_id: str | Unset = UNSET,
-        face_id: str | Unset = UNSET,
+        pal_id: str | Unset | Mapping[str, Any] | None = UNSET,
+        face_id: str | Unset | Mapping[str, Any] | None = UNSET,
         audio_only: bool | Unset = UNSET,
         callback_url: str | Unset = UNSET,
         conversation_name: str | Unset = UNSET,
@@ -574,8 +574,8 @@ class AsyncConversationsWithRawResponse:
         Args:
             replica_id: Replica that joins. Needed unless the persona has a `default_replica_id`; wins over it when both are set.
             persona_id: Persona that drives the replica. Almost always given.
-            pal_id: Same as `persona_id` (PAL-era name). Give one of the two.
-            face_id: Same as `replica_id` (PAL-era name). Give one of the two.
+            pal_id: Same as `persona_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
+            face_id: Same as `replica_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
             audio_only: Voice only, without video.
             callback_url: Receives the conversation's callbacks.
             conversation_name: (see the spec)
@@ -786,8 +786,8 @@ class AsyncConversations:
         *,
         replica_id: str | Unset = UNSET,
         persona_id: str | Unset = UNSET,
-        pal_id: str | Unset = UNSET,
-        face_id: str | Unset = UNSET,
+        pal_id: str | Unset | Mapping[str, Any] | None = UNSET,
+        face_id: str | Unset | Mapping[str, Any] | None = UNSET,
         audio_only: bool | Unset = UNSET,
         callback_url: str | Unset = UNSET,
         conversation_name: str | Unset = UNSET,
@@ -816,8 +816,8 @@ class AsyncConversations:
         Args:
             replica_id: Replica that joins. Needed unless the persona has a `default_replica_id`; wins over it when both are set.
             persona_id: Persona that drives the replica. Almost always given.
-            pal_id: Same as `persona_id` (PAL-era name). Give one of the two.
-            face_id: Same as `replica_id` (PAL-era name). Give one of the two.
+            pal_id: Same as `persona_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
+            face_id: Same as `replica_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
             audio_only: Voice only, without video.
             callback_url: Receives the conversation's callbacks.
             conversation_name: (see the spec)

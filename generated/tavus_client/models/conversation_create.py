@@ -35,10 +35,10 @@ class ConversationCreate:
     """
     persona_id: str | Unset = UNSET
     """ Persona that drives the replica. Almost always given. """
-    pal_id: str | Unset = UNSET
-    """ Same as `persona_id` (PAL-era name). Give one of the two. """
-    face_id: str | Unset = UNSET
-    """ Same as `replica_id` (PAL-era name). Give one of the two. """
+    pal_id: str | Unset | None = UNSET
+    """ Same as `persona_id` (PAL-era name). Give one of the two; null is the same as leaving it out. """
+    face_id: str | Unset | None = UNSET
+    """ Same as `replica_id` (PAL-era name). Give one of the two; null is the same as leaving it out. """
     audio_only: bool | Unset = UNSET
     """ Voice only, without video. """
     callback_url: str | Unset = UNSET
@@ -73,9 +73,17 @@ class ConversationCreate:
 
         persona_id = self.persona_id
 
-        pal_id = self.pal_id
+        pal_id: str | Unset | None
+        if isinstance(self.pal_id, Unset):
+            pal_id = UNSET
+        else:
+            pal_id = self.pal_id
 
-        face_id = self.face_id
+        face_id: str | Unset | None
+        if isinstance(self.face_id, Unset):
+            face_id = UNSET
+        else:
+            face_id = self.face_id
 
         audio_only = self.audio_only
 
@@ -167,9 +175,23 @@ class ConversationCreate:
 
         persona_id = d.pop("persona_id", UNSET)
 
-        pal_id = d.pop("pal_id", UNSET)
+        def _parse_pal_id(data: object) -> str | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        face_id = d.pop("face_id", UNSET)
+        pal_id = _parse_pal_id(d.pop("pal_id", UNSET))
+
+        def _parse_face_id(data: object) -> str | Unset | None:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        face_id = _parse_face_id(d.pop("face_id", UNSET))
 
         audio_only = d.pop("audio_only", UNSET)
 
