@@ -1,10 +1,9 @@
-"""PAL-era aliases: /v2/pals is /v2/personas and /v2/faces is /v2/replicas under renamed fields.
+"""Aliases: one family's records served under a second vocabulary (other paths, renamed fields).
 
-A family declares its alias (personas: pals; replicas: faces) and the alias operations. One stored
-record serves both vocabularies (the same ids), so an alias operation is its legacy twin
-with the names translated on the way in (path, query, body, JSON Patch pointers) and on the way out.
-Evidence for the renames: tavus-cli 0.11.0 metadata and the docs' PAL and Faces pages (see
-openapi/tavus.yaml, where tests/spec checks each alias schema against its twin with these renames).
+A family declares its alias and the alias operations (the PAL era's /v2/pals and /v2/faces are two:
+tavus_mock/resources). One stored record serves both vocabularies (the same ids), so an alias
+operation is its legacy twin with the names translated on the way in (path, query, body, JSON Patch
+pointers) and on the way out. tests/spec checks each alias schema against its twin with the renames.
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ class Alias:
         return text
 
     def legacy_member(self, pointer: str) -> str | None:
-        """The legacy name a pointer starts with (`/persona_name`), which the alias document does not have."""
+        """The legacy name a pointer starts with, which the alias document does not have."""
         first = pointer[1:].partition("/")[0] if pointer.startswith("/") else ""
         return first if first != self.to_alias(first) else None
 

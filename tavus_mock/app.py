@@ -657,7 +657,7 @@ class TavusMock:
         try:
             answer = self._handlers[target.operation_id](legacy)
             if answer.status == 200 and answer.body is None and "200" in ctx.op.response_validators:
-                answer = Answer(200, self._view(self._record(legacy)))  # patchPal answers the updated PAL
+                answer = Answer(200, self._view(self._record(legacy)))  # an alias patch may answer the updated resource
         except Refusal as err:
             raise Refusal(err.text, status=err.status, schema=err.schema) from None  # worded by _refused
         except ApiError as err:

@@ -37,9 +37,10 @@ class Ctx:
     headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
-    def owner_id(self) -> str:
-        """The account id answered as `owner_id`: derived from the key, never the key itself."""
-        return owner_id(self.tenant)
+    def account(self) -> str:
+        """The id of the key's account (what a resource answers as its owner): derived from the key,
+        never the key itself."""
+        return account_id(self.tenant)
 
 
 @dataclass(slots=True)
@@ -174,7 +175,7 @@ class Family:
     tag: str  # the spec's tag (also the store's kind)
     id_field: str
     make_id: Callable[[], str]
-    type_field: str | None = None  # persona_type / replica_type: "system" for stock, "user" for the key's own
+    type_field: str | None = None  # the field that says "system" for stock records, "user" for the key's own
     schema: str | None = None  # the spec schema of a kind no tag of its own serves (its fields)
     stock: Callable[[], Iterable[dict[str, Any]]] | None = None  # the records every key reads
     lifecycle: Lifecycle | None = None
@@ -264,7 +265,7 @@ def tenant_of(api_key: str) -> str:
     return "k" + hashlib.sha256(api_key.encode()).hexdigest()[:31]
 
 
-def owner_id(tenant: str) -> str:
+def account_id(tenant: str) -> str:
     return "u" + hashlib.sha256(tenant.encode()).hexdigest()[:15]
 
 

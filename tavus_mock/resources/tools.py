@@ -195,7 +195,7 @@ def create_tool(api: Api, ctx: Ctx) -> Answer:
     tool["delivery"] = _check_delivery(tool["delivery"], None)
     _check_tool(tool)
     _name_taken(api, ctx.tenant, tool["name"])
-    tool.update(owner_id=ctx.owner_id, is_system_tool=False, created_at=now, updated_at=now)
+    tool.update(owner_id=ctx.account, is_system_tool=False, created_at=now, updated_at=now)
     record = api.create("tools", ctx.tenant, tool)
     return Answer(api.success(ctx.op), api.view(record))
 
