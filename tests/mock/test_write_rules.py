@@ -198,3 +198,23 @@ def test_an_anyof_body_refusal_names_the_field(store_api: httpx.Client) -> None:
     answer = store_api.post("/v2/guardrails", json={"guardrail_name": 5, "guardrail_prompt": "x"})
     assert answer.status_code == 400
     assert "guardrail_name" in _text(answer) and "not valid under any" not in _text(answer), _text(answer)
+
+
+# -- a family added as one module (lipsync, deprecated but documented) ------------------------------
+def test_lipsync_is_served_by_its_module_alone(store_api: httpx.Client) -> None:
+    api = store_api
+    body = {
+        "original_video_url": "https://example.com/v.mp4",
+        "source_audio_url": "https://example.com/a.mp3",
+        "lipsync_name": "Re-voiced",
+    }
+    created = api.post("/v2/lipsync", json=body)
+    assert created.status_code == 200, created.text
+    lipsync_id = created.json()["lipsync_id"]
+    assert created.json()["request_id"] == lipsync_id and created.json()["status"] == "started"
+    read = api.get(f"/v2/lipsync/{lipsync_id}").json()  # instant delays: already made
+    assert read["status"] == "completed" and read["video_url"].endswith(f"{lipsync_id}.mp4")
+    assert api.get("/v2/lipsync").json()["total_count"] == 1
+    assert api.get(f"/v2/lipsync/{lipsync_id}", headers=OTHER).status_code == 404
+    assert api.delete(f"/v2/lipsync/{lipsync_id}").status_code == 204
+    assert api.get(f"/v2/lipsync/{lipsync_id}").status_code == 404

@@ -285,6 +285,42 @@ _PATCH_GUARDRAILS = Operation(
     page_base=None,
     max_limit=None,
 )
+_CREATE_LIPSYNC = Operation(
+    "lipsync.create_lipsync",
+    "POST",
+    "/v2/lipsync",
+    body="object",
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_DELETE_LIPSYNC = Operation(
+    "lipsync.delete_lipsync",
+    "DELETE",
+    "/v2/lipsync/{lipsync_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_GET_LIPSYNC = Operation(
+    "lipsync.get_lipsync",
+    "GET",
+    "/v2/lipsync/{lipsync_id}",
+    body=None,
+    unwrap=None,
+    page_base=None,
+    max_limit=None,
+)
+_LIST_LIPSYNCS = Operation(
+    "lipsync.list_lipsyncs",
+    "GET",
+    "/v2/lipsync",
+    body=None,
+    unwrap=None,
+    page_base=1,
+    max_limit=None,
+)
 _CREATE_OBJECTIVES = Operation(
     "objectives.create_objectives",
     "POST",
@@ -794,6 +830,10 @@ OPERATIONS: tuple[Operation, ...] = (
     _LIST_GUARDRAIL_TAGS,
     _LIST_GUARDRAILS,
     _PATCH_GUARDRAILS,
+    _CREATE_LIPSYNC,
+    _DELETE_LIPSYNC,
+    _GET_LIPSYNC,
+    _LIST_LIPSYNCS,
     _CREATE_OBJECTIVES,
     _DELETE_OBJECTIVE,
     _GET_OBJECTIVE,
@@ -855,6 +895,7 @@ TAGS: tuple[str, ...] = (
     "documents",
     "faces",
     "guardrails",
+    "lipsync",
     "objectives",
     "pal_skills",
     "pal_tools",
@@ -875,6 +916,7 @@ if TYPE_CHECKING:
     from .documents import AsyncDocuments, Documents
     from .faces import AsyncFaces, Faces
     from .guardrails import AsyncGuardrails, Guardrails
+    from .lipsync import AsyncLipsync, Lipsync
     from .objectives import AsyncObjectives, Objectives
     from .pal_skills import AsyncPalSkills, PalSkills
     from .pal_tools import AsyncPalTools, PalTools
@@ -921,6 +963,12 @@ class Resources(SyncAPIClient):
         from .guardrails import Guardrails
 
         return Guardrails(self)
+
+    @cached_property
+    def lipsync(self) -> Lipsync:
+        from .lipsync import Lipsync
+
+        return Lipsync(self)
 
     @cached_property
     def objectives(self) -> Objectives:
@@ -1015,6 +1063,12 @@ class AsyncResources(AsyncAPIClient):
         from .guardrails import AsyncGuardrails
 
         return AsyncGuardrails(self)
+
+    @cached_property
+    def lipsync(self) -> AsyncLipsync:
+        from .lipsync import AsyncLipsync
+
+        return AsyncLipsync(self)
 
     @cached_property
     def objectives(self) -> AsyncObjectives:

@@ -56,6 +56,11 @@ from .json_object import JsonObject
 from .json_patch_op import JsonPatchOp
 from .json_patch_operation import JsonPatchOperation
 from .level import Level
+from .lipsync import Lipsync
+from .lipsync_create import LipsyncCreate
+from .lipsync_created import LipsyncCreated
+from .lipsync_list import LipsyncList
+from .lipsync_status import LipsyncStatus
 from .list_document_chunks_collection import ListDocumentChunksCollection
 from .list_scope import ListScope
 from .llm_layer import LlmLayer
@@ -230,6 +235,11 @@ __all__ = (
     "JsonPatchOp",
     "JsonPatchOperation",
     "Level",
+    "Lipsync",
+    "LipsyncCreate",
+    "LipsyncCreated",
+    "LipsyncList",
+    "LipsyncStatus",
     "ListDocumentChunksCollection",
     "ListScope",
     "LlmLayer",
