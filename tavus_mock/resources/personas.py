@@ -3,8 +3,9 @@ the same records under PAL-era names (tavus_mock/aliases.py).
 
 Evidence: research doc (create persona; `persona_type` "user"; the create answer's three fields) and
 live-surface inventory 2.1 (PALs are personas under other names; publish). Stock ids: inventory
-(livekit-plugins-tavus default pb87e71797da, docs examples pcb7a34da5fe, p1af207b8189, paaee96e4f87,
-pdac61133ac5, pipecat-ai's "pipecat0"); their names and prompts are not published and are ours.
+(livekit-plugins-tavus default pb87e71797da, pipecat-ai's "pipecat0") and Tavus's docs (the stock
+personas page and its use-case pages: p1af207b8189, paaee96e4f87, pdac61133ac5, pcb7a34da5fe, with
+their names).
 Get, list, patch and delete are the generic behaviours; a PAL's skills and tools live in skills.py and
 tools.py, on this family's records.
 """
@@ -20,12 +21,15 @@ from .replicas import STOCK_REPLICA_ID
 
 STOCK_PERSONA_ID = "pdced222244b"
 STOCK_PERSONAS = (
-    (STOCK_PERSONA_ID, "Sales Coach", STOCK_REPLICA_ID, "You coach sales people through realistic practice calls."),
+    # (id, name, default replica, system prompt). Names and default replicas where Tavus's docs give them
+    # (docs stock-personas page and the use-case pages: Sales Coach, Customer Support with
+    # r3f427f43c9d, Interviewer Template, Tavus SDR); the prompts are ours (the docs' are long texts).
+    (STOCK_PERSONA_ID, "Default persona", STOCK_REPLICA_ID, "You coach sales people through realistic practice calls."),
     ("pb87e71797da", "Stock PAL (LiveKit default)", "r4067604db72", "You are a friendly, concise assistant."),
-    ("pcb7a34da5fe", "Stock PAL (docs example)", "r90bbd427f71", "You are a patient life coach."),
-    ("p1af207b8189", "Stock PAL", STOCK_REPLICA_ID, "You are a helpful assistant."),
-    ("paaee96e4f87", "Stock PAL", STOCK_REPLICA_ID, "You are a helpful assistant."),
-    ("pdac61133ac5", "Stock PAL", STOCK_REPLICA_ID, "You are a helpful assistant."),
+    ("pcb7a34da5fe", "Tavus SDR", "r90bbd427f71", "You are a warm, purposeful sales development rep."),
+    ("p1af207b8189", "Sales Coach", "r4f5b5ef55c8", "You teach sales tips and strategies."),
+    ("paaee96e4f87", "Customer Support", "r3f427f43c9d", "You help users with product issues, briefly."),
+    ("pdac61133ac5", "Interviewer Template", STOCK_REPLICA_ID, "You run structured screening interviews."),
     ("pipecat0", "Pipecat default persona", STOCK_REPLICA_ID, "You are a voice assistant run by Pipecat."),
 )
 MAX_LINKS = 1000  # [OURS, protective] ids in one of a persona's id lists (documents, tools, guardrails)

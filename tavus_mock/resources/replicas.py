@@ -4,7 +4,8 @@ callback; /v2/faces is the same records under PAL-era names.
 Evidence: research doc (create replica answers `replica_id` and `status` "started"; training progress
 as "n/100"; the callback carries replica_id, status and error_message). A body without `model_name` gets
 "phoenix-4", the spec's example. Stock faces: live-surface inventory (livekit-plugins-tavus default
-r4067604db72, docs example r90bbd427f71); their names are ours.
+r4067604db72, docs example r90bbd427f71) and Tavus's docs (stock-personas page r4f5b5ef55c8 and
+r3f427f43c9d; quickstarts rf4e9d9790f0 and r5dc7c7d0bcb); their names are ours.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ STOCK_REPLICAS = (
     (STOCK_REPLICA_ID, "Nathan"),
     ("r4067604db72", "Stock face (LiveKit default)"),
     ("r90bbd427f71", "Stock face (docs example)"),
+    # The replicas Tavus's docs pair with stock personas or use in the quickstarts (names are ours).
+    ("r4f5b5ef55c8", "Stock face (Sales Coach)"),
+    ("r3f427f43c9d", "Stock face (Customer Support)"),
+    ("rf4e9d9790f0", "Stock face (quickstart)"),
+    ("r5dc7c7d0bcb", "Stock face (full pipeline quickstart)"),
 )
 
 

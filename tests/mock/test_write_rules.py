@@ -218,3 +218,31 @@ def test_lipsync_is_served_by_its_module_alone(store_api: httpx.Client) -> None:
     assert api.get(f"/v2/lipsync/{lipsync_id}", headers=OTHER).status_code == 404
     assert api.delete(f"/v2/lipsync/{lipsync_id}").status_code == 204
     assert api.get(f"/v2/lipsync/{lipsync_id}").status_code == 404
+
+
+# -- what Tavus's docs show works as shown -------------------------------------------------------------
+def test_the_docs_stock_personas_and_replicas_work_as_the_docs_show(store_api: httpx.Client) -> None:
+    """The stock-personas page's conversations, the use-case pages' ids and the quickstarts' replicas."""
+    api = store_api
+    assert (
+        api.post("/v2/conversations", json={"replica_id": "r4f5b5ef55c8", "persona_id": "p1af207b8189"}).status_code
+        == 200
+    )
+    names = {
+        pid: api.get(f"/v2/personas/{pid}").json()
+        for pid in ("p1af207b8189", "paaee96e4f87", "pdac61133ac5", "pcb7a34da5fe")
+    }
+    assert names["p1af207b8189"]["persona_name"] == "Sales Coach"
+    assert names["paaee96e4f87"]["persona_name"] == "Customer Support"
+    assert names["paaee96e4f87"]["default_replica_id"] == "r3f427f43c9d"
+    assert names["pdac61133ac5"]["persona_name"] == "Interviewer Template"
+    for pid in names:  # each has a default replica: a conversation needs nothing else
+        assert api.post("/v2/conversations", json={"persona_id": pid}).status_code == 200, pid
+    for replica in ("rf4e9d9790f0", "r5dc7c7d0bcb"):
+        body = {
+            "persona_name": "Interviewer",
+            "system_prompt": "x",
+            "pipeline_mode": "full",
+            "default_replica_id": replica,
+        }
+        assert api.post("/v2/personas", json=body).status_code == 200, replica
