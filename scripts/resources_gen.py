@@ -229,6 +229,8 @@ def _union_fields(branches: list[list[Param]]) -> list[Param]:
 
 def collect(package: Path, spec: Path) -> list[Endpoint]:
     models = _parse_model_fields(package / "models")
+    _MODEL_NAMES.clear()
+    _MODEL_NAMES.update(models)
     facts = _spec_facts(spec)
     endpoints = []
     for tag_dir in sorted(p for p in (package / "api").iterdir() if p.is_dir()):
@@ -285,7 +287,14 @@ def _loose_ann(annotation: str) -> str:
 
 
 def _class_name(tag: str) -> str:
-    return "".join(w.capitalize() for w in tag.split("_"))
+    """The resource class of a tag (`pronunciation_dictionaries` -> PronunciationDictionaries); a tag
+    whose name is also a model's (`lipsync`: the Lipsync model) gets `Resource` after it, so the
+    module that imports the model can define the class."""
+    name = "".join(w.capitalize() for w in tag.split("_"))
+    return name + "Resource" if name in _MODEL_NAMES else name
+
+
+_MODEL_NAMES: set[str] = set()  # the generated models' class names (set by `collect`)
 
 
 def _op_const(ep: Endpoint) -> str:

@@ -20,7 +20,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -318,21 +318,8 @@ class Store:
         the records it leaves. A persistent store also makes it one database transaction (db.py)."""
         return self._write() if write else self.lock
 
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[None]:
-        with self.lock:
-            if self._journal is not None:  # inside a write already: one transaction
-                yield
-                return
-            journal = self._journal = Journal()
-            try:
-                yield
-                self._admit_all(journal)
-            except BaseException:
-                self._undo(journal)
-                raise
-            finally:
-                self._journal = None
+    def _write(self) -> _Write:
+        return _Write(self)
 
     def _admit_all(self, journal: Journal) -> None:
         """Check every record the request created or changed and left alive."""
@@ -639,6 +626,40 @@ class Store:
                 raise ApiError(422, f"Invalid JSON patch format: /{name} cannot be changed", key="message")
         result: dict[str, Any] = patched
         return result
+
+
+class _Write:
+    """One write request on the in-memory store: under the lock, with a journal; undone whole when it
+    raises, its records checked when it ends (a class, not a generator: this runs on every write)."""
+
+    __slots__ = ("_journal", "_store")
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._journal: Journal | None = None
+
+    def __enter__(self) -> None:
+        store = self._store
+        store.lock.acquire()
+        if store._journal is None:  # else inside a write already: one transaction
+            self._journal = store._journal = Journal()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        store, journal = self._store, self._journal
+        try:
+            if journal is not None:
+                try:
+                    if kind is None:
+                        store._admit_all(journal)
+                except BaseException:
+                    store._undo(journal)
+                    raise
+                if kind is not None:
+                    store._undo(journal)
+        finally:
+            if journal is not None:
+                store._journal = None
+            store.lock.release()
 
 
 def short_pointer(pointer: Any) -> str:

@@ -916,7 +916,7 @@ if TYPE_CHECKING:
     from .documents import AsyncDocuments, Documents
     from .faces import AsyncFaces, Faces
     from .guardrails import AsyncGuardrails, Guardrails
-    from .lipsync import AsyncLipsync, Lipsync
+    from .lipsync import AsyncLipsyncResource, LipsyncResource
     from .objectives import AsyncObjectives, Objectives
     from .pal_skills import AsyncPalSkills, PalSkills
     from .pal_tools import AsyncPalTools, PalTools
@@ -965,10 +965,10 @@ class Resources(SyncAPIClient):
         return Guardrails(self)
 
     @cached_property
-    def lipsync(self) -> Lipsync:
-        from .lipsync import Lipsync
+    def lipsync(self) -> LipsyncResource:
+        from .lipsync import LipsyncResource
 
-        return Lipsync(self)
+        return LipsyncResource(self)
 
     @cached_property
     def objectives(self) -> Objectives:
@@ -1065,10 +1065,10 @@ class AsyncResources(AsyncAPIClient):
         return AsyncGuardrails(self)
 
     @cached_property
-    def lipsync(self) -> AsyncLipsync:
-        from .lipsync import AsyncLipsync
+    def lipsync(self) -> AsyncLipsyncResource:
+        from .lipsync import AsyncLipsyncResource
 
-        return AsyncLipsync(self)
+        return AsyncLipsyncResource(self)
 
     @cached_property
     def objectives(self) -> AsyncObjectives:

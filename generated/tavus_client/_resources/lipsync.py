@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..models import Lipsync, LipsyncCreated, LipsyncList
 
 
-class LipsyncWithRawResponse:
+class LipsyncResourceWithRawResponse:
     """Raw answers of Lipsync operations (sync)."""
 
     def __init__(self, client: SyncAPIClient) -> None:
@@ -172,16 +172,16 @@ class LipsyncWithRawResponse:
         return cast("RawResponse[LipsyncList]", result)
 
 
-class Lipsync:
+class LipsyncResource:
     """Lipsync operations (sync)."""
 
     def __init__(self, client: SyncAPIClient) -> None:
         self._client = client
 
     @cached_property
-    def with_raw_response(self) -> LipsyncWithRawResponse:
+    def with_raw_response(self) -> LipsyncResourceWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return LipsyncWithRawResponse(self._client)
+        return LipsyncResourceWithRawResponse(self._client)
 
     def create(
         self,
@@ -357,7 +357,7 @@ class Lipsync:
         yield from self._client._paginate(_LIST_LIPSYNCS, (), {"limit": limit}, options)
 
 
-class AsyncLipsyncWithRawResponse:
+class AsyncLipsyncResourceWithRawResponse:
     """Raw answers of Lipsync operations (async)."""
 
     def __init__(self, client: AsyncAPIClient) -> None:
@@ -511,16 +511,16 @@ class AsyncLipsyncWithRawResponse:
         return cast("RawResponse[LipsyncList]", result)
 
 
-class AsyncLipsync:
+class AsyncLipsyncResource:
     """Lipsync operations (async)."""
 
     def __init__(self, client: AsyncAPIClient) -> None:
         self._client = client
 
     @cached_property
-    def with_raw_response(self) -> AsyncLipsyncWithRawResponse:
+    def with_raw_response(self) -> AsyncLipsyncResourceWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncLipsyncWithRawResponse(self._client)
+        return AsyncLipsyncResourceWithRawResponse(self._client)
 
     async def create(
         self,
