@@ -29,10 +29,23 @@ def free_port() -> int:
 
 
 def start_mock(
-    port: int, *, cpu: int | None = 1, extra: Sequence[str] = (), timeout: float = 15.0
+    port: int,
+    *,
+    cpu: int | None = 1,
+    extra: Sequence[str] = (),
+    timeout: float = 15.0,
+    checkout: Path | None = None,
 ) -> subprocess.Popen[bytes]:
-    cmd = [str(BIN / "tavus-mock"), "--port", str(port), "--quiet", "--api-key", "bench-key", *extra]
-    proc = subprocess.Popen(pinned(cmd, cpu), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """tavus-mock on `port`; `checkout` runs the server of another checkout (an earlier revision, for a
+    before/after comparison in one run) with its own spec, on this environment's packages."""
+    args = ["--port", str(port), "--quiet", "--api-key", "bench-key", *extra]
+    env = None
+    if checkout is None:
+        cmd = [str(BIN / "tavus-mock"), *args]
+    else:
+        cmd = [str(BIN / "python"), "-m", "tavus_mock.cli", "--spec", str(checkout / "openapi" / "tavus.yaml"), *args]
+        env = {**os.environ, "PYTHONPATH": str(checkout)}
+    proc = subprocess.Popen(pinned(cmd, cpu), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     wait_for_port(port, timeout=timeout)
     return proc
 

@@ -12,6 +12,7 @@ Then the cost of `GET /v2/personas?limit=10` (first and last page, and another k
 1k, 100k and 1M records of one key, each size on a fresh server loaded from a seed file.
 
 usage: python bench/bench_mock.py [--seconds 3] [--rounds 3] [--connections 16] [--sizes 1000,100000,1000000]
+                                 [--no-list-cost] [--compare-with CHECKOUT]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -105,7 +107,7 @@ def start_prism(prism: str, port: int) -> subprocess.Popen[bytes]:
     return proc
 
 
-def side_by_side(args: argparse.Namespace, work: Path) -> None:
+def side_by_side(args: argparse.Namespace, work: Path) -> None:  # noqa: PLR0915 (one table, step by step)
     get, post = wrk_script(work, "GET", None), wrk_script(work, "POST", POST_BODY)
     base_port, same_port, mock_port = free_port(), free_port(), free_port()
     procs = [subprocess.Popen(pinned([str(BIN / "python"), "-c", BASELINE_APP, str(base_port)], 1))]
@@ -113,6 +115,10 @@ def side_by_side(args: argparse.Namespace, work: Path) -> None:
     wait_for_port(base_port)
     wait_for_port(same_port)
     procs.append(start_mock(mock_port, cpu=1, extra=["--seed", str(seed_file(work, 10_000))]))
+    earlier_port = free_port()
+    if args.compare_with is not None:
+        extra = ["--seed", str(seed_file(work, 10_000))]
+        procs.append(start_mock(earlier_port, cpu=1, extra=extra, checkout=args.compare_with, timeout=60))
     one = "/v2/personas/pdced222244b"
     hundred = "/v2/personas?limit=100&page=50&persona_type=user"
     targets = {
@@ -123,6 +129,10 @@ def side_by_side(args: argparse.Namespace, work: Path) -> None:
         "tavus-mock POST persona (validated)": (f"http://127.0.0.1:{mock_port}/v2/personas", post),
         "tavus-mock list of 100 at 10k records": (f"http://127.0.0.1:{mock_port}{hundred}", get),
     }
+    if args.compare_with is not None:
+        targets["earlier GET one persona"] = (f"http://127.0.0.1:{earlier_port}{one}", get)
+        targets["earlier POST persona (validated)"] = (f"http://127.0.0.1:{earlier_port}/v2/personas", post)
+        targets["earlier list of 100 at 10k records"] = (f"http://127.0.0.1:{earlier_port}{hundred}", get)
     prism = find_prism()
     if prism:
         prism_port = free_port()
@@ -163,9 +173,19 @@ def side_by_side(args: argparse.Namespace, work: Path) -> None:
         print(f"{row} {versus:>9}")
     same_post = ratio("tavus-mock POST persona (validated)", "baseline, the POST (body read, then the fixed body)")
     print(f"tavus-mock POST against the baseline answering the same POST: {same_post:.2f}x")
+    if args.compare_with is not None:
+        compare(ratio)
     print("vs base: the bare app on stock uvicorn (the issue's baseline); vs same: the bare app on the uvicorn")
     print("settings tavus-mock's CLI uses (its one-write protocol, no proxy headers, no server header).")
     print("Ratios are medians of per-round ratios (targets of one round run back to back).")
+
+
+def compare(ratio: Callable[[str, str], float]) -> None:
+    """The before/after lines of --compare-with."""
+    for what in ("GET one persona", "POST persona (validated)", "list of 100 at 10k records"):
+        print(f"tavus-mock {what} against the earlier checkout: {ratio('tavus-mock ' + what, 'earlier ' + what):.2f}x")
+    earlier_post = ratio("earlier POST persona (validated)", "baseline, the POST (body read, then the fixed body)")
+    print(f"earlier POST against the baseline answering the same POST: {earlier_post:.2f}x")
 
 
 def list_cost(args: argparse.Namespace, work: Path) -> None:
@@ -207,6 +227,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--sizes", default="1000,100000,1000000", type=lambda v: [int(x) for x in v.split(",")])
     parser.add_argument("--no-list-cost", action="store_true", help="skip the list-cost table")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also run the tavus-mock of another checkout (e.g. `git worktree add /tmp/before REV`), side by side",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
