@@ -34,6 +34,7 @@ MODULES = [
     "tavus_mock/store.py",
     "tavus_mock/aliases.py",
     "tavus_mock/core.py",
+    "tavus_mock/service.py",
     *sorted(  # every behaviour module (one per resource family)
         str(p.relative_to(ROOT)) for p in (ROOT / "tavus_mock" / "resources").glob("*.py") if p.name != "__init__.py"
     ),
