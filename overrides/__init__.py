@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .errors import (
         APIConnectionError,
         APIError,
+        APIResponseTooLargeError,
         APIResponseValidationError,
         APIStatusError,
         APITimeoutError,
@@ -52,6 +53,7 @@ _EXPORTS = {
     "APIConnectionError": "errors",
     "APITimeoutError": "errors",
     "APIResponseValidationError": "errors",
+    "APIResponseTooLargeError": "errors",
     "BadRequestError": "errors",
     "AuthenticationError": "errors",
     "PermissionDeniedError": "errors",
@@ -65,6 +67,7 @@ _EXPORTS = {
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponseTooLargeError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",

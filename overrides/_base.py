@@ -22,6 +22,7 @@ import re
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
+from contextvars import ContextVar
 from types import ModuleType
 from typing import Any, Generic, Self, TypedDict, TypeVar
 
@@ -55,6 +56,9 @@ DEFAULT_MAX_RETRIES = 2
 # this many seconds; `timeout` alone bounds each read, so a server trickling a byte a second never
 # trips it.
 DEFAULT_DEADLINE = 180.0
+# The most one answer may weigh once decompressed (a list of 1,000 verbose personas is a few MB): a
+# gzip answer of 300 KB can unpack to 300 MB. Reading stops past it (APIResponseTooLargeError).
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
@@ -298,7 +302,7 @@ def _finite(text: str) -> float | None:
     return value if math.isfinite(value) and value >= 0 else None
 
 
-class _DeadlineStream(httpx.SyncByteStream):
+class _DeadlineBody(httpx.SyncByteStream):
     """A response body stream that stops at the call's deadline (checked between chunks)."""
 
     def __init__(self, inner: Any, deadline: float, request: httpx.Request) -> None:
@@ -314,7 +318,7 @@ class _DeadlineStream(httpx.SyncByteStream):
         self._inner.close()
 
 
-class _AsyncDeadlineStream(httpx.AsyncByteStream):
+class _AsyncDeadlineBody(httpx.AsyncByteStream):
     """The same for the async client."""
 
     def __init__(self, inner: Any, deadline: float, request: httpx.Request) -> None:
@@ -331,6 +335,20 @@ class _AsyncDeadlineStream(httpx.AsyncByteStream):
 
 
 LIST_ALL_PAGE = 100  # list_all's page size on lists whose `limit` has no documented maximum
+
+
+# -- the call's deadline on every socket operation ------------------------------------------------
+# httpx's timeouts bound each read: a server that sends its answer's head a byte at a time never trips
+# them. The client's own connection pool reads and writes through streams (overrides/_deadline.py,
+# loaded with the first client: it imports httpcore) that clamp every operation's timeout to the time
+# left before the deadline of the call under way, kept in this context variable (per thread, per
+# asyncio task), so connecting, the head and the body all end by the deadline.
+_CALL_DEADLINE: ContextVar[float | None] = ContextVar("tavus_call_deadline", default=None)
+_DEADLINE_PASSED = "the call's deadline passed"
+
+
+def _too_large(response: httpx.Response, limit: int) -> errors.APIResponseTooLargeError:
+    return errors.APIResponseTooLargeError(request=response.request, limit=limit)
 
 
 class BaseAPIClient:
@@ -350,6 +368,7 @@ class BaseAPIClient:
         default_headers: Mapping[str, str] | None = None,
         initial_retry_delay: float = INITIAL_RETRY_DELAY,
         max_retry_delay: float = MAX_RETRY_DELAY,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("TAVUS_API_KEY")
         if not key:
@@ -362,6 +381,9 @@ class BaseAPIClient:
             raise ValueError(f"base_url must be an http:// or https:// URL, got {self.base_url!r}")
         if deadline is not None and not deadline > 0:
             raise ValueError("deadline must be a positive number of seconds, or None for none")
+        if max_response_bytes is not None and not max_response_bytes > 0:
+            raise ValueError("max_response_bytes must be a positive number of bytes, or None for no limit")
+        self.max_response_bytes = max_response_bytes
         self.timeout = timeout
         self.max_retries = max_retries
         self.deadline = deadline
@@ -392,6 +414,7 @@ class BaseAPIClient:
             "default_headers": self.default_headers,
             "initial_retry_delay": self.initial_retry_delay,
             "max_retry_delay": self.max_retry_delay,
+            "max_response_bytes": self.max_response_bytes,
         }
 
     def __repr__(self) -> str:
@@ -533,9 +556,13 @@ class BaseAPIClient:
         return max(asked, 0.0)
 
     @staticmethod
-    def _connection_error(request: httpx.Request, exc: httpx.TransportError) -> errors.APIConnectionError:
+    def _connection_error(
+        request: httpx.Request, exc: httpx.TransportError, deadline: float | None = None
+    ) -> errors.APIConnectionError:
         if isinstance(exc, httpx.TimeoutException):
-            detail = str(exc) if "deadline" in str(exc) else ""
+            # A socket timeout clamped to the call's deadline (the pool's streams) says only "timed out".
+            at_deadline = deadline is not None and time.monotonic() >= deadline - 0.05
+            detail = _DEADLINE_PASSED if at_deadline else (str(exc) if "deadline" in str(exc) else "")
             return errors.APITimeoutError(
                 request=request, message=f"Request timed out: {detail}" if detail else "Request timed out"
             )
@@ -581,7 +608,11 @@ class SyncAPIClient(BaseAPIClient):
     def __init__(self, *, http_client: httpx.Client | None = None, **settings: Any) -> None:
         super().__init__(**settings)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(base_url=self.base_url, timeout=self.timeout)
+        if http_client is None:
+            from ._deadline import bounded_transport
+
+            http_client = httpx.Client(base_url=self.base_url, timeout=self.timeout, transport=bounded_transport())
+        self._http = http_client
         self._http.headers.update(self._headers())
 
     def close(self) -> None:
@@ -607,6 +638,13 @@ class SyncAPIClient(BaseAPIClient):
         request = self._build(self._http, op, path, query, body, options)
         retries = options.get("max_retries", self.max_retries)
         deadline = self._deadline(options)
+        token = _CALL_DEADLINE.set(deadline)
+        try:
+            return self._attempts(op, request, retries, deadline, raw)
+        finally:
+            _CALL_DEADLINE.reset(token)
+
+    def _attempts(self, op: Operation, request: httpx.Request, retries: int, deadline: float | None, raw: bool) -> Any:
         attempt = 0
         while True:
             self._log_request(request, attempt)
@@ -620,7 +658,7 @@ class SyncAPIClient(BaseAPIClient):
                     time.sleep(wait)
                     attempt += 1
                     continue
-                raise self._connection_error(request, exc) from exc
+                raise self._connection_error(request, exc, deadline) from exc
             self._log_response(request, response, started)
             delay = self._delay(attempt, response) if self._should_retry(request, response, attempt, retries) else None
             if delay is not None and not self._past(deadline, delay):
@@ -632,9 +670,19 @@ class SyncAPIClient(BaseAPIClient):
     def _read(self, response: httpx.Response, deadline: float | None) -> httpx.Response:
         """Read the body, giving up at the deadline (a trickling server cannot hold a call)."""
         if deadline is not None:
-            response.stream = _DeadlineStream(response.stream, deadline, response.request)
+            response.stream = _DeadlineBody(response.stream, deadline, response.request)
+        limit = self.max_response_bytes
         try:
-            response.read()
+            if limit is None:
+                response.read()
+                return response
+            parts, size = [], 0
+            for chunk in response.iter_bytes():  # decompressed, one network read at a time
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(response, limit)
+                parts.append(chunk)
+            response._content = b"".join(parts)  # what httpx's own read() keeps (httpx 0.28, pinned)
         except BaseException:
             response.close()
             raise
@@ -669,7 +717,13 @@ class AsyncAPIClient(BaseAPIClient):
     def __init__(self, *, http_client: httpx.AsyncClient | None = None, **settings: Any) -> None:
         super().__init__(**settings)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout)
+        if http_client is None:
+            from ._deadline import async_bounded_transport
+
+            http_client = httpx.AsyncClient(
+                base_url=self.base_url, timeout=self.timeout, transport=async_bounded_transport()
+            )
+        self._http = http_client
         self._http.headers.update(self._headers())
 
     async def close(self) -> None:
@@ -695,6 +749,15 @@ class AsyncAPIClient(BaseAPIClient):
         request = self._build(self._http, op, path, query, body, options)
         retries = options.get("max_retries", self.max_retries)
         deadline = self._deadline(options)
+        token = _CALL_DEADLINE.set(deadline)
+        try:
+            return await self._attempts(op, request, retries, deadline, raw)
+        finally:
+            _CALL_DEADLINE.reset(token)
+
+    async def _attempts(
+        self, op: Operation, request: httpx.Request, retries: int, deadline: float | None, raw: bool
+    ) -> Any:
         attempt = 0
         while True:
             self._log_request(request, attempt)
@@ -708,7 +771,7 @@ class AsyncAPIClient(BaseAPIClient):
                     await _async_sleep(wait)
                     attempt += 1
                     continue
-                raise self._connection_error(request, exc) from exc
+                raise self._connection_error(request, exc, deadline) from exc
             self._log_response(request, response, started)
             delay = self._delay(attempt, response) if self._should_retry(request, response, attempt, retries) else None
             if delay is not None and not self._past(deadline, delay):
@@ -720,9 +783,19 @@ class AsyncAPIClient(BaseAPIClient):
     async def _read(self, response: httpx.Response, deadline: float | None) -> httpx.Response:
         """Read the body, giving up at the deadline (a trickling server cannot hold a call)."""
         if deadline is not None:
-            response.stream = _AsyncDeadlineStream(response.stream, deadline, response.request)
+            response.stream = _AsyncDeadlineBody(response.stream, deadline, response.request)
+        limit = self.max_response_bytes
         try:
-            await response.aread()
+            if limit is None:
+                await response.aread()
+                return response
+            parts, size = [], 0
+            async for chunk in response.aiter_bytes():  # decompressed, one network read at a time
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(response, limit)
+                parts.append(chunk)
+            response._content = b"".join(parts)  # what httpx's own aread() keeps (httpx 0.28, pinned)
         except BaseException:
             await response.aclose()
             raise

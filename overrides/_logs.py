@@ -23,11 +23,16 @@ logger = logging.getLogger("tavus_client")
 REDACTED = "<redacted>"
 SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"})
 _SECRET_WORDS = ("api_key", "apikey", "token", "secret", "password", "authorization")
+# Inside an auth object (a tool's `delivery.api.auth`, a `ToolAuth`) the secret of the api_key type is
+# called `value`: a word too common to hide everywhere (a JSON Patch operation has one), so it is
+# hidden there, whatever auth type the object declares.
+_AUTH_SECRETS = frozenset({"value", "token", "password", "secret", "client_secret", "key"})
 
 
-def is_secret_key(name: str) -> bool:
+def is_secret_key(name: str, *, in_auth: bool = False) -> bool:
+    """The one redaction rule: a field is secret by its name (and, inside an auth object, `value`)."""
     lowered = name.lower().replace("-", "_")
-    return any(word in lowered for word in _SECRET_WORDS)
+    return (in_auth and lowered in _AUTH_SECRETS) or any(word in lowered for word in _SECRET_WORDS)
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -58,10 +63,15 @@ def redact_url(text: str) -> str:
     return _URL_CREDENTIALS.sub(rf"\g<1>{REDACTED}@", text) if "@" in text else text
 
 
-def redact_body(value: Any) -> Any:
+def redact_body(value: Any, *, in_auth: bool = False) -> Any:
     """A copy of a JSON value with every secret-looking field, and credentials inside URLs, replaced."""
     if isinstance(value, Mapping):
-        return {k: (REDACTED if is_secret_key(str(k)) else redact_body(v)) for k, v in value.items()}
+        return {
+            k: (
+                REDACTED if is_secret_key(str(k), in_auth=in_auth) else redact_body(v, in_auth=str(k).lower() == "auth")
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [redact_body(v) for v in value]
     if isinstance(value, str):

@@ -27,8 +27,10 @@ class Tavus(Resources):
     """Blocking Tavus client: `Tavus(api_key=...)` or `TAVUS_API_KEY`; one attribute per resource.
 
     Settings: `base_url` (or `TAVUS_BASE_URL`, default https://tavusapi.com), `timeout` (60 s read,
-    5 s connect), `max_retries` (2), `default_headers`. Use it as a context manager, or call
-    `close()`, to release pooled connections.
+    5 s connect), `max_retries` (2), `deadline` (180 s for a whole call: connecting, every attempt,
+    the answer's head and body, whatever the server does), `max_response_bytes` (32 MiB of answer
+    once decompressed; `APIResponseTooLargeError` past it), `default_headers`. Use it as a context
+    manager, or call `close()`, to release pooled connections.
     """
 
 

@@ -24,26 +24,27 @@ __all__ = ["check_model", "json_default", "model_repr", "model_to_json"]
 
 def model_repr(self: Any) -> str:
     parts = []
+    in_auth = type(self).__name__.endswith("Auth")  # ToolAuth: `value` is the api_key type's secret
     for field in attrs.fields(type(self)):
         if field.name == "additional_properties":
             continue
         value = getattr(self, field.name)
         if not isinstance(value, Unset):
-            parts.append(f"{field.name}={_safe(field.name, value)}")
+            parts.append(f"{field.name}={_safe(field.name, value, in_auth)}")
     for name, value in (getattr(self, "additional_properties", None) or {}).items():
-        parts.append(f"{name}={_safe(str(name), value)}")
+        parts.append(f"{name}={_safe(str(name), value, in_auth)}")
     return f"{type(self).__name__}({', '.join(parts)})"
 
 
-def _safe(name: str, value: Any) -> str:
-    if is_secret_key(name) and value not in (None, ""):
+def _safe(name: str, value: Any, in_auth: bool = False) -> str:
+    if is_secret_key(name, in_auth=in_auth) and value not in (None, ""):
         return repr(REDACTED)
     if isinstance(value, str):
         return repr(redact_url(value))
     if isinstance(value, list):
         return "[" + ", ".join(_safe("", item) for item in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {_safe(str(k), v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k!r}: {_safe(str(k), v, name.lower() == 'auth')}" for k, v in value.items()) + "}"
     return repr(value)  # numbers, booleans, None, enums, nested models (their own safe repr)
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .errors import (
         APIConnectionError,
         APIError,
+        APIResponseTooLargeError,
         APIResponseValidationError,
         APIStatusError,
         APITimeoutError,
@@ -53,6 +54,7 @@ _EXPORTS = {
     "APIConnectionError": "errors",
     "APITimeoutError": "errors",
     "APIResponseValidationError": "errors",
+    "APIResponseTooLargeError": "errors",
     "BadRequestError": "errors",
     "AuthenticationError": "errors",
     "PermissionDeniedError": "errors",
@@ -66,6 +68,7 @@ _EXPORTS = {
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponseTooLargeError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",

@@ -15,11 +15,12 @@ from typing import Any
 
 import httpx
 
-from ._logs import redact_request
+from ._logs import redact_request, redact_url
 
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponseTooLargeError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
@@ -68,11 +69,25 @@ class APIResponseValidationError(APIError):
     def __init__(self, *, response: httpx.Response, detail: str) -> None:
         super().__init__(
             f"{response.status_code} answer to {response.request.method} {response.request.url.path} "
-            f"does not match the spec: {detail}",
+            f"does not match the spec: {redact_url(detail)}",
             request=response.request,
         )
+        response.request = self.request  # the redacted copy: `err.response.request` holds no key either
         self.response = response
         self.status_code = response.status_code
+
+
+class APIResponseTooLargeError(APIError):
+    """The answer was larger (once decompressed) than the client's `max_response_bytes`; reading it
+    stopped there, so a hostile or broken server cannot exhaust memory."""
+
+    def __init__(self, *, request: httpx.Request, limit: int) -> None:
+        super().__init__(
+            f"the answer to {request.method} {request.url.path} is larger than max_response_bytes={limit} "
+            "(decompressed); raise the limit if such answers are expected",
+            request=request,
+        )
+        self.limit = limit
 
 
 class APIStatusError(APIError):
@@ -81,7 +96,6 @@ class APIStatusError(APIError):
     status_code: int
 
     def __init__(self, *, response: httpx.Response, body: Any) -> None:
-        self.response = response
         self.status_code = response.status_code
         self.headers = response.headers
         self.body = body
@@ -93,7 +107,11 @@ class APIStatusError(APIError):
         reason = response.reason_phrase or ""
         request = response.request
         text = f"{response.status_code} {reason}: {request.method} {request.url.path}"
+        # A server's message may quote a URL with credentials in it: never into str(err).
+        detail = redact_url(detail)
         super().__init__(f"{text}: {detail}" if detail else text, request=request)
+        response.request = self.request  # the redacted copy
+        self.response = response
 
     @property
     def error_message(self) -> str | None:
