@@ -22,7 +22,6 @@ import re
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextvars import ContextVar
 from types import ModuleType
 from typing import Any, Generic, Self, TypedDict, TypeVar
 
@@ -32,6 +31,7 @@ import httpx
 from ..errors import UnexpectedStatus
 from ..types import UNSET
 from . import errors, fastparse
+from ._callstate import CALL_DEADLINE, DEADLINE_PASSED
 from ._logs import logger, redact_headers, redact_request, redact_text, setup_from_env
 from .models import check_model
 from .patch import as_operations
@@ -341,10 +341,8 @@ LIST_ALL_PAGE = 100  # list_all's page size on lists whose `limit` has no docume
 # httpx's timeouts bound each read: a server that sends its answer's head a byte at a time never trips
 # them. The client's own connection pool reads and writes through streams (overrides/_deadline.py,
 # loaded with the first client: it imports httpcore) that clamp every operation's timeout to the time
-# left before the deadline of the call under way, kept in this context variable (per thread, per
-# asyncio task), so connecting, the head and the body all end by the deadline.
-_CALL_DEADLINE: ContextVar[float | None] = ContextVar("tavus_call_deadline", default=None)
-_DEADLINE_PASSED = "the call's deadline passed"
+# left before the deadline of the call under way (overrides/_callstate.py: per thread, per asyncio
+# task), so connecting, the head and the body all end by the deadline.
 
 
 def _too_large(response: httpx.Response, limit: int) -> errors.APIResponseTooLargeError:
@@ -562,7 +560,7 @@ class BaseAPIClient:
         if isinstance(exc, httpx.TimeoutException):
             # A socket timeout clamped to the call's deadline (the pool's streams) says only "timed out".
             at_deadline = deadline is not None and time.monotonic() >= deadline - 0.05
-            detail = _DEADLINE_PASSED if at_deadline else (str(exc) if "deadline" in str(exc) else "")
+            detail = DEADLINE_PASSED if at_deadline else (str(exc) if "deadline" in str(exc) else "")
             return errors.APITimeoutError(
                 request=request, message=f"Request timed out: {detail}" if detail else "Request timed out"
             )
@@ -638,11 +636,11 @@ class SyncAPIClient(BaseAPIClient):
         request = self._build(self._http, op, path, query, body, options)
         retries = options.get("max_retries", self.max_retries)
         deadline = self._deadline(options)
-        token = _CALL_DEADLINE.set(deadline)
+        token = CALL_DEADLINE.set(deadline)
         try:
             return self._attempts(op, request, retries, deadline, raw)
         finally:
-            _CALL_DEADLINE.reset(token)
+            CALL_DEADLINE.reset(token)
 
     def _attempts(self, op: Operation, request: httpx.Request, retries: int, deadline: float | None, raw: bool) -> Any:
         attempt = 0
@@ -749,11 +747,11 @@ class AsyncAPIClient(BaseAPIClient):
         request = self._build(self._http, op, path, query, body, options)
         retries = options.get("max_retries", self.max_retries)
         deadline = self._deadline(options)
-        token = _CALL_DEADLINE.set(deadline)
+        token = CALL_DEADLINE.set(deadline)
         try:
             return await self._attempts(op, request, retries, deadline, raw)
         finally:
-            _CALL_DEADLINE.reset(token)
+            CALL_DEADLINE.reset(token)
 
     async def _attempts(
         self, op: Operation, request: httpx.Request, retries: int, deadline: float | None, raw: bool

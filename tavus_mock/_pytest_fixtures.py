@@ -11,9 +11,16 @@ import pytest
 from tavus_client import Tavus
 
 from .app import MockConfig, TavusMock
-from .pytest_plugin import OTHER_KEY, option
 from .server import MockServer
 from .store import Delays
+
+OTHER_KEY = "tavus-mock-other-key"  # the second tenant the fixtures offer (`.other_api_key`)
+
+
+def option(config: pytest.Config, name: str) -> Any:
+    """A setting of the plugin (tavus_mock.pytest_plugin declares them): the command line, else the ini."""
+    value = config.getoption(f"tavus_mock_{name}")
+    return value if value is not None else config.getini(f"tavus_mock_{name}")
 
 
 class RunningMock:

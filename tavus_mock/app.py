@@ -26,10 +26,11 @@ import orjson
 from tavus_spec.facts import facts as spec_facts
 
 from .aliases import Alias
-from .core import MAX_PAGE, Answer, Ctx, Family, short, tenant_of
+from .core import MAX_PAGE, Answer, Ctx, Family, Record, short, tenant_of
+from .resources import registry
 from .service import Service
 from .spec import Operation, SchemaValidator, Spec
-from .store import ApiError, Delays, Record, Store, depth, families, iso_now
+from .store import ApiError, Delays, Store, depth, iso_now
 
 logger = logging.getLogger("tavus_mock")
 
@@ -83,7 +84,12 @@ class TavusMock:
         self.spec = spec or Spec()
         self.config = config or MockConfig()
         if self.config.db is None:
-            self.store = Store(delays=self.config.delays, on_callback=self._schedule_callback, tenant_of=tenant_of)
+            self.store = Store(
+                delays=self.config.delays,
+                on_callback=self._schedule_callback,
+                tenant_of=tenant_of,
+                families=registry(),
+            )
         else:
             from .db import DbStore  # sqlite3 loads only when asked for
 
@@ -93,6 +99,7 @@ class TavusMock:
                 on_callback=self._schedule_callback,
                 tenant_of=tenant_of,
                 synchronous=self.config.db_synchronous,
+                families=registry(),
             )
         # Whether a write waits for the store before its answer leaves (a --db store's group commit).
         self._settles = type(self.store).settle is not Store.settle
@@ -114,7 +121,7 @@ class TavusMock:
         self._literal = {p: ops for path, ops in by_path.items() if "{" not in path for p in (path, path + "/")}
         # Templated paths matched lately (a client polls the same resource), bounded: emptied when full.
         self._resolved: dict[str, tuple[dict[str, Operation], dict[str, str]]] = {}
-        self.families = families()
+        self.families = registry()
         # How each family's records are shown and checked, from the spec (per server: nothing global changes).
         self._shapes = {tag: self._shape(family) for tag, family in self.families.items()}
         self.store.admit = self._admit
@@ -161,6 +168,13 @@ class TavusMock:
 
     def shape(self, tag: str) -> Shape:
         return self._shapes[tag]
+
+    def field_set(self, tag: str) -> frozenset[str]:
+        return self._shapes[tag].field_set
+
+    @property
+    def recrawl_cooldown(self) -> float:
+        return self.config.recrawl_cooldown
 
     def _read_validator(self, op: Operation) -> SchemaValidator | None:
         """The schema a JSON Patch of `op`'s resource must leave (the GET of the same path)."""

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .spec import Operation, SchemaValidator
-    from .store import Record
 
 MAX_PAGE = 1000  # [OURS, protective] items per list page, whatever `limit` asks (the spec's Limit parameter)
 # The generic behaviours an operation may name in its family's `operations` (app.py serves them).
@@ -41,6 +42,32 @@ class Ctx:
         """The id of the key's account (what a resource answers as its owner): derived from the key,
         never the key itself."""
         return account_id(self.tenant)
+
+
+_SEQUENCE = itertools.count()  # creation ranks of this process's records
+
+
+@dataclass(slots=True)  # no __dict__: a smaller record (a stored resource is kept for the server's life)
+class Record:
+    kind: str
+    id: str
+    tenant: str | None  # None: a stock resource every key can read
+    data: dict[str, Any]
+    # Wall-clock seconds (not monotonic): lifecycles are computed from them, also after a restart on a
+    # stored database (tavus_mock/db.py).
+    created: float = field(default_factory=time.time)
+    seq: int = field(default_factory=_SEQUENCE.__next__)  # creation order, without ties
+    deleted: bool = False
+    job_started: float = 0.0  # when the current background job (training, rendering, crawl) began
+    last_recrawl: float | None = None
+    # What a persistent store last wrote of it (state, JSON, job_started, last_recrawl, callback_for); db.py.
+    stored: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
+    # The `job_started` of the job whose finished-state callback went out (claimed): sent once per job,
+    # by one process, also across a restart on a stored state.
+    callback_for: float | None = None
+
+    def __post_init__(self) -> None:
+        self.job_started = self.job_started or self.created
 
 
 @dataclass(slots=True)

@@ -34,12 +34,13 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import orjson
 
-from .store import Callback, Delays, Journal, Record, Store
+from .core import Family, Record
+from .store import Callback, Delays, Journal, Store
 
 APPLICATION_ID = 0x54564D4B  # "TVMK": marks the file as a tavus-mock database
 SCHEMA_VERSION = 2
@@ -113,9 +114,10 @@ class DbStore(Store):
         on_callback: Callback | None = None,
         tenant_of: Callable[[str], str] | None = None,
         synchronous: str = "normal",
+        families: Mapping[str, Family] | None = None,
     ) -> None:
         self._batch: asyncio.Future[None] | None = None
-        super().__init__(delays=delays, on_callback=on_callback, tenant_of=tenant_of)
+        super().__init__(delays=delays, on_callback=on_callback, tenant_of=tenant_of, families=families)
         self.path = Path(path)
         if synchronous not in ("normal", "full"):
             raise ValueError("synchronous must be normal or full")

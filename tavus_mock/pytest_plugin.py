@@ -18,14 +18,11 @@ when the `mock` extra is installed, so a plain `pip install tavus-client` never 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tavus_spec.extras import missing
 
 DEFAULT_KEY = "tavus-mock-test-key"
-OTHER_KEY = "tavus-mock-other-key"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,8 +43,3 @@ def pytest_configure(config: pytest.Config) -> None:
         from . import _pytest_fixtures
 
         config.pluginmanager.register(_pytest_fixtures, "tavus_mock_fixtures")
-
-
-def option(config: pytest.Config, name: str) -> Any:
-    value = config.getoption(f"tavus_mock_{name}")
-    return value if value is not None else config.getini(f"tavus_mock_{name}")

@@ -7,14 +7,34 @@ exactly that); answers are shaped by the server's views of the spec.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .core import Answer, Ctx
+from .core import Answer, Ctx, Record
 
 if TYPE_CHECKING:
-    from .app import TavusMock
-    from .spec import Operation, SchemaValidator
-    from .store import Record
+    from .spec import Operation, SchemaValidator, Spec
+    from .store import Store
+
+
+class Server(Protocol):
+    """What the service needs of the server (tavus_mock.app.TavusMock): its views of the spec."""
+
+    @property
+    def spec(self) -> Spec: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def recrawl_cooldown(self) -> float: ...
+
+    def _view(self, record: Record, *, verbose: bool = True, listing: bool = False) -> dict[str, Any]: ...
+
+    def field_set(self, tag: str) -> frozenset[str]: ...
+
+    def paging(self, ctx: Ctx, default_limit: int = 10) -> tuple[int, int, int, bool]: ...
+
+    def post_soon(self, url: str, payload: dict[str, Any]) -> None: ...
 
 
 class Service:
@@ -22,14 +42,14 @@ class Service:
 
     __slots__ = ("_mock", "_store", "_validators")
 
-    def __init__(self, mock: TavusMock) -> None:
+    def __init__(self, mock: Server) -> None:
         self._mock = mock
         self._store = mock.store
         self._validators: dict[str, SchemaValidator] = {}
 
     @property
     def recrawl_cooldown(self) -> float:
-        return self._mock.config.recrawl_cooldown
+        return self._mock.recrawl_cooldown
 
     # -- reads --------------------------------------------------------------------------------
     def find(self, tag: str, tenant: str, rid: str, *, writable: bool = False) -> Record:
@@ -81,7 +101,7 @@ class Service:
         return self._mock._view(record, verbose=verbose, listing=listing)
 
     def fields(self, tag: str) -> frozenset[str]:
-        return self._mock.shape(tag).field_set
+        return self._mock.field_set(tag)
 
     def success(self, op: Operation) -> int:
         return op.success_statuses[0]

@@ -12,7 +12,6 @@ import bisect
 import contextlib
 import copy
 import email.utils
-import itertools
 import json
 import math
 import operator
@@ -21,7 +20,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ import jsonpointer
 import orjson
 from sortedcontainers import SortedKeyList
 
-from .core import FAMILIES, Family
+from .core import _SEQUENCE, FAMILIES, Family, Record
 
 
 def iso_now() -> str:
@@ -94,32 +93,6 @@ class Delays:
         return Delays(self.replica / speed, self.video / speed, self.document / speed, self.transcription / speed)
 
 
-_SEQUENCE = itertools.count()
-
-
-@dataclass(slots=True)  # no __dict__: a smaller record (a stored resource is kept for the server's life)
-class Record:
-    kind: str
-    id: str
-    tenant: str | None  # None: a stock resource every key can read
-    data: dict[str, Any]
-    # Wall-clock seconds (not monotonic): lifecycles are computed from them, also after a restart on a
-    # stored database (tavus_mock/db.py).
-    created: float = field(default_factory=time.time)
-    seq: int = field(default_factory=_SEQUENCE.__next__)  # creation order, without ties
-    deleted: bool = False
-    job_started: float = 0.0  # when the current background job (training, rendering, crawl) began
-    last_recrawl: float | None = None
-    # What a persistent store last wrote of it (state, JSON, job_started, last_recrawl, callback_for); db.py.
-    stored: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
-    # The `job_started` of the job whose finished-state callback went out (claimed): sent once per job,
-    # by one process, also across a restart on a stored state.
-    callback_for: float | None = None
-
-    def __post_init__(self) -> None:
-        self.job_started = self.job_started or self.created
-
-
 _creation = operator.attrgetter("seq")  # the order key of records (a C call per comparison)
 
 
@@ -136,13 +109,6 @@ def id_maker(prefix: str, digits: int) -> Callable[[], str]:
 # Fields no JSON Patch may change in any family (beyond its id field, type field and `read_only`).
 READ_ONLY = frozenset({"created_at", "updated_at"})
 STOCK_CREATED = "2025-01-01T00:00:00.000000Z"  # when every stock record was made
-
-
-def families() -> Mapping[str, Family]:
-    """The registry, with every family module imported (each registers itself)."""
-    from . import resources  # noqa: F401  (registers the families)
-
-    return FAMILIES
 
 
 class Journal:
@@ -186,8 +152,13 @@ class Store:
         delays: Delays | None = None,
         on_callback: Callback | None = None,
         tenant_of: Callable[[str], str] | None = None,
+        families: Mapping[str, Family] | None = None,
     ) -> None:
-        self.families = families()
+        # The families it keeps records of: the registry (tavus_mock.resources registers them when it
+        # is imported; TavusMock passes it), or the ones given.
+        self.families = families if families is not None else FAMILIES
+        if not self.families:
+            raise RuntimeError("no resource family is registered: import tavus_mock.resources first")
         self.delays = delays or Delays()
         self.on_callback = on_callback
         # How a seed's API key becomes a tenant (the server stores a digest of the key, never the key).

@@ -7,6 +7,9 @@ Adding a family is a new module here, its name below, and its part of the spec.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from ..core import FAMILIES, Family
 from . import (
     conversations,
     deployments,
@@ -24,6 +27,12 @@ from . import (
     voices,
 )
 
+
+def registry() -> Mapping[str, Family]:
+    """Every family, by tag (each module registered its own when this package was imported)."""
+    return FAMILIES
+
+
 __all__ = [
     "conversations",
     "deployments",
@@ -33,6 +42,7 @@ __all__ = [
     "lipsync",
     "objectives",
     "personas",
+    "registry",
     "replicas",
     "skills",
     "tools",

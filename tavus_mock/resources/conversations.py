@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import Answer, Api, Ctx, Family, register
-from ..store import ApiError, Record, id_maker, iso_now
+from ..core import Answer, Api, Ctx, Family, Record, register
+from ..store import ApiError, id_maker, iso_now
 
 SHUTDOWN = "end_conversation_endpoint_hit"
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..core import Answer, Api, Ctx, Family, Reference, register, short
-from ..store import ApiError, Record, id_maker, iso_now
+from ..core import Answer, Api, Ctx, Family, Record, Reference, register, short
+from ..store import ApiError, id_maker, iso_now
 
 PASSWORD = "_password"  # stored beside the fields; never answered
 REVISION = "_revision"  # counts changes, for the ETag

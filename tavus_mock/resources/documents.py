@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..core import MAX_PAGE, Answer, Api, Ctx, Family, Lifecycle, Stage, register, tag_page
-from ..store import ApiError, Record, id_maker, iso_now, matches_any_tag
+from ..core import MAX_PAGE, Answer, Api, Ctx, Family, Lifecycle, Record, Stage, register, tag_page
+from ..store import ApiError, id_maker, iso_now, matches_any_tag
 
 CRAWL_LIMIT = 100  # crawl-backed documents per key [S1: "Crawl document limit reached (100)"]
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from ..core import Answer, Api, Ctx, Family, register, tag_page
-from ..store import ApiError, Record, id_maker, iso_now, matches_any_tag
+from ..core import Answer, Api, Ctx, Family, Record, register, tag_page
+from ..store import ApiError, id_maker, iso_now, matches_any_tag
 from .objectives import create_named_set
 
 ITEMS = "guardrail_items"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import Answer, Api, Ctx, Family, register, short
-from ..store import STOCK_CREATED, ApiError, Record, id_maker, iso_now
+from ..core import Answer, Api, Ctx, Family, Record, register, short
+from ..store import STOCK_CREATED, ApiError, id_maker, iso_now
 
 SKILLS_KEY = "_skills"  # on the persona record; not a field of the PAL, so no read shows it
 SLIDES_TRIGGERS = ("on_demand", "walk_the_deck")  # docs attach-skill-to-pal (presentation)

@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from ..core import Answer, Api, Ctx, Family, register, short
-from ..store import STOCK_CREATED, ApiError, Record, id_maker, iso_now
+from ..core import Answer, Api, Ctx, Family, Record, register, short
+from ..store import STOCK_CREATED, ApiError, id_maker, iso_now
 
 SCRUBBED = "*" * 8
 MAX_TOOL_SIZE = 10_000  # description + JSON of parameters (CLI tool.py:10, docs)

@@ -9,8 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 from tavus_mock.app import TavusMock
+from tavus_mock.resources import registry as families
 from tavus_mock.spec import Spec
-from tavus_mock.store import families
 
 CORE = ("app.py", "store.py", "db.py", "core.py", "service.py", "spec.py", "server.py", "cli.py", "aliases.py")
 HERE = Path(__file__).resolve().parents[2] / "tavus_mock"

@@ -7,7 +7,9 @@ import random
 
 import pytest
 
-from tavus_mock.store import Record, Store, families
+from tavus_mock.core import Record
+from tavus_mock.resources import registry as families
+from tavus_mock.store import Store
 
 
 def scan(store: Store, tag: str, tenant: str, owner: str | None, order: str) -> list[str]:

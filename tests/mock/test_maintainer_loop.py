@@ -15,7 +15,7 @@ import yaml
 
 from tavus_mock import Delays, MockConfig, MockServer, Spec, TavusMock
 from tavus_mock.core import FAMILIES
-from tavus_mock.store import families
+from tavus_mock.resources import registry as families
 from tavus_spec.specfile import SpecError, line_of, load_document
 from tests.conftest import ROOT, SPEC_PATH, TEST_KEY
 

@@ -205,7 +205,7 @@ def test_generated_package_records_the_spec_it_came_from() -> None:
 
 def test_pal_and_face_schemas_are_their_legacy_twins_renamed(spec: Spec) -> None:
     """/v2/pals and /v2/faces serve the same records as personas and replicas (tavus_mock/aliases.py)."""
-    from tavus_mock.store import families
+    from tavus_mock.resources import registry as families
 
     ALIASES = {f.alias.tag: f.alias for f in families().values() if f.alias is not None}
     ALIAS_OPERATIONS = {a: t for f in families().values() for a, t in f.alias_operations.items()}

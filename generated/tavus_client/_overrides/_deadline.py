@@ -5,8 +5,8 @@ Patches: nothing generated; `SyncAPIClient`/`AsyncAPIClient` (overrides/_base.py
 client on `bounded_transport()` / `async_bounded_transport()` when the user passes no `http_client`.
 Why: httpx's timeouts bound each read, so a server that sends its answer's head a byte every 0.2 s
 held a call with `deadline=2` for 18.8 s (issue 24). These streams clamp the timeout of every
-connect, read and write to the time left before the deadline of the call under way (the context
-variable `_base._CALL_DEADLINE`): connecting, the head and the body all end by the deadline.
+connect, read and write to the time left before the deadline of the call under way
+(overrides/_callstate.py): connecting, the head and the body all end by the deadline.
 Delete when: httpx bounds a whole response by one deadline itself.
 """
 
@@ -19,16 +19,16 @@ from typing import Any
 import httpcore
 import httpx
 
-from ._base import _CALL_DEADLINE, _DEADLINE_PASSED
+from ._callstate import CALL_DEADLINE, DEADLINE_PASSED
 
 
 def _left(timeout: float | None, error: type[Exception]) -> float | None:
-    deadline = _CALL_DEADLINE.get()
+    deadline = CALL_DEADLINE.get()
     if deadline is None:
         return timeout
     left = deadline - time.monotonic()
     if left <= 0:
-        raise error(_DEADLINE_PASSED)
+        raise error(DEADLINE_PASSED)
     return left if timeout is None else min(timeout, left)
 
 

@@ -1,0 +1,16 @@
+# Applied from overrides/_callstate.py by `make generate`. DO NOT EDIT this copy; edit overrides/_callstate.py.
+"""The deadline of the call under way, shared by the client (overrides/_base.py sets it around each
+call) and its connection pool's streams (overrides/_deadline.py clamp every socket operation to it).
+
+Patches: nothing generated. Why: its own module, so the pool's streams (which import httpcore, loaded
+with the first client) and the client's calls share it without importing each other.
+Delete when: overrides/_deadline.py goes.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+# Per thread and per asyncio task: the monotonic time by which the current call must end, or None.
+CALL_DEADLINE: ContextVar[float | None] = ContextVar("tavus_call_deadline", default=None)
+DEADLINE_PASSED = "the call's deadline passed"
