@@ -17,6 +17,7 @@ NOT_FILTERS = frozenset({"limit", "page", "sort", "verbose", "legacy", "include_
 # Lists whose pages were counted through in this run: (base URL, path, path parameters, filters).
 _WALKED: set[tuple[str, str, str, str]] = set()
 WALK_AT_MOST = 400  # a list with more matches than this is not counted through (its pages are still judged)
+WHOLE_PAGE = 100  # the page the unfiltered list is read in (every list's limit admits 100)
 SORTABLE = {"asc": False, "ascending": False, "desc": True, "descending": True}
 
 
@@ -91,6 +92,46 @@ def list_filter_applied(probe: Probe) -> None:
             shown = json.dumps(value) if isinstance(value, bool) else str(value).lower()
             if shown not in allowed:
                 probe.fail(f"the list was filtered by {name}={wanted!r} but holds an item with {name}={value!r}")
+
+
+@contract_check
+def list_filter_complete(probe: Probe) -> None:
+    """A filtered list misses no match: read again without the filter (one page of 100), the items
+    whose field has the filter's value are no more than the filtered list counts. Judged for one
+    equality filter on a field the items show, when the unfiltered list fits in that page."""
+    page = _page(probe)
+    found = probe.list_here()
+    if page is None or found is None or "limit" not in found.query:
+        return
+    _, total, query = page
+    filters = {
+        name: wanted
+        for name, wanted in query.items()
+        if name not in NOT_FILTERS
+        and not isinstance(wanted, (list, dict, bool))
+        and str(wanted).strip(" ,")
+        and "," not in str(wanted)
+    }
+    if len(filters) != 1:
+        return
+    ((name, wanted),) = filters.items()
+    rest = {k: v for k, v in query.items() if k not in (name, "page", "limit")}
+    unfiltered = list_parts(json_of(probe.again(query={**rest, "limit": WHOLE_PAGE})), found)
+    if unfiltered is None or unfiltered[1] > len(unfiltered[0]):
+        return
+    matching = [
+        item
+        for item in unfiltered[0]
+        if isinstance(item, dict)
+        and name in item
+        and not isinstance(item[name], (list, dict))
+        and (json.dumps(item[name]) if isinstance(item[name], bool) else str(item[name])).lower() == str(wanted).lower()
+    ]
+    if len(matching) > total:
+        probe.fail(
+            f"the list filtered by {name}={wanted!r} counts {total}, but {len(matching)} items of the same "
+            f"list without the filter have {name}={wanted!r}"
+        )
 
 
 @contract_check

@@ -35,6 +35,7 @@ EXPECTED: dict[str, set[str]] = {
     "error_shape": {"ST108", "ST103"},
     "verbose_ignored": {"verbose_adds_only"},
     "not_listed_when_new": {"create_is_listed"},
+    "filter_too_strict": {"list_filter_complete"},
 }
 
 
@@ -47,7 +48,12 @@ def independent(mistake: str | None) -> Independent:
 
 
 # Where each mistake lives (the variants' runs are limited to it, to keep CI short).
-WHERE = {"end_not_final": "conversations", "rename_not_stored": "replicas", "verbose_ignored": "replicas"}
+WHERE = {
+    "end_not_final": "conversations",
+    "rename_not_stored": "replicas",
+    "verbose_ignored": "replicas",
+    "filter_too_strict": "conversations",
+}
 
 
 def contract(base_url: str, tags: tuple[str, ...] = TAGS, **kwargs: object) -> ContractResult:

@@ -52,6 +52,8 @@ MISTAKES = {
     "error_shape": "a 404 answers {'detail': ...}, which is neither `error` nor `message`",
     "verbose_ignored": "`verbose=true` does not add `replica_type` to a replica",
     "not_listed_when_new": "lists are served from a snapshot taken before the newest creates",
+    "filter_too_strict": "the conversation list filtered by `status` compares with the stored upper-case"
+    " value, so it finds nothing",
 }
 
 STOCK_PERSONA = "pdced222244b"
@@ -541,9 +543,10 @@ class Independent:
     def op_listConversations(
         self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
     ) -> tuple[int, Any, dict[str, str]]:
-        answer = self._page(
-            "conversations", key, query, lambda d: "status" not in query or d["status"] == query["status"]
-        )
+        wanted = query.get("status")
+        if wanted is not None and self.mistake == "filter_too_strict":
+            wanted = str(wanted).upper()  # stored lower-case: nothing matches
+        answer = self._page("conversations", key, query, lambda d: wanted is None or d["status"] == wanted)
         self.note_snapshot()
         return 200, answer, {}
 
