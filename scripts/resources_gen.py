@@ -16,6 +16,7 @@ arguments (one per schema field); array bodies (JSON Patch) one positional argum
 from __future__ import annotations
 
 import ast
+import keyword
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,17 +192,27 @@ def _spec_facts(spec_path: Path) -> dict[tuple[str, str], dict[str, Any]]:
             if op.get("x-method-name"):
                 entry["method_name"] = op["x-method-name"]
             for p in (deref(x) for x in [*item.get("parameters", []), *op.get("parameters", [])]):
-                entry["docs"][p["name"]] = (p.get("description") or "").strip()
+                entry["docs"][_python_name(p["name"])] = (p.get("description") or "").strip()
                 if p.get("in") == "query" and p["name"] == "page":
                     entry["page_base"] = int(p.get("x-page-base", 1))
                 if p.get("in") == "query" and p["name"] == "limit":
                     entry["max_limit"] = p.get("schema", {}).get("maximum")
             body = deref(op.get("requestBody") or {})
             schema = deref(body.get("content", {}).get("application/json", {}).get("schema") or {})
-            for name, prop in (schema.get("properties") or {}).items():
-                entry["docs"][name] = (deref(prop).get("description") or "").strip()
+            # A body of several shapes (anyOf/oneOf) documents each field where a shape describes it.
+            for shape in [schema, *(deref(b) for b in schema.get("anyOf", []) + schema.get("oneOf", []))]:
+                for name, prop in (shape.get("properties") or {}).items():
+                    text = (deref(prop).get("description") or "").strip()
+                    if text and not entry["docs"].get(_python_name(name)):
+                        entry["docs"][_python_name(name)] = text
             facts[(method.upper(), url)] = entry
     return facts
+
+
+def _python_name(name: str) -> str:
+    """The name the generator gives a parameter or field in Python (`If-Match` -> if_match, type -> type_)."""
+    snake = name.replace("-", "_").lower()
+    return snake + "_" if keyword.iskeyword(snake) or snake == "type" else snake
 
 
 def _union_fields(branches: list[list[Param]]) -> list[Param]:

@@ -71,11 +71,11 @@ class ConversationsWithRawResponse:
             face_id: Same as `replica_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
             audio_only: Voice only, without video.
             callback_url: Receives the conversation's callbacks.
-            conversation_name: (see the spec)
+            conversation_name: A name for the conversation, shown in lists.
             conversational_context: Extra context for this call, added to the persona's own.
             custom_greeting: The replica's first sentence when someone joins.
             memory_stores: Memory stores the persona reads from and writes to, usually one.
-            document_ids: (see the spec)
+            document_ids: Documents the replica may draw on in this conversation, beside its persona's.
             document_retrieval_strategy: Trade-off of knowledge-base lookups. `balanced` when left out.
             document_tags: Every document carrying one of these tags is available.
             test_mode: Create the conversation without the replica joining. It costs nothing and starts `ended`.
@@ -313,11 +313,11 @@ class Conversations:
             face_id: Same as `replica_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
             audio_only: Voice only, without video.
             callback_url: Receives the conversation's callbacks.
-            conversation_name: (see the spec)
+            conversation_name: A name for the conversation, shown in lists.
             conversational_context: Extra context for this call, added to the persona's own.
             custom_greeting: The replica's first sentence when someone joins.
             memory_stores: Memory stores the persona reads from and writes to, usually one.
-            document_ids: (see the spec)
+            document_ids: Documents the replica may draw on in this conversation, beside its persona's.
             document_retrieval_strategy: Trade-off of knowledge-base lookups. `balanced` when left out.
             document_tags: Every document carrying one of these tags is available.
             test_mode: Create the conversation without the replica joining. It costs nothing and starts `ended`.
@@ -578,11 +578,11 @@ class AsyncConversationsWithRawResponse:
             face_id: Same as `replica_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
             audio_only: Voice only, without video.
             callback_url: Receives the conversation's callbacks.
-            conversation_name: (see the spec)
+            conversation_name: A name for the conversation, shown in lists.
             conversational_context: Extra context for this call, added to the persona's own.
             custom_greeting: The replica's first sentence when someone joins.
             memory_stores: Memory stores the persona reads from and writes to, usually one.
-            document_ids: (see the spec)
+            document_ids: Documents the replica may draw on in this conversation, beside its persona's.
             document_retrieval_strategy: Trade-off of knowledge-base lookups. `balanced` when left out.
             document_tags: Every document carrying one of these tags is available.
             test_mode: Create the conversation without the replica joining. It costs nothing and starts `ended`.
@@ -820,11 +820,11 @@ class AsyncConversations:
             face_id: Same as `replica_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
             audio_only: Voice only, without video.
             callback_url: Receives the conversation's callbacks.
-            conversation_name: (see the spec)
+            conversation_name: A name for the conversation, shown in lists.
             conversational_context: Extra context for this call, added to the persona's own.
             custom_greeting: The replica's first sentence when someone joins.
             memory_stores: Memory stores the persona reads from and writes to, usually one.
-            document_ids: (see the spec)
+            document_ids: Documents the replica may draw on in this conversation, beside its persona's.
             document_retrieval_strategy: Trade-off of knowledge-base lookups. `balanced` when left out.
             document_tags: Every document carrying one of these tags is available.
             test_mode: Create the conversation without the replica joining. It costs nothing and starts `ended`.

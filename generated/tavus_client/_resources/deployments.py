@@ -67,13 +67,13 @@ class DeploymentsWithRawResponse:
         start calls within its `limits`. A password is stored, never answered (`has_password`).
 
         Args:
-            pal_id: (see the spec)
-            channel: (see the spec)
-            name: (see the spec)
-            status: (see the spec)
+            pal_id: The PAL to publish: one of yours, or a stock one.
+            channel: Where the PAL is published: `widget`, `embed` or `landing-page`.
+            name: A name to find it by; left out, it is named after the PAL and the channel.
+            status: `active` (the default) takes calls; `draft` and `inactive` do not.
             password: Visitors must give it before a call; stored, never answered.
             customization: Look and behaviour: `conversation` (`unique_memory_tag`, `context`), `landing_page` (`title`, `description`, `cta`, `logo`).
-            limits: (see the spec)
+            limits: Caps on calls: per day, per visitor per day, at once, and on a call's length.
             allowed_origins: Sites allowed to load a widget or an embed; an empty list allows any.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -285,7 +285,7 @@ class DeploymentsWithRawResponse:
 
         Args:
             deployment_id: Deployment identifier, e.g. `dp5e1f0d2c3b4a`.
-            if_match: (see the spec)
+            if_match: The ETag of the version this patch was written against; `*` matches any.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -341,13 +341,13 @@ class Deployments:
         start calls within its `limits`. A password is stored, never answered (`has_password`).
 
         Args:
-            pal_id: (see the spec)
-            channel: (see the spec)
-            name: (see the spec)
-            status: (see the spec)
+            pal_id: The PAL to publish: one of yours, or a stock one.
+            channel: Where the PAL is published: `widget`, `embed` or `landing-page`.
+            name: A name to find it by; left out, it is named after the PAL and the channel.
+            status: `active` (the default) takes calls; `draft` and `inactive` do not.
             password: Visitors must give it before a call; stored, never answered.
             customization: Look and behaviour: `conversation` (`unique_memory_tag`, `context`), `landing_page` (`title`, `description`, `cta`, `logo`).
-            limits: (see the spec)
+            limits: Caps on calls: per day, per visitor per day, at once, and on a call's length.
             allowed_origins: Sites allowed to load a widget or an embed; an empty list allows any.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -612,7 +612,7 @@ class Deployments:
 
         Args:
             deployment_id: Deployment identifier, e.g. `dp5e1f0d2c3b4a`.
-            if_match: (see the spec)
+            if_match: The ETag of the version this patch was written against; `*` matches any.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -663,13 +663,13 @@ class AsyncDeploymentsWithRawResponse:
         start calls within its `limits`. A password is stored, never answered (`has_password`).
 
         Args:
-            pal_id: (see the spec)
-            channel: (see the spec)
-            name: (see the spec)
-            status: (see the spec)
+            pal_id: The PAL to publish: one of yours, or a stock one.
+            channel: Where the PAL is published: `widget`, `embed` or `landing-page`.
+            name: A name to find it by; left out, it is named after the PAL and the channel.
+            status: `active` (the default) takes calls; `draft` and `inactive` do not.
             password: Visitors must give it before a call; stored, never answered.
             customization: Look and behaviour: `conversation` (`unique_memory_tag`, `context`), `landing_page` (`title`, `description`, `cta`, `logo`).
-            limits: (see the spec)
+            limits: Caps on calls: per day, per visitor per day, at once, and on a call's length.
             allowed_origins: Sites allowed to load a widget or an embed; an empty list allows any.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -881,7 +881,7 @@ class AsyncDeploymentsWithRawResponse:
 
         Args:
             deployment_id: Deployment identifier, e.g. `dp5e1f0d2c3b4a`.
-            if_match: (see the spec)
+            if_match: The ETag of the version this patch was written against; `*` matches any.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -937,13 +937,13 @@ class AsyncDeployments:
         start calls within its `limits`. A password is stored, never answered (`has_password`).
 
         Args:
-            pal_id: (see the spec)
-            channel: (see the spec)
-            name: (see the spec)
-            status: (see the spec)
+            pal_id: The PAL to publish: one of yours, or a stock one.
+            channel: Where the PAL is published: `widget`, `embed` or `landing-page`.
+            name: A name to find it by; left out, it is named after the PAL and the channel.
+            status: `active` (the default) takes calls; `draft` and `inactive` do not.
             password: Visitors must give it before a call; stored, never answered.
             customization: Look and behaviour: `conversation` (`unique_memory_tag`, `context`), `landing_page` (`title`, `description`, `cta`, `logo`).
-            limits: (see the spec)
+            limits: Caps on calls: per day, per visitor per day, at once, and on a call's length.
             allowed_origins: Sites allowed to load a widget or an embed; an empty list allows any.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -1209,7 +1209,7 @@ class AsyncDeployments:
 
         Args:
             deployment_id: Deployment identifier, e.g. `dp5e1f0d2c3b4a`.
-            if_match: (see the spec)
+            if_match: The ETag of the version this patch was written against; `*` matches any.
             operations: the JSON Patch to apply (a `Patch` or a list of operations).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 

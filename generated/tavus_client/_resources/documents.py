@@ -69,7 +69,7 @@ class DocumentsWithRawResponse:
             document_url: A file (pdf, txt, docx, doc, png, jpg, pptx, csv, xlsx; at most 50 MB) or a website.
             document_name: A name is made up when left out.
             callback_url: Where callbacks are POSTed; an empty string means none.
-            tags: (see the spec)
+            tags: Labels to select documents by (a persona's `document_tags`).
             crawl: How far to follow links from the start page.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -301,7 +301,7 @@ class DocumentsWithRawResponse:
 
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            document_name: (see the spec)
+            document_name: A new name for the document.
             tags: Replaces the stored tags.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -397,7 +397,7 @@ class Documents:
             document_url: A file (pdf, txt, docx, doc, png, jpg, pptx, csv, xlsx; at most 50 MB) or a website.
             document_name: A name is made up when left out.
             callback_url: Where callbacks are POSTed; an empty string means none.
-            tags: (see the spec)
+            tags: Labels to select documents by (a persona's `document_tags`).
             crawl: How far to follow links from the start page.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -698,7 +698,7 @@ class Documents:
 
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            document_name: (see the spec)
+            document_name: A new name for the document.
             tags: Replaces the stored tags.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -789,7 +789,7 @@ class AsyncDocumentsWithRawResponse:
             document_url: A file (pdf, txt, docx, doc, png, jpg, pptx, csv, xlsx; at most 50 MB) or a website.
             document_name: A name is made up when left out.
             callback_url: Where callbacks are POSTed; an empty string means none.
-            tags: (see the spec)
+            tags: Labels to select documents by (a persona's `document_tags`).
             crawl: How far to follow links from the start page.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -1021,7 +1021,7 @@ class AsyncDocumentsWithRawResponse:
 
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            document_name: (see the spec)
+            document_name: A new name for the document.
             tags: Replaces the stored tags.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -1117,7 +1117,7 @@ class AsyncDocuments:
             document_url: A file (pdf, txt, docx, doc, png, jpg, pptx, csv, xlsx; at most 50 MB) or a website.
             document_name: A name is made up when left out.
             callback_url: Where callbacks are POSTed; an empty string means none.
-            tags: (see the spec)
+            tags: Labels to select documents by (a persona's `document_tags`).
             crawl: How far to follow links from the start page.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -1420,7 +1420,7 @@ class AsyncDocuments:
 
         Args:
             document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            document_name: (see the spec)
+            document_name: A new name for the document.
             tags: Replaces the stored tags.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 

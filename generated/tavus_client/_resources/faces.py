@@ -55,9 +55,9 @@ class FacesWithRawResponse:
             voice_name: Stock voice for an image face, e.g. `anna`.
             auto_fix_training_image: Let Tavus repair the training image.
             callback_url: Where callbacks are POSTed; an empty string means none.
-            face_name: (see the spec)
+            face_name: A name for the face.
             model_name: Model to train with; `phoenix-4` when left out.
-            properties: (see the spec)
+            properties: Training options.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -222,7 +222,7 @@ class FacesWithRawResponse:
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
-            face_name: (see the spec)
+            face_name: The face's new name.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -284,9 +284,9 @@ class Faces:
             voice_name: Stock voice for an image face, e.g. `anna`.
             auto_fix_training_image: Let Tavus repair the training image.
             callback_url: Where callbacks are POSTed; an empty string means none.
-            face_name: (see the spec)
+            face_name: A name for the face.
             model_name: Model to train with; `phoenix-4` when left out.
-            properties: (see the spec)
+            properties: Training options.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -490,7 +490,7 @@ class Faces:
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
-            face_name: (see the spec)
+            face_name: The face's new name.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -547,9 +547,9 @@ class AsyncFacesWithRawResponse:
             voice_name: Stock voice for an image face, e.g. `anna`.
             auto_fix_training_image: Let Tavus repair the training image.
             callback_url: Where callbacks are POSTed; an empty string means none.
-            face_name: (see the spec)
+            face_name: A name for the face.
             model_name: Model to train with; `phoenix-4` when left out.
-            properties: (see the spec)
+            properties: Training options.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -714,7 +714,7 @@ class AsyncFacesWithRawResponse:
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
-            face_name: (see the spec)
+            face_name: The face's new name.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -776,9 +776,9 @@ class AsyncFaces:
             voice_name: Stock voice for an image face, e.g. `anna`.
             auto_fix_training_image: Let Tavus repair the training image.
             callback_url: Where callbacks are POSTed; an empty string means none.
-            face_name: (see the spec)
+            face_name: A name for the face.
             model_name: Model to train with; `phoenix-4` when left out.
-            properties: (see the spec)
+            properties: Training options.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -983,7 +983,7 @@ class AsyncFaces:
 
         Args:
             face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
-            face_name: (see the spec)
+            face_name: The face's new name.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:

@@ -74,15 +74,15 @@ class GuardrailsWithRawResponse:
         shapes at once is a 400.
 
         Args:
-            data: (see the spec)
-            name: (see the spec)
-            guardrail_name: (see the spec)
-            guardrail_prompt: (see the spec)
-            modality: (see the spec)
-            callback_url: (see the spec)
-            tool_call: (see the spec)
-            tags: (see the spec)
-            app_message: (see the spec)
+            data: The guardrails of the set.
+            name: Name of the set.
+            guardrail_name: Letters, digits and underscores, at most 100.
+            guardrail_prompt: What the PAL must or must not do, in plain words.
+            modality: `verbal`, `visual` or `audio` (the CLI sends audio); `verbal` when left out.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            tool_call: A tool to call when the guardrail is broken (the CLI sends it as an object).
+            tags: Labels to select guardrails by (a PAL's `guardrail_tags`).
+            app_message: Send an app message when the guardrail is broken; true when left out.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -246,7 +246,7 @@ class GuardrailsWithRawResponse:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             legacy: `true` (the default): sets of guardrails; `false`: individual guardrails.
-            type_: (see the spec)
+            type_: Individual guardrails: `user` (the default), `system` or `all`.
             sort: Creation order; ascending when left out.
             name_or_uuid: Individual guardrails - the one with this uuid, or those whose name contains this text.
             tags: Individual guardrails - comma-separated tags; a guardrail with any of them is kept.
@@ -356,15 +356,15 @@ class Guardrails:
         shapes at once is a 400.
 
         Args:
-            data: (see the spec)
-            name: (see the spec)
-            guardrail_name: (see the spec)
-            guardrail_prompt: (see the spec)
-            modality: (see the spec)
-            callback_url: (see the spec)
-            tool_call: (see the spec)
-            tags: (see the spec)
-            app_message: (see the spec)
+            data: The guardrails of the set.
+            name: Name of the set.
+            guardrail_name: Letters, digits and underscores, at most 100.
+            guardrail_prompt: What the PAL must or must not do, in plain words.
+            modality: `verbal`, `visual` or `audio` (the CLI sends audio); `verbal` when left out.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            tool_call: A tool to call when the guardrail is broken (the CLI sends it as an object).
+            tags: Labels to select guardrails by (a PAL's `guardrail_tags`).
+            app_message: Send an app message when the guardrail is broken; true when left out.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -558,7 +558,7 @@ class Guardrails:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             legacy: `true` (the default): sets of guardrails; `false`: individual guardrails.
-            type_: (see the spec)
+            type_: Individual guardrails: `user` (the default), `system` or `all`.
             sort: Creation order; ascending when left out.
             name_or_uuid: Individual guardrails - the one with this uuid, or those whose name contains this text.
             tags: Individual guardrails - comma-separated tags; a guardrail with any of them is kept.
@@ -663,15 +663,15 @@ class AsyncGuardrailsWithRawResponse:
         shapes at once is a 400.
 
         Args:
-            data: (see the spec)
-            name: (see the spec)
-            guardrail_name: (see the spec)
-            guardrail_prompt: (see the spec)
-            modality: (see the spec)
-            callback_url: (see the spec)
-            tool_call: (see the spec)
-            tags: (see the spec)
-            app_message: (see the spec)
+            data: The guardrails of the set.
+            name: Name of the set.
+            guardrail_name: Letters, digits and underscores, at most 100.
+            guardrail_prompt: What the PAL must or must not do, in plain words.
+            modality: `verbal`, `visual` or `audio` (the CLI sends audio); `verbal` when left out.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            tool_call: A tool to call when the guardrail is broken (the CLI sends it as an object).
+            tags: Labels to select guardrails by (a PAL's `guardrail_tags`).
+            app_message: Send an app message when the guardrail is broken; true when left out.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -835,7 +835,7 @@ class AsyncGuardrailsWithRawResponse:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             legacy: `true` (the default): sets of guardrails; `false`: individual guardrails.
-            type_: (see the spec)
+            type_: Individual guardrails: `user` (the default), `system` or `all`.
             sort: Creation order; ascending when left out.
             name_or_uuid: Individual guardrails - the one with this uuid, or those whose name contains this text.
             tags: Individual guardrails - comma-separated tags; a guardrail with any of them is kept.
@@ -945,15 +945,15 @@ class AsyncGuardrails:
         shapes at once is a 400.
 
         Args:
-            data: (see the spec)
-            name: (see the spec)
-            guardrail_name: (see the spec)
-            guardrail_prompt: (see the spec)
-            modality: (see the spec)
-            callback_url: (see the spec)
-            tool_call: (see the spec)
-            tags: (see the spec)
-            app_message: (see the spec)
+            data: The guardrails of the set.
+            name: Name of the set.
+            guardrail_name: Letters, digits and underscores, at most 100.
+            guardrail_prompt: What the PAL must or must not do, in plain words.
+            modality: `verbal`, `visual` or `audio` (the CLI sends audio); `verbal` when left out.
+            callback_url: Where callbacks are POSTed; an empty string means none.
+            tool_call: A tool to call when the guardrail is broken (the CLI sends it as an object).
+            tags: Labels to select guardrails by (a PAL's `guardrail_tags`).
+            app_message: Send an app message when the guardrail is broken; true when left out.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -1148,7 +1148,7 @@ class AsyncGuardrails:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             legacy: `true` (the default): sets of guardrails; `false`: individual guardrails.
-            type_: (see the spec)
+            type_: Individual guardrails: `user` (the default), `system` or `all`.
             sort: Creation order; ascending when left out.
             name_or_uuid: Individual guardrails - the one with this uuid, or those whose name contains this text.
             tags: Individual guardrails - comma-separated tags; a guardrail with any of them is kept.

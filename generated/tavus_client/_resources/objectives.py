@@ -57,7 +57,7 @@ class ObjectivesWithRawResponse:
         """Create a set of objectives (`POST /v2/objectives`).
 
         Args:
-            data: (see the spec)
+            data: The objectives of the set; exactly one comes first (no other names it as next).
             name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
@@ -235,7 +235,7 @@ class ObjectivesWithRawResponse:
         one first objective (referenced by no other), and no cycle unless `allow_loops` is true.
 
         Args:
-            data: (see the spec)
+            data: The objectives of the set; exactly one comes first (no other names it as next).
             name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
@@ -284,7 +284,7 @@ class Objectives:
         """Create a set of objectives (`POST /v2/objectives`).
 
         Args:
-            data: (see the spec)
+            data: The objectives of the set; exactly one comes first (no other names it as next).
             name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
@@ -488,7 +488,7 @@ class Objectives:
         one first objective (referenced by no other), and no cycle unless `allow_loops` is true.
 
         Args:
-            data: (see the spec)
+            data: The objectives of the set; exactly one comes first (no other names it as next).
             name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
@@ -532,7 +532,7 @@ class AsyncObjectivesWithRawResponse:
         """Create a set of objectives (`POST /v2/objectives`).
 
         Args:
-            data: (see the spec)
+            data: The objectives of the set; exactly one comes first (no other names it as next).
             name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
@@ -710,7 +710,7 @@ class AsyncObjectivesWithRawResponse:
         one first objective (referenced by no other), and no cycle unless `allow_loops` is true.
 
         Args:
-            data: (see the spec)
+            data: The objectives of the set; exactly one comes first (no other names it as next).
             name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
@@ -759,7 +759,7 @@ class AsyncObjectives:
         """Create a set of objectives (`POST /v2/objectives`).
 
         Args:
-            data: (see the spec)
+            data: The objectives of the set; exactly one comes first (no other names it as next).
             name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
@@ -964,7 +964,7 @@ class AsyncObjectives:
         one first objective (referenced by no other), and no cycle unless `allow_loops` is true.
 
         Args:
-            data: (see the spec)
+            data: The objectives of the set; exactly one comes first (no other names it as next).
             name: Name of the set.
             allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.

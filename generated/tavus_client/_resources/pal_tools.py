@@ -43,7 +43,7 @@ class PalToolsWithRawResponse:
 
         Args:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            tool_ids: (see the spec)
+            tool_ids: Registry tools to attach (made with `POST /v2/tools`); tools already attached stay.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -168,7 +168,7 @@ class PalTools:
 
         Args:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            tool_ids: (see the spec)
+            tool_ids: Registry tools to attach (made with `POST /v2/tools`); tools already attached stay.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -288,7 +288,7 @@ class AsyncPalToolsWithRawResponse:
 
         Args:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            tool_ids: (see the spec)
+            tool_ids: Registry tools to attach (made with `POST /v2/tools`); tools already attached stay.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -413,7 +413,7 @@ class AsyncPalTools:
 
         Args:
             pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            tool_ids: (see the spec)
+            tool_ids: Registry tools to attach (made with `POST /v2/tools`); tools already attached stay.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:

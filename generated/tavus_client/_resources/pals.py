@@ -72,13 +72,13 @@ class PalsWithRawResponse:
 
         Args:
             default_face_id: Face that appears in conversations unless one is given there.
-            pal_name: (see the spec)
+            pal_name: A name for the PAL.
             system_prompt: Needed when `pipeline_mode` is `full`.
             context: Background the LLM is given.
             greeting: What the PAL says first.
             pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
-            document_ids: (see the spec)
-            document_tags: (see the spec)
+            document_ids: Documents the PAL may draw on in every conversation.
+            document_tags: Every document carrying one of these tags is drawn on too.
             objectives_id: Set of objectives to follow.
             guardrails_id: Legacy set of guardrails to respect.
             guardrail_ids: Individual guardrails to respect; up to 50.
@@ -366,13 +366,13 @@ class Pals:
 
         Args:
             default_face_id: Face that appears in conversations unless one is given there.
-            pal_name: (see the spec)
+            pal_name: A name for the PAL.
             system_prompt: Needed when `pipeline_mode` is `full`.
             context: Background the LLM is given.
             greeting: What the PAL says first.
             pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
-            document_ids: (see the spec)
-            document_tags: (see the spec)
+            document_ids: Documents the PAL may draw on in every conversation.
+            document_tags: Every document carrying one of these tags is drawn on too.
             objectives_id: Set of objectives to follow.
             guardrails_id: Legacy set of guardrails to respect.
             guardrail_ids: Individual guardrails to respect; up to 50.
@@ -669,13 +669,13 @@ class AsyncPalsWithRawResponse:
 
         Args:
             default_face_id: Face that appears in conversations unless one is given there.
-            pal_name: (see the spec)
+            pal_name: A name for the PAL.
             system_prompt: Needed when `pipeline_mode` is `full`.
             context: Background the LLM is given.
             greeting: What the PAL says first.
             pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
-            document_ids: (see the spec)
-            document_tags: (see the spec)
+            document_ids: Documents the PAL may draw on in every conversation.
+            document_tags: Every document carrying one of these tags is drawn on too.
             objectives_id: Set of objectives to follow.
             guardrails_id: Legacy set of guardrails to respect.
             guardrail_ids: Individual guardrails to respect; up to 50.
@@ -963,13 +963,13 @@ class AsyncPals:
 
         Args:
             default_face_id: Face that appears in conversations unless one is given there.
-            pal_name: (see the spec)
+            pal_name: A name for the PAL.
             system_prompt: Needed when `pipeline_mode` is `full`.
             context: Background the LLM is given.
             greeting: What the PAL says first.
             pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
-            document_ids: (see the spec)
-            document_tags: (see the spec)
+            document_ids: Documents the PAL may draw on in every conversation.
+            document_tags: Every document carrying one of these tags is drawn on too.
             objectives_id: Set of objectives to follow.
             guardrails_id: Legacy set of guardrails to respect.
             guardrail_ids: Individual guardrails to respect; up to 50.

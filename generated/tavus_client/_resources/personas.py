@@ -65,18 +65,18 @@ class PersonasWithRawResponse:
         `system_prompt` is needed unless `pipeline_mode` is `echo`.
 
         Args:
-            persona_name: (see the spec)
+            persona_name: A name for the persona.
             system_prompt: Needed unless `pipeline_mode` is `echo`.
             context: Background the LLM is given.
             pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
-            default_replica_id: (see the spec)
-            document_ids: (see the spec)
-            document_tags: (see the spec)
+            default_replica_id: The replica a conversation uses when it names none: one of yours, or a stock one.
+            document_ids: Documents the persona may draw on in every conversation.
+            document_tags: Every document carrying one of these tags is drawn on too.
             objectives_id: Set of objectives to follow.
             guardrails_id: Set of guardrails to respect.
             greeting: What the PAL says first.
             memories: Facts the PAL remembers.
-            guardrail_ids: Individual guardrails to respect; up to 50 [S3 "Up to 50 per persona"].
+            guardrail_ids: Individual guardrails to respect; up to 50.
             guardrail_tags: Every guardrail carrying one of these tags applies.
             tool_ids: Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
             is_template: Offer this PAL as a template.
@@ -300,18 +300,18 @@ class Personas:
         `system_prompt` is needed unless `pipeline_mode` is `echo`.
 
         Args:
-            persona_name: (see the spec)
+            persona_name: A name for the persona.
             system_prompt: Needed unless `pipeline_mode` is `echo`.
             context: Background the LLM is given.
             pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
-            default_replica_id: (see the spec)
-            document_ids: (see the spec)
-            document_tags: (see the spec)
+            default_replica_id: The replica a conversation uses when it names none: one of yours, or a stock one.
+            document_ids: Documents the persona may draw on in every conversation.
+            document_tags: Every document carrying one of these tags is drawn on too.
             objectives_id: Set of objectives to follow.
             guardrails_id: Set of guardrails to respect.
             greeting: What the PAL says first.
             memories: Facts the PAL remembers.
-            guardrail_ids: Individual guardrails to respect; up to 50 [S3 "Up to 50 per persona"].
+            guardrail_ids: Individual guardrails to respect; up to 50.
             guardrail_tags: Every guardrail carrying one of these tags applies.
             tool_ids: Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
             is_template: Offer this PAL as a template.
@@ -558,18 +558,18 @@ class AsyncPersonasWithRawResponse:
         `system_prompt` is needed unless `pipeline_mode` is `echo`.
 
         Args:
-            persona_name: (see the spec)
+            persona_name: A name for the persona.
             system_prompt: Needed unless `pipeline_mode` is `echo`.
             context: Background the LLM is given.
             pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
-            default_replica_id: (see the spec)
-            document_ids: (see the spec)
-            document_tags: (see the spec)
+            default_replica_id: The replica a conversation uses when it names none: one of yours, or a stock one.
+            document_ids: Documents the persona may draw on in every conversation.
+            document_tags: Every document carrying one of these tags is drawn on too.
             objectives_id: Set of objectives to follow.
             guardrails_id: Set of guardrails to respect.
             greeting: What the PAL says first.
             memories: Facts the PAL remembers.
-            guardrail_ids: Individual guardrails to respect; up to 50 [S3 "Up to 50 per persona"].
+            guardrail_ids: Individual guardrails to respect; up to 50.
             guardrail_tags: Every guardrail carrying one of these tags applies.
             tool_ids: Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
             is_template: Offer this PAL as a template.
@@ -793,18 +793,18 @@ class AsyncPersonas:
         `system_prompt` is needed unless `pipeline_mode` is `echo`.
 
         Args:
-            persona_name: (see the spec)
+            persona_name: A name for the persona.
             system_prompt: Needed unless `pipeline_mode` is `echo`.
             context: Background the LLM is given.
             pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
-            default_replica_id: (see the spec)
-            document_ids: (see the spec)
-            document_tags: (see the spec)
+            default_replica_id: The replica a conversation uses when it names none: one of yours, or a stock one.
+            document_ids: Documents the persona may draw on in every conversation.
+            document_tags: Every document carrying one of these tags is drawn on too.
             objectives_id: Set of objectives to follow.
             guardrails_id: Set of guardrails to respect.
             greeting: What the PAL says first.
             memories: Facts the PAL remembers.
-            guardrail_ids: Individual guardrails to respect; up to 50 [S3 "Up to 50 per persona"].
+            guardrail_ids: Individual guardrails to respect; up to 50.
             guardrail_tags: Every guardrail carrying one of these tags applies.
             tool_ids: Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
             is_template: Offer this PAL as a template.

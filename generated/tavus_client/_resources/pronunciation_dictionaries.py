@@ -56,8 +56,8 @@ class PronunciationDictionariesWithRawResponse:
         The `text` of every rule must be unique within the dictionary.
 
         Args:
-            name: (see the spec)
-            rules: (see the spec)
+            name: A name for the dictionary.
+            rules: How to say each text; a text appears in one rule at most.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -249,8 +249,8 @@ class PronunciationDictionaries:
         The `text` of every rule must be unique within the dictionary.
 
         Args:
-            name: (see the spec)
-            rules: (see the spec)
+            name: A name for the dictionary.
+            rules: How to say each text; a text appears in one rule at most.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -467,8 +467,8 @@ class AsyncPronunciationDictionariesWithRawResponse:
         The `text` of every rule must be unique within the dictionary.
 
         Args:
-            name: (see the spec)
-            rules: (see the spec)
+            name: A name for the dictionary.
+            rules: How to say each text; a text appears in one rule at most.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -660,8 +660,8 @@ class AsyncPronunciationDictionaries:
         The `text` of every rule must be unique within the dictionary.
 
         Args:
-            name: (see the spec)
-            rules: (see the spec)
+            name: A name for the dictionary.
+            rules: How to say each text; a text appears in one rule at most.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:

@@ -62,9 +62,9 @@ class ReplicasWithRawResponse:
             voice_name: Stock voice for an image replica, e.g. `anna`.
             auto_fix_training_image: Let Tavus repair the training image.
             callback_url: Where callbacks are POSTed; an empty string means none.
-            replica_name: (see the spec)
+            replica_name: A name for the replica.
             model_name: Model to train with; `phoenix-4` when left out.
-            properties: (see the spec)
+            properties: Training options.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -231,7 +231,7 @@ class ReplicasWithRawResponse:
 
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
-            replica_name: (see the spec)
+            replica_name: The replica's new name.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -294,9 +294,9 @@ class Replicas:
             voice_name: Stock voice for an image replica, e.g. `anna`.
             auto_fix_training_image: Let Tavus repair the training image.
             callback_url: Where callbacks are POSTed; an empty string means none.
-            replica_name: (see the spec)
+            replica_name: A name for the replica.
             model_name: Model to train with; `phoenix-4` when left out.
-            properties: (see the spec)
+            properties: Training options.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -508,7 +508,7 @@ class Replicas:
 
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
-            replica_name: (see the spec)
+            replica_name: The replica's new name.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -566,9 +566,9 @@ class AsyncReplicasWithRawResponse:
             voice_name: Stock voice for an image replica, e.g. `anna`.
             auto_fix_training_image: Let Tavus repair the training image.
             callback_url: Where callbacks are POSTed; an empty string means none.
-            replica_name: (see the spec)
+            replica_name: A name for the replica.
             model_name: Model to train with; `phoenix-4` when left out.
-            properties: (see the spec)
+            properties: Training options.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -735,7 +735,7 @@ class AsyncReplicasWithRawResponse:
 
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
-            replica_name: (see the spec)
+            replica_name: The replica's new name.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -798,9 +798,9 @@ class AsyncReplicas:
             voice_name: Stock voice for an image replica, e.g. `anna`.
             auto_fix_training_image: Let Tavus repair the training image.
             callback_url: Where callbacks are POSTed; an empty string means none.
-            replica_name: (see the spec)
+            replica_name: A name for the replica.
             model_name: Model to train with; `phoenix-4` when left out.
-            properties: (see the spec)
+            properties: Training options.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -1013,7 +1013,7 @@ class AsyncReplicas:
 
         Args:
             replica_id: Replica identifier, e.g. `r90bbd427f71`.
-            replica_name: (see the spec)
+            replica_name: The replica's new name.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:

@@ -74,7 +74,7 @@ class ToolsWithRawResponse:
             on_call: What the PAL does while the tool runs (LLM tools only; null for vision and audio tools).
             on_resolve: What happens with the result; `fire_and_forget` when left out, and always for vision and audio tools.
             static_filler: What the PAL says while the tool runs; needed when `on_call` is `static_filler`.
-            tags: (see the spec)
+            tags: Labels to find tools by.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -195,7 +195,7 @@ class ToolsWithRawResponse:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             sort: Creation order; `asc` when left out.
-            type_: (see the spec)
+            type_: `user` (the default), `system` or `all`.
             name_or_uuid: Only the tool with this id, or tools whose name contains this text.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -243,16 +243,16 @@ class ToolsWithRawResponse:
 
         Args:
             tool_id: Tool identifier, e.g. `t5e1f0d2c3b4`; a system tool's id is its name (`end_call`).
-            name: (see the spec)
-            description: (see the spec)
-            parameters: (see the spec)
+            name: A new name, unique among your tools (letters, digits and `_`).
+            description: What the tool does, as the LLM reads it.
+            parameters: JSON Schema of the arguments the LLM fills in.
             delivery: Exactly one channel: `app_message` true (the default) or `api`.
             trigger_type: `in_call` (the default) or `post_call` (fired after the call; needs `delivery.api`).
             origin: Which layer may call the tool; `llm` when left out.
-            on_call: (see the spec)
-            on_resolve: (see the spec)
-            static_filler: (see the spec)
-            tags: (see the spec)
+            on_call: What the replica does while an LLM tool runs.
+            on_resolve: What happens when the tool's result comes back.
+            static_filler: What the replica says while the tool runs, when `on_call` is `static_filler`.
+            tags: Labels to find tools by.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -331,7 +331,7 @@ class Tools:
             on_call: What the PAL does while the tool runs (LLM tools only; null for vision and audio tools).
             on_resolve: What happens with the result; `fire_and_forget` when left out, and always for vision and audio tools.
             static_filler: What the PAL says while the tool runs; needed when `on_call` is `static_filler`.
-            tags: (see the spec)
+            tags: Labels to find tools by.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -452,7 +452,7 @@ class Tools:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             sort: Creation order; `asc` when left out.
-            type_: (see the spec)
+            type_: `user` (the default), `system` or `all`.
             name_or_uuid: Only the tool with this id, or tools whose name contains this text.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -493,7 +493,7 @@ class Tools:
         Args:
             limit: Items per page. The server uses 10 when left out.
             sort: Creation order; `asc` when left out.
-            type_: (see the spec)
+            type_: `user` (the default), `system` or `all`.
             name_or_uuid: Only the tool with this id, or tools whose name contains this text.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -536,16 +536,16 @@ class Tools:
 
         Args:
             tool_id: Tool identifier, e.g. `t5e1f0d2c3b4`; a system tool's id is its name (`end_call`).
-            name: (see the spec)
-            description: (see the spec)
-            parameters: (see the spec)
+            name: A new name, unique among your tools (letters, digits and `_`).
+            description: What the tool does, as the LLM reads it.
+            parameters: JSON Schema of the arguments the LLM fills in.
             delivery: Exactly one channel: `app_message` true (the default) or `api`.
             trigger_type: `in_call` (the default) or `post_call` (fired after the call; needs `delivery.api`).
             origin: Which layer may call the tool; `llm` when left out.
-            on_call: (see the spec)
-            on_resolve: (see the spec)
-            static_filler: (see the spec)
-            tags: (see the spec)
+            on_call: What the replica does while an LLM tool runs.
+            on_resolve: What happens when the tool's result comes back.
+            static_filler: What the replica says while the tool runs, when `on_call` is `static_filler`.
+            tags: Labels to find tools by.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -619,7 +619,7 @@ class AsyncToolsWithRawResponse:
             on_call: What the PAL does while the tool runs (LLM tools only; null for vision and audio tools).
             on_resolve: What happens with the result; `fire_and_forget` when left out, and always for vision and audio tools.
             static_filler: What the PAL says while the tool runs; needed when `on_call` is `static_filler`.
-            tags: (see the spec)
+            tags: Labels to find tools by.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -740,7 +740,7 @@ class AsyncToolsWithRawResponse:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             sort: Creation order; `asc` when left out.
-            type_: (see the spec)
+            type_: `user` (the default), `system` or `all`.
             name_or_uuid: Only the tool with this id, or tools whose name contains this text.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -788,16 +788,16 @@ class AsyncToolsWithRawResponse:
 
         Args:
             tool_id: Tool identifier, e.g. `t5e1f0d2c3b4`; a system tool's id is its name (`end_call`).
-            name: (see the spec)
-            description: (see the spec)
-            parameters: (see the spec)
+            name: A new name, unique among your tools (letters, digits and `_`).
+            description: What the tool does, as the LLM reads it.
+            parameters: JSON Schema of the arguments the LLM fills in.
             delivery: Exactly one channel: `app_message` true (the default) or `api`.
             trigger_type: `in_call` (the default) or `post_call` (fired after the call; needs `delivery.api`).
             origin: Which layer may call the tool; `llm` when left out.
-            on_call: (see the spec)
-            on_resolve: (see the spec)
-            static_filler: (see the spec)
-            tags: (see the spec)
+            on_call: What the replica does while an LLM tool runs.
+            on_resolve: What happens when the tool's result comes back.
+            static_filler: What the replica says while the tool runs, when `on_call` is `static_filler`.
+            tags: Labels to find tools by.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -876,7 +876,7 @@ class AsyncTools:
             on_call: What the PAL does while the tool runs (LLM tools only; null for vision and audio tools).
             on_resolve: What happens with the result; `fire_and_forget` when left out, and always for vision and audio tools.
             static_filler: What the PAL says while the tool runs; needed when `on_call` is `static_filler`.
-            tags: (see the spec)
+            tags: Labels to find tools by.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -997,7 +997,7 @@ class AsyncTools:
             limit: Items per page. The server uses 10 when left out.
             page: Page number, counted from 1; 0 also means the first page. The first page when left out.
             sort: Creation order; `asc` when left out.
-            type_: (see the spec)
+            type_: `user` (the default), `system` or `all`.
             name_or_uuid: Only the tool with this id, or tools whose name contains this text.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -1038,7 +1038,7 @@ class AsyncTools:
         Args:
             limit: Items per page. The server uses 10 when left out.
             sort: Creation order; `asc` when left out.
-            type_: (see the spec)
+            type_: `user` (the default), `system` or `all`.
             name_or_uuid: Only the tool with this id, or tools whose name contains this text.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -1082,16 +1082,16 @@ class AsyncTools:
 
         Args:
             tool_id: Tool identifier, e.g. `t5e1f0d2c3b4`; a system tool's id is its name (`end_call`).
-            name: (see the spec)
-            description: (see the spec)
-            parameters: (see the spec)
+            name: A new name, unique among your tools (letters, digits and `_`).
+            description: What the tool does, as the LLM reads it.
+            parameters: JSON Schema of the arguments the LLM fills in.
             delivery: Exactly one channel: `app_message` true (the default) or `api`.
             trigger_type: `in_call` (the default) or `post_call` (fired after the call; needs `delivery.api`).
             origin: Which layer may call the tool; `llm` when left out.
-            on_call: (see the spec)
-            on_resolve: (see the spec)
-            static_filler: (see the spec)
-            tags: (see the spec)
+            on_call: What the replica does while an LLM tool runs.
+            on_resolve: What happens when the tool's result comes back.
+            static_filler: What the replica says while the tool runs, when `on_call` is `static_filler`.
+            tags: Labels to find tools by.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:

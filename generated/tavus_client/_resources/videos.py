@@ -87,16 +87,16 @@ class VideosWithRawResponse:
         (or `error`).
 
         Args:
-            replica_id: (see the spec)
+            replica_id: The replica that reads the script: one of yours, or a stock one.
             script: Text the replica reads.
             audio_url: Public .wav or .mp3 the replica lip-syncs.
-            video_name: (see the spec)
+            video_name: A name for the video; left out, one is made from the replica and the video id.
             background_url: Website recorded as the background.
             background_source_url: Video used as the background.
             callback_url: Where callbacks are POSTed; an empty string means none.
             fast: Plain fast render without backgrounds, thumbnails or streaming URLs.
             transparent_background: Transparent .webm output; needs `fast`.
-            watermark_image_url: (see the spec)
+            watermark_image_url: An image laid over the video.
             properties: Background and opening settings.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -214,7 +214,7 @@ class VideosWithRawResponse:
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
-            video_name: (see the spec)
+            video_name: The video's new name.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -308,16 +308,16 @@ class Videos:
         (or `error`).
 
         Args:
-            replica_id: (see the spec)
+            replica_id: The replica that reads the script: one of yours, or a stock one.
             script: Text the replica reads.
             audio_url: Public .wav or .mp3 the replica lip-syncs.
-            video_name: (see the spec)
+            video_name: A name for the video; left out, one is made from the replica and the video id.
             background_url: Website recorded as the background.
             background_source_url: Video used as the background.
             callback_url: Where callbacks are POSTed; an empty string means none.
             fast: Plain fast render without backgrounds, thumbnails or streaming URLs.
             transparent_background: Transparent .webm output; needs `fast`.
-            watermark_image_url: (see the spec)
+            watermark_image_url: An image laid over the video.
             properties: Background and opening settings.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -461,7 +461,7 @@ class Videos:
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
-            video_name: (see the spec)
+            video_name: The video's new name.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -550,16 +550,16 @@ class AsyncVideosWithRawResponse:
         (or `error`).
 
         Args:
-            replica_id: (see the spec)
+            replica_id: The replica that reads the script: one of yours, or a stock one.
             script: Text the replica reads.
             audio_url: Public .wav or .mp3 the replica lip-syncs.
-            video_name: (see the spec)
+            video_name: A name for the video; left out, one is made from the replica and the video id.
             background_url: Website recorded as the background.
             background_source_url: Video used as the background.
             callback_url: Where callbacks are POSTed; an empty string means none.
             fast: Plain fast render without backgrounds, thumbnails or streaming URLs.
             transparent_background: Transparent .webm output; needs `fast`.
-            watermark_image_url: (see the spec)
+            watermark_image_url: An image laid over the video.
             properties: Background and opening settings.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -677,7 +677,7 @@ class AsyncVideosWithRawResponse:
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
-            video_name: (see the spec)
+            video_name: The video's new name.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:
@@ -771,16 +771,16 @@ class AsyncVideos:
         (or `error`).
 
         Args:
-            replica_id: (see the spec)
+            replica_id: The replica that reads the script: one of yours, or a stock one.
             script: Text the replica reads.
             audio_url: Public .wav or .mp3 the replica lip-syncs.
-            video_name: (see the spec)
+            video_name: A name for the video; left out, one is made from the replica and the video id.
             background_url: Website recorded as the background.
             background_source_url: Video used as the background.
             callback_url: Where callbacks are POSTed; an empty string means none.
             fast: Plain fast render without backgrounds, thumbnails or streaming URLs.
             transparent_background: Transparent .webm output; needs `fast`.
-            watermark_image_url: (see the spec)
+            watermark_image_url: An image laid over the video.
             properties: Background and opening settings.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
@@ -925,7 +925,7 @@ class AsyncVideos:
 
         Args:
             video_id: Video identifier, e.g. `1e30440cf9`.
-            video_name: (see the spec)
+            video_name: The video's new name.
             extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
 
         Returns:

@@ -44,6 +44,7 @@ class ConversationCreate:
     callback_url: str | Unset = UNSET
     """ Where callbacks are POSTed; an empty string means none. """
     conversation_name: str | Unset = UNSET
+    """ A name for the conversation, shown in lists. """
     conversational_context: str | Unset = UNSET
     """ Extra context for this call, added to the persona's own. """
     custom_greeting: str | Unset = UNSET
@@ -51,6 +52,7 @@ class ConversationCreate:
     memory_stores: list[str] | Unset = UNSET
     """ Memory stores the persona reads from and writes to, usually one. """
     document_ids: list[str] | Unset = UNSET
+    """ Documents the replica may draw on in this conversation, beside its persona's. """
     document_retrieval_strategy: RetrievalStrategy | Unset = UNSET
     """ Trade-off of knowledge-base lookups. `balanced` when left out. """
     document_tags: list[str] | Unset = UNSET

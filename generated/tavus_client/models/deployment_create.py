@@ -26,8 +26,10 @@ T = TypeVar("T", bound="DeploymentCreate")
 @_attrs_define
 class DeploymentCreate:
     pal_id: str
+    """ The PAL to publish: one of yours, or a stock one. """
     channel: DeploymentChannel
     name: str | Unset | None = UNSET
+    """ A name to find it by; left out, it is named after the PAL and the channel. """
     status: DeploymentStatus | Unset = UNSET
     password: str | Unset | None = UNSET
     """ Visitors must give it before a call; stored, never answered. """

@@ -28,6 +28,7 @@ class DocumentCreate:
     callback_url: str | Unset = UNSET
     """ Where callbacks are POSTed; an empty string means none. """
     tags: list[str] | Unset = UNSET
+    """ Labels to select documents by (a persona's `document_tags`). """
     crawl: CrawlConfig | Unset = UNSET
     """ How far to follow links from the start page. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

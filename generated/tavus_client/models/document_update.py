@@ -19,6 +19,7 @@ T = TypeVar("T", bound="DocumentUpdate")
 @_attrs_define
 class DocumentUpdate:
     document_name: str | Unset = UNSET
+    """ A new name for the document. """
     tags: list[str] | Unset = UNSET
     """ Replaces the stored tags. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -39,9 +39,11 @@ class FaceCreate:
     callback_url: str | Unset = UNSET
     """ Where callbacks are POSTed; an empty string means none. """
     face_name: str | Unset = UNSET
+    """ A name for the face. """
     model_name: str | Unset = UNSET
     """ Model to train with; `phoenix-4` when left out. """
     properties: FaceCreateProperties | Unset = UNSET
+    """ Training options. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -18,6 +18,8 @@ T = TypeVar("T", bound="FaceCreateProperties")
 
 @_attrs_define
 class FaceCreateProperties:
+    """Training options."""
+
     background_green_screen: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -18,6 +18,7 @@ T = TypeVar("T", bound="FaceRename")
 @_attrs_define
 class FaceRename:
     face_name: str
+    """ The face's new name. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -23,6 +23,7 @@ T = TypeVar("T", bound="GuardrailsCreate")
 @_attrs_define
 class GuardrailsCreate:
     data: list[Guardrail]
+    """ The guardrails of the set. """
     name: str | Unset = UNSET
     """ Name of the set. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

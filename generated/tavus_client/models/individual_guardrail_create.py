@@ -28,6 +28,7 @@ class IndividualGuardrailCreate:
     guardrail_name: str
     """ Letters, digits and underscores, at most 100. """
     guardrail_prompt: str
+    """ What the PAL must or must not do, in plain words. """
     modality: GuardrailModality | Unset = UNSET
     """ `verbal`, `visual` or `audio` (the CLI sends audio); `verbal` when left out. """
     callback_url: str | Unset = UNSET
@@ -35,6 +36,7 @@ class IndividualGuardrailCreate:
     tool_call: JsonObject | Unset | None = UNSET
     """ A tool to call when the guardrail is broken (the CLI sends it as an object). """
     tags: list[str] | Unset = UNSET
+    """ Labels to select guardrails by (a PAL's `guardrail_tags`). """
     app_message: bool | Unset = UNSET
     """ Send an app message when the guardrail is broken; true when left out. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

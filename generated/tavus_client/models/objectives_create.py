@@ -23,6 +23,7 @@ T = TypeVar("T", bound="ObjectivesCreate")
 @_attrs_define
 class ObjectivesCreate:
     data: list[Objective]
+    """ The objectives of the set; exactly one comes first (no other names it as next). """
     name: str | Unset = UNSET
     """ Name of the set. """
     allow_loops: bool | Unset = UNSET

@@ -33,6 +33,7 @@ class PalCreate:
     default_face_id: str
     """ Face that appears in conversations unless one is given there. """
     pal_name: str | Unset = UNSET
+    """ A name for the PAL. """
     system_prompt: str | Unset = UNSET
     """ Needed when `pipeline_mode` is `full`. """
     context: str | Unset = UNSET
@@ -42,7 +43,9 @@ class PalCreate:
     pipeline_mode: PipelineMode | Unset = UNSET
     """ `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text. """
     document_ids: list[str] | Unset = UNSET
+    """ Documents the PAL may draw on in every conversation. """
     document_tags: list[str] | Unset = UNSET
+    """ Every document carrying one of these tags is drawn on too. """
     objectives_id: str | Unset = UNSET
     """ Set of objectives to follow. """
     guardrails_id: str | Unset = UNSET

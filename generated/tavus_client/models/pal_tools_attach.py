@@ -18,6 +18,7 @@ T = TypeVar("T", bound="PalToolsAttach")
 @_attrs_define
 class PalToolsAttach:
     tool_ids: list[str]
+    """ Registry tools to attach (made with `POST /v2/tools`); tools already attached stay. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -31,6 +31,7 @@ class PersonaCreate:
     """
 
     persona_name: str | Unset = UNSET
+    """ A name for the persona. """
     system_prompt: str | Unset = UNSET
     """ Needed unless `pipeline_mode` is `echo`. """
     context: str | Unset = UNSET
@@ -38,8 +39,11 @@ class PersonaCreate:
     pipeline_mode: PipelineMode | Unset = UNSET
     """ `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text. """
     default_replica_id: str | Unset = UNSET
+    """ The replica a conversation uses when it names none: one of yours, or a stock one. """
     document_ids: list[str] | Unset = UNSET
+    """ Documents the persona may draw on in every conversation. """
     document_tags: list[str] | Unset = UNSET
+    """ Every document carrying one of these tags is drawn on too. """
     objectives_id: str | Unset = UNSET
     """ Set of objectives to follow. """
     guardrails_id: str | Unset = UNSET
@@ -49,7 +53,7 @@ class PersonaCreate:
     memories: list[str] | Unset = UNSET
     """ Facts the PAL remembers. """
     guardrail_ids: list[str] | Unset = UNSET
-    """ Individual guardrails to respect; up to 50 [S3 "Up to 50 per persona"]. """
+    """ Individual guardrails to respect; up to 50. """
     guardrail_tags: list[str] | Unset = UNSET
     """ Every guardrail carrying one of these tags applies. """
     tool_ids: list[str] | Unset = UNSET

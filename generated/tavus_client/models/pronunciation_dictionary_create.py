@@ -23,7 +23,9 @@ T = TypeVar("T", bound="PronunciationDictionaryCreate")
 @_attrs_define
 class PronunciationDictionaryCreate:
     name: str
+    """ A name for the dictionary. """
     rules: list[PronunciationRule] | Unset = UNSET
+    """ How to say each text; a text appears in one rule at most. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -18,6 +18,7 @@ T = TypeVar("T", bound="ReplicaRename")
 @_attrs_define
 class ReplicaRename:
     replica_name: str
+    """ The replica's new name. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -49,6 +49,7 @@ class ToolCreate:
     static_filler: str | Unset | None = UNSET
     """ What the PAL says while the tool runs; needed when `on_call` is `static_filler`. """
     tags: list[str] | Unset = UNSET
+    """ Labels to find tools by. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

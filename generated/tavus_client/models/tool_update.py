@@ -30,8 +30,11 @@ class ToolUpdate:
     """Fields to change; the ones left out are kept. Same rules as `ToolCreate`."""
 
     name: str | Unset = UNSET
+    """ A new name, unique among your tools (letters, digits and `_`). """
     description: str | Unset = UNSET
+    """ What the tool does, as the LLM reads it. """
     parameters: ToolUpdateParameters | Unset = UNSET
+    """ JSON Schema of the arguments the LLM fills in. """
     delivery: ToolDelivery | Unset = UNSET
     """ Exactly one channel: `app_message` true (the default) or `api`. """
     trigger_type: ToolTrigger | Unset = UNSET
@@ -39,9 +42,13 @@ class ToolUpdate:
     origin: ToolOrigin | Unset = UNSET
     """ Which layer may call the tool; `llm` when left out. """
     on_call: ToolOnCall | Unset | None = UNSET
+    """ What the replica does while an LLM tool runs. """
     on_resolve: ToolOnResolve | Unset | None = UNSET
+    """ What happens when the tool's result comes back. """
     static_filler: str | Unset | None = UNSET
+    """ What the replica says while the tool runs, when `on_call` is `static_filler`. """
     tags: list[str] | Unset = UNSET
+    """ Labels to find tools by. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

@@ -17,6 +17,8 @@ T = TypeVar("T", bound="ToolUpdateParameters")
 
 @_attrs_define
 class ToolUpdateParameters:
+    """JSON Schema of the arguments the LLM fills in."""
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr

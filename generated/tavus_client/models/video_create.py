@@ -30,10 +30,12 @@ class VideoCreate:
     """
 
     replica_id: str
+    """ The replica that reads the script: one of yours, or a stock one. """
     script: str | Unset = UNSET
     """ Text the replica reads. """
     audio_url: str | Unset = UNSET
     video_name: str | Unset = UNSET
+    """ A name for the video; left out, one is made from the replica and the video id. """
     background_url: str | Unset = UNSET
     background_source_url: str | Unset = UNSET
     callback_url: str | Unset = UNSET

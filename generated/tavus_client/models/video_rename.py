@@ -18,6 +18,7 @@ T = TypeVar("T", bound="VideoRename")
 @_attrs_define
 class VideoRename:
     video_name: str
+    """ The video's new name. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     __repr__ = _model_repr
