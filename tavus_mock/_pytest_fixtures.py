@@ -46,6 +46,18 @@ class RunningMock:
         if self._seed:
             self.app.store.load_seed_data(self._seed)
 
+    def requests(self, operation_id: str | None = None, **fields: Any) -> list[dict[str, Any]]:
+        """What your code sent this test (the server's journal, oldest first): each entry's operation_id,
+        method, path, query, status, ms, body (secrets redacted), body_size, problem, tenant (the key's
+        digest), at; filtered by operation and by any of those fields."""
+        return self.app.requests(operation_id, **fields)
+
+    def assert_called(self, operation_id: str, times: int | None = None, **fields: Any) -> list[dict[str, Any]]:
+        """Fail unless `operation_id` was called (exactly `times` times, when given) with these fields,
+        e.g. `tavus_mock.assert_called("createConversation", status=200, body={"persona_id": "p1"})`;
+        the failure lists what was called instead."""
+        return self.app.assert_called(operation_id, times, **fields)
+
     def seed(self, data: dict[str, Any]) -> int:
         """Load resources in the seed-file format (`{"system": {...}, "tenants": {key: {...}}}`); answers the count."""
         return self.app.store.load_seed_data(data)

@@ -27,6 +27,7 @@ from tavus_spec.facts import facts as spec_facts
 
 from .aliases import Alias
 from .core import MAX_PAGE, Answer, Ctx, Family, Record, short, tenant_of
+from .journal import BODY_BYTES, DEFAULT_SIZE, Journal, describe, matches, problem_of
 from .resources import registry
 from .service import Service
 from .spec import Operation, SchemaValidator, Spec
@@ -75,6 +76,10 @@ class MockConfig:
     # A SQLite file that keeps the state (tavus_mock/db.py); None keeps it in memory (the default).
     db: str | None = None
     db_synchronous: str = "normal"  # survives kill -9; "full" also survives power loss
+    journal_size: int = DEFAULT_SIZE  # requests the journal keeps (tavus_mock/journal.py)
+    # The control plane (/_mock/...) answers loopback clients only, unless a token is set: then any
+    # client that sends it in `x-mock-token`, and no other.
+    control_token: str | None = None
 
 
 class TavusMock:
@@ -107,6 +112,8 @@ class TavusMock:
         self._callback_client: httpx.AsyncClient | None = None
         # The last callbacks sent (url, body), for tests and debugging; bounded for long-running servers.
         self.callbacks_sent: deque[tuple[str, dict[str, Any]]] = deque(maxlen=1000)
+        # Every request answered (the control plane's excepted), for tests: GET /_mock/requests.
+        self.journal = Journal(self.config.journal_size)
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None  # the serving loop, between start-up and shutdown
         # Routes bucketed by (number of segments, resource segment): a lookup tries one or two patterns,
@@ -222,6 +229,7 @@ class TavusMock:
         self.store.reset()
         self._random.seed(self.config.fault_seed)
         self.callbacks_sent.clear()
+        self.journal.clear()
 
     # -- ASGI ----------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -231,21 +239,43 @@ class TavusMock:
         if scope["type"] != "http":
             return
         log = self.config.access_log and logger.isEnabledFor(logging.INFO)
-        started = time.perf_counter() if log else 0.0
+        started = time.perf_counter()
         method = scope["method"]
+        path = scope["path"]
+        # What the journal keeps of this request, filled in as _handle learns it:
+        # operation id, tenant, the body's first bytes, the body's size.
+        note: list[Any] = [None, "", b"", 0]
+        control = path.startswith("/_mock")
         try:
-            answer = await self._handle(scope, receive)
+            answer = await (self._control(scope, receive) if control else self._handle(scope, receive, note))
         except ApiError as err:
             answer = Answer(err.status, err.body, err.headers)
         except Exception:  # a bug in the server must still give a JSON answer and a log line
-            logger.exception("unhandled error on %s %s", method, scope["path"])
+            logger.exception("unhandled error on %s %s", method, path)
             answer = Answer(500, {"error": "Internal server error"})
         start, body = self._messages(answer, head=method == "HEAD")
         await send(start)
         await send(body)
+        elapsed = (time.perf_counter() - started) * 1000
+        if not control:
+            status = answer.status
+            self.journal.entries.append(
+                (
+                    time.time(),
+                    note[1],
+                    note[0],
+                    method,
+                    path,
+                    scope.get("query_string", b""),
+                    status,
+                    elapsed,
+                    note[2],
+                    note[3],
+                    problem_of(status, answer.body) if status >= 400 else None,
+                )
+            )
         if log:
-            elapsed = (time.perf_counter() - started) * 1000
-            logger.info("%s %s %d %.1fms", method, scope["path"], answer.status, elapsed)
+            logger.info("%s %s %d %.1fms", method, path, answer.status, elapsed)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -298,8 +328,9 @@ class TavusMock:
             raise ApiError(405, f"Method {method} is not allowed here", headers={"Allow": allow})
         return op, params
 
-    async def _handle(self, scope: Scope, receive: Receive) -> Answer:
+    async def _handle(self, scope: Scope, receive: Receive, note: list[Any]) -> Answer:
         op, path_params = self._route(scope["path"], scope["method"])
+        note[0] = op.operation_id
         # Only the headers the server reads are decoded (looked up as bytes first: most are not).
         headers = {}
         for raw_name, value in scope["headers"]:
@@ -313,6 +344,7 @@ class TavusMock:
             tenant = ""  # a public operation (`security: []`): no tenant
         else:
             tenant = tenant_of(key)
+        note[1] = tenant
         if "prefer" in headers or self.config.fault_rate > 0:
             fault = self._fault(headers.get("prefer", ""))
             if fault is not None:
@@ -328,6 +360,7 @@ class TavusMock:
                         raise self._too_large()
                 else:
                     raw = await self._read_rest(receive, first)
+                note[2], note[3] = raw[:BODY_BYTES], len(raw)
                 body = self._check_body(op, raw, headers)
             ctx = Ctx(
                 op,
@@ -352,6 +385,67 @@ class TavusMock:
         if self.config.check_answers and answer.status != 501:
             self._check_answer(op, answer)
         return answer
+
+    # -- the control plane (/_mock/...): for tests, never part of the Tavus API ------------------
+    async def _control(self, scope: Scope, receive: Receive) -> Answer:
+        """`GET /_mock/requests` (the journal, filtered) and `POST /_mock/reset`. Loopback clients only,
+        or, with `control_token` set, any client that sends it as `x-mock-token`."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        token = self.config.control_token
+        client = scope.get("client") or ("", 0)
+        allowed = headers.get("x-mock-token") == token if token is not None else _is_loopback(str(client[0]))
+        if not allowed:
+            why = "x-mock-token is missing or wrong" if token is not None else "only loopback clients may use it"
+            return Answer(403, {"error": f"The control plane is closed to this client: {why}"})
+        route = (scope["method"], scope["path"].rstrip("/"))
+        if route == ("GET", "/_mock/requests"):
+            return self._requests(scope)
+        if route == ("POST", "/_mock/reset"):
+            while (await receive()).get("more_body"):  # the body, if any, means nothing
+                pass
+            try:
+                self.reset()
+            except RuntimeError as exc:  # a --db store is shared: it is never emptied
+                return Answer(409, {"error": str(exc)})
+            return Answer(204)
+        return Answer(404, {"error": f"No such control endpoint: {scope['method']} {short(scope['path'])}"})
+
+    def _requests(self, scope: Scope) -> Answer:
+        given = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        try:
+            status = int(given["status"]) if "status" in given else None
+            since = float(given["since"]) if "since" in given else None
+            limit = int(given["limit"]) if "limit" in given else None
+        except ValueError:
+            return Answer(400, {"error": "Invalid request: status and limit are integers, since is a number"})
+        found = self.journal.select(
+            operation_id=given.get("operation"),
+            tenant=given.get("tenant"),
+            status=status,
+            method=given.get("method"),
+            since=since,
+        )
+        if limit is not None and limit >= 0:
+            found = found[-limit:] if limit else []
+        return Answer(200, {"requests": found, "total": len(found)})
+
+    def requests(self, operation_id: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """Journal entries (oldest first) of `operation_id`, with every other field given equal."""
+        return [e for e in self.journal.select(operation_id=operation_id) if matches(e, filters)]
+
+    def assert_called(self, operation_id: str, times: int | None = None, **fields: Any) -> list[dict[str, Any]]:
+        """Raise AssertionError unless `operation_id` was called (exactly `times` times, when given) with
+        every field given (e.g. `status=200`, `body={"name": "x"}`); answers the matching
+        entries. The message lists what was called instead."""
+        found = self.requests(operation_id, **fields)
+        if (times is None and found) or (times is not None and len(found) == times):
+            return found
+        wanted = ", ".join([operation_id, *(f"{k}={v!r}" for k, v in fields.items())])
+        count = f"{times} time(s)" if times is not None else "at least once"
+        raise AssertionError(
+            f"expected {wanted} {count}, found {len(found)}; the server was called with:\n"
+            + describe(self.journal.select())
+        )
 
     def _refused(self, op: Operation, body: Any, err: Refusal) -> Answer:
         """The answer to a write whose result breaks a rule: 422 for a JSON Patch, else 400 (each when
@@ -792,6 +886,15 @@ class Shape:
     field_set: frozenset[str]
     list_field_set: frozenset[str]
     validator: SchemaValidator  # of a whole record as a read shows it
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _error_text(err: ApiError) -> str:

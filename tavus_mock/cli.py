@@ -73,6 +73,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fault-seed", type=int, default=None, help="seed of the fault injection")
     parser.add_argument("--quiet", action="store_true", help="no per-request log lines")
     parser.add_argument(
+        "--journal-size", type=int, default=1000, help="requests the journal keeps (GET /_mock/requests)"
+    )
+    parser.add_argument(
+        "--control-token",
+        default=None,
+        help="let any client that sends this x-mock-token use /_mock/ (without it: loopback clients only)",
+    )
+    parser.add_argument(
         "--http",
         choices=("httptools", "h11"),
         default="httptools",
@@ -88,6 +96,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--speed must be positive")
     if not 0 <= args.fault_rate <= 1:
         parser.error("--fault-rate must be between 0 and 1")
+    if args.journal_size < 1:
+        parser.error("--journal-size must be at least 1")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     if args.workers > 1 and args.db is None:
@@ -111,6 +121,8 @@ def build_app(args: argparse.Namespace) -> TavusMock:
         external_callbacks=args.external_callbacks,
         db=str(args.db) if args.db else None,
         db_synchronous=args.db_synchronous,
+        journal_size=args.journal_size,
+        control_token=args.control_token,
     )
     app = TavusMock(Spec(args.spec or default_spec_path()), config)
     fresh = app.store.rev == 0 if isinstance(app.store, DbStore) else True

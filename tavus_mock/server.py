@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -50,6 +51,14 @@ class MockServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    def requests(self, operation_id: str | None = None, **fields: Any) -> list[dict[str, Any]]:
+        """What the server was asked (its journal, oldest first), filtered as `TavusMock.requests`."""
+        return self.app.requests(operation_id, **fields)
+
+    def assert_called(self, operation_id: str, times: int | None = None, **fields: Any) -> list[dict[str, Any]]:
+        """`TavusMock.assert_called`: fails with the list of what was called instead."""
+        return self.app.assert_called(operation_id, times, **fields)
 
     def start(self) -> MockServer:
         self._thread.start()

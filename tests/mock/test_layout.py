@@ -12,7 +12,18 @@ from tavus_mock.app import TavusMock
 from tavus_mock.resources import registry as families
 from tavus_mock.spec import Spec
 
-CORE = ("app.py", "store.py", "db.py", "core.py", "service.py", "spec.py", "server.py", "cli.py", "aliases.py")
+CORE = (
+    "app.py",
+    "store.py",
+    "db.py",
+    "core.py",
+    "service.py",
+    "spec.py",
+    "server.py",
+    "cli.py",
+    "aliases.py",
+    "journal.py",
+)
 HERE = Path(__file__).resolve().parents[2] / "tavus_mock"
 
 

@@ -1,0 +1,123 @@
+"""The request journal and the control plane (/_mock/...), over a socket: what a test of someone's app
+reads to know what the app sent, and asserts on."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tavus_mock import MockServer
+from tavus_mock.core import tenant_of
+from tavus_mock.spec import Spec
+from tests.conftest import OTHER_KEY, TEST_KEY
+from tests.mock.conftest import make_app
+
+FACE = "rfe12d8b9597"
+
+
+@pytest.fixture
+def server(spec: Spec) -> Iterator[MockServer]:
+    with MockServer(make_app(spec, journal_size=50)) as running:
+        yield running
+
+
+@pytest.fixture
+def api(server: MockServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, headers={"x-api-key": TEST_KEY}) as client:
+        yield client
+
+
+def test_every_answered_request_is_journaled_without_the_key(server: MockServer, api: httpx.Client) -> None:
+    body = {
+        "pal_name": "Journal",
+        "system_prompt": "x",
+        "default_face_id": FACE,
+        "layers": {"llm": {"api_key": "sk-1"}},
+    }
+    assert api.post("/v2/pals", json=body).status_code == 200
+    assert api.get("/v2/personas", params={"limit": 2}).status_code == 200
+    assert api.post("/v2/pals", json={"pal_name": 5}).status_code == 400
+    assert httpx.get(server.url + "/v2/personas").status_code == 401
+    found = api.get("/_mock/requests").json()
+    entries = found["requests"]
+    assert found["total"] == 4 and [e["operation_id"] for e in entries] == [
+        "createPal",
+        "listPersonas",
+        "createPal",
+        "listPersonas",
+    ]
+    first = entries[0]
+    assert first["method"] == "POST" and first["path"] == "/v2/pals" and first["status"] == 200
+    assert first["tenant"] == tenant_of(TEST_KEY) and TEST_KEY not in str(found)
+    assert first["body"]["pal_name"] == "Journal" and first["body"]["layers"]["llm"]["api_key"] == "<redacted>"
+    assert entries[1]["query"] == "limit=2" and entries[1]["body"] is None and entries[1]["ms"] >= 0
+    assert entries[2]["status"] == 400 and "pal_name" in entries[2]["problem"]
+    assert entries[3]["status"] == 401 and entries[3]["tenant"] == ""
+
+
+def test_the_journal_filters_and_is_bounded(server: MockServer, api: httpx.Client) -> None:
+    for _ in range(60):
+        api.get("/v2/replicas", params={"limit": 1})
+    api.get("/v2/personas", headers={"x-api-key": OTHER_KEY})
+    everything = api.get("/_mock/requests").json()
+    assert everything["total"] == 50  # journal_size
+    mine = api.get("/_mock/requests", params={"tenant": tenant_of(OTHER_KEY)}).json()["requests"]
+    assert [e["operation_id"] for e in mine] == ["listPersonas"]
+    last = api.get("/_mock/requests", params={"operation": "listReplicas", "limit": 3}).json()
+    assert last["total"] == 3
+    assert api.get("/_mock/requests", params={"status": 404}).json()["total"] == 0
+    assert api.get("/_mock/requests", params={"status": "x"}).status_code == 400
+
+
+def test_reset_empties_the_state_and_the_journal(server: MockServer, api: httpx.Client) -> None:
+    pal = api.post("/v2/pals", json={"pal_name": "Gone", "system_prompt": "x", "default_face_id": FACE}).json()
+    assert api.post("/_mock/reset").status_code == 204
+    assert api.get(f"/v2/pals/{pal['pal_id']}").status_code == 404
+    assert api.get("/_mock/requests").json()["requests"][0]["operation_id"] == "getPal"
+    assert api.get("/_mock/nothing").status_code == 404
+
+
+def _control(app: Any, headers: list[tuple[bytes, bytes]], client: str) -> int:
+    """Status of GET /_mock/requests asked by `client` (an ASGI call: the socket is always loopback)."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/_mock/requests", "query_string": b"", "headers": headers}
+    asyncio.run(app({**scope, "client": (client, 40000)}, receive, send))
+    status: int = sent[0]["status"]
+    return status
+
+
+def test_the_control_plane_is_for_loopback_clients_or_the_token_holder(spec: Spec) -> None:
+    app = make_app(spec)
+    assert _control(app, [], "127.0.0.1") == 200
+    assert _control(app, [], "10.1.2.3") == 403
+    guarded = make_app(spec, control_token="s3cret")
+    assert _control(guarded, [], "127.0.0.1") == 403
+    assert _control(guarded, [(b"x-mock-token", b"s3cret")], "10.1.2.3") == 200
+    assert _control(guarded, [(b"x-mock-token", b"wrong")], "10.1.2.3") == 403
+
+
+def test_assert_called_passes_and_says_what_was_called_instead(server: MockServer, api: httpx.Client) -> None:
+    api.post("/v2/conversations", json={"persona_id": "pb87e71797da", "conversation_name": "Demo"})
+    api.get("/v2/conversations")
+    found = server.assert_called("createConversation", times=1, status=200, body={"conversation_name": "Demo"})
+    assert len(found) == 1 and found[0]["body"]["persona_id"] == "pb87e71797da"
+    assert server.requests("listConversations")[0]["status"] == 200
+    with pytest.raises(AssertionError) as caught:
+        server.assert_called("endConversation")
+    message = str(caught.value)
+    assert "expected endConversation at least once, found 0" in message
+    assert "POST /v2/conversations (createConversation) -> 200" in message
+    assert "GET /v2/conversations (listConversations) -> 200" in message
+    with pytest.raises(AssertionError, match="2 time"):
+        server.assert_called("createConversation", times=2)
