@@ -52,6 +52,24 @@ class RunningMock:
         digest), at; filtered by operation and by any of those fields."""
         return self.app.requests(operation_id, **fields)
 
+    def fail_next(self, operation_id: str, status: int, times: int = 1) -> None:
+        """The next `times` calls of `operation_id` answer `status` (e.g. 503, to test your retries)."""
+        answer = self.app.fail_next(operation_id, status, times)
+        if answer.status != 200:
+            raise ValueError(answer.body["error"])
+
+    def emit(self, conversation_id: str, event_type: str, **properties: Any) -> dict[str, Any]:
+        """Make a conversation send an event now, as Tavus does during and after a call (to its
+        callback_url and its event log), e.g. `emit(cid, "application.transcription_ready",
+        transcript=[{"role": "user", "content": "Hi"}])`."""
+        answer = self.app.control(
+            "conversations", conversation_id, "events", {"event_type": event_type, "properties": properties}
+        )
+        if answer.status != 200:
+            raise ValueError(str(answer.body))
+        body: dict[str, Any] = answer.body
+        return body
+
     def assert_called(self, operation_id: str, times: int | None = None, **fields: Any) -> list[dict[str, Any]]:
         """Fail unless `operation_id` was called (exactly `times` times, when given) with these fields,
         e.g. `tavus_mock.assert_called("createConversation", status=200, body={"persona_id": "p1"})`;

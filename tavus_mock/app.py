@@ -114,6 +114,8 @@ class TavusMock:
         self.callbacks_sent: deque[tuple[str, dict[str, Any]]] = deque(maxlen=1000)
         # Every request answered (the control plane's excepted), for tests: GET /_mock/requests.
         self.journal = Journal(self.config.journal_size)
+        # Faults a test asked for: operationId -> [status, calls left] (POST /_mock/faults, fail_next).
+        self._next_faults: dict[str, list[int]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None  # the serving loop, between start-up and shutdown
         # Routes bucketed by (number of segments, resource segment): a lookup tries one or two patterns,
@@ -230,6 +232,7 @@ class TavusMock:
         self._random.seed(self.config.fault_seed)
         self.callbacks_sent.clear()
         self.journal.clear()
+        self._next_faults.clear()
 
     # -- ASGI ----------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -345,6 +348,10 @@ class TavusMock:
         else:
             tenant = tenant_of(key)
         note[1] = tenant
+        if self._next_faults:
+            planned = self._planned_fault(op.operation_id)
+            if planned is not None:
+                return planned
         if "prefer" in headers or self.config.fault_rate > 0:
             fault = self._fault(headers.get("prefer", ""))
             if fault is not None:
@@ -400,6 +407,19 @@ class TavusMock:
         route = (scope["method"], scope["path"].rstrip("/"))
         if route == ("GET", "/_mock/requests"):
             return self._requests(scope)
+        if scope["method"] == "POST" and route[1] != "/_mock/reset":
+            raw = await self._read_rest(receive, await receive())
+            try:
+                body = orjson.loads(raw) if raw.strip() else {}
+            except orjson.JSONDecodeError:
+                return Answer(400, {"error": "Invalid request: the body is not JSON"})
+            if not isinstance(body, dict):
+                return Answer(400, {"error": "Invalid request: the body is a JSON object"})
+            if route[1] == "/_mock/faults":
+                return self.fail_next(body.get("operation_id"), body.get("status"), body.get("times", 1))
+            parts = route[1].split("/")  # ["", "_mock", tag, id, action]
+            if len(parts) == 5:
+                return self.control(parts[2], parts[3], parts[4], body)
         if route == ("POST", "/_mock/reset"):
             while (await receive()).get("more_body"):  # the body, if any, means nothing
                 pass
@@ -428,6 +448,40 @@ class TavusMock:
         if limit is not None and limit >= 0:
             found = found[-limit:] if limit else []
         return Answer(200, {"requests": found, "total": len(found)})
+
+    def control(self, tag: str, rid: str, action: str, body: dict[str, Any]) -> Answer:
+        """A family's control action on one record (its module's `@FAMILY.control`), as one write."""
+        family = self.families.get(tag)
+        act = family.controls.get(action) if family is not None else None
+        if act is None:
+            return Answer(404, {"error": f"No such control action: {short(tag)}/{{id}}/{short(action)}"})
+        try:
+            with self.store.transaction(write=True):
+                return act(self.api, rid, body)
+        except ApiError as err:
+            return Answer(err.status, err.body, err.headers)
+
+    def fail_next(self, operation_id: Any, status: Any, times: Any = 1) -> Answer:
+        """The next `times` calls of `operation_id` (any key) answer `status` with an error body."""
+        known = operation_id in self.spec.by_id
+        if not known or not isinstance(status, int) or not 400 <= status <= 599:
+            return Answer(400, {"error": "Invalid request: operation_id of the spec, status 400-599, times >= 1"})
+        if not isinstance(times, int) or times < 1:
+            return Answer(400, {"error": "Invalid request: operation_id of the spec, status 400-599, times >= 1"})
+        self._next_faults[operation_id] = [status, times]
+        return Answer(200, {"operation_id": operation_id, "status": status, "times": times})
+
+    def _planned_fault(self, operation_id: str) -> Answer | None:
+        planned = self._next_faults.get(operation_id)
+        if planned is None:
+            return None
+        status, left = planned
+        if left <= 1:
+            del self._next_faults[operation_id]
+        else:
+            planned[1] = left - 1
+        headers = {"Retry-After": "0"} if status in (429, 503) else {}
+        return Answer(status, {"error": f"Injected fault {status} (asked for by the test)"}, headers)
 
     def requests(self, operation_id: str | None = None, **filters: Any) -> list[dict[str, Any]]:
         """Journal entries (oldest first) of `operation_id`, with every other field given equal."""
@@ -816,9 +870,14 @@ class TavusMock:
             await self._post(*found)
 
     def post_soon(self, url: str, payload: dict[str, Any]) -> None:
+        """POST a callback in the background, on the serving loop (also when asked from another thread:
+        a test's control action)."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
+            serving = self._loop
+            if serving is not None and not serving.is_closed():
+                serving.call_soon_threadsafe(lambda: self._spawn(serving, self._post(url, payload)))
             return
         self._spawn(loop, self._post(url, payload))
 

@@ -147,6 +147,9 @@ class Api(Protocol):
 
 
 Handler = Callable[[Api, Ctx], Answer]
+# A control-plane action on one record of a family (POST /_mock/{tag}/{id}/{action}, for tests):
+# (api, the record's id, the JSON body) -> the answer.
+Control = Callable[[Api, str, dict[str, Any]], Answer]
 # How a family's create stores a checked body: (api, request, body, now as iso text) -> the answer.
 Creator = Callable[[Api, Ctx, dict[str, Any], str], Answer]
 # A list filter: (a record, the query parameter's value) -> whether the record is kept.
@@ -226,6 +229,8 @@ class Family:
     # A PAL-era vocabulary over this family's records (tavus_mock/aliases.py), and its operations.
     alias: Any = None
     alias_operations: Mapping[str, str] = field(default_factory=dict)  # alias operationId -> this family's
+    # What a test may make a record do through the control plane (e.g. a conversation's events).
+    controls: dict[str, Control] = field(default_factory=dict)
 
     def handles(self, *operation_ids: str) -> Callable[[Handler], Handler]:
         """Register a function as the behaviour of these operations (by operationId)."""
@@ -234,6 +239,15 @@ class Family:
             for operation_id in operation_ids:
                 _claim(operation_id, self.tag)
                 self.operations[operation_id] = func
+            return func
+
+        return register
+
+    def control(self, action: str) -> Callable[[Control], Control]:
+        """Register a control-plane action on this family's records (POST /_mock/{tag}/{id}/{action})."""
+
+        def register(func: Control) -> Control:
+            self.controls[action] = func
             return func
 
         return register

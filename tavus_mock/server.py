@@ -56,6 +56,21 @@ class MockServer:
         """What the server was asked (its journal, oldest first), filtered as `TavusMock.requests`."""
         return self.app.requests(operation_id, **fields)
 
+    def fail_next(self, operation_id: str, status: int, times: int = 1) -> None:
+        """The next `times` calls of `operation_id` answer `status` (e.g. 503, to test your retries)."""
+        answer = self.app.fail_next(operation_id, status, times)
+        if answer.status != 200:
+            raise ValueError(answer.body["error"])
+
+    def control(self, tag: str, rid: str, action: str, **body: Any) -> dict[str, Any]:
+        """A family's control action on one record, as `POST /_mock/{tag}/{id}/{action}` does (e.g.
+        `control("conversations", cid, "events", event_type="system.shutdown")`); ValueError if refused."""
+        answer = self.app.control(tag, rid, action, body)
+        if answer.status != 200:
+            raise ValueError(str(answer.body))
+        result: dict[str, Any] = answer.body
+        return result
+
     def assert_called(self, operation_id: str, times: int | None = None, **fields: Any) -> list[dict[str, Any]]:
         """`TavusMock.assert_called`: fails with the list of what was called instead."""
         return self.app.assert_called(operation_id, times, **fields)

@@ -86,6 +86,39 @@ def end(api: Api, ctx: Ctx) -> Answer:
     return Answer(api.success(ctx.op))
 
 
+# What a test may make a conversation send (the event types the spec documents); each goes to the
+# conversation's event log and, as Tavus sends it, to its callback_url.
+EVENTS = frozenset(
+    {
+        "system.replica_joined",
+        "system.shutdown",
+        "application.transcription_ready",
+        "application.perception_analysis",
+        "application.recording_ready",
+    }
+)
+
+
+@FAMILY.control("events")
+def emit(api: Api, conversation_id: str, body: dict[str, Any]) -> Answer:
+    """Make a conversation produce an event now (control plane), e.g. a transcript after a call."""
+    event = body.get("event_type")
+    properties = body.get("properties") or {}
+    if event not in EVENTS or not isinstance(properties, dict):
+        known = ", ".join(sorted(EVENTS))
+        raise ApiError(400, f"Invalid request: event_type must be one of {known}; properties an object")
+    record = api.lookup_any("conversations", conversation_id)
+    if record is None:
+        raise ApiError(404, "Conversation not found", key="message")
+    api.change(record)
+    properties = {"replica_id": record.data.get("replica_id"), **properties}
+    if event == "system.shutdown":
+        reason = properties.setdefault("shutdown_reason", SHUTDOWN)
+        record.data.update(status="ended", updated_at=iso_now(), shutdown_reason=reason)
+    _event(api, record, event, event.partition(".")[0], properties)
+    return Answer(200, {"conversation_id": record.id, "event_type": event, "properties": properties})
+
+
 def _event(api: Api, record: Record, event: str, message_type: str, properties: dict[str, Any]) -> None:
     """Log an event on the conversation and post it to its callback URL, if it has one."""
     stamp = iso_now()

@@ -4,7 +4,11 @@ reads to know what the app sent, and asserts on."""
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
+import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -121,3 +125,81 @@ def test_assert_called_passes_and_says_what_was_called_instead(server: MockServe
     assert "GET /v2/conversations (listConversations) -> 200" in message
     with pytest.raises(AssertionError, match="2 time"):
         server.assert_called("createConversation", times=2)
+
+
+# -- faults a test asks for ----------------------------------------------------------------------------
+def test_fail_next_makes_the_next_calls_of_one_operation_fail(server: MockServer, api: httpx.Client) -> None:
+    server.fail_next("listPersonas", 503, times=2)
+    first, second, third = (api.get("/v2/personas") for _ in range(3))
+    assert (first.status_code, second.status_code, third.status_code) == (503, 503, 200)
+    assert first.headers["retry-after"] == "0" and api.get("/v2/replicas").status_code == 200
+    answer = api.post("/_mock/faults", json={"operation_id": "createPal", "status": 429})
+    assert answer.status_code == 200 and answer.json()["times"] == 1
+    assert api.post("/v2/pals", json={"pal_name": "x"}).status_code == 429
+    assert api.post("/_mock/faults", json={"operation_id": "noSuchOp", "status": 500}).status_code == 400
+    assert api.post("/_mock/faults", json={"operation_id": "listPersonas", "status": 200}).status_code == 400
+    with pytest.raises(ValueError, match="operation_id"):
+        server.fail_next("listPersonas", 700)
+    server.assert_called("listPersonas", times=2, status=503)
+
+
+# -- a conversation's events, sent to its callback_url ---------------------------------------------------
+class Receiver:
+    """A callback receiver on a real socket: keeps every JSON body POSTed to it."""
+
+    def __init__(self) -> None:
+        received: list[dict[str, Any]] = []
+        self.received = received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", 0))
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/hook"
+
+    def wait_for(self, event_type: str, timeout: float = 5.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for body in self.received:
+                if body.get("event_type") == event_type:
+                    return body
+            time.sleep(0.02)
+        raise AssertionError(f"no {event_type} callback; received {[b.get('event_type') for b in self.received]}")
+
+
+def test_a_test_makes_a_conversation_send_its_transcript(server: MockServer, api: httpx.Client) -> None:
+    receiver = Receiver()
+    try:
+        created = api.post("/v2/conversations", json={"persona_id": "pb87e71797da", "callback_url": receiver.url})
+        cid = created.json()["conversation_id"]
+        transcript = [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hi there"}]
+        sent = server.control(
+            "conversations",
+            cid,
+            "events",
+            event_type="application.transcription_ready",
+            properties={"transcript": transcript},
+        )
+        assert sent["properties"]["transcript"] == transcript
+        body = receiver.wait_for("application.transcription_ready")
+        assert body["conversation_id"] == cid and body["message_type"] == "application"
+        assert body["properties"]["transcript"] == transcript
+        over_http = api.post(f"/_mock/conversations/{cid}/events", json={"event_type": "system.shutdown"})
+        assert over_http.status_code == 200
+        assert receiver.wait_for("system.shutdown")["properties"]["shutdown_reason"]
+        read = api.get(f"/v2/conversations/{cid}", params={"verbose": "true"}).json()
+        assert read["status"] == "ended"
+        assert [e["event_type"] for e in read["events"]][-2:] == ["application.transcription_ready", "system.shutdown"]
+        assert api.post(f"/_mock/conversations/{cid}/events", json={"event_type": "x"}).status_code == 400
+        assert api.post("/_mock/conversations/cnope/events", json={"event_type": "system.shutdown"}).status_code == 404
+        assert api.post(f"/_mock/personas/{cid}/events", json={}).status_code == 404
+    finally:
+        receiver.http.shutdown()
