@@ -415,6 +415,8 @@ class TavusMock:
                 return Answer(400, {"error": "Invalid request: the body is not JSON"})
             if not isinstance(body, dict):
                 return Answer(400, {"error": "Invalid request: the body is a JSON object"})
+            if route[1] == "/_mock/clock":
+                return self.advance(body.get("seconds"))
             if route[1] == "/_mock/faults":
                 return self.fail_next(body.get("operation_id"), body.get("status"), body.get("times", 1))
             parts = route[1].split("/")  # ["", "_mock", tag, id, action]
@@ -460,6 +462,29 @@ class TavusMock:
                 return act(self.api, rid, body)
         except ApiError as err:
             return Answer(err.status, err.body, err.headers)
+
+    def advance(self, seconds: Any) -> Answer:
+        """Move the server's clock on by `seconds`: every background job due by then is done, and the
+        callbacks they owe are sent now, in the order they fell due."""
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 10**9:
+            return Answer(400, {"error": "Invalid request: seconds is a number from 0 to 1e9"})
+        with self.store.lock:
+            self.store.offset += float(seconds)
+            due = self.store.due_callbacks()
+        for record in due:
+            self._send_soon(record.kind, record.id)
+        return Answer(200, {"offset": self.store.offset, "callbacks": len(due)})
+
+    def _send_soon(self, tag: str, rid: str) -> None:
+        """Send a job's callback now, on the serving loop (from a test's thread too)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            serving = self._loop
+            if serving is not None and not serving.is_closed():
+                serving.call_soon_threadsafe(lambda: self._spawn(serving, self._send_job_callback(tag, rid)))
+            return
+        self._spawn(loop, self._send_job_callback(tag, rid))
 
     def fail_next(self, operation_id: Any, status: Any, times: Any = 1) -> Answer:
         """The next `times` calls of `operation_id` (any key) answer `status` with an error body."""
@@ -855,7 +880,7 @@ class TavusMock:
             loop, here = serving, False
 
         def arm() -> None:
-            delay = max(0.0, due - time.time())
+            delay = max(0.0, due - self.store.now())
             loop.call_later(delay, lambda: self._spawn(loop, self._send_job_callback(tag, rid)))
 
         if here:

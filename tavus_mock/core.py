@@ -84,6 +84,10 @@ class Api(Protocol):
     @property
     def recrawl_cooldown(self) -> float: ...
 
+    def now(self) -> float:
+        """The server's clock (wall-clock seconds, plus what a test advanced it by)."""
+        ...
+
     def find(self, tag: str, tenant: str, rid: str, *, writable: bool = False) -> Record:
         """A record the key sees (404 otherwise); `writable` refuses stock records and notes a change."""
         ...

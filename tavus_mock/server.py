@@ -56,6 +56,15 @@ class MockServer:
         """What the server was asked (its journal, oldest first), filtered as `TavusMock.requests`."""
         return self.app.requests(operation_id, **fields)
 
+    def advance(self, seconds: float) -> int:
+        """Move the server's clock on: jobs due by then are done, their callbacks sent now (in order);
+        answers how many callbacks went out."""
+        answer = self.app.advance(seconds)
+        if answer.status != 200:
+            raise ValueError(answer.body["error"])
+        sent: int = answer.body["callbacks"]
+        return sent
+
     def fail_next(self, operation_id: str, status: int, times: int = 1) -> None:
         """The next `times` calls of `operation_id` answer `status` (e.g. 503, to test your retries)."""
         answer = self.app.fail_next(operation_id, status, times)

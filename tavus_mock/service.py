@@ -51,6 +51,9 @@ class Service:
     def recrawl_cooldown(self) -> float:
         return self._mock.recrawl_cooldown
 
+    def now(self) -> float:
+        return self._store.now()
+
     # -- reads --------------------------------------------------------------------------------
     def find(self, tag: str, tenant: str, rid: str, *, writable: bool = False) -> Record:
         return self._store.find(tag, tenant, rid, writable=writable)

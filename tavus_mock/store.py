@@ -166,6 +166,9 @@ class Store:
         # The check of every record a write leaves (the server sets it: schema, references, the family's rules).
         self.admit: Admit | None = None
         self.lock = threading.RLock()
+        # Seconds the store's clock is ahead of the wall clock (POST /_mock/clock): lifecycles and the
+        # callbacks they owe are computed from `now()`, so a test can move them on without waiting.
+        self.offset = 0.0
         self._journal: Journal | None = None
         self._jobs = {tag: f.lifecycle for tag, f in self.families.items() if f.lifecycle is not None}
         self.records: dict[str, dict[str, Record]] = {tag: {} for tag in self.families}
@@ -175,6 +178,16 @@ class Store:
         # Ids of hard-deleted records: never given again (a live record's id is its key in `records`).
         self.retired_ids: set[str] = set()
         self._put_stock()
+
+    def now(self) -> float:
+        """The store's clock: wall-clock seconds, plus what a test advanced it by."""
+        return time.time() + self.offset
+
+    def due_callbacks(self) -> list[Record]:
+        """The callbacks owed and due by now, the earliest first (after the clock moved on)."""
+        now = self.now()
+        owed = [r for r in self.pending_callbacks() if self._due(r) <= now]
+        return sorted(owed, key=self._due)
 
     def _put_stock(self) -> None:
         for tag, family in self.families.items():
@@ -273,7 +286,7 @@ class Store:
     def _new_record(self, tag: str, rid: str, tenant: str | None, data: dict[str, Any]) -> Record:
         """A new record, noted in the request's journal; a persistent store gives it a creation rank
         shared by every process (`_next_seq`)."""
-        now = time.time()
+        now = self.now()
         record = Record(tag, rid, tenant, data, now, self._next_seq(), False, now)  # every field: no factories
         if self._journal is not None:
             self._journal.created.append(record)
@@ -382,6 +395,7 @@ class Store:
 
     def reset(self) -> None:
         with self.lock:
+            self.offset = 0.0
             self.records = {tag: {} for tag in self.families}
             self.order = {}
             self.retired_ids.clear()
@@ -469,7 +483,7 @@ class Store:
         data = record.data
         if lifecycle is None or record.tenant is None or data.get("status") not in lifecycle.running:
             return False
-        now = time.time()
+        now = self.now()
         due = self._due(record)
         span = max(due - record.job_started, 1e-9)
         share = min(1.0, (now - record.job_started) / span)
@@ -495,7 +509,7 @@ class Store:
     def restart(self, record: Record) -> None:
         """Start the record's job again from now (a recrawl): its callback is owed again."""
         self.change(record)
-        record.job_started = time.time()
+        record.job_started = self.now()
 
     def schedule_callback(self, record: Record) -> None:
         """Ask the server to POST the finished-state callback when the job is due."""

@@ -8,7 +8,6 @@ lifecycle.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from ..core import MAX_PAGE, Answer, Api, Ctx, Family, Lifecycle, Record, Stage, register, tag_page
@@ -101,7 +100,7 @@ def recrawl(api: Api, ctx: Ctx) -> Answer:
         raise ApiError(
             409, f"Document must be in 'ready' or 'error' state to recrawl, current status: {data['status']}"
         )
-    now, cooldown = time.time(), api.recrawl_cooldown
+    now, cooldown = api.now(), api.recrawl_cooldown
     if record.last_recrawl is not None and now - record.last_recrawl < cooldown:
         wait = int(cooldown - (now - record.last_recrawl)) + 1
         raise ApiError(429, f"Recrawl cooldown: please wait {wait} seconds", headers={"Retry-After": str(wait)})

@@ -203,3 +203,35 @@ def test_a_test_makes_a_conversation_send_its_transcript(server: MockServer, api
         assert api.post(f"/_mock/personas/{cid}/events", json={}).status_code == 404
     finally:
         receiver.http.shutdown()
+
+
+# -- the clock a test moves on --------------------------------------------------------------------------
+def test_advancing_the_clock_finishes_jobs_and_sends_their_callbacks_in_order(spec: Spec) -> None:
+    from tavus_mock import Delays
+
+    receiver = Receiver()
+    slow = make_app(spec, delays=Delays(replica=600.0, video=300.0, document=900.0, transcription=900.0))
+    try:
+        with MockServer(slow) as server, httpx.Client(base_url=server.url, headers={"x-api-key": TEST_KEY}) as api:
+            replica = api.post(
+                "/v2/replicas", json={"train_video_url": "https://x.example/v.mp4", "callback_url": receiver.url}
+            )
+            video = api.post("/v2/videos", json={"replica_id": FACE, "script": "Hi", "callback_url": receiver.url})
+            rid, vid = replica.json()["replica_id"], video.json()["video_id"]
+            assert api.get(f"/v2/replicas/{rid}").json()["status"] == "started"
+            moved = api.post("/_mock/clock", json={"seconds": 400})
+            assert moved.status_code == 200 and moved.json()["callbacks"] == 1  # the video (300 s) only
+            assert api.get(f"/v2/videos/{vid}").json()["status"] == "ready"
+            assert api.get(f"/v2/replicas/{rid}").json()["status"] == "started"
+            assert server.advance(300) == 1  # the replica (600 s)
+            assert api.get(f"/v2/replicas/{rid}").json()["status"] == "completed"
+            deadline = time.monotonic() + 5
+            while len(receiver.received) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            kinds = ["video_id" in body for body in receiver.received]
+            assert kinds == [True, False], receiver.received  # the video's first, then the replica's
+            assert receiver.received[1]["replica_id"] == rid and receiver.received[1]["status"] == "ready"
+            assert api.post("/_mock/clock", json={"seconds": -1}).status_code == 400
+            assert server.advance(1000) == 0  # each callback goes out once
+    finally:
+        receiver.http.shutdown()
