@@ -27,6 +27,7 @@ from tavus_spec.facts import facts as spec_facts
 
 from .aliases import Alias
 from .core import MAX_PAGE, Answer, Ctx, Family, Record, short, tenant_of
+from .inspector import PAGE
 from .journal import BODY_BYTES, DEFAULT_SIZE, Journal, describe, matches, problem_of
 from .resources import registry
 from .service import Service
@@ -112,6 +113,8 @@ class TavusMock:
         self._callback_client: httpx.AsyncClient | None = None
         # The last callbacks sent (url, body), for tests and debugging; bounded for long-running servers.
         self.callbacks_sent: deque[tuple[str, dict[str, Any]]] = deque(maxlen=1000)
+        # ...and how each was answered (the inspector page shows them).
+        self.callback_log: deque[dict[str, Any]] = deque(maxlen=1000)
         # Every request answered (the control plane's excepted), for tests: GET /_mock/requests.
         self.journal = Journal(self.config.journal_size)
         # Faults a test asked for: operationId -> [status, calls left] (POST /_mock/faults, fail_next).
@@ -231,6 +234,7 @@ class TavusMock:
         self.store.reset()
         self._random.seed(self.config.fault_seed)
         self.callbacks_sent.clear()
+        self.callback_log.clear()
         self.journal.clear()
         self._next_faults.clear()
 
@@ -257,8 +261,7 @@ class TavusMock:
             logger.exception("unhandled error on %s %s", method, path)
             answer = Answer(500, {"error": "Internal server error"})
         start, body = self._messages(answer, head=method == "HEAD")
-        await send(start)
-        await send(body)
+        # Journaled before the answer leaves: a test that reads the journal after its call sees it.
         elapsed = (time.perf_counter() - started) * 1000
         if not control:
             status = answer.status
@@ -277,6 +280,8 @@ class TavusMock:
                     problem_of(status, answer.body) if status >= 400 else None,
                 )
             )
+        await send(start)
+        await send(body)
         if log:
             logger.info("%s %s %d %.1fms", method, path, answer.status, elapsed)
 
@@ -301,7 +306,9 @@ class TavusMock:
         """The two ASGI messages of an answer (its head, its body)."""
         headers = [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()] if answer.headers else []
         payload = b""
-        if answer.body is not None and answer.status not in (204, 304):
+        if isinstance(answer.body, bytes):  # a page of the control plane (its type in answer.headers)
+            payload = answer.body
+        elif answer.body is not None and answer.status not in (204, 304):
             payload = orjson.dumps(answer.body)  # strict JSON out: NaN/Infinity cannot be written
             headers.append(_JSON_TYPE)
         headers.append((b"content-length", b"%d" % len(payload)))
@@ -405,8 +412,14 @@ class TavusMock:
             why = "x-mock-token is missing or wrong" if token is not None else "only loopback clients may use it"
             return Answer(403, {"error": f"The control plane is closed to this client: {why}"})
         route = (scope["method"], scope["path"].rstrip("/"))
+        if route == ("GET", "/_mock"):
+            return Answer(200, PAGE.encode(), {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
         if route == ("GET", "/_mock/requests"):
             return self._requests(scope)
+        if route == ("GET", "/_mock/state"):
+            return Answer(200, {"records": self._state()})
+        if route == ("GET", "/_mock/callbacks"):
+            return Answer(200, {"callbacks": list(self.callback_log)})
         if scope["method"] == "POST" and route[1] != "/_mock/reset":
             raw = await self._read_rest(receive, await receive())
             try:
@@ -450,6 +463,29 @@ class TavusMock:
         if limit is not None and limit >= 0:
             found = found[-limit:] if limit else []
         return Answer(200, {"requests": found, "total": len(found)})
+
+    def _state(self, at_most: int = 500) -> list[dict[str, Any]]:
+        """The newest records of every key, then the stock ones, as the inspector lists them."""
+        out: list[dict[str, Any]] = []
+        with self.store.lock:
+            groups = sorted(self.store.order.items(), key=lambda item: item[0][1] is None)
+            for (tag, owner), ordered in groups:
+                for record in reversed(ordered):
+                    if len(out) >= at_most:
+                        return out
+                    data = record.data
+                    name = next((v for k, v in data.items() if k.endswith("name") and isinstance(v, str)), None)
+                    out.append(
+                        {
+                            "tenant": owner[:12] if owner else "stock",
+                            "kind": tag,
+                            "id": record.id,
+                            "status": data.get("status"),
+                            "name": name,
+                            "created_at": data.get("created_at"),
+                        }
+                    )
+        return out
 
     def control(self, tag: str, rid: str, action: str, body: dict[str, Any]) -> Answer:
         """A family's control action on one record (its module's `@FAMILY.control`), as one write."""
@@ -944,11 +980,19 @@ class TavusMock:
         if self._callback_client is None:
             self._callback_client = httpx.AsyncClient(timeout=5.0)
         self.callbacks_sent.append((url, payload))
+        entry: dict[str, Any] = {
+            "at": time.time(),
+            "url": url,
+            "event": payload.get("event_type") or payload.get("status"),
+        }
+        self.callback_log.append(entry)
         try:
             response = await self._callback_client.post(url, json=payload)
             logger.info("callback %.80s -> %d", url, response.status_code)
+            entry.update(answer=response.status_code, ok=response.status_code < 400)
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             logger.warning("callback %.80s failed: %s", url, type(exc).__name__)
+            entry.update(answer=type(exc).__name__, ok=False)
 
 
 class Refusal(ApiError):

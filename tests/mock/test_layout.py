@@ -23,6 +23,7 @@ CORE = (
     "cli.py",
     "aliases.py",
     "journal.py",
+    "inspector.py",
 )
 HERE = Path(__file__).resolve().parents[2] / "tavus_mock"
 
