@@ -402,8 +402,9 @@ class TavusMock:
 
     # -- the control plane (/_mock/...): for tests, never part of the Tavus API ------------------
     async def _control(self, scope: Scope, receive: Receive) -> Answer:
-        """`GET /_mock/requests` (the journal, filtered) and `POST /_mock/reset`. Loopback clients only,
-        or, with `control_token` set, any client that sends it as `x-mock-token`."""
+        """The control plane, for tests: the inspector page, the journal, the state, the callbacks sent,
+        export, reset, seed, the clock, planned faults and the families' control actions. Loopback
+        clients only, or, with `control_token` set, any client that sends it as `x-mock-token`."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         token = self.config.control_token
         client = scope.get("client") or ("", 0)
@@ -420,6 +421,11 @@ class TavusMock:
             return Answer(200, {"records": self._state()})
         if route == ("GET", "/_mock/callbacks"):
             return Answer(200, {"callbacks": list(self.callback_log)})
+        if route == ("GET", "/_mock/export"):
+            key = headers.get("x-api-key", "")
+            if not key:
+                return Answer(400, {"error": "Invalid request: send the key whose resources to export as x-api-key"})
+            return Answer(200, {"tenants": {key: self.store.export(tenant_of(key))}})
         if scope["method"] == "POST" and route[1] != "/_mock/reset":
             raw = await self._read_rest(receive, await receive())
             try:
@@ -428,6 +434,12 @@ class TavusMock:
                 return Answer(400, {"error": "Invalid request: the body is not JSON"})
             if not isinstance(body, dict):
                 return Answer(400, {"error": "Invalid request: the body is a JSON object"})
+            if route[1] == "/_mock/seed":
+                try:
+                    count = self.store.load_seed_data(body)
+                except ValueError as exc:  # a seed the spec refuses: nothing of it is loaded
+                    return Answer(400, {"error": short(str(exc), 400)})
+                return Answer(200, {"loaded": count})
             if route[1] == "/_mock/clock":
                 return self.advance(body.get("seconds"))
             if route[1] == "/_mock/faults":

@@ -235,3 +235,15 @@ def test_advancing_the_clock_finishes_jobs_and_sends_their_callbacks_in_order(sp
             assert server.advance(1000) == 0  # each callback goes out once
     finally:
         receiver.http.shutdown()
+
+
+def test_seed_and_export_over_the_control_plane(server: MockServer, api: httpx.Client) -> None:
+    seed = {"tenants": {TEST_KEY: {"personas": [{"persona_name": "Seeded", "system_prompt": "x"}]}}}
+    assert api.post("/_mock/seed", json=seed).json() == {"loaded": 1}
+    listed = api.get("/v2/personas", params={"persona_type": "user"}).json()
+    assert [p["persona_name"] for p in listed["data"]] == ["Seeded"]
+    bad = api.post("/_mock/seed", json={"tenants": {TEST_KEY: {"personas": [{"persona_name": 5}]}}})
+    assert bad.status_code == 400 and "persona_name" in bad.json()["error"]
+    exported = api.get("/_mock/export").json()
+    assert [p["persona_name"] for p in exported["tenants"][TEST_KEY]["personas"]] == ["Seeded"]
+    assert httpx.get(server.url + "/_mock/export").status_code == 400  # which key's, it must say
