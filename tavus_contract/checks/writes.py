@@ -355,6 +355,49 @@ def tool_names_unique(probe: Probe) -> None:
         probe.fail(f"a second tool named {probe.case.body.get('name')!r} was created ({again.status_code})")
 
 
+@contract_check
+def new_tool_attaches(probe: Probe) -> None:
+    """A tool the key just registered can be attached to one of the key's PALs, is then listed among
+    that PAL's tools, and detached again (docs: attach tools to a PAL; the registry's purpose)."""
+    if probe.method != "POST" or probe.path != "/v2/tools" or not probe.succeeded or probe.settings.read_only:
+        return
+    tool_id = json_of(probe.response).get("tool_id") if isinstance(json_of(probe.response), dict) else None
+    if not isinstance(tool_id, str) or not tool_id:
+        return
+    pal_id = _own_pal(probe)
+    if pal_id is None:
+        return  # no PAL of the key could be found or made: nothing to judge
+    where = {"pal_id": pal_id}
+    attached = probe.ask("attachToolsToPal", path_parameters=where, body={"tool_ids": [tool_id]})
+    if not 200 <= attached.status_code < 300:
+        probe.fail(
+            f"attaching the tool just registered ({tool_id}) to the key's PAL {pal_id} was refused "
+            f"({attached.status_code})"
+        )
+    listed = json_of(probe.ask("listPalTools", path_parameters=where))
+    items = listed.get("data") if isinstance(listed, dict) else None
+    if not isinstance(items, list) or tool_id not in {i.get("tool_id") for i in items if isinstance(i, dict)}:
+        probe.fail(f"the tool {tool_id} was attached to PAL {pal_id} but its tools do not list it")
+    probe.ask("detachToolFromPal", path_parameters={**where, "tool_id": tool_id})
+
+
+def _own_pal(probe: Probe) -> str | None:
+    """A PAL of the run's key: the first it lists, else one made on the first stock face."""
+    mine = json_of(probe.ask("listPals", query={"pal_type": "user", "limit": 1}))
+    data = mine.get("data") if isinstance(mine, dict) else None
+    if isinstance(data, list) and data and isinstance(data[0], dict) and isinstance(data[0].get("pal_id"), str):
+        pal_id: str = data[0]["pal_id"]
+        return pal_id
+    faces = json_of(probe.ask("listFaces", query={"face_type": "system", "limit": 1}))
+    face = faces.get("data") if isinstance(faces, dict) else None
+    if not isinstance(face, list) or not face or not isinstance(face[0], dict):
+        return None
+    body = {"pal_name": "contract probe", "system_prompt": "x", "default_face_id": face[0].get("face_id")}
+    made = probe.ask("createPal", body=body)
+    found = json_of(made).get("pal_id") if isinstance(json_of(made), dict) else None
+    return found if isinstance(found, str) and 200 <= made.status_code < 300 else None
+
+
 def forget() -> None:
     """Forget what this process remembered of earlier runs (tests run several in one process)."""
     _HANDED_OUT.clear()

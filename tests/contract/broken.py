@@ -158,6 +158,15 @@ class DetachKeepsTool(_Wrapped):
             return answer
 
 
+class AttachRefused(_Wrapped):
+    """Attaching a tool to a PAL is refused as if the tool did not exist (a mutation-run survivor)."""
+
+    OPERATION = "attachToolsToPal"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        raise ApiError(400, "Invalid request: no tool " + ", ".join(ctx.body.get("tool_ids", [])))
+
+
 class DuplicateToolNames(_Wrapped):
     """Two tools of one account may share a name."""
 
@@ -354,6 +363,7 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     EndNotFinal: (("conversations",), {"end_is_final"}),
     DetachKeepsTool: (("pal_tools",), {"deleted_leave_lists"}),
     DuplicateToolNames: (("tools",), {"tool_names_unique"}),
+    AttachRefused: (("tools",), {"new_tool_attaches"}),
     RefusalIs401: (("tools",), {"key_accepted", "documented_refusals"}),
     FillerNotRequired: (("tools",), {"documented_refusals"}),
     PagesOverlap: (("personas",), {"pages_are_consecutive"}),
