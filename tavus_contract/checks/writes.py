@@ -9,6 +9,7 @@ such a field that is absent from the read-back counts as dropped."""
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 import jsonpointer
@@ -381,6 +382,42 @@ def new_tool_attaches(probe: Probe) -> None:
     probe.ask("detachToolFromPal", path_parameters={**where, "tool_id": tool_id})
 
 
+@contract_check
+def deleted_tool_leaves_pals(probe: Probe) -> None:
+    """A deleted tool leaves the PALs it was attached to (once per run, with a tool of its own: it
+    registers one, attaches it to a PAL of the key, deletes it, and reads the PAL's tools)."""
+    if probe.method != "POST" or probe.path != "/v2/tools" or not probe.succeeded or probe.settings.read_only:
+        return
+    if _PROBED_ONCE.get("deleted_tool_leaves_pals") == probe.base_url:
+        return
+    _PROBED_ONCE["deleted_tool_leaves_pals"] = probe.base_url
+    pal_id = _own_pal(probe)
+    if pal_id is None:
+        return
+    name = "contract_probe_" + secrets.token_hex(4)
+    made = probe.ask("createTool", body={"name": name, "description": "A probe.", "delivery": {"app_message": True}})
+    tool_id = json_of(made).get("tool_id") if isinstance(json_of(made), dict) else None
+    if not isinstance(tool_id, str) or not 200 <= made.status_code < 300:
+        return
+    where = {"pal_id": pal_id}
+    if not 200 <= probe.ask("attachToolsToPal", path_parameters=where, body={"tool_ids": [tool_id]}).status_code < 300:
+        return  # new_tool_attaches judges attaching
+    deleted = probe.ask("deleteTool", path_parameters={"tool_id": tool_id})
+    if not 200 <= deleted.status_code < 300:
+        return
+    listed = json_of(probe.ask("listPalTools", path_parameters=where))
+    items = listed.get("data") if isinstance(listed, dict) else None
+    if isinstance(items, list) and tool_id in {i.get("tool_id") for i in items if isinstance(i, dict)}:
+        probe.fail(f"the tool {tool_id} was deleted but PAL {pal_id} still lists it among its tools")
+    pal = json_of(probe.ask("getPal", path_parameters=where))
+    ids = pal.get("tool_ids") if isinstance(pal, dict) else None
+    if isinstance(ids, list) and tool_id in ids:
+        probe.fail(f"the tool {tool_id} was deleted but PAL {pal_id} still names it in tool_ids")
+
+
+_PROBED_ONCE: dict[str, str] = {}  # check -> the base URL it already ran against in this process
+
+
 def _own_pal(probe: Probe) -> str | None:
     """A PAL of the run's key: the first it lists, else one made on the first stock face."""
     mine = json_of(probe.ask("listPals", query={"pal_type": "user", "limit": 1}))
@@ -402,3 +439,4 @@ def forget() -> None:
     """Forget what this process remembered of earlier runs (tests run several in one process)."""
     _HANDED_OUT.clear()
     _PROBED.clear()
+    _PROBED_ONCE.clear()

@@ -167,6 +167,20 @@ class AttachRefused(_Wrapped):
         raise ApiError(400, "Invalid request: no tool " + ", ".join(ctx.body.get("tool_ids", [])))
 
 
+class DeletedToolStays(_Wrapped):
+    """Deleting a tool answers 204 but the PALs that had it keep listing it (a mutation-run survivor)."""
+
+    OPERATION = "deleteTool"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        kept = {r.id: list(r.data.get("tool_ids") or ()) for r in self.store.visible("personas", ctx.tenant)}
+        answer = handler(ctx)
+        for record in self.store.visible("personas", ctx.tenant):
+            if record.id in kept and record.tenant is not None:
+                record.data["tool_ids"] = kept[record.id]
+        return answer
+
+
 class DuplicateToolNames(_Wrapped):
     """Two tools of one account may share a name."""
 
@@ -364,6 +378,7 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     DetachKeepsTool: (("pal_tools",), {"deleted_leave_lists"}),
     DuplicateToolNames: (("tools",), {"tool_names_unique"}),
     AttachRefused: (("tools",), {"new_tool_attaches"}),
+    DeletedToolStays: (("tools",), {"deleted_tool_leaves_pals"}),
     RefusalIs401: (("tools",), {"key_accepted", "documented_refusals"}),
     FillerNotRequired: (("tools",), {"documented_refusals"}),
     PagesOverlap: (("personas",), {"pages_are_consecutive"}),
