@@ -64,6 +64,9 @@ def test_e_a_callback_driven_test(tavus, tavus_mock):
     ready = [b for b in received if b["event_type"] == "application.transcription_ready"]
     assert ready and ready[0]["properties"]["transcript"][0]["content"] == "Hi"
     tavus_mock.assert_called("createConversation", times=1, status=200, body={"callback_url": url})
+    assert [e["operation_id"] for e in tavus_mock.requests()] == ["createConversation"]
+    replica = tavus.replicas.create(train_video_url="https://example.com/v.mp4", replica_name="R")
+    assert tavus_mock.advance(10) == 0  # instant trainings are done already; no callback URL given
     tavus_mock.fail_next("listConversations", 503, times=3)
     try:
         tavus.conversations.list(max_retries=0)
