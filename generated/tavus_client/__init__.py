@@ -2,18 +2,32 @@
 # Regenerate with `make generate`; fix the spec, generator-config.yaml or overrides/ instead.
 """A client library for accessing Tavus API"""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._overrides import __all__ as _overrides_all
-from ._overrides import __dir__ as __dir__
-from ._overrides import __getattr__ as __getattr__
-from .client import AuthenticatedClient, Client
+from ._overrides import __dir__ as _overrides_dir
+from ._overrides import __getattr__ as _overrides_getattr
 
 if TYPE_CHECKING:
     from ._overrides import *  # noqa: F403
+    from .client import AuthenticatedClient, Client
 
 __all__ = (
     "AuthenticatedClient",
     "Client",
     *_overrides_all,
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("AuthenticatedClient", "Client"):
+        from . import client
+
+        value = getattr(client, name)
+        globals()[name] = value
+        return value
+    return _overrides_getattr(name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*_overrides_dir(), "AuthenticatedClient", "Client"})
