@@ -11,7 +11,7 @@ import pytest
 from tavus_client import Tavus
 
 from .app import MockConfig, TavusMock
-from .server import MockServer
+from .server import MockServer, ServerHelpers
 from .store import Delays
 
 OTHER_KEY = "tavus-mock-other-key"  # the second tenant the fixtures offer (`.other_api_key`)
@@ -23,11 +23,12 @@ def option(config: pytest.Config, name: str) -> Any:
     return value if value is not None else config.getini(f"tavus_mock_{name}")
 
 
-class RunningMock:
+class RunningMock(ServerHelpers):
     """A running tavus-mock, as the `tavus_mock` fixture gives it."""
 
     def __init__(self, server: MockServer, api_key: str, seed: dict[str, Any] | None) -> None:
         self._server = server
+        self.app: TavusMock = server.app  # the ASGI app (e.g. `.app.callbacks_sent`)
         self.api_key = api_key
         self.other_api_key = OTHER_KEY
         self._seed = seed
@@ -36,36 +37,11 @@ class RunningMock:
     def url(self) -> str:
         return self._server.url
 
-    @property
-    def app(self) -> TavusMock:
-        return self._server.app
-
     def reset(self) -> None:
         """Back to the stock resources plus the configured seed file."""
         self.app.reset()
         if self._seed:
             self.app.store.load_seed_data(self._seed)
-
-    def requests(self, operation_id: str | None = None, **fields: Any) -> list[dict[str, Any]]:
-        """What your code sent this test (the server's journal, oldest first): each entry's operation_id,
-        method, path, query, status, ms, body (secrets redacted), body_size, problem, tenant (the key's
-        digest), at; filtered by operation and by any of those fields."""
-        return self.app.requests(operation_id, **fields)
-
-    def advance(self, seconds: float) -> int:
-        """Move the server's clock on: jobs due by then are done, their callbacks sent now (in order);
-        answers how many callbacks went out."""
-        answer = self.app.advance(seconds)
-        if answer.status != 200:
-            raise ValueError(answer.body["error"])
-        sent: int = answer.body["callbacks"]
-        return sent
-
-    def fail_next(self, operation_id: str, status: int, times: int = 1) -> None:
-        """The next `times` calls of `operation_id` answer `status` (e.g. 503, to test your retries)."""
-        answer = self.app.fail_next(operation_id, status, times)
-        if answer.status != 200:
-            raise ValueError(answer.body["error"])
 
     def emit(self, conversation_id: str, event_type: str, **properties: Any) -> dict[str, Any]:
         """Make a conversation send an event now, as Tavus does during and after a call (to its
@@ -78,12 +54,6 @@ class RunningMock:
             raise ValueError(str(answer.body))
         body: dict[str, Any] = answer.body
         return body
-
-    def assert_called(self, operation_id: str, times: int | None = None, **fields: Any) -> list[dict[str, Any]]:
-        """Fail unless `operation_id` was called (exactly `times` times, when given) with these fields,
-        e.g. `tavus_mock.assert_called("createConversation", status=200, body={"persona_id": "p1"})`;
-        the failure lists what was called instead."""
-        return self.app.assert_called(operation_id, times, **fields)
 
     def seed(self, data: dict[str, Any]) -> int:
         """Load resources in the seed-file format (`{"system": {...}, "tenants": {key: {...}}}`); answers the count."""

@@ -525,14 +525,7 @@ class TavusMock:
 
     def _send_soon(self, tag: str, rid: str) -> None:
         """Send a job's callback now, on the serving loop (from a test's thread too)."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            serving = self._loop
-            if serving is not None and not serving.is_closed():
-                serving.call_soon_threadsafe(lambda: self._spawn(serving, self._send_job_callback(tag, rid)))
-            return
-        self._spawn(loop, self._send_job_callback(tag, rid))
+        self._soon(lambda: self._send_job_callback(tag, rid))
 
     def fail_next(self, operation_id: Any, status: Any, times: Any = 1) -> Answer:
         """The next `times` calls of `operation_id` (any key) answer `status` with an error body."""
@@ -945,14 +938,19 @@ class TavusMock:
     def post_soon(self, url: str, payload: dict[str, Any]) -> None:
         """POST a callback in the background, on the serving loop (also when asked from another thread:
         a test's control action)."""
+        self._soon(lambda: self._post(url, payload))
+
+    def _soon(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run `job()` in the background on the serving loop: here when called on it, else handed to it
+        from this thread; nothing without a serving loop (start-up sends what is owed)."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             serving = self._loop
             if serving is not None and not serving.is_closed():
-                serving.call_soon_threadsafe(lambda: self._spawn(serving, self._post(url, payload)))
+                serving.call_soon_threadsafe(lambda: self._spawn(serving, job()))
             return
-        self._spawn(loop, self._post(url, payload))
+        self._spawn(loop, job())
 
     def _spawn(self, loop: asyncio.AbstractEventLoop, job: Coroutine[Any, Any, None]) -> None:
         """Run a background job, keeping a reference so it is not collected before it ends."""
@@ -978,12 +976,7 @@ class TavusMock:
             return False
         if parts.scheme not in ("http", "https"):
             return False
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+        return _is_loopback(host)
 
     async def _post(self, url: str, payload: dict[str, Any]) -> None:
         if not self.callback_allowed(url):
@@ -1029,6 +1022,7 @@ class Shape:
 
 
 def _is_loopback(host: str) -> bool:
+    """Whether a host (as written: nothing is resolved) is this machine: `localhost` or a loopback IP."""
     if host == "localhost":
         return True
     try:

@@ -15,7 +15,46 @@ from .protocols import uvicorn_http_settings
 from .spec import Spec
 
 
-class MockServer:
+class ServerHelpers:
+    """What a test does with a running server (`app` is its TavusMock): read the journal, assert on it,
+    move the clock, plan faults, make a record act. Shared by MockServer and the pytest fixture."""
+
+    app: TavusMock
+
+    def requests(self, operation_id: str | None = None, **fields: Any) -> list[dict[str, Any]]:
+        """What the server was asked (its journal, oldest first), filtered as `TavusMock.requests`."""
+        return self.app.requests(operation_id, **fields)
+
+    def advance(self, seconds: float) -> int:
+        """Move the server's clock on: jobs due by then are done, their callbacks sent now (in order);
+        answers how many callbacks went out."""
+        answer = self.app.advance(seconds)
+        if answer.status != 200:
+            raise ValueError(answer.body["error"])
+        sent: int = answer.body["callbacks"]
+        return sent
+
+    def fail_next(self, operation_id: str, status: int, times: int = 1) -> None:
+        """The next `times` calls of `operation_id` answer `status` (e.g. 503, to test your retries)."""
+        answer = self.app.fail_next(operation_id, status, times)
+        if answer.status != 200:
+            raise ValueError(answer.body["error"])
+
+    def control(self, tag: str, rid: str, action: str, **body: Any) -> dict[str, Any]:
+        """A family's control action on one record, as `POST /_mock/{tag}/{id}/{action}` does (e.g.
+        `control("conversations", cid, "events", event_type="system.shutdown")`); ValueError if refused."""
+        answer = self.app.control(tag, rid, action, body)
+        if answer.status != 200:
+            raise ValueError(str(answer.body))
+        result: dict[str, Any] = answer.body
+        return result
+
+    def assert_called(self, operation_id: str, times: int | None = None, **fields: Any) -> list[dict[str, Any]]:
+        """`TavusMock.assert_called`: fails with the list of what was called instead."""
+        return self.app.assert_called(operation_id, times, **fields)
+
+
+class MockServer(ServerHelpers):
     """The server on a real socket, in a background thread: `with MockServer() as server: server.url`."""
 
     def __init__(
@@ -51,38 +90,6 @@ class MockServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
-
-    def requests(self, operation_id: str | None = None, **fields: Any) -> list[dict[str, Any]]:
-        """What the server was asked (its journal, oldest first), filtered as `TavusMock.requests`."""
-        return self.app.requests(operation_id, **fields)
-
-    def advance(self, seconds: float) -> int:
-        """Move the server's clock on: jobs due by then are done, their callbacks sent now (in order);
-        answers how many callbacks went out."""
-        answer = self.app.advance(seconds)
-        if answer.status != 200:
-            raise ValueError(answer.body["error"])
-        sent: int = answer.body["callbacks"]
-        return sent
-
-    def fail_next(self, operation_id: str, status: int, times: int = 1) -> None:
-        """The next `times` calls of `operation_id` answer `status` (e.g. 503, to test your retries)."""
-        answer = self.app.fail_next(operation_id, status, times)
-        if answer.status != 200:
-            raise ValueError(answer.body["error"])
-
-    def control(self, tag: str, rid: str, action: str, **body: Any) -> dict[str, Any]:
-        """A family's control action on one record, as `POST /_mock/{tag}/{id}/{action}` does (e.g.
-        `control("conversations", cid, "events", event_type="system.shutdown")`); ValueError if refused."""
-        answer = self.app.control(tag, rid, action, body)
-        if answer.status != 200:
-            raise ValueError(str(answer.body))
-        result: dict[str, Any] = answer.body
-        return result
-
-    def assert_called(self, operation_id: str, times: int | None = None, **fields: Any) -> list[dict[str, Any]]:
-        """`TavusMock.assert_called`: fails with the list of what was called instead."""
-        return self.app.assert_called(operation_id, times, **fields)
 
     def start(self) -> MockServer:
         self._thread.start()
