@@ -16,7 +16,7 @@ from typing import Any
 
 from ..aliases import Alias
 from ..core import Answer, Api, Ctx, Family, Reference, register
-from ..store import STOCK_CREATED, ApiError, id_maker
+from ..store import STOCK_CREATED, id_maker
 from .replicas import STOCK_REPLICA_ID
 
 STOCK_PERSONA_ID = "pdced222244b"
@@ -32,7 +32,6 @@ STOCK_PERSONAS = (
     ("pdac61133ac5", "Interviewer Template", STOCK_REPLICA_ID, "You run structured screening interviews."),
     ("pipecat0", "Pipecat default persona", STOCK_REPLICA_ID, "You are a voice assistant run by Pipecat."),
 )
-MAX_LINKS = 1000  # [OURS, protective] ids in one of a persona's id lists (documents, tools, guardrails)
 
 
 def _stock() -> list[dict[str, Any]]:
@@ -54,13 +53,6 @@ def _stock() -> list[dict[str, Any]]:
     ]
 
 
-def _check(api: Api, tenant: str, data: dict[str, Any]) -> None:
-    for name in ("document_ids", "tool_ids", "guardrail_ids"):
-        ids = data.get(name)
-        if isinstance(ids, list) and len(ids) > MAX_LINKS:
-            raise ApiError(400, f"Invalid {name}: at most {MAX_LINKS} ids, not {len(ids)}")
-
-
 FAMILY = register(
     Family(
         "personas",
@@ -79,7 +71,6 @@ FAMILY = register(
             Reference("document_ids", "documents", many=True, label="document"),
             Reference("tool_ids", "tools", many=True, label="tool"),
         ),
-        check=_check,
         operations={
             "createPersona": "create",
             "listPersonas": "list",

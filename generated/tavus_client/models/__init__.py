@@ -60,7 +60,6 @@ from .lipsync import Lipsync
 from .lipsync_create import LipsyncCreate
 from .lipsync_created import LipsyncCreated
 from .lipsync_list import LipsyncList
-from .lipsync_status import LipsyncStatus
 from .list_document_chunks_collection import ListDocumentChunksCollection
 from .list_scope import ListScope
 from .llm_layer import LlmLayer
@@ -239,7 +238,6 @@ __all__ = (
     "LipsyncCreate",
     "LipsyncCreated",
     "LipsyncList",
-    "LipsyncStatus",
     "ListDocumentChunksCollection",
     "ListScope",
     "LlmLayer",

@@ -11,7 +11,6 @@ from attrs import field as _attrs_field
 from .._overrides.fastparse import from_dict_fast as _from_dict_fast
 from .._overrides.models import model_repr as _model_repr
 from .._overrides.models import model_to_json as _model_to_json
-from ..models.lipsync_status import LipsyncStatus
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Lipsync")
@@ -22,8 +21,8 @@ class Lipsync:
     """A lipsync video (deprecated)."""
 
     lipsync_id: str
-    status: LipsyncStatus
-    """ `started` while the video is made, `completed` once `video_url` is set, `error` if it failed. """
+    status: str
+    """ `started` while the video is made; tavus-mock answers `completed` once `video_url` is set. """
     lipsync_name: str | Unset | None = UNSET
     created_at: str | Unset = UNSET
     """ A point in time. Usually ISO 8601, but some answers use an HTTP date or omit the zone. """
@@ -41,7 +40,7 @@ class Lipsync:
     def to_dict(self) -> dict[str, Any]:
         lipsync_id = self.lipsync_id
 
-        status = self.status.value
+        status = self.status
 
         lipsync_name: str | Unset | None
         if isinstance(self.lipsync_name, Unset):
@@ -96,7 +95,7 @@ class Lipsync:
         d = dict(src_dict)
         lipsync_id = d.pop("lipsync_id")
 
-        status = LipsyncStatus(d.pop("status"))
+        status = d.pop("status")
 
         def _parse_lipsync_name(data: object) -> str | Unset | None:
             if data is None:
