@@ -31,7 +31,7 @@ from .inspector import PAGE
 from .journal import BODY_BYTES, DEFAULT_SIZE, Journal, describe, matches, problem_of
 from .resources import registry
 from .service import Service
-from .spec import Operation, SchemaValidator, Spec
+from .spec import Operation, Router, SchemaValidator, Spec
 from .store import ApiError, Delays, Store, depth, iso_now
 
 logger = logging.getLogger("tavus_mock")
@@ -45,16 +45,10 @@ MAX_BODY = 1024 * 1024
 MAX_DEPTH = 64  # JSON nesting; far deeper than any Tavus body, far shallower than Python's recursion limit
 UNAUTHORIZED = {"message": "Invalid access token"}
 _NOTHING: frozenset[str] = frozenset()
-ROUTE_CACHE = 4096  # templated paths whose match is kept (a few hundred KB at most)
 USED_HEADERS = frozenset({"x-api-key", "prefer", "content-type", "content-length", "if-match"})
 # The headers the server reads, by their ASGI name (ASGI servers give header names in lower case).
 _USED_BY_BYTES = {name.encode(): name for name in USED_HEADERS}
 _JSON_TYPE = (b"content-type", b"application/json")
-
-
-def _route_key(path: str) -> tuple[int, str]:
-    parts = path.rstrip("/").split("/")
-    return len(parts), parts[2] if len(parts) > 2 else ""
 
 
 @dataclass
@@ -121,18 +115,7 @@ class TavusMock:
         self._next_faults: dict[str, list[int]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None  # the serving loop, between start-up and shutdown
-        # Routes bucketed by (number of segments, resource segment): a lookup tries one or two patterns,
-        # never the whole table. Literal paths are tried before templated ones of the same shape.
-        self._routes: dict[tuple[int, str], list[tuple[Operation, dict[str, Operation]]]] = {}
-        by_path: dict[str, dict[str, Operation]] = {}
-        for op in self.spec.operations:
-            by_path.setdefault(op.path, {})[op.method] = op
-        for path, ops in sorted(by_path.items(), key=lambda item: item[0].count("{")):
-            self._routes.setdefault(_route_key(path), []).append((next(iter(ops.values())), ops))
-        # Literal paths (no parameter) are one dict lookup, with or without the trailing slash.
-        self._literal = {p: ops for path, ops in by_path.items() if "{" not in path for p in (path, path + "/")}
-        # Templated paths matched lately (a client polls the same resource), bounded: emptied when full.
-        self._resolved: dict[str, tuple[dict[str, Operation], dict[str, str]]] = {}
+        self._router = Router(self.spec.operations)
         self.families = registry()
         # How each family's records are shown and checked, from the spec (per server: nothing global changes).
         self._shapes = {tag: self._shape(family) for tag, family in self.families.items()}
@@ -316,22 +299,10 @@ class TavusMock:
         return start, {"type": "http.response.body", "body": b"" if head else payload}
 
     def _route(self, path: str, method: str) -> tuple[Operation, dict[str, str]]:
-        ops = self._literal.get(path)
-        params: dict[str, str] = {}
-        if ops is None:
-            found = self._resolved.get(path)
-            if found is None:
-                for first, candidates in self._routes.get(_route_key(path), ()):
-                    match = first.path_regex.match(path)
-                    if match is not None:
-                        found = (candidates, match.groupdict())
-                        break
-                else:
-                    raise ApiError(404, f"No such endpoint: {short(path)}")
-                if len(self._resolved) >= ROUTE_CACHE:
-                    self._resolved.clear()
-                self._resolved[path] = found
-            ops, params = found
+        found = self._router.find(path)
+        if found is None:
+            raise ApiError(404, f"No such endpoint: {short(path)}")
+        ops, params = found
         op = ops.get(method)
         if op is None:
             allow = ", ".join(sorted(ops))
@@ -406,12 +377,9 @@ class TavusMock:
         export, reset, seed, the clock, planned faults and the families' control actions. Loopback
         clients only, or, with `control_token` set, any client that sends it as `x-mock-token`."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        token = self.config.control_token
-        client = scope.get("client") or ("", 0)
-        allowed = headers.get("x-mock-token") == token if token is not None else _is_loopback(str(client[0]))
-        if not allowed:
-            why = "x-mock-token is missing or wrong" if token is not None else "only loopback clients may use it"
-            return Answer(403, {"error": f"The control plane is closed to this client: {why}"})
+        closed = control_closed(scope, headers, self.config.control_token)
+        if closed is not None:
+            return closed
         route = (scope["method"], scope["path"].rstrip("/"))
         if route == ("GET", "/_mock"):
             return Answer(200, PAGE.encode(), {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
@@ -1021,6 +989,17 @@ class Shape:
     validator: SchemaValidator  # of a whole record as a read shows it
 
 
+def control_closed(scope: Scope, headers: Mapping[str, str], token: str | None) -> Answer | None:
+    """The 403 of a client the control plane (/_mock/...) is closed to: any client but a loopback one,
+    or, with a token set, any client that does not send it as `x-mock-token`. None: it is open."""
+    client = scope.get("client") or ("", 0)
+    allowed = headers.get("x-mock-token") == token if token is not None else _is_loopback(str(client[0]))
+    if allowed:
+        return None
+    why = "x-mock-token is missing or wrong" if token is not None else "only loopback clients may use it"
+    return Answer(403, {"error": f"The control plane is closed to this client: {why}"})
+
+
 def _is_loopback(host: str) -> bool:
     """Whether a host (as written: nothing is resolved) is this machine: `localhost` or a loopback IP."""
     if host == "localhost":
@@ -1033,3 +1012,16 @@ def _is_loopback(host: str) -> bool:
 
 def _error_text(err: ApiError) -> str:
     return str(next(iter(err.body.values())))
+
+
+def request_problem(op: Operation, scope: Scope, path_params: dict[str, str], raw: bytes) -> str | None:
+    """What the server would refuse in a request to `op` (the first problem, worded as its 400), or None:
+    the server's own checks of the path, the query and the body, for the proxy's drift report."""
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
+    try:
+        TavusMock._check_path(op, path_params)
+        TavusMock._check_query(op, scope)
+        TavusMock._check_body(op, raw, headers)
+    except ApiError as err:
+        return _error_text(err)
+    return None

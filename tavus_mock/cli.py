@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import uvicorn
 
@@ -91,7 +92,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="also POST callbacks to non-loopback hosts (off: only 127.0.0.0/8, ::1 and localhost)",
     )
+    _proxy_options(parser)
     args = parser.parse_args(argv)
+    _check_proxy(parser, args)
     if args.speed <= 0:
         parser.error("--speed must be positive")
     if not 0 <= args.fault_rate <= 1:
@@ -105,6 +108,49 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.export is not None and args.db is None:
         parser.error("--export reads a --db file")
     return args
+
+
+def _proxy_options(parser: argparse.ArgumentParser) -> None:
+    proxy = parser.add_argument_group(
+        "proxy", "forward to a Tavus-compatible server, check its answers against the spec (tavus_mock/proxy.py)"
+    )
+    proxy.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="forward every request to this base URL (e.g. https://tavusapi.com) instead of serving a state",
+    )
+    proxy.add_argument("--allow-writes", action="store_true", help="also forward writes (without it: reads only)")
+    proxy.add_argument(
+        "--proxy-timeout", type=float, default=30.0, help="seconds the upstream has for a whole exchange"
+    )
+    proxy.add_argument("--drift-report", type=Path, help="write the drift report here (Markdown) when stopped")
+    proxy.add_argument(
+        "--record",
+        type=Path,
+        help="write the resources the answers showed here (the --seed format) when stopped",
+    )
+    proxy.add_argument(
+        "--record-as",
+        default="recorded",
+        metavar="KEY",
+        help="the API key the recorded resources belong to in that file (never the caller's)",
+    )
+
+
+def _check_proxy(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.proxy is not None:
+        url = urlsplit(args.proxy)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            parser.error(f"--proxy needs an http(s) base URL, not {args.proxy!r}")
+        if args.proxy_timeout <= 0:
+            parser.error("--proxy-timeout must be positive")
+        for flag, value in (("--db", args.db), ("--seed", args.seed), ("--export", args.export)):
+            if value is not None:
+                parser.error(f"{flag} has no meaning with --proxy: the upstream keeps the state")
+        if args.workers > 1:
+            parser.error("--proxy runs in one process (its drift report is in memory)")
+    elif args.allow_writes or args.drift_report or args.record:
+        parser.error("--allow-writes, --drift-report and --record go with --proxy URL")
 
 
 def build_app(args: argparse.Namespace) -> TavusMock:
@@ -178,6 +224,8 @@ def _logging() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     _logging()
+    if args.proxy is not None:
+        return run_proxy(args)
     try:
         app = build_app(args)
     except (SpecError, DatabaseError, ValueError) as exc:  # a bad --spec, --db or --seed: one line, exit 2
@@ -217,6 +265,49 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     uvicorn.run(
         app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        **uvicorn_http_settings(args.http),
+    )
+    return 0
+
+
+def run_proxy(args: argparse.Namespace) -> int:
+    """`--proxy URL`: the validating proxy in the foreground; its files are written when it stops."""
+    from .proxy import Proxy, ProxyConfig  # httpx's client and the drift checks load only for a proxy
+
+    for target in (args.drift_report, args.record):
+        if target is not None and not target.parent.is_dir():
+            print(f"tavus-mock: {target.parent} is not a directory (for {target.name})", file=sys.stderr)
+            return 2
+    try:
+        spec = Spec(args.spec or default_spec_path())
+    except SpecError as exc:
+        print(f"tavus-mock: {exc}", file=sys.stderr)
+        return 2
+    config = ProxyConfig(
+        upstream=args.proxy,
+        allow_writes=args.allow_writes,
+        timeout=args.proxy_timeout,
+        record=args.record,
+        record_as=args.record_as,
+        drift_report=args.drift_report,
+        control_token=args.control_token,
+        access_log=not args.quiet,
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the proxy logs each exchange once, itself
+    mode = "reads and writes" if args.allow_writes else "reads only"
+    print(
+        f"tavus-mock: proxying http://{args.host}:{args.port} to {args.proxy} ({mode}); drift report at /_mock/drift",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(
+        Proxy(spec, config),
         host=args.host,
         port=args.port,
         log_level="warning",

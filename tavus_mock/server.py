@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -54,20 +54,10 @@ class ServerHelpers:
         return self.app.assert_called(operation_id, times, **fields)
 
 
-class MockServer(ServerHelpers):
-    """The server on a real socket, in a background thread: `with MockServer() as server: server.url`."""
+class BackgroundServer:
+    """An ASGI app on a real socket, in a background thread: `with BackgroundServer(app) as s: s.url`."""
 
-    def __init__(
-        self,
-        app: TavusMock | None = None,
-        *,
-        config: MockConfig | None = None,
-        spec: Spec | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        http: str = "h11",
-    ) -> None:
-        self.app = app or TavusMock(spec, config)
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, http: str = "h11") -> None:
         self.host = host
         # IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP,
         # and without it every answer waits ~40 ms for a delayed ACK.
@@ -77,7 +67,7 @@ class MockServer(ServerHelpers):
         self.port = self._socket.getsockname()[1]
         self._server = uvicorn.Server(
             uvicorn.Config(
-                self.app,
+                app,
                 log_level="warning",
                 access_log=False,
                 lifespan="on",
@@ -91,12 +81,12 @@ class MockServer(ServerHelpers):
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> MockServer:
+    def start(self) -> Self:
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the reference server did not start")
+                raise RuntimeError("the server did not start")
             time.sleep(0.01)
         return self
 
@@ -105,10 +95,27 @@ class MockServer(ServerHelpers):
         self._thread.join(timeout=10)
         self._socket.close()
 
-    def __enter__(self) -> MockServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class MockServer(ServerHelpers, BackgroundServer):
+    """The reference server on a real socket, in a background thread: `with MockServer() as server: server.url`."""
+
+    def __init__(
+        self,
+        app: TavusMock | None = None,
+        *,
+        config: MockConfig | None = None,
+        spec: Spec | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        http: str = "h11",
+    ) -> None:
+        self.app = app or TavusMock(spec, config)
+        BackgroundServer.__init__(self, self.app, host=host, port=port, http=http)

@@ -7,7 +7,7 @@ from the spec when the server starts, so the spec and the server cannot drift ap
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -125,6 +125,49 @@ class Operation:
     @cached_property
     def path_parameters(self) -> tuple[Parameter, ...]:
         return tuple(p for p in self.parameters if p.location == "path")
+
+
+ROUTE_CACHE = 4096  # templated paths whose match a Router keeps (a few hundred KB at most)
+
+
+def _route_key(path: str) -> tuple[int, str]:
+    parts = path.rstrip("/").split("/")
+    return len(parts), parts[2] if len(parts) > 2 else ""
+
+
+class Router:
+    """Which operations serve a path, and the path's parameters: the one routing rule of the server and
+    the proxy. Routes are bucketed by (number of segments, resource segment), so a lookup tries one or
+    two patterns, never the whole table; literal paths are tried before templated ones of the same shape."""
+
+    def __init__(self, operations: Iterable[Operation]) -> None:
+        self._routes: dict[tuple[int, str], list[tuple[Operation, dict[str, Operation]]]] = {}
+        by_path: dict[str, dict[str, Operation]] = {}
+        for op in operations:
+            by_path.setdefault(op.path, {})[op.method] = op
+        for path, ops in sorted(by_path.items(), key=lambda item: item[0].count("{")):
+            self._routes.setdefault(_route_key(path), []).append((next(iter(ops.values())), ops))
+        # Literal paths (no parameter) are one dict lookup, with or without the trailing slash.
+        none: dict[str, str] = {}
+        self._literal = {p: (ops, none) for path, ops in by_path.items() if "{" not in path for p in (path, path + "/")}
+        # Templated paths matched lately (a client polls the same resource), bounded: emptied when full.
+        self._resolved: dict[str, tuple[dict[str, Operation], dict[str, str]]] = {}
+
+    def find(self, path: str) -> tuple[dict[str, Operation], dict[str, str]] | None:
+        """The operations of a path by method, and its path parameters; None for a path the spec lacks."""
+        found = self._literal.get(path) or self._resolved.get(path)
+        if found is None:
+            for first, candidates in self._routes.get(_route_key(path), ()):
+                match = first.path_regex.match(path)
+                if match is not None:
+                    found = (candidates, match.groupdict())
+                    break
+            else:
+                return None
+            if len(self._resolved) >= ROUTE_CACHE:
+                self._resolved.clear()
+            self._resolved[path] = found
+        return found
 
 
 class Spec:

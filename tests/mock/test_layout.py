@@ -24,6 +24,8 @@ CORE = (
     "aliases.py",
     "journal.py",
     "inspector.py",
+    "proxy.py",
+    "drift.py",
 )
 HERE = Path(__file__).resolve().parents[2] / "tavus_mock"
 
