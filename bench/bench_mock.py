@@ -18,9 +18,7 @@ usage: python bench/bench_mock.py [--seconds 3] [--rounds 3] [--connections 16] 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -30,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import BIN, free_port, pinned, start_mock, stop, wait_for_port
+from _common import BIN, free_port, pinned, start_mock, stop, wait_for_port, wrk, wrk_script
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "bench-key"
@@ -58,31 +56,6 @@ POST_BODY: dict[str, object] = {
     "system_prompt": "Answer briefly.",
     "layers": {"llm": {"model": "tavus-gpt-oss"}},
 }
-
-
-def wrk_script(directory: Path, method: str, body: dict[str, object] | None) -> Path:
-    lines = [f'wrk.method = "{method}"', f'wrk.headers["x-api-key"] = "{KEY}"']
-    if body is not None:
-        lines += ['wrk.headers["Content-Type"] = "application/json"', f"wrk.body = [[{json.dumps(body)}]]"]
-    path = directory / f"{method.lower()}-{len(list(directory.iterdir()))}.lua"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def wrk(url: str, script: Path, seconds: float, connections: int) -> tuple[float, float, float, int]:
-    """(req/s, p50 ms, p99 ms, non-2xx count) of one wrk run pinned to CPU 0."""
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script), url]
-    out = subprocess.run(pinned(cmd, 0), capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return rps, p50, p99, int(bad.group(1)) if bad else 0
-
-
-def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 def seed_file(directory: Path, count: int) -> Path:

@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import free_port, start_mock, stop
-from bench_mock import POST_BODY, seed_file, wrk, wrk_script
+from _common import free_port, start_mock, stop, wrk, wrk_script
+from bench_mock import POST_BODY, seed_file
 
 
 def main() -> None:

@@ -35,3 +35,10 @@ def test_store_benchmark_prints_memory_against_sqlite() -> None:
     out = run("bench_store.py", "--seconds", "1", "--rounds", "1", "--connections", "2", "--records", "500")
     for row in ("GET one persona", "POST persona (validated)", "list of 100 at 500", "sqlite/memory"):
         assert row in out, out
+
+
+def test_proxy_benchmark_prints_direct_and_proxied_side_by_side() -> None:
+    out = run("bench_proxy.py", "--seconds", "1", "--rounds", "1")
+    assert "direct p50" in out and "proxied p50" in out and "added p50" in out
+    assert "GET one persona" in out and "list of 10" in out
+    assert "0 operation(s) drifting" in out, out
