@@ -7,7 +7,7 @@ PY := $(BIN)/python
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate check-generated check-wheel lint lint-spec typecheck test test-fast mock contract bench demo check lock clean
+.PHONY: help install generate check-generated check-wheel lint lint-spec typecheck test test-fast mock contract bench demo check lock clean breaking changelog docs
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -71,10 +71,20 @@ bench: install ## Print benchmark figures (medians and ratios; never pass/fail)
 demo: install ## Start the reference server on a free port and run the quickstart against it
 	$(PY) examples/demo.py
 
+BASE ?=
+breaking: install ## What an edit breaks against BASE=<git ref> (default: newest v* tag, else main); exit 1 unless the release says so
+	$(PY) scripts/breaking.py $(if $(BASE),--base $(BASE),)
+
+changelog: install ## Print a draft of the next CHANGELOG.md entry from the spec and API diffs against BASE
+	$(PY) scripts/breaking.py --changelog $(if $(BASE),--base $(BASE),)
+
+docs: install ## Build the reference site into site/ (offline; open with: python3 -m http.server -d site)
+	$(PY) scripts/docs.py
+
 check: test ## Alias of test
 
 lock: install ## Refresh constraints.txt (every installed version) after changing dependencies
 	$(PY) -m pip freeze --exclude-editable | grep -v '^tavus' > constraints.txt
 
 clean: ## Remove caches (keeps .venv)
-	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .schemathesis generated/.scratch
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .schemathesis generated/.scratch site build/docs-src
