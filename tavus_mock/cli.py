@@ -41,10 +41,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--db",
-        type=Path,
         default=None,
-        help="keep the state in this SQLite file (created if missing): it survives restarts and kill -9, "
-        "and several servers or --workers can share it. Without it the state lives in memory.",
+        metavar="FILE|URL",
+        help="keep the state in this SQLite file (created if missing), or on a PostgreSQL server "
+        "(postgresql://user@host/dbname): it survives restarts and kill -9, and several servers, "
+        "--workers or (with PostgreSQL) machines share it. Without it the state lives in memory.",
     )
     parser.add_argument(
         "--db-synchronous",

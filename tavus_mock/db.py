@@ -1,5 +1,9 @@
-"""The state in a SQLite file (`tavus-mock --db PATH`): nothing acknowledged is lost, several processes
-share it.
+"""The state in a database (`tavus-mock --db PATH` for a SQLite file, `--db postgresql://...` for a
+PostgreSQL server, tavus_mock/pg.py): nothing acknowledged is lost, several processes share it.
+
+The store's algorithm is one (DbStore); what differs between the two databases is a `Backend`: how to
+connect, create and migrate the schema, take the write lock, and tell cheaply whether another process
+committed. The description below is SQLite's; pg.py says what PostgreSQL does instead.
 
 How it works. Each process keeps the records in memory, as the in-memory store does (so reads and
 lists cost what they cost there), and the file is the source of truth:
@@ -34,8 +38,9 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 import orjson
 
@@ -74,6 +79,16 @@ MIGRATIONS: dict[int, str] = {
 }
 
 
+# One statement for both databases (SQLite 3.24+ and PostgreSQL both write ON CONFLICT ... DO UPDATE).
+UPSERT = (
+    "INSERT INTO records (kind, id, tenant, seq, created, job_started, last_recrawl, callback_for, state, data, rev) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET tenant = excluded.tenant, "
+    "seq = excluded.seq, created = excluded.created, job_started = excluded.job_started, "
+    "last_recrawl = excluded.last_recrawl, callback_for = excluded.callback_for, state = excluded.state, "
+    "data = excluded.data, rev = excluded.rev"
+)
+
+
 def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
@@ -103,26 +118,28 @@ class DatabaseError(Exception):
     """The file cannot be used: not a tavus-mock database, or one written by a newer version."""
 
 
-class DbStore(Store):
-    """The in-memory store, kept in a SQLite file and in step with every other process on it."""
+class Backend(Protocol):
+    """What DbStore needs of a database. SQL is written with `?` placeholders."""
 
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        delays: Delays | None = None,
-        on_callback: Callback | None = None,
-        tenant_of: Callable[[str], str] | None = None,
-        synchronous: str = "normal",
-        families: Mapping[str, Family] | None = None,
-    ) -> None:
-        self._batch: asyncio.Future[None] | None = None
-        super().__init__(delays=delays, on_callback=on_callback, tenant_of=tenant_of, families=families)
-        self.path = Path(path)
-        if synchronous not in ("normal", "full"):
-            raise ValueError("synchronous must be normal or full")
-        self.rev = 0
-        self._seq = FIRST_SEQ
+    name: str  # for messages: the file, or the URL without its password
+    errors: tuple[type[Exception], ...]  # what the driver raises
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...  # a cursor (fetchone, fetchall)
+    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None: ...
+    def begin_write(self) -> None: ...  # begin a transaction holding the write lock of every process
+    def begin_read(self) -> None: ...  # begin a transaction that reads one consistent snapshot
+    def changed(self) -> bool: ...  # whether another process may have committed since it was last asked
+    def close(self) -> None: ...
+
+
+class SqliteBackend:
+    """A SQLite file in WAL mode; the write lock is the file's (`BEGIN IMMEDIATE`)."""
+
+    errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+
+    def __init__(self, path: Path, synchronous: str) -> None:
+        self.path = path
+        self.name = str(path)
         self._data_version = -1
         try:
             self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
@@ -137,14 +154,35 @@ class DbStore(Store):
             # 100k records read pages back), and reads through mmap.
             self.conn.execute("PRAGMA cache_size = -65536")
             self.conn.execute("PRAGMA mmap_size = 268435456")
-            self._catch_up()
         except (sqlite3.Error, ValueError) as exc:  # not a database, a damaged one, a place it cannot write
             self.conn.close()
             raise DatabaseError(
                 f"{self.path}: cannot be used as a tavus-mock database ({_why(self.path, exc)})"
             ) from None
 
-    # -- the file ------------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def begin_write(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")  # the write lock of every process on the file
+
+    def begin_read(self) -> None:
+        self.conn.execute("BEGIN")  # deferred: its first read takes the snapshot
+
+    def changed(self) -> bool:
+        """`PRAGMA data_version` moves when another connection commits (a few microseconds to ask)."""
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._data_version:
+            return False
+        self._data_version = version
+        return True
+
+    def close(self) -> None:
+        self.conn.close()
+
     def _wal(self) -> None:
         """Switch the file to WAL. Switching needs the file to itself, and SQLite answers "database is
         locked" at once (not after busy_timeout) while another process switches it or reads it; once
@@ -190,25 +228,76 @@ class DbStore(Store):
             version += 1
             conn.executescript(f"BEGIN IMMEDIATE; {step} PRAGMA user_version = {version}; COMMIT;")
 
+
+def is_postgres(target: str | Path) -> bool:
+    """Whether a --db target names a PostgreSQL server (a URL) rather than a SQLite file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+class DbStore(Store):
+    """The in-memory store, kept in a database and in step with every other process on it."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        delays: Delays | None = None,
+        on_callback: Callback | None = None,
+        tenant_of: Callable[[str], str] | None = None,
+        synchronous: str = "normal",
+        families: Mapping[str, Family] | None = None,
+    ) -> None:
+        self._batch: asyncio.Future[None] | None = None
+        super().__init__(delays=delays, on_callback=on_callback, tenant_of=tenant_of, families=families)
+        if synchronous not in ("normal", "full"):
+            raise ValueError("synchronous must be normal or full")
+        self.rev = 0
+        self._seq = FIRST_SEQ
+        self.db: Backend
+        if is_postgres(path):
+            try:
+                from .pg import PostgresBackend  # psycopg loads only when asked for
+            except ImportError:
+                raise DatabaseError(
+                    "a PostgreSQL --db needs psycopg: pip install 'tavus-client[mock,postgres]'"
+                ) from None
+            self.db = PostgresBackend(str(path))
+        else:
+            self.db = SqliteBackend(Path(path), synchronous)
+        self.path = self.db.name
+        try:
+            self._catch_up()
+        except self.db.errors as exc:
+            self.db.close()
+            raise DatabaseError(f"{self.db.name}: cannot be read ({str(exc).strip()[:300]})") from None
+
     def close(self) -> None:
-        self.conn.close()
+        self.db.close()
 
     # -- keeping in step -------------------------------------------------------------------------
-    def _catch_up(self) -> None:
-        """Load what other processes committed since this one last looked."""
-        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
-        if version == self._data_version:
+    def _catch_up(self, *, in_transaction: bool = False, force: bool = False) -> None:
+        """Load what other processes committed since this one last looked: the records stamped with a
+        newer revision, read in one snapshot with the revision and creation rank they go up to.
+        `in_transaction`: inside a write, which holds the lock and sees the latest commit."""
+        if not in_transaction and not force and not self.db.changed():
             return
-        self._data_version = version
-        rows = self.conn.execute(
-            "SELECT kind, id, tenant, seq, created, job_started, last_recrawl, callback_for, state, data, rev "
-            "FROM records WHERE rev > ? ORDER BY rev",
-            (self.rev,),
-        ).fetchall()
-        for kind, rid, tenant, seq, created, job_started, last_recrawl, callback_for, state, blob, rev in rows:
-            self._apply(kind, rid, tenant, seq, created, (job_started, last_recrawl, callback_for), state, blob)
-            self.rev = max(self.rev, rev)
-        self.rev, self._seq = self.conn.execute("SELECT rev, seq FROM meta").fetchone()
+        if not in_transaction:
+            self.db.begin_read()
+        try:
+            rev, seq = self.db.execute("SELECT rev, seq FROM meta").fetchone()
+            if rev != self.rev:
+                rows = self.db.execute(
+                    "SELECT kind, id, tenant, seq, created, job_started, last_recrawl, callback_for, state, data "
+                    "FROM records WHERE rev > ? AND rev <= ? ORDER BY rev",
+                    (self.rev, rev),
+                ).fetchall()
+                for kind, rid, tenant, rseq, created, started, recrawl, called, state, blob in rows:
+                    data = bytes(blob) if blob is not None else None
+                    self._apply(kind, rid, tenant, rseq, created, (started, recrawl, called), state, data)
+            self.rev, self._seq = rev, seq
+        finally:
+            if not in_transaction:
+                self.db.execute("COMMIT")
 
     def _apply(
         self,
@@ -247,33 +336,44 @@ class DbStore(Store):
         write rolls back to its savepoint and its journal puts the records back as they were."""
         with self.lock:
             if not write or self._journal is not None:  # a read, or a write already inside one
-                self._catch_up()
+                if self._journal is None:
+                    self._catch_up()
                 yield
                 return
             if self._batch is None:
-                self.conn.execute("BEGIN IMMEDIATE")  # the write lock of every process on the file
-                self._catch_up()
+                self.db.begin_write()  # the write lock of every process on the database
+                self._catch_up(in_transaction=True)
                 loop = _running_loop()
                 if loop is not None:
                     self._batch = loop.create_future()
                     loop.call_soon(self._flush)
             journal = self._journal = Journal()
-            self.conn.execute("SAVEPOINT request")
+            self.db.execute("SAVEPOINT request")
             try:
                 yield
                 self._admit_all(journal)
                 self._persist(journal)
-                self.conn.execute("RELEASE request")
+                self.db.execute("RELEASE SAVEPOINT request")
             except BaseException:
-                self.conn.execute("ROLLBACK TO request")
-                self.conn.execute("RELEASE request")
+                self.db.execute("ROLLBACK TO SAVEPOINT request")
+                self.db.execute("RELEASE SAVEPOINT request")
                 self._undo(journal)
                 raise
             finally:
                 self._journal = None
                 if self._batch is None:
-                    self.conn.execute("COMMIT")
+                    self._commit()
             # Our own commit does not move our data_version; nothing to load.
+
+    def _commit(self) -> None:
+        """Commit a write made outside an event loop (no batch); a failure is the request's."""
+        try:
+            self.db.execute("COMMIT")
+        except self.db.errors as exc:
+            with contextlib.suppress(*self.db.errors):
+                self.db.execute("ROLLBACK")
+            self._reload()
+            raise StoreError(f"the database refused the change: {exc}") from None
 
     async def settle(self) -> None:
         """Wait until the writes made so far are committed (raises StoreError if the commit failed)."""
@@ -288,11 +388,11 @@ class DbStore(Store):
             if batch is None:
                 return
             try:
-                self.conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    self.conn.execute("ROLLBACK")
-                self._reload()  # memory holds changes the file refused: read it all again
+                self.db.execute("COMMIT")
+            except self.db.errors as exc:
+                with contextlib.suppress(*self.db.errors):
+                    self.db.execute("ROLLBACK")
+                self._reload()  # memory holds changes the database refused: read it all again
                 batch.set_exception(StoreError(f"the database refused the change: {exc}"))
                 batch.add_done_callback(lambda f: f.exception())  # retrieved even if nobody waits
             else:
@@ -304,8 +404,8 @@ class DbStore(Store):
                 records.pop(record.id)
                 if not record.deleted:
                     self._ordered(tag, record.tenant).discard(record)
-        self.rev, self._data_version = 0, -1
-        self._catch_up()
+        self.rev = 0
+        self._catch_up(force=True)
 
     def _persist(self, journal: Journal) -> None:
         rows = []
@@ -322,13 +422,10 @@ class DbStore(Store):
         if not rows:
             return
         rev = self.rev + 1  # under the write lock and caught up: self.rev is the file's latest
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO records "
-            "(kind, id, tenant, seq, created, job_started, last_recrawl, callback_for, state, data, rev) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(r.kind, r.id, r.tenant, r.seq, r.created, s[2], s[3], s[4], s[0], s[1], rev) for r, s in rows],
+        self.db.executemany(
+            UPSERT, [(r.kind, r.id, r.tenant, r.seq, r.created, *s[2:], s[0], s[1], rev) for r, s in rows]
         )
-        self.conn.execute("UPDATE meta SET rev = ?, seq = ?", (rev, self._seq))
+        self.db.execute("UPDATE meta SET rev = ?, seq = ?", (rev, self._seq))
         self.rev = rev
         for record, stored in rows:
             record.stored = stored

@@ -25,6 +25,26 @@ def raw_spec(spec: Spec) -> dict:
     return spec.raw
 
 
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[object]:
+    """A PostgreSQL server of the session's own (tests/postgres.py); skipped, saying how to install it,
+    where there is none (failed instead when TAVUS_REQUIRE_POSTGRES is set, as .ci/run does)."""
+    import os
+
+    from tests.postgres import HOW, Cluster, binaries
+
+    found = binaries()
+    if found is None:
+        if os.environ.get("TAVUS_REQUIRE_POSTGRES"):
+            pytest.fail("TAVUS_REQUIRE_POSTGRES is set: " + HOW)
+        pytest.skip(HOW)
+    cluster = Cluster(found)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

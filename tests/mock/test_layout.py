@@ -26,6 +26,7 @@ CORE = (
     "inspector.py",
     "proxy.py",
     "drift.py",
+    "pg.py",
 )
 HERE = Path(__file__).resolve().parents[2] / "tavus_mock"
 

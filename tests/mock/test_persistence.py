@@ -1,5 +1,6 @@
-"""`tavus-mock --db`: the state in a SQLite file. Real server processes on free ports, killed with
-SIGKILL at awkward moments, restarted on the same file; several writers through several workers."""
+"""`tavus-mock --db`: the state in a SQLite file or on a PostgreSQL server. Real server processes on free
+ports, killed with SIGKILL at awkward moments, restarted on the same state; several writers through
+several workers. Every test that is not about the file itself runs on both databases (`new_db`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,31 @@ BIN = Path(sys.executable).parent
 HEADERS = {"x-api-key": TEST_KEY}
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def new_db(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str]:
+    """A maker of new, empty --db targets: SQLite files, or databases on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return lambda name: str(tmp_path / f"{name}.db")
+    cluster = request.getfixturevalue("postgres_cluster")
+    return lambda name: str(cluster.new_database())
+
+
+def assert_no_key_stored(db: str, key: str) -> None:
+    """Keys are never stored: the tenant column holds a digest, and no record's data holds the key."""
+    if db.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(db) as conn:
+            found = conn.execute(
+                "SELECT count(*) FROM tavus_mock.records "
+                "WHERE tenant = %s OR position(%s in encode(data, 'escape')) > 0",
+                (key, key),
+            ).fetchone()
+        assert found is not None and found[0] == 0
+        return
+    assert key.encode() not in Path(db).read_bytes() + Path(db + "-wal").read_bytes()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -35,7 +61,7 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, db: Path, *extra: str) -> None:
+    def __init__(self, db: str | Path, *extra: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = [str(BIN / "tavus-mock"), "--port", str(self.port), "--db", str(db), "--quiet", *extra]
@@ -58,7 +84,7 @@ class Server:
 
 
 @contextmanager
-def serve(db: Path, *extra: str) -> Iterator[Server]:
+def serve(db: str | Path, *extra: str) -> Iterator[Server]:
     server = Server(db, *extra)
     try:
         yield server
@@ -67,8 +93,8 @@ def serve(db: Path, *extra: str) -> Iterator[Server]:
             server.kill()
 
 
-def test_everything_reads_back_after_kill_9(tmp_path: Path) -> None:
-    db = tmp_path / "state.db"
+def test_everything_reads_back_after_kill_9(new_db: Callable[[str], str]) -> None:
+    db = new_db("state")
     fast = ("--replica-seconds", "0", "--video-seconds", "0", "--document-seconds", "0")
     with serve(db, *fast) as server, httpx.Client(base_url=server.url, headers=HEADERS) as api:
         persona = api.post("/v2/personas", json={"persona_name": "Kept", "system_prompt": "x"}).json()["persona_id"]
@@ -103,11 +129,11 @@ def test_everything_reads_back_after_kill_9(tmp_path: Path) -> None:
     assert after == before
     assert before[f"/v2/personas/{persona}"]["context"] == "patched"
     assert other["total_count"] == 0  # tenants stay apart in the file
-    assert TEST_KEY.encode() not in db.read_bytes() + Path(str(db) + "-wal").read_bytes()  # keys are not stored
+    assert_no_key_stored(db, TEST_KEY)
 
 
-def test_every_acknowledged_create_survives_a_kill_in_the_middle(tmp_path: Path) -> None:
-    db = tmp_path / "state.db"
+def test_every_acknowledged_create_survives_a_kill_in_the_middle(new_db: Callable[[str], str]) -> None:
+    db = new_db("state")
     acknowledged: list[str] = []
     lock = threading.Lock()
     with serve(db) as server:
@@ -138,8 +164,8 @@ def test_every_acknowledged_create_survives_a_kill_in_the_middle(tmp_path: Path)
     assert set(acknowledged) <= ids, f"lost {len(set(acknowledged) - ids)} acknowledged creates"
 
 
-def test_eight_writers_through_two_workers_lose_no_update(tmp_path: Path) -> None:
-    db = tmp_path / "state.db"
+def test_eight_writers_through_two_workers_lose_no_update(new_db: Callable[[str], str]) -> None:
+    db = new_db("state")
     with serve(db, "--workers", "2") as server:
         with httpx.Client(base_url=server.url, headers=HEADERS) as api:
             persona = api.post("/v2/personas", json={"persona_name": "Shared"}).json()["persona_id"]
@@ -179,8 +205,8 @@ def _process_group(pgid: int) -> list[int]:
     return found
 
 
-def test_lifecycles_go_on_from_their_stored_times_after_a_restart(tmp_path: Path) -> None:
-    db = tmp_path / "state.db"
+def test_lifecycles_go_on_from_their_stored_times_after_a_restart(new_db: Callable[[str], str]) -> None:
+    db = new_db("state")
     with serve(db, "--replica-seconds", "1.5") as server, httpx.Client(base_url=server.url, headers=HEADERS) as api:
         replica = api.post("/v2/replicas", json={"train_video_url": "https://example.com/v.mp4"}).json()["replica_id"]
         assert api.get(f"/v2/replicas/{replica}").json()["status"] == "started"
@@ -190,8 +216,8 @@ def test_lifecycles_go_on_from_their_stored_times_after_a_restart(tmp_path: Path
         assert api.get(f"/v2/replicas/{replica}").json()["status"] == "completed"
 
 
-def test_export_then_seed_replays_a_tenant(tmp_path: Path) -> None:
-    first, second = tmp_path / "a.db", tmp_path / "b.db"
+def test_export_then_seed_replays_a_tenant(tmp_path: Path, new_db: Callable[[str], str]) -> None:
+    first, second = new_db("a"), new_db("b")
     with serve(first) as server, httpx.Client(base_url=server.url, headers=HEADERS) as api:
         persona = api.post("/v2/personas", json={"persona_name": "Saved", "system_prompt": "x"}).json()["persona_id"]
         api.put(f"/v2/pals/{persona}/skills/memory", json={"config": {}})
@@ -240,14 +266,14 @@ def test_workers_need_a_database() -> None:
     assert done.returncode == 2 and "--workers above 1 needs --db" in done.stderr
 
 
-def _app(spec: Spec, db: Path) -> TavusMock:
+def _app(spec: Spec, db: str) -> TavusMock:
     return TavusMock(spec, MockConfig(delays=Delays.instant(), db=str(db), check_answers=True))
 
 
-def test_a_refused_request_changes_neither_the_file_nor_the_memory(spec: Spec, tmp_path: Path) -> None:
+def test_a_refused_request_changes_neither_the_file_nor_the_memory(spec: Spec, new_db: Callable[[str], str]) -> None:
     from starlette.testclient import TestClient
 
-    db = tmp_path / "state.db"
+    db = new_db("state")
     with TestClient(_app(spec, db), base_url="http://mock", headers=HEADERS) as api:
         persona = api.post("/v2/personas", json={"persona_name": "Before"}).json()["persona_id"]
         tool = api.post("/v2/tools", json={"name": "a", "description": "x"}).json()["tool_id"]
@@ -266,10 +292,10 @@ def test_a_refused_request_changes_neither_the_file_nor_the_memory(spec: Spec, t
         assert api.get(f"/v2/personas/{persona}").json() == seen
 
 
-def test_two_stores_on_one_file_see_each_other(spec: Spec, tmp_path: Path) -> None:
+def test_two_stores_on_one_file_see_each_other(spec: Spec, new_db: Callable[[str], str]) -> None:
     from starlette.testclient import TestClient
 
-    db = tmp_path / "state.db"
+    db = new_db("state")
     with (
         TestClient(_app(spec, db), base_url="http://a", headers=HEADERS) as a,
         TestClient(_app(spec, db), base_url="http://b", headers=HEADERS) as b,
@@ -310,8 +336,8 @@ def test_an_older_schema_is_migrated_in_place(tmp_path: Path, monkeypatch: pytes
         DbStore(path)
 
 
-def test_two_servers_may_create_one_new_file_at_once(tmp_path: Path) -> None:
-    path = tmp_path / "new.db"
+def test_two_servers_may_create_one_new_file_at_once(new_db: Callable[[str], str]) -> None:
+    path = new_db("new")
     errors: list[BaseException] = []
     stores: list[DbStore] = []
 
@@ -357,12 +383,12 @@ def test_a_version_1_file_owes_no_callback(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == dbmod.SCHEMA_VERSION
 
 
-def test_a_callback_owed_across_restarts_is_sent_once_by_one_of_the_workers(tmp_path: Path) -> None:
+def test_a_callback_owed_across_restarts_is_sent_once_by_one_of_the_workers(new_db: Callable[[str], str]) -> None:
     """A job whose callback fell due while the server was down is called back when it starts again, once,
     however many workers start on the file and however often it restarts."""
     from tests.mock.test_features import Receiver
 
-    db = tmp_path / "state.db"
+    db = new_db("state")
     receiver = Receiver()
     try:
         with serve(db, "--replica-seconds", "1") as server, httpx.Client(base_url=server.url, headers=HEADERS) as api:
@@ -382,9 +408,9 @@ def test_a_callback_owed_across_restarts_is_sent_once_by_one_of_the_workers(tmp_
         receiver.server.shutdown()
 
 
-def test_of_two_stores_on_one_file_only_one_claims_a_callback(tmp_path: Path) -> None:
+def test_of_two_stores_on_one_file_only_one_claims_a_callback(new_db: Callable[[str], str]) -> None:
     """The claim is a write under the file's write lock, after catching up: the second claimant finds it taken."""
-    db = tmp_path / "state.db"
+    db = new_db("state")
     first, second = DbStore(db, delays=Delays(replica=0.01)), DbStore(db, delays=Delays(replica=0.01))
     try:
         with first.transaction(write=True):
