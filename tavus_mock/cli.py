@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
@@ -264,6 +265,13 @@ def main(argv: list[str] | None = None) -> int:
             **uvicorn_http_settings(args.http),
         )
         return 0
+    serve(app, args)
+    return 0
+
+
+def serve(app: Any, args: argparse.Namespace) -> None:
+    """Serve one ASGI app (the server's or the proxy's) in the foreground, as the CLI sets uvicorn up: its
+    protocol, no proxy-header rewriting (nothing reads the client address), no `server` header."""
     uvicorn.run(
         app,
         host=args.host,
@@ -274,7 +282,6 @@ def main(argv: list[str] | None = None) -> int:
         server_header=False,
         **uvicorn_http_settings(args.http),
     )
-    return 0
 
 
 def run_proxy(args: argparse.Namespace) -> int:
@@ -307,16 +314,7 @@ def run_proxy(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    uvicorn.run(
-        Proxy(spec, config),
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-        **uvicorn_http_settings(args.http),
-    )
+    serve(Proxy(spec, config), args)
     return 0
 
 

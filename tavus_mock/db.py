@@ -45,7 +45,10 @@ from typing import Any, Protocol
 import orjson
 
 from .core import Family, Record
+from .persist import DatabaseError, StoreError, migrations
 from .store import Callback, Delays, Journal, Store
+
+__all__ = ["Backend", "DatabaseError", "DbStore", "SqliteBackend", "StoreError", "is_postgres"]
 
 APPLICATION_ID = 0x54564D4B  # "TVMK": marks the file as a tavus-mock database
 SCHEMA_VERSION = 2
@@ -108,14 +111,6 @@ def _why(path: Path, exc: Exception) -> str:
     if "not a database" in text or "malformed" in text:
         return f"{text}: the file is not a tavus-mock database, or it is damaged"
     return text
-
-
-class StoreError(Exception):
-    """A change could not be stored (the commit failed); the request is answered 500."""
-
-
-class DatabaseError(Exception):
-    """The file cannot be used: not a tavus-mock database, or one written by a newer version."""
 
 
 class Backend(Protocol):
@@ -216,17 +211,8 @@ class SqliteBackend:
             return
         if app_id != APPLICATION_ID:
             raise DatabaseError(f"{self.path} is not a tavus-mock database (it has other tables); use another file")
-        if version > SCHEMA_VERSION:
-            raise DatabaseError(
-                f"{self.path} was written by a newer tavus-mock (schema {version}; this one reads up to "
-                f"{SCHEMA_VERSION}): upgrade tavus-mock, or use another file"
-            )
-        while version < SCHEMA_VERSION:
-            step = MIGRATIONS.get(version)
-            if step is None:
-                raise DatabaseError(f"{self.path} has schema {version}, which this tavus-mock cannot migrate")
-            version += 1
-            conn.executescript(f"BEGIN IMMEDIATE; {step} PRAGMA user_version = {version}; COMMIT;")
+        for reached, step in migrations(str(self.path), version, SCHEMA_VERSION, MIGRATIONS, "file"):
+            conn.executescript(f"BEGIN IMMEDIATE; {step} PRAGMA user_version = {reached}; COMMIT;")
 
 
 def is_postgres(target: str | Path) -> bool:

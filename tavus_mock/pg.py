@@ -28,6 +28,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from .persist import DatabaseError, migrations
+
 SCHEMA_VERSION = 1
 LOCK_ID = 0x54564D4B  # the advisory lock held while the schema is made or migrated ("TVMK")
 SCHEMA = f"""
@@ -77,8 +79,6 @@ class PostgresBackend:
     errors: tuple[type[Exception], ...] = (psycopg.Error,)
 
     def __init__(self, url: str) -> None:
-        from .db import DatabaseError
-
         self.name = shown(url)
         self._known_rev = -1
         self.pool = ConnectionPool(
@@ -146,8 +146,6 @@ class PostgresBackend:
         return conn
 
     def _open(self) -> None:
-        from .db import DatabaseError
-
         conn = self.conn
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_ID,))
@@ -158,18 +156,8 @@ class PostgresBackend:
             row = conn.execute("SELECT schema_version FROM tavus_mock.meta WHERE one = 1").fetchone()
             if row is None:
                 raise DatabaseError(f"{self.name}: its tavus_mock schema is not a tavus-mock state (no meta row)")
-            version = int(row[0])
-            if version > SCHEMA_VERSION:
-                raise DatabaseError(
-                    f"{self.name} was written by a newer tavus-mock (schema {version}; this one reads up to "
-                    f"{SCHEMA_VERSION}): upgrade tavus-mock, or use another database"
-                )
-            while version < SCHEMA_VERSION:
-                step = MIGRATIONS.get(version)
-                if step is None:
-                    raise DatabaseError(f"{self.name} has schema {version}, which this tavus-mock cannot migrate")
+            for version, step in migrations(self.name, int(row[0]), SCHEMA_VERSION, MIGRATIONS, "database"):
                 conn.execute(step)
-                version += 1
                 conn.execute("UPDATE tavus_mock.meta SET schema_version = %s", (version,))
 
 

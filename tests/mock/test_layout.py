@@ -27,6 +27,7 @@ CORE = (
     "proxy.py",
     "drift.py",
     "pg.py",
+    "persist.py",
 )
 HERE = Path(__file__).resolve().parents[2] / "tavus_mock"
 
