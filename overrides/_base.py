@@ -13,6 +13,7 @@ that fails if the generator stops emitting `_get_kwargs`/`_parse_response`.
 from __future__ import annotations
 
 import email.utils
+import functools
 import importlib
 import logging
 import math
@@ -21,9 +22,9 @@ import random
 import re
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from types import ModuleType
-from typing import Any, Generic, Self, TypedDict, TypeVar
+from typing import Any, Generic, ParamSpec, Self, TypedDict, TypeVar
 
 import attrs
 import httpx
@@ -31,7 +32,7 @@ import httpx
 from ..errors import UnexpectedStatus
 from ..types import UNSET
 from . import errors, fastparse
-from ._callstate import CALL_DEADLINE, DEADLINE_PASSED
+from ._callstate import CALL_DEADLINE, DEADLINE_PASSED, RAW_RESPONSE
 from ._logs import logger, redact_headers, redact_request, redact_text, setup_from_env
 from .models import check_model
 from .patch import as_operations
@@ -48,6 +49,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 DEFAULT_BASE_URL = "https://tavusapi.com"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
@@ -213,6 +215,37 @@ class RawResponse(Generic[T]):
 
     def __repr__(self) -> str:
         return f"RawResponse(status_code={self.status_code}, parsed={self.parsed!r})"
+
+
+def to_raw_response_wrapper(method: Callable[P, T]) -> Callable[P, RawResponse[T]]:
+    """The same resource method (same parameters), answering its `RawResponse`: what
+    `client.<resource>.with_raw_response.<method>` is. One method, two answers: no copy of it."""
+
+    @functools.wraps(method)
+    def raw(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
+        token = RAW_RESPONSE.set(True)
+        try:
+            answer: RawResponse[T] = method(*args, **kwargs)  # type: ignore[assignment]
+            return answer
+        finally:
+            RAW_RESPONSE.reset(token)
+
+    return raw
+
+
+def async_to_raw_response_wrapper(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse[T]]]:
+    """`to_raw_response_wrapper` for the async resources (the flag is the awaiting task's)."""
+
+    @functools.wraps(method)
+    async def raw(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
+        token = RAW_RESPONSE.set(True)
+        try:
+            answer: RawResponse[T] = await method(*args, **kwargs)  # type: ignore[assignment]
+            return answer
+        finally:
+            RAW_RESPONSE.reset(token)
+
+    return raw
 
 
 class _Json:
@@ -638,7 +671,7 @@ class SyncAPIClient(BaseAPIClient):
         deadline = self._deadline(options)
         token = CALL_DEADLINE.set(deadline)
         try:
-            return self._attempts(op, request, retries, deadline, raw)
+            return self._attempts(op, request, retries, deadline, raw or RAW_RESPONSE.get())
         finally:
             CALL_DEADLINE.reset(token)
 
@@ -749,7 +782,7 @@ class AsyncAPIClient(BaseAPIClient):
         deadline = self._deadline(options)
         token = CALL_DEADLINE.set(deadline)
         try:
-            return await self._attempts(op, request, retries, deadline, raw)
+            return await self._attempts(op, request, retries, deadline, raw or RAW_RESPONSE.get())
         finally:
             CALL_DEADLINE.reset(token)
 

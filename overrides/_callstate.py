@@ -13,3 +13,6 @@ from contextvars import ContextVar
 # Per thread and per asyncio task: the monotonic time by which the current call must end, or None.
 CALL_DEADLINE: ContextVar[float | None] = ContextVar("tavus_call_deadline", default=None)
 DEADLINE_PASSED = "the call's deadline passed"
+# Per thread and per asyncio task: whether the call under way answers its RawResponse (set by the
+# `with_raw_response` wrappers, overrides/_base.py, around a resource method; read by `_request`).
+RAW_RESPONSE: ContextVar[bool] = ContextVar("tavus_raw_response", default=False)

@@ -4,7 +4,8 @@ Called by scripts/generate.py after openapi-python-client has run. One module pe
 first use, so `import tavus_client` stays cheap. It reads the generated endpoint modules and
 models with `ast` (nothing is imported, so an installed older copy cannot interfere)
 and the spec for what the generator drops (page bases, list limits). For every tag it writes four
-classes: the sync and async resource, and their `with_raw_response` twins; plus the two
+classes: the sync and async resource, and their `with_raw_response` twins (each method wrapped by
+`to_raw_response_wrapper`, not copied); plus the two
 `*Resources` mixins that give a client one attribute per tag. A new operation in the spec
 therefore appears on `Tavus` and `AsyncTavus` after `make generate` with no hand edit.
 
@@ -43,7 +44,16 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    RawResponse,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import {consts}
 
@@ -354,7 +364,7 @@ def _clean(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"""', "'''")
 
 
-def _docstring(ep: Endpoint, ret: str, *, raw: bool, paginated: bool = False) -> str:
+def _docstring(ep: Endpoint, ret: str, *, paginated: bool = False) -> str:
     """A Google-style docstring from the spec: summary and route, description, every argument, the result."""
     indent = "        "
     summary = _clean(ep.summary or ep.func)
@@ -371,7 +381,7 @@ def _docstring(ep: Endpoint, ret: str, *, raw: bool, paginated: bool = False) ->
         args.append("    operations: the JSON Patch to apply (a `Patch` or a list of operations).")
     args.append("    extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.")
     lines += ["", "Args:", *args]
-    result = f"RawResponse[{ret}]: the HTTP answer and its parsed value." if raw else f"{ret}."
+    result = f"{ret}."
     if paginated:
         result = f"{ep.page_item}, one at a time."
     lines += ["", "Returns:", f"    {result}", "", "Raises:"]
@@ -380,24 +390,24 @@ def _docstring(ep: Endpoint, ret: str, *, raw: bool, paginated: bool = False) ->
     return f'{indent}"""{body.lstrip()}\n{indent}"""'
 
 
-def _methods(ep: Endpoint, *, is_async: bool, raw: bool) -> list[str]:
+def _methods(ep: Endpoint, *, is_async: bool) -> list[str]:
     params, path_tuple, query, body = _signature(ep)
     ret = ep.success if ep.success != "None" else "None"
-    ret_ann = f"RawResponse[{_ann(ret)}]" if raw else _ann(ret)
+    ret_ann = _ann(ret)
     a, aw = ("async ", "await ") if is_async else ("", "")
     lines = [
         f"    {a}def {ep.method_name}({params}) -> {ret_ann}:",
-        _docstring(ep, ret, raw=raw),
+        _docstring(ep, ret),
         f"        result = {aw}self._client._request(",
-        f"            {_op_const(ep)}, {path_tuple}, {query}, {body}, {OPTIONS_CALL}, raw={raw}",
+        f"            {_op_const(ep)}, {path_tuple}, {query}, {body}, {OPTIONS_CALL}",
         "        )",
         f'        return cast("{ret_ann}", result)',
         "",
     ]
-    if ep.page_item and not raw:
+    if ep.page_item:
         params, path_tuple, query, body = _signature(ep, paginate=True)
         item = _ann(ep.page_item)
-        doc = _docstring(ep, ret, raw=False, paginated=True)
+        doc = _docstring(ep, ret, paginated=True)
         if is_async:
             lines += [
                 f"    async def {ep.method_name}_all({params}) -> AsyncIterator[{item}]:",
@@ -457,6 +467,34 @@ def nested_tags(spec_path: Path) -> dict[str, tuple[str, str]]:
     return out
 
 
+def _resource_classes(
+    tag: str, name: str, eps: list[Endpoint], children: list[tuple[str, str]], *, is_async: bool
+) -> list[str]:
+    """A tag's resource class (sync or async) and its raw twin, whose methods wrap the resource's."""
+    prefix = "Async" if is_async else ""
+    client = "AsyncAPIClient" if is_async else "SyncAPIClient"
+    cls = f"{prefix}{name}"
+    kind = prefix.lower() or "sync"
+    out = [f"\n\nclass {cls}:", f'    """{tag.capitalize()} operations ({kind})."""\n']
+    out.append(f"    def __init__(self, client: {client}) -> None:")
+    out.append("        self._client = client\n")
+    out.append("    @cached_property")
+    out.append(f"    def with_raw_response(self) -> {cls}WithRawResponse:")
+    out.append('        """The same methods, answering `RawResponse` (status, headers, body)."""')
+    out.append(f"        return {cls}WithRawResponse(self)\n")
+    out.extend(_child_properties(children, prefix))
+    for ep in eps:
+        out.extend(_methods(ep, is_async=is_async))
+    # The raw twin: each method wrapped, not copied (openai-python's `to_raw_response_wrapper`).
+    wrap = "async_to_raw_response_wrapper" if is_async else "to_raw_response_wrapper"
+    out.append(f"\n\nclass {cls}WithRawResponse:")
+    out.append(f'    """Raw answers of {tag} operations ({kind}): `{cls}`\'s methods, answering `RawResponse`."""\n')
+    out.append(f"    def __init__(self, resource: {cls}) -> None:")
+    out.extend(f"        self.{ep.method_name} = {wrap}(resource.{ep.method_name})" for ep in eps)
+    out.append("")
+    return out
+
+
 def render(endpoints: list[Endpoint], nested: dict[str, tuple[str, str]] | None = None) -> dict[str, str]:
     """File name -> source of the `_resources` package: one module per tag, loaded on first use."""
     nested = nested or {}
@@ -513,23 +551,7 @@ def render(endpoints: list[Endpoint], nested: dict[str, tuple[str, str]] | None 
         out = [TAG_HEADER.format(tag=tag, consts=consts, model_imports=imports), ""]
         name = _class_name(tag)
         for is_async in (False, True):
-            prefix = "Async" if is_async else ""
-            client = "AsyncAPIClient" if is_async else "SyncAPIClient"
-            for raw in (True, False):
-                cls = f"{prefix}{name}{'WithRawResponse' if raw else ''}"
-                out.append(f"\n\nclass {cls}:")
-                kind = prefix.lower() or "sync"
-                out.append(f'    """{"Raw answers of " if raw else ""}{tag.capitalize()} operations ({kind})."""\n')
-                out.append(f"    def __init__(self, client: {client}) -> None:")
-                out.append("        self._client = client\n")
-                if not raw:
-                    out.append("    @cached_property")
-                    out.append(f"    def with_raw_response(self) -> {cls}WithRawResponse:")
-                    out.append('        """The same methods, answering `RawResponse` (status, headers, body)."""')
-                    out.append(f"        return {cls}WithRawResponse(self._client)\n")
-                    out.extend(_child_properties(children.get(tag, []), prefix))
-                for ep in eps:
-                    out.extend(_methods(ep, is_async=is_async, raw=raw))
+            out.extend(_resource_classes(tag, name, eps, children.get(tag, []), is_async=is_async))
         files[f"{tag}.py"] = "\n".join(out)
     return files
 

@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import _CREATE_CONVERSATION, _DELETE_CONVERSATION, _END_CONVERSATION, _GET_CONVERSATION, _LIST_CONVERSATIONS
 
@@ -26,243 +34,6 @@ if TYPE_CHECKING:
     )
 
 
-class ConversationsWithRawResponse:
-    """Raw answers of Conversations operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def create(
-        self,
-        *,
-        replica_id: str | Unset = UNSET,
-        persona_id: str | Unset = UNSET,
-        pal_id: str | Unset | Mapping[str, Any] | None = UNSET,
-        face_id: str | Unset | Mapping[str, Any] | None = UNSET,
-        audio_only: bool | Unset = UNSET,
-        callback_url: str | Unset = UNSET,
-        conversation_name: str | Unset = UNSET,
-        conversational_context: str | Unset = UNSET,
-        custom_greeting: str | Unset = UNSET,
-        memory_stores: builtins.list[str] | Unset = UNSET,
-        document_ids: builtins.list[str] | Unset = UNSET,
-        document_retrieval_strategy: RetrievalStrategy | str | Unset = UNSET,
-        document_tags: builtins.list[str] | Unset = UNSET,
-        test_mode: bool | Unset = UNSET,
-        require_auth: bool | Unset = UNSET,
-        max_participants: int | Unset = UNSET,
-        properties: ConversationProperties | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ConversationCreated]:
-        """Start a conversation (`POST /v2/conversations`).
-
-        Creates a conversation room and, unless `test_mode` is set, has the replica join it.
-        A replica must be given either here (`replica_id`) or as the persona's `default_replica_id`.
-
-        Args:
-            replica_id: Replica that joins. Needed unless the persona has a `default_replica_id`; wins over it when both are set.
-            persona_id: Persona that drives the replica. Almost always given.
-            pal_id: Same as `persona_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
-            face_id: Same as `replica_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
-            audio_only: Voice only, without video.
-            callback_url: Receives the conversation's callbacks.
-            conversation_name: A name for the conversation, shown in lists.
-            conversational_context: Extra context for this call, added to the persona's own.
-            custom_greeting: The replica's first sentence when someone joins.
-            memory_stores: Memory stores the persona reads from and writes to, usually one.
-            document_ids: Documents the replica may draw on in this conversation, beside its persona's.
-            document_retrieval_strategy: Trade-off of knowledge-base lookups. `balanced` when left out.
-            document_tags: Every document carrying one of these tags is available.
-            test_mode: Create the conversation without the replica joining. It costs nothing and starts `ended`.
-            require_auth: Make the room private; the answer then carries `meeting_token`.
-            max_participants: Participants allowed in the room, the replica included.
-            properties: Call settings.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ConversationCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _CREATE_CONVERSATION,
-            (),
-            {},
-            {
-                "replica_id": replica_id,
-                "persona_id": persona_id,
-                "pal_id": pal_id,
-                "face_id": face_id,
-                "audio_only": audio_only,
-                "callback_url": callback_url,
-                "conversation_name": conversation_name,
-                "conversational_context": conversational_context,
-                "custom_greeting": custom_greeting,
-                "memory_stores": memory_stores,
-                "document_ids": document_ids,
-                "document_retrieval_strategy": document_retrieval_strategy,
-                "document_tags": document_tags,
-                "test_mode": test_mode,
-                "require_auth": require_auth,
-                "max_participants": max_participants,
-                "properties": properties,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ConversationCreated]", result)
-
-    def delete(
-        self,
-        conversation_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`).
-
-        Removes the conversation. Ending a call is a separate operation (`endConversation`).
-
-        Args:
-            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
-            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DELETE_CONVERSATION,
-            (conversation_id,),
-            {"hard": hard},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def end(
-        self,
-        conversation_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """End a conversation (`POST /v2/conversations/{conversation_id}/end`).
-
-        Makes the replica leave and closes the room. Ending an already ended conversation succeeds.
-
-        Args:
-            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _END_CONVERSATION,
-            (conversation_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def get(
-        self,
-        conversation_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Conversation]:
-        """Get one conversation (`GET /v2/conversations/{conversation_id}`).
-
-        Args:
-            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
-            verbose: When true, the answer also carries `events` and `shutdown_reason`. Off when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Conversation]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_CONVERSATION,
-            (conversation_id,),
-            {"verbose": verbose},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Conversation]", result)
-
-    def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        status: ConversationStatus | str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ConversationList]:
-        """List conversations (`GET /v2/conversations`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            status: Only conversations in this state.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ConversationList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_CONVERSATIONS,
-            (),
-            {"limit": limit, "page": page, "status": status},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ConversationList]", result)
-
-
 class Conversations:
     """Conversations operations (sync)."""
 
@@ -272,7 +43,7 @@ class Conversations:
     @cached_property
     def with_raw_response(self) -> ConversationsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return ConversationsWithRawResponse(self._client)
+        return ConversationsWithRawResponse(self)
 
     def create(
         self,
@@ -356,7 +127,6 @@ class Conversations:
                 "properties": properties,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ConversationCreated", result)
 
@@ -393,7 +163,6 @@ class Conversations:
             {"hard": hard},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -428,7 +197,6 @@ class Conversations:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -463,7 +231,6 @@ class Conversations:
             {"verbose": verbose},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Conversation", result)
 
@@ -500,7 +267,6 @@ class Conversations:
             {"limit": limit, "page": page, "status": status},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ConversationList", result)
 
@@ -533,241 +299,15 @@ class Conversations:
         yield from self._client._paginate(_LIST_CONVERSATIONS, (), {"limit": limit, "status": status}, options)
 
 
-class AsyncConversationsWithRawResponse:
-    """Raw answers of Conversations operations (async)."""
+class ConversationsWithRawResponse:
+    """Raw answers of conversations operations (sync): `Conversations`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        replica_id: str | Unset = UNSET,
-        persona_id: str | Unset = UNSET,
-        pal_id: str | Unset | Mapping[str, Any] | None = UNSET,
-        face_id: str | Unset | Mapping[str, Any] | None = UNSET,
-        audio_only: bool | Unset = UNSET,
-        callback_url: str | Unset = UNSET,
-        conversation_name: str | Unset = UNSET,
-        conversational_context: str | Unset = UNSET,
-        custom_greeting: str | Unset = UNSET,
-        memory_stores: builtins.list[str] | Unset = UNSET,
-        document_ids: builtins.list[str] | Unset = UNSET,
-        document_retrieval_strategy: RetrievalStrategy | str | Unset = UNSET,
-        document_tags: builtins.list[str] | Unset = UNSET,
-        test_mode: bool | Unset = UNSET,
-        require_auth: bool | Unset = UNSET,
-        max_participants: int | Unset = UNSET,
-        properties: ConversationProperties | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ConversationCreated]:
-        """Start a conversation (`POST /v2/conversations`).
-
-        Creates a conversation room and, unless `test_mode` is set, has the replica join it.
-        A replica must be given either here (`replica_id`) or as the persona's `default_replica_id`.
-
-        Args:
-            replica_id: Replica that joins. Needed unless the persona has a `default_replica_id`; wins over it when both are set.
-            persona_id: Persona that drives the replica. Almost always given.
-            pal_id: Same as `persona_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
-            face_id: Same as `replica_id` (PAL-era name). Give one of the two; null is the same as leaving it out.
-            audio_only: Voice only, without video.
-            callback_url: Receives the conversation's callbacks.
-            conversation_name: A name for the conversation, shown in lists.
-            conversational_context: Extra context for this call, added to the persona's own.
-            custom_greeting: The replica's first sentence when someone joins.
-            memory_stores: Memory stores the persona reads from and writes to, usually one.
-            document_ids: Documents the replica may draw on in this conversation, beside its persona's.
-            document_retrieval_strategy: Trade-off of knowledge-base lookups. `balanced` when left out.
-            document_tags: Every document carrying one of these tags is available.
-            test_mode: Create the conversation without the replica joining. It costs nothing and starts `ended`.
-            require_auth: Make the room private; the answer then carries `meeting_token`.
-            max_participants: Participants allowed in the room, the replica included.
-            properties: Call settings.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ConversationCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _CREATE_CONVERSATION,
-            (),
-            {},
-            {
-                "replica_id": replica_id,
-                "persona_id": persona_id,
-                "pal_id": pal_id,
-                "face_id": face_id,
-                "audio_only": audio_only,
-                "callback_url": callback_url,
-                "conversation_name": conversation_name,
-                "conversational_context": conversational_context,
-                "custom_greeting": custom_greeting,
-                "memory_stores": memory_stores,
-                "document_ids": document_ids,
-                "document_retrieval_strategy": document_retrieval_strategy,
-                "document_tags": document_tags,
-                "test_mode": test_mode,
-                "require_auth": require_auth,
-                "max_participants": max_participants,
-                "properties": properties,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ConversationCreated]", result)
-
-    async def delete(
-        self,
-        conversation_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a conversation (`DELETE /v2/conversations/{conversation_id}`).
-
-        Removes the conversation. Ending a call is a separate operation (`endConversation`).
-
-        Args:
-            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
-            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DELETE_CONVERSATION,
-            (conversation_id,),
-            {"hard": hard},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def end(
-        self,
-        conversation_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """End a conversation (`POST /v2/conversations/{conversation_id}/end`).
-
-        Makes the replica leave and closes the room. Ending an already ended conversation succeeds.
-
-        Args:
-            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _END_CONVERSATION,
-            (conversation_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def get(
-        self,
-        conversation_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Conversation]:
-        """Get one conversation (`GET /v2/conversations/{conversation_id}`).
-
-        Args:
-            conversation_id: Conversation identifier, e.g. `c0eaa60a267274af`.
-            verbose: When true, the answer also carries `events` and `shutdown_reason`. Off when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Conversation]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_CONVERSATION,
-            (conversation_id,),
-            {"verbose": verbose},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Conversation]", result)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        status: ConversationStatus | str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ConversationList]:
-        """List conversations (`GET /v2/conversations`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            status: Only conversations in this state.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ConversationList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_CONVERSATIONS,
-            (),
-            {"limit": limit, "page": page, "status": status},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ConversationList]", result)
+    def __init__(self, resource: Conversations) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.end = to_raw_response_wrapper(resource.end)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list = to_raw_response_wrapper(resource.list)
 
 
 class AsyncConversations:
@@ -779,7 +319,7 @@ class AsyncConversations:
     @cached_property
     def with_raw_response(self) -> AsyncConversationsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncConversationsWithRawResponse(self._client)
+        return AsyncConversationsWithRawResponse(self)
 
     async def create(
         self,
@@ -863,7 +403,6 @@ class AsyncConversations:
                 "properties": properties,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ConversationCreated", result)
 
@@ -900,7 +439,6 @@ class AsyncConversations:
             {"hard": hard},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -935,7 +473,6 @@ class AsyncConversations:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -970,7 +507,6 @@ class AsyncConversations:
             {"verbose": verbose},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Conversation", result)
 
@@ -1007,7 +543,6 @@ class AsyncConversations:
             {"limit": limit, "page": page, "status": status},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ConversationList", result)
 
@@ -1039,3 +574,14 @@ class AsyncConversations:
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(_LIST_CONVERSATIONS, (), {"limit": limit, "status": status}, options):
             yield item
+
+
+class AsyncConversationsWithRawResponse:
+    """Raw answers of conversations operations (async): `AsyncConversations`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncConversations) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.end = async_to_raw_response_wrapper(resource.end)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list = async_to_raw_response_wrapper(resource.list)

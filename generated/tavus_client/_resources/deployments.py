@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import (
     _CREATE_DEPLOYMENT,
@@ -37,275 +45,6 @@ if TYPE_CHECKING:
     )
 
 
-class DeploymentsWithRawResponse:
-    """Raw answers of Deployments operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def create(
-        self,
-        *,
-        pal_id: str,
-        channel: DeploymentChannel | str,
-        name: str | Unset | Mapping[str, Any] | None = UNSET,
-        status: DeploymentStatus | str | Unset = UNSET,
-        password: str | Unset | Mapping[str, Any] | None = UNSET,
-        customization: JsonObject | Mapping[str, Any] | Unset | None = UNSET,
-        limits: DeploymentLimits | Mapping[str, Any] | Unset = UNSET,
-        allowed_origins: builtins.list[str] | Unset | Mapping[str, Any] | None = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Deployment]:
-        """Publish a PAL as a widget, an embed or a landing page (`POST /v2/deployments`).
-
-        A deployment is public as soon as it is active: anyone with its id can read its `init` view and
-        start calls within its `limits`. A password is stored, never answered (`has_password`).
-
-        Args:
-            pal_id: The PAL to publish: one of yours, or a stock one.
-            channel: Where the PAL is published: `widget`, `embed` or `landing-page`.
-            name: A name to find it by; left out, it is named after the PAL and the channel.
-            status: `active` (the default) takes calls; `draft` and `inactive` do not.
-            password: Visitors must give it before a call; stored, never answered.
-            customization: Look and behaviour: `conversation` (`unique_memory_tag`, `context`), `landing_page` (`title`, `description`, `cta`, `logo`).
-            limits: Caps on calls: per day, per visitor per day, at once, and on a call's length.
-            allowed_origins: Sites allowed to load a widget or an embed; an empty list allows any.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Deployment]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _CREATE_DEPLOYMENT,
-            (),
-            {},
-            {
-                "pal_id": pal_id,
-                "channel": channel,
-                "name": name,
-                "status": status,
-                "password": password,
-                "customization": customization,
-                "limits": limits,
-                "allowed_origins": allowed_origins,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Deployment]", result)
-
-    def delete(
-        self,
-        deployment_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a deployment (`DELETE /v2/deployments/{deployment_id}`).
-
-        Args:
-            deployment_id: Deployment identifier, e.g. `dp5e1f0d2c3b4a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DELETE_DEPLOYMENT,
-            (deployment_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def get(
-        self,
-        deployment_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Deployment]:
-        """Get one deployment (`GET /v2/deployments/{deployment_id}`).
-
-        The `ETag` header names this version; send it as `If-Match` with a patch to avoid overwriting someone else's change.
-
-        Args:
-            deployment_id: Deployment identifier, e.g. `dp5e1f0d2c3b4a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Deployment]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_DEPLOYMENT,
-            (deployment_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Deployment]", result)
-
-    def init(
-        self,
-        deployment_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[DeploymentInit]:
-        """The public view of a deployment (no key needed) (`GET /v2/deployments/{deployment_id}/init`).
-
-        What a widget, an embed or a landing page needs to start: no API key is needed, and nothing a
-        visitor should not see is answered (no PAL id, name, password, usage or conversation context).
-
-        Args:
-            deployment_id: Deployment identifier, e.g. `dp5e1f0d2c3b4a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[DeploymentInit]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_DEPLOYMENT_INIT,
-            (deployment_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[DeploymentInit]", result)
-
-    def list(
-        self,
-        *,
-        pal_id: str | Unset = UNSET,
-        search: str | Unset = UNSET,
-        status: str | Unset = UNSET,
-        channel: str | Unset = UNSET,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        sort: SortOrder | str | Unset = UNSET,
-        include_thumbnails: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[DeploymentList]:
-        """List deployments (`GET /v2/deployments`).
-
-        Newest first unless `sort=asc`. The answer has its own envelope, `{deployments, total, page, limit}`.
-
-        Args:
-            pal_id: Only the deployments of this PAL.
-            search: Only deployments whose name contains this text (case-insensitive).
-            status: Comma-separated statuses to keep (`draft`, `active`, `inactive`).
-            channel: Comma-separated channels to keep (`widget`, `embed`, `landing-page`).
-            limit: Items per page. The server uses 20 when left out.
-            page: Page number, counted from 0. The first page when left out.
-            sort: Creation order; `desc` (newest first) when left out.
-            include_thumbnails: Include thumbnail URLs (the CLI sends false to save time).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[DeploymentList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_DEPLOYMENTS,
-            (),
-            {
-                "pal_id": pal_id,
-                "search": search,
-                "status": status,
-                "channel": channel,
-                "limit": limit,
-                "page": page,
-                "sort": sort,
-                "include_thumbnails": include_thumbnails,
-            },
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[DeploymentList]", result)
-
-    def patch(
-        self,
-        deployment_id: str,
-        operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        *,
-        if_match: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Any | Deployment]:
-        """Change a deployment with JSON Patch (`PATCH /v2/deployments/{deployment_id}`).
-
-        Applies an RFC 6902 JSON Patch to the deployment as `getDeployment` returns it, as a whole or not
-        at all. With `If-Match`, the patch applies only if the deployment still has that ETag (412
-        otherwise). `/password` may be set or removed; it is never answered.
-
-        Args:
-            deployment_id: Deployment identifier, e.g. `dp5e1f0d2c3b4a`.
-            if_match: The ETag of the version this patch was written against; `*` matches any.
-            operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Any | Deployment]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _PATCH_DEPLOYMENT,
-            (deployment_id,),
-            {"if_match": if_match},
-            operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Any | Deployment]", result)
-
-
 class Deployments:
     """Deployments operations (sync)."""
 
@@ -315,7 +54,7 @@ class Deployments:
     @cached_property
     def with_raw_response(self) -> DeploymentsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return DeploymentsWithRawResponse(self._client)
+        return DeploymentsWithRawResponse(self)
 
     def create(
         self,
@@ -372,7 +111,6 @@ class Deployments:
                 "allowed_origins": allowed_origins,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Deployment", result)
 
@@ -405,7 +143,6 @@ class Deployments:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -440,7 +177,6 @@ class Deployments:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Deployment", result)
 
@@ -476,7 +212,6 @@ class Deployments:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("DeploymentInit", result)
 
@@ -534,7 +269,6 @@ class Deployments:
             },
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("DeploymentList", result)
 
@@ -628,278 +362,20 @@ class Deployments:
             {"if_match": if_match},
             operations,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Any | Deployment", result)
 
 
-class AsyncDeploymentsWithRawResponse:
-    """Raw answers of Deployments operations (async)."""
+class DeploymentsWithRawResponse:
+    """Raw answers of deployments operations (sync): `Deployments`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        pal_id: str,
-        channel: DeploymentChannel | str,
-        name: str | Unset | Mapping[str, Any] | None = UNSET,
-        status: DeploymentStatus | str | Unset = UNSET,
-        password: str | Unset | Mapping[str, Any] | None = UNSET,
-        customization: JsonObject | Mapping[str, Any] | Unset | None = UNSET,
-        limits: DeploymentLimits | Mapping[str, Any] | Unset = UNSET,
-        allowed_origins: builtins.list[str] | Unset | Mapping[str, Any] | None = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Deployment]:
-        """Publish a PAL as a widget, an embed or a landing page (`POST /v2/deployments`).
-
-        A deployment is public as soon as it is active: anyone with its id can read its `init` view and
-        start calls within its `limits`. A password is stored, never answered (`has_password`).
-
-        Args:
-            pal_id: The PAL to publish: one of yours, or a stock one.
-            channel: Where the PAL is published: `widget`, `embed` or `landing-page`.
-            name: A name to find it by; left out, it is named after the PAL and the channel.
-            status: `active` (the default) takes calls; `draft` and `inactive` do not.
-            password: Visitors must give it before a call; stored, never answered.
-            customization: Look and behaviour: `conversation` (`unique_memory_tag`, `context`), `landing_page` (`title`, `description`, `cta`, `logo`).
-            limits: Caps on calls: per day, per visitor per day, at once, and on a call's length.
-            allowed_origins: Sites allowed to load a widget or an embed; an empty list allows any.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Deployment]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _CREATE_DEPLOYMENT,
-            (),
-            {},
-            {
-                "pal_id": pal_id,
-                "channel": channel,
-                "name": name,
-                "status": status,
-                "password": password,
-                "customization": customization,
-                "limits": limits,
-                "allowed_origins": allowed_origins,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Deployment]", result)
-
-    async def delete(
-        self,
-        deployment_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a deployment (`DELETE /v2/deployments/{deployment_id}`).
-
-        Args:
-            deployment_id: Deployment identifier, e.g. `dp5e1f0d2c3b4a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DELETE_DEPLOYMENT,
-            (deployment_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def get(
-        self,
-        deployment_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Deployment]:
-        """Get one deployment (`GET /v2/deployments/{deployment_id}`).
-
-        The `ETag` header names this version; send it as `If-Match` with a patch to avoid overwriting someone else's change.
-
-        Args:
-            deployment_id: Deployment identifier, e.g. `dp5e1f0d2c3b4a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Deployment]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_DEPLOYMENT,
-            (deployment_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Deployment]", result)
-
-    async def init(
-        self,
-        deployment_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[DeploymentInit]:
-        """The public view of a deployment (no key needed) (`GET /v2/deployments/{deployment_id}/init`).
-
-        What a widget, an embed or a landing page needs to start: no API key is needed, and nothing a
-        visitor should not see is answered (no PAL id, name, password, usage or conversation context).
-
-        Args:
-            deployment_id: Deployment identifier, e.g. `dp5e1f0d2c3b4a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[DeploymentInit]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_DEPLOYMENT_INIT,
-            (deployment_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[DeploymentInit]", result)
-
-    async def list(
-        self,
-        *,
-        pal_id: str | Unset = UNSET,
-        search: str | Unset = UNSET,
-        status: str | Unset = UNSET,
-        channel: str | Unset = UNSET,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        sort: SortOrder | str | Unset = UNSET,
-        include_thumbnails: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[DeploymentList]:
-        """List deployments (`GET /v2/deployments`).
-
-        Newest first unless `sort=asc`. The answer has its own envelope, `{deployments, total, page, limit}`.
-
-        Args:
-            pal_id: Only the deployments of this PAL.
-            search: Only deployments whose name contains this text (case-insensitive).
-            status: Comma-separated statuses to keep (`draft`, `active`, `inactive`).
-            channel: Comma-separated channels to keep (`widget`, `embed`, `landing-page`).
-            limit: Items per page. The server uses 20 when left out.
-            page: Page number, counted from 0. The first page when left out.
-            sort: Creation order; `desc` (newest first) when left out.
-            include_thumbnails: Include thumbnail URLs (the CLI sends false to save time).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[DeploymentList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_DEPLOYMENTS,
-            (),
-            {
-                "pal_id": pal_id,
-                "search": search,
-                "status": status,
-                "channel": channel,
-                "limit": limit,
-                "page": page,
-                "sort": sort,
-                "include_thumbnails": include_thumbnails,
-            },
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[DeploymentList]", result)
-
-    async def patch(
-        self,
-        deployment_id: str,
-        operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        *,
-        if_match: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Any | Deployment]:
-        """Change a deployment with JSON Patch (`PATCH /v2/deployments/{deployment_id}`).
-
-        Applies an RFC 6902 JSON Patch to the deployment as `getDeployment` returns it, as a whole or not
-        at all. With `If-Match`, the patch applies only if the deployment still has that ETag (412
-        otherwise). `/password` may be set or removed; it is never answered.
-
-        Args:
-            deployment_id: Deployment identifier, e.g. `dp5e1f0d2c3b4a`.
-            if_match: The ETag of the version this patch was written against; `*` matches any.
-            operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Any | Deployment]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _PATCH_DEPLOYMENT,
-            (deployment_id,),
-            {"if_match": if_match},
-            operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Any | Deployment]", result)
+    def __init__(self, resource: Deployments) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.init = to_raw_response_wrapper(resource.init)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.patch = to_raw_response_wrapper(resource.patch)
 
 
 class AsyncDeployments:
@@ -911,7 +387,7 @@ class AsyncDeployments:
     @cached_property
     def with_raw_response(self) -> AsyncDeploymentsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncDeploymentsWithRawResponse(self._client)
+        return AsyncDeploymentsWithRawResponse(self)
 
     async def create(
         self,
@@ -968,7 +444,6 @@ class AsyncDeployments:
                 "allowed_origins": allowed_origins,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Deployment", result)
 
@@ -1001,7 +476,6 @@ class AsyncDeployments:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -1036,7 +510,6 @@ class AsyncDeployments:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Deployment", result)
 
@@ -1072,7 +545,6 @@ class AsyncDeployments:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("DeploymentInit", result)
 
@@ -1130,7 +602,6 @@ class AsyncDeployments:
             },
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("DeploymentList", result)
 
@@ -1225,6 +696,17 @@ class AsyncDeployments:
             {"if_match": if_match},
             operations,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Any | Deployment", result)
+
+
+class AsyncDeploymentsWithRawResponse:
+    """Raw answers of deployments operations (async): `AsyncDeployments`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncDeployments) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.init = async_to_raw_response_wrapper(resource.init)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.patch = async_to_raw_response_wrapper(resource.patch)

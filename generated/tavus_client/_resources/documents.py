@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import (
     _CREATE_DOCUMENT,
@@ -38,329 +46,6 @@ if TYPE_CHECKING:
     )
 
 
-class DocumentsWithRawResponse:
-    """Raw answers of Documents operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def create(
-        self,
-        *,
-        document_url: str,
-        document_name: str | Unset = UNSET,
-        callback_url: str | Unset = UNSET,
-        tags: builtins.list[str] | Unset = UNSET,
-        crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Document]:
-        """Add a document to the knowledge base (`POST /v2/documents`).
-
-        The document is fetched from `document_url` (a file of at most 50 MB, or a website) and processed
-        in the background; `status` goes from `started` through `processing` to `ready` or `error`.
-        With `crawl`, linked pages of a website are fetched as well.
-
-        Args:
-            document_url: A file (pdf, txt, docx, doc, png, jpg, pptx, csv, xlsx; at most 50 MB) or a website.
-            document_name: A name is made up when left out.
-            callback_url: Where callbacks are POSTed; an empty string means none.
-            tags: Labels to select documents by (a persona's `document_tags`).
-            crawl: How far to follow links from the start page.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Document]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _CREATE_DOCUMENT,
-            (),
-            {},
-            {
-                "document_url": document_url,
-                "document_name": document_name,
-                "callback_url": callback_url,
-                "tags": tags,
-                "crawl": crawl,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Document]", result)
-
-    def delete(
-        self,
-        document_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a document (`DELETE /v2/documents/{document_id}`).
-
-        Args:
-            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DELETE_DOCUMENT,
-            (document_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def get(
-        self,
-        document_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Document]:
-        """Get one document (`GET /v2/documents/{document_id}`).
-
-        Args:
-            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Document]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_DOCUMENT,
-            (document_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Document]", result)
-
-    def list_chunks(
-        self,
-        document_id: str,
-        *,
-        collection: ListDocumentChunksCollection | str | Unset = UNSET,
-        limit: int | Unset = UNSET,
-        offset: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[DocumentChunkList]:
-        """List a document's chunks (`GET /v2/documents/{document_id}/chunks`).
-
-        The pieces a processed document was split into for retrieval, in order; `next_offset` continues.
-
-        Args:
-            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            collection: `regular` (when left out) or `customer_support`.
-            limit: Chunks per answer. The server uses 100 when left out.
-            offset: The `next_offset` of the previous answer.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[DocumentChunkList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_DOCUMENT_CHUNKS,
-            (document_id,),
-            {"collection": collection, "limit": limit, "offset": offset},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[DocumentChunkList]", result)
-
-    def list_tags(
-        self,
-        *,
-        search: str | Unset = UNSET,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[TagList]:
-        """List the tags used on documents (`GET /v2/documents/tags`).
-
-        Every tag on this key's documents, with how many documents carry it.
-
-        Args:
-            search: Only tags containing this text (case-insensitive).
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[TagList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_DOCUMENT_TAGS,
-            (),
-            {"search": search, "limit": limit, "page": page},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[TagList]", result)
-
-    def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        sort: SortOrder | str | Unset = UNSET,
-        status: DocumentStatus | str | Unset = UNSET,
-        name_or_uuid: str | Unset = UNSET,
-        tags: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[DocumentList]:
-        """List documents (`GET /v2/documents`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 0. The first page when left out.
-            sort: Order by creation time. Ascending when left out.
-            status: Only documents in this state.
-            name_or_uuid: Only documents whose name contains this text or whose id equals it.
-            tags: Comma-separated tags; documents carrying any of them are listed.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[DocumentList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_DOCUMENTS,
-            (),
-            {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[DocumentList]", result)
-
-    def patch(
-        self,
-        document_id: str,
-        *,
-        document_name: str | Unset = UNSET,
-        tags: builtins.list[str] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Document]:
-        """Rename or retag a document (`PATCH /v2/documents/{document_id}`).
-
-        Args:
-            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            document_name: A new name for the document.
-            tags: Replaces the stored tags.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Document]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _PATCH_DOCUMENT,
-            (document_id,),
-            {},
-            {"document_name": document_name, "tags": tags},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Document]", result)
-
-    def recrawl(
-        self,
-        document_id: str,
-        *,
-        crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Document]:
-        """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`).
-
-        Fetches a crawled website again, for documents created with `crawl` that are `ready` or in
-        `error`. `crawl` in the body overrides the stored settings for this crawl only. One recrawl
-        per document per hour.
-
-        Args:
-            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            crawl: How far to follow links from the start page.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Document]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _RECRAWL_DOCUMENT,
-            (document_id,),
-            {},
-            {"crawl": crawl},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Document]", result)
-
-
 class Documents:
     """Documents operations (sync)."""
 
@@ -370,7 +55,7 @@ class Documents:
     @cached_property
     def with_raw_response(self) -> DocumentsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return DocumentsWithRawResponse(self._client)
+        return DocumentsWithRawResponse(self)
 
     def create(
         self,
@@ -419,7 +104,6 @@ class Documents:
                 "crawl": crawl,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Document", result)
 
@@ -452,7 +136,6 @@ class Documents:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -485,7 +168,6 @@ class Documents:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Document", result)
 
@@ -526,7 +208,6 @@ class Documents:
             {"collection": collection, "limit": limit, "offset": offset},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("DocumentChunkList", result)
 
@@ -565,7 +246,6 @@ class Documents:
             {"search": search, "limit": limit, "page": page},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("TagList", result)
 
@@ -638,7 +318,6 @@ class Documents:
             {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("DocumentList", result)
 
@@ -714,7 +393,6 @@ class Documents:
             {},
             {"document_name": document_name, "tags": tags},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Document", result)
 
@@ -753,332 +431,22 @@ class Documents:
             {},
             {"crawl": crawl},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Document", result)
 
 
-class AsyncDocumentsWithRawResponse:
-    """Raw answers of Documents operations (async)."""
+class DocumentsWithRawResponse:
+    """Raw answers of documents operations (sync): `Documents`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        document_url: str,
-        document_name: str | Unset = UNSET,
-        callback_url: str | Unset = UNSET,
-        tags: builtins.list[str] | Unset = UNSET,
-        crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Document]:
-        """Add a document to the knowledge base (`POST /v2/documents`).
-
-        The document is fetched from `document_url` (a file of at most 50 MB, or a website) and processed
-        in the background; `status` goes from `started` through `processing` to `ready` or `error`.
-        With `crawl`, linked pages of a website are fetched as well.
-
-        Args:
-            document_url: A file (pdf, txt, docx, doc, png, jpg, pptx, csv, xlsx; at most 50 MB) or a website.
-            document_name: A name is made up when left out.
-            callback_url: Where callbacks are POSTed; an empty string means none.
-            tags: Labels to select documents by (a persona's `document_tags`).
-            crawl: How far to follow links from the start page.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Document]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _CREATE_DOCUMENT,
-            (),
-            {},
-            {
-                "document_url": document_url,
-                "document_name": document_name,
-                "callback_url": callback_url,
-                "tags": tags,
-                "crawl": crawl,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Document]", result)
-
-    async def delete(
-        self,
-        document_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a document (`DELETE /v2/documents/{document_id}`).
-
-        Args:
-            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DELETE_DOCUMENT,
-            (document_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def get(
-        self,
-        document_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Document]:
-        """Get one document (`GET /v2/documents/{document_id}`).
-
-        Args:
-            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Document]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_DOCUMENT,
-            (document_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Document]", result)
-
-    async def list_chunks(
-        self,
-        document_id: str,
-        *,
-        collection: ListDocumentChunksCollection | str | Unset = UNSET,
-        limit: int | Unset = UNSET,
-        offset: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[DocumentChunkList]:
-        """List a document's chunks (`GET /v2/documents/{document_id}/chunks`).
-
-        The pieces a processed document was split into for retrieval, in order; `next_offset` continues.
-
-        Args:
-            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            collection: `regular` (when left out) or `customer_support`.
-            limit: Chunks per answer. The server uses 100 when left out.
-            offset: The `next_offset` of the previous answer.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[DocumentChunkList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_DOCUMENT_CHUNKS,
-            (document_id,),
-            {"collection": collection, "limit": limit, "offset": offset},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[DocumentChunkList]", result)
-
-    async def list_tags(
-        self,
-        *,
-        search: str | Unset = UNSET,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[TagList]:
-        """List the tags used on documents (`GET /v2/documents/tags`).
-
-        Every tag on this key's documents, with how many documents carry it.
-
-        Args:
-            search: Only tags containing this text (case-insensitive).
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[TagList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_DOCUMENT_TAGS,
-            (),
-            {"search": search, "limit": limit, "page": page},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[TagList]", result)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        sort: SortOrder | str | Unset = UNSET,
-        status: DocumentStatus | str | Unset = UNSET,
-        name_or_uuid: str | Unset = UNSET,
-        tags: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[DocumentList]:
-        """List documents (`GET /v2/documents`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 0. The first page when left out.
-            sort: Order by creation time. Ascending when left out.
-            status: Only documents in this state.
-            name_or_uuid: Only documents whose name contains this text or whose id equals it.
-            tags: Comma-separated tags; documents carrying any of them are listed.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[DocumentList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_DOCUMENTS,
-            (),
-            {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[DocumentList]", result)
-
-    async def patch(
-        self,
-        document_id: str,
-        *,
-        document_name: str | Unset = UNSET,
-        tags: builtins.list[str] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Document]:
-        """Rename or retag a document (`PATCH /v2/documents/{document_id}`).
-
-        Args:
-            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            document_name: A new name for the document.
-            tags: Replaces the stored tags.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Document]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _PATCH_DOCUMENT,
-            (document_id,),
-            {},
-            {"document_name": document_name, "tags": tags},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Document]", result)
-
-    async def recrawl(
-        self,
-        document_id: str,
-        *,
-        crawl: CrawlConfig | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Document]:
-        """Crawl a website document again (`POST /v2/documents/{document_id}/recrawl`).
-
-        Fetches a crawled website again, for documents created with `crawl` that are `ready` or in
-        `error`. `crawl` in the body overrides the stored settings for this crawl only. One recrawl
-        per document per hour.
-
-        Args:
-            document_id: Document identifier, e.g. `d8-5c71baca86fc`.
-            crawl: How far to follow links from the start page.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Document]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _RECRAWL_DOCUMENT,
-            (document_id,),
-            {},
-            {"crawl": crawl},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Document]", result)
+    def __init__(self, resource: Documents) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list_chunks = to_raw_response_wrapper(resource.list_chunks)
+        self.list_tags = to_raw_response_wrapper(resource.list_tags)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.patch = to_raw_response_wrapper(resource.patch)
+        self.recrawl = to_raw_response_wrapper(resource.recrawl)
 
 
 class AsyncDocuments:
@@ -1090,7 +458,7 @@ class AsyncDocuments:
     @cached_property
     def with_raw_response(self) -> AsyncDocumentsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncDocumentsWithRawResponse(self._client)
+        return AsyncDocumentsWithRawResponse(self)
 
     async def create(
         self,
@@ -1139,7 +507,6 @@ class AsyncDocuments:
                 "crawl": crawl,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Document", result)
 
@@ -1172,7 +539,6 @@ class AsyncDocuments:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -1205,7 +571,6 @@ class AsyncDocuments:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Document", result)
 
@@ -1246,7 +611,6 @@ class AsyncDocuments:
             {"collection": collection, "limit": limit, "offset": offset},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("DocumentChunkList", result)
 
@@ -1285,7 +649,6 @@ class AsyncDocuments:
             {"search": search, "limit": limit, "page": page},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("TagList", result)
 
@@ -1359,7 +722,6 @@ class AsyncDocuments:
             {"limit": limit, "page": page, "sort": sort, "status": status, "name_or_uuid": name_or_uuid, "tags": tags},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("DocumentList", result)
 
@@ -1436,7 +798,6 @@ class AsyncDocuments:
             {},
             {"document_name": document_name, "tags": tags},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Document", result)
 
@@ -1475,6 +836,19 @@ class AsyncDocuments:
             {},
             {"crawl": crawl},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Document", result)
+
+
+class AsyncDocumentsWithRawResponse:
+    """Raw answers of documents operations (async): `AsyncDocuments`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncDocuments) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list_chunks = async_to_raw_response_wrapper(resource.list_chunks)
+        self.list_tags = async_to_raw_response_wrapper(resource.list_tags)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.patch = async_to_raw_response_wrapper(resource.patch)
+        self.recrawl = async_to_raw_response_wrapper(resource.recrawl)

@@ -8,7 +8,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import _CREATE_FACE, _DELETE_FACE, _GET_FACE, _LIST_FACES, _RENAME_FACE
 
@@ -16,230 +24,6 @@ if TYPE_CHECKING:
     import httpx
 
     from ..models import Face, FaceCreated, FaceCreateProperties, FaceList, OwnerType
-
-
-class FacesWithRawResponse:
-    """Raw answers of Faces operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def create(
-        self,
-        *,
-        train_video_url: str | Unset = UNSET,
-        consent_video_url: str | Unset = UNSET,
-        train_image_url: str | Unset = UNSET,
-        voice_name: str | Unset = UNSET,
-        auto_fix_training_image: bool | Unset = UNSET,
-        callback_url: str | Unset = UNSET,
-        face_name: str | Unset = UNSET,
-        model_name: str | Unset = UNSET,
-        properties: FaceCreateProperties | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[FaceCreated]:
-        """Train a face (`POST /v2/faces`).
-
-        Starts training a face (a replica) from a video (`train_video_url`) or from an image
-        (`train_image_url` with `voice_name`); exactly one of the two sources must be given.
-
-        Args:
-            train_video_url: Direct download link of the training video.
-            consent_video_url: Separate consent clip, when the training video does not start with the consent statement.
-            train_image_url: Image to train from.
-            voice_name: Stock voice for an image face, e.g. `anna`.
-            auto_fix_training_image: Let Tavus repair the training image.
-            callback_url: Where callbacks are POSTed; an empty string means none.
-            face_name: A name for the face.
-            model_name: Model to train with; `phoenix-4` when left out.
-            properties: Training options.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[FaceCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _CREATE_FACE,
-            (),
-            {},
-            {
-                "train_video_url": train_video_url,
-                "consent_video_url": consent_video_url,
-                "train_image_url": train_image_url,
-                "voice_name": voice_name,
-                "auto_fix_training_image": auto_fix_training_image,
-                "callback_url": callback_url,
-                "face_name": face_name,
-                "model_name": model_name,
-                "properties": properties,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[FaceCreated]", result)
-
-    def delete(
-        self,
-        face_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a face (`DELETE /v2/faces/{face_id}`).
-
-        Args:
-            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
-            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DELETE_FACE,
-            (face_id,),
-            {"hard": hard},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def get(
-        self,
-        face_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Face]:
-        """Get one face (`GET /v2/faces/{face_id}`).
-
-        Args:
-            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
-            verbose: When true, the answer also carries `face_type`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Face]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_FACE,
-            (face_id,),
-            {"verbose": verbose},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Face]", result)
-
-    def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        face_type: OwnerType | str | Unset = UNSET,
-        model_name: str | Unset = UNSET,
-        verbose: bool | Unset = UNSET,
-        sort: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[FaceList]:
-        """List faces (`GET /v2/faces`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            face_type: `system` lists Tavus's stock faces (the CLI's `--stock`), `user` only your own. Both when left out.
-            model_name: Only faces trained with this model, e.g. `phoenix-4`.
-            verbose: When true, every item also carries `face_type`.
-            sort: Order of the list; `recommended` puts suggested stock faces first. Creation order when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[FaceList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_FACES,
-            (),
-            {
-                "limit": limit,
-                "page": page,
-                "face_type": face_type,
-                "model_name": model_name,
-                "verbose": verbose,
-                "sort": sort,
-            },
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[FaceList]", result)
-
-    def rename(
-        self,
-        face_id: str,
-        *,
-        face_name: str,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Rename a face (`PATCH /v2/faces/{face_id}/name`).
-
-        Args:
-            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
-            face_name: The face's new name.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _RENAME_FACE,
-            (face_id,),
-            {},
-            {"face_name": face_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
 
 
 class Faces:
@@ -251,7 +35,7 @@ class Faces:
     @cached_property
     def with_raw_response(self) -> FacesWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return FacesWithRawResponse(self._client)
+        return FacesWithRawResponse(self)
 
     def create(
         self,
@@ -311,7 +95,6 @@ class Faces:
                 "properties": properties,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("FaceCreated", result)
 
@@ -346,7 +129,6 @@ class Faces:
             {"hard": hard},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -381,7 +163,6 @@ class Faces:
             {"verbose": verbose},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Face", result)
 
@@ -431,7 +212,6 @@ class Faces:
             },
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("FaceList", result)
 
@@ -505,233 +285,19 @@ class Faces:
             {},
             {"face_name": face_name},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
 
-class AsyncFacesWithRawResponse:
-    """Raw answers of Faces operations (async)."""
+class FacesWithRawResponse:
+    """Raw answers of faces operations (sync): `Faces`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        train_video_url: str | Unset = UNSET,
-        consent_video_url: str | Unset = UNSET,
-        train_image_url: str | Unset = UNSET,
-        voice_name: str | Unset = UNSET,
-        auto_fix_training_image: bool | Unset = UNSET,
-        callback_url: str | Unset = UNSET,
-        face_name: str | Unset = UNSET,
-        model_name: str | Unset = UNSET,
-        properties: FaceCreateProperties | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[FaceCreated]:
-        """Train a face (`POST /v2/faces`).
-
-        Starts training a face (a replica) from a video (`train_video_url`) or from an image
-        (`train_image_url` with `voice_name`); exactly one of the two sources must be given.
-
-        Args:
-            train_video_url: Direct download link of the training video.
-            consent_video_url: Separate consent clip, when the training video does not start with the consent statement.
-            train_image_url: Image to train from.
-            voice_name: Stock voice for an image face, e.g. `anna`.
-            auto_fix_training_image: Let Tavus repair the training image.
-            callback_url: Where callbacks are POSTed; an empty string means none.
-            face_name: A name for the face.
-            model_name: Model to train with; `phoenix-4` when left out.
-            properties: Training options.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[FaceCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _CREATE_FACE,
-            (),
-            {},
-            {
-                "train_video_url": train_video_url,
-                "consent_video_url": consent_video_url,
-                "train_image_url": train_image_url,
-                "voice_name": voice_name,
-                "auto_fix_training_image": auto_fix_training_image,
-                "callback_url": callback_url,
-                "face_name": face_name,
-                "model_name": model_name,
-                "properties": properties,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[FaceCreated]", result)
-
-    async def delete(
-        self,
-        face_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a face (`DELETE /v2/faces/{face_id}`).
-
-        Args:
-            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
-            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DELETE_FACE,
-            (face_id,),
-            {"hard": hard},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def get(
-        self,
-        face_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Face]:
-        """Get one face (`GET /v2/faces/{face_id}`).
-
-        Args:
-            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
-            verbose: When true, the answer also carries `face_type`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Face]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_FACE,
-            (face_id,),
-            {"verbose": verbose},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Face]", result)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        face_type: OwnerType | str | Unset = UNSET,
-        model_name: str | Unset = UNSET,
-        verbose: bool | Unset = UNSET,
-        sort: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[FaceList]:
-        """List faces (`GET /v2/faces`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            face_type: `system` lists Tavus's stock faces (the CLI's `--stock`), `user` only your own. Both when left out.
-            model_name: Only faces trained with this model, e.g. `phoenix-4`.
-            verbose: When true, every item also carries `face_type`.
-            sort: Order of the list; `recommended` puts suggested stock faces first. Creation order when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[FaceList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_FACES,
-            (),
-            {
-                "limit": limit,
-                "page": page,
-                "face_type": face_type,
-                "model_name": model_name,
-                "verbose": verbose,
-                "sort": sort,
-            },
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[FaceList]", result)
-
-    async def rename(
-        self,
-        face_id: str,
-        *,
-        face_name: str,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Rename a face (`PATCH /v2/faces/{face_id}/name`).
-
-        Args:
-            face_id: Face identifier, the same as the replica's, e.g. `r90bbd427f71`.
-            face_name: The face's new name.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _RENAME_FACE,
-            (face_id,),
-            {},
-            {"face_name": face_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
+    def __init__(self, resource: Faces) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.rename = to_raw_response_wrapper(resource.rename)
 
 
 class AsyncFaces:
@@ -743,7 +309,7 @@ class AsyncFaces:
     @cached_property
     def with_raw_response(self) -> AsyncFacesWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncFacesWithRawResponse(self._client)
+        return AsyncFacesWithRawResponse(self)
 
     async def create(
         self,
@@ -803,7 +369,6 @@ class AsyncFaces:
                 "properties": properties,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("FaceCreated", result)
 
@@ -838,7 +403,6 @@ class AsyncFaces:
             {"hard": hard},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -873,7 +437,6 @@ class AsyncFaces:
             {"verbose": verbose},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Face", result)
 
@@ -923,7 +486,6 @@ class AsyncFaces:
             },
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("FaceList", result)
 
@@ -998,6 +560,16 @@ class AsyncFaces:
             {},
             {"face_name": face_name},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
+
+
+class AsyncFacesWithRawResponse:
+    """Raw answers of faces operations (async): `AsyncFaces`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncFaces) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.rename = async_to_raw_response_wrapper(resource.rename)

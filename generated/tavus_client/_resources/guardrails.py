@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import (
     _CREATE_GUARDRAILS,
@@ -42,283 +50,6 @@ if TYPE_CHECKING:
     )
 
 
-class GuardrailsWithRawResponse:
-    """Raw answers of Guardrails operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def create(
-        self,
-        *,
-        data: builtins.list[Guardrail] | Unset = UNSET,
-        name: str | Unset = UNSET,
-        guardrail_name: str | Unset = UNSET,
-        guardrail_prompt: str | Unset = UNSET,
-        modality: GuardrailModality | str | Unset = UNSET,
-        callback_url: str | Unset = UNSET,
-        tool_call: JsonObject | Mapping[str, Any] | Unset | None = UNSET,
-        tags: builtins.list[str] | Unset = UNSET,
-        app_message: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[GuardrailsCreated | IndividualGuardrail]:
-        """Create a set of guardrails, or one guardrail (`POST /v2/guardrails`).
-
-        With `name` and `data`, a set (answered `GuardrailsCreated`); with `guardrail_name` and
-        `guardrail_prompt` at the top level, one individual guardrail (answered as such). Sending both
-        shapes at once is a 400.
-
-        Args:
-            data: The guardrails of the set.
-            name: Name of the set.
-            guardrail_name: Letters, digits and underscores, at most 100.
-            guardrail_prompt: What the PAL must or must not do, in plain words.
-            modality: `verbal`, `visual` or `audio` (the CLI sends audio); `verbal` when left out.
-            callback_url: Where callbacks are POSTed; an empty string means none.
-            tool_call: A tool to call when the guardrail is broken (the CLI sends it as an object).
-            tags: Labels to select guardrails by (a PAL's `guardrail_tags`).
-            app_message: Send an app message when the guardrail is broken; true when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[GuardrailsCreated | IndividualGuardrail]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _CREATE_GUARDRAILS,
-            (),
-            {},
-            {
-                "data": data,
-                "name": name,
-                "guardrail_name": guardrail_name,
-                "guardrail_prompt": guardrail_prompt,
-                "modality": modality,
-                "callback_url": callback_url,
-                "tool_call": tool_call,
-                "tags": tags,
-                "app_message": app_message,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[GuardrailsCreated | IndividualGuardrail]", result)
-
-    def delete(
-        self,
-        guardrails_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a set of guardrails, or one guardrail (`DELETE /v2/guardrails/{guardrails_id}`).
-
-        Deleting a set deletes its guardrails too; every PAL or persona that used the set or one of
-        them stops using it (docs legacy-guardrail-sets, H). Deleting one guardrail of a set removes
-        it from the set.
-
-        Args:
-            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DELETE_GUARDRAILS,
-            (guardrails_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def get(
-        self,
-        guardrails_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[GuardrailsSet | IndividualGuardrail]:
-        """Get one set of guardrails, or one guardrail (`GET /v2/guardrails/{guardrails_id}`).
-
-        Args:
-            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[GuardrailsSet | IndividualGuardrail]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_GUARDRAILS,
-            (guardrails_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[GuardrailsSet | IndividualGuardrail]", result)
-
-    def list_tags(
-        self,
-        *,
-        search: str | Unset = UNSET,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[TagList]:
-        """List the tags used on guardrails (`GET /v2/guardrails/tags`).
-
-        Every tag on this key's guardrails, with how many carry it.
-
-        Args:
-            search: Only tags containing this text (case-insensitive).
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[TagList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_GUARDRAIL_TAGS,
-            (),
-            {"search": search, "limit": limit, "page": page},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[TagList]", result)
-
-    def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        legacy: bool | Unset = UNSET,
-        type_: ListScope | str | Unset = UNSET,
-        sort: SortOrder | str | Unset = UNSET,
-        name_or_uuid: str | Unset = UNSET,
-        tags: str | Unset = UNSET,
-        verbose: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[GuardrailsList | IndividualGuardrailList]:
-        """List sets of guardrails, or individual guardrails (`GET /v2/guardrails`).
-
-        `legacy=false` lists individual guardrails (with `page` and `limit` echoed); otherwise sets.
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            legacy: `true` (the default): sets of guardrails; `false`: individual guardrails.
-            type_: Individual guardrails: `user` (the default), `system` or `all`.
-            sort: Creation order; ascending when left out.
-            name_or_uuid: Individual guardrails - the one with this uuid, or those whose name contains this text.
-            tags: Individual guardrails - comma-separated tags; a guardrail with any of them is kept.
-            verbose: Individual guardrails - add `persona_refs` and `guardrail_type`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[GuardrailsList | IndividualGuardrailList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_GUARDRAILS,
-            (),
-            {
-                "limit": limit,
-                "page": page,
-                "legacy": legacy,
-                "type_": type_,
-                "sort": sort,
-                "name_or_uuid": name_or_uuid,
-                "tags": tags,
-                "verbose": verbose,
-            },
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[GuardrailsList | IndividualGuardrailList]", result)
-
-    def patch(
-        self,
-        guardrails_id: str,
-        operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Any | IndividualGuardrail | Message]:
-        """Change a set of guardrails, or one guardrail, with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
-
-        Paths address the document as `getGuardrails` returns it: `/data/0/guardrail_prompt` in a set,
-        `/guardrail_prompt` in an individual guardrail (the CLI sends `add` for every field it sets).
-        A set answers a confirmation, an individual guardrail its new state. A guardrail of a set and
-        the set stay in step whichever is patched.
-
-        Args:
-            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
-            operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Any | IndividualGuardrail | Message]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _PATCH_GUARDRAILS,
-            (guardrails_id,),
-            {},
-            operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Any | IndividualGuardrail | Message]", result)
-
-
 class Guardrails:
     """Guardrails operations (sync)."""
 
@@ -328,7 +59,7 @@ class Guardrails:
     @cached_property
     def with_raw_response(self) -> GuardrailsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return GuardrailsWithRawResponse(self._client)
+        return GuardrailsWithRawResponse(self)
 
     def create(
         self,
@@ -389,7 +120,6 @@ class Guardrails:
                 "app_message": app_message,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("GuardrailsCreated | IndividualGuardrail", result)
 
@@ -426,7 +156,6 @@ class Guardrails:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -459,7 +188,6 @@ class Guardrails:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("GuardrailsSet | IndividualGuardrail", result)
 
@@ -498,7 +226,6 @@ class Guardrails:
             {"search": search, "limit": limit, "page": page},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("TagList", result)
 
@@ -586,7 +313,6 @@ class Guardrails:
             },
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("GuardrailsList | IndividualGuardrailList", result)
 
@@ -626,286 +352,20 @@ class Guardrails:
             {},
             operations,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Any | IndividualGuardrail | Message", result)
 
 
-class AsyncGuardrailsWithRawResponse:
-    """Raw answers of Guardrails operations (async)."""
+class GuardrailsWithRawResponse:
+    """Raw answers of guardrails operations (sync): `Guardrails`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        data: builtins.list[Guardrail] | Unset = UNSET,
-        name: str | Unset = UNSET,
-        guardrail_name: str | Unset = UNSET,
-        guardrail_prompt: str | Unset = UNSET,
-        modality: GuardrailModality | str | Unset = UNSET,
-        callback_url: str | Unset = UNSET,
-        tool_call: JsonObject | Mapping[str, Any] | Unset | None = UNSET,
-        tags: builtins.list[str] | Unset = UNSET,
-        app_message: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[GuardrailsCreated | IndividualGuardrail]:
-        """Create a set of guardrails, or one guardrail (`POST /v2/guardrails`).
-
-        With `name` and `data`, a set (answered `GuardrailsCreated`); with `guardrail_name` and
-        `guardrail_prompt` at the top level, one individual guardrail (answered as such). Sending both
-        shapes at once is a 400.
-
-        Args:
-            data: The guardrails of the set.
-            name: Name of the set.
-            guardrail_name: Letters, digits and underscores, at most 100.
-            guardrail_prompt: What the PAL must or must not do, in plain words.
-            modality: `verbal`, `visual` or `audio` (the CLI sends audio); `verbal` when left out.
-            callback_url: Where callbacks are POSTed; an empty string means none.
-            tool_call: A tool to call when the guardrail is broken (the CLI sends it as an object).
-            tags: Labels to select guardrails by (a PAL's `guardrail_tags`).
-            app_message: Send an app message when the guardrail is broken; true when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[GuardrailsCreated | IndividualGuardrail]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _CREATE_GUARDRAILS,
-            (),
-            {},
-            {
-                "data": data,
-                "name": name,
-                "guardrail_name": guardrail_name,
-                "guardrail_prompt": guardrail_prompt,
-                "modality": modality,
-                "callback_url": callback_url,
-                "tool_call": tool_call,
-                "tags": tags,
-                "app_message": app_message,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[GuardrailsCreated | IndividualGuardrail]", result)
-
-    async def delete(
-        self,
-        guardrails_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a set of guardrails, or one guardrail (`DELETE /v2/guardrails/{guardrails_id}`).
-
-        Deleting a set deletes its guardrails too; every PAL or persona that used the set or one of
-        them stops using it (docs legacy-guardrail-sets, H). Deleting one guardrail of a set removes
-        it from the set.
-
-        Args:
-            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DELETE_GUARDRAILS,
-            (guardrails_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def get(
-        self,
-        guardrails_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[GuardrailsSet | IndividualGuardrail]:
-        """Get one set of guardrails, or one guardrail (`GET /v2/guardrails/{guardrails_id}`).
-
-        Args:
-            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[GuardrailsSet | IndividualGuardrail]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_GUARDRAILS,
-            (guardrails_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[GuardrailsSet | IndividualGuardrail]", result)
-
-    async def list_tags(
-        self,
-        *,
-        search: str | Unset = UNSET,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[TagList]:
-        """List the tags used on guardrails (`GET /v2/guardrails/tags`).
-
-        Every tag on this key's guardrails, with how many carry it.
-
-        Args:
-            search: Only tags containing this text (case-insensitive).
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[TagList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_GUARDRAIL_TAGS,
-            (),
-            {"search": search, "limit": limit, "page": page},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[TagList]", result)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        legacy: bool | Unset = UNSET,
-        type_: ListScope | str | Unset = UNSET,
-        sort: SortOrder | str | Unset = UNSET,
-        name_or_uuid: str | Unset = UNSET,
-        tags: str | Unset = UNSET,
-        verbose: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[GuardrailsList | IndividualGuardrailList]:
-        """List sets of guardrails, or individual guardrails (`GET /v2/guardrails`).
-
-        `legacy=false` lists individual guardrails (with `page` and `limit` echoed); otherwise sets.
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            legacy: `true` (the default): sets of guardrails; `false`: individual guardrails.
-            type_: Individual guardrails: `user` (the default), `system` or `all`.
-            sort: Creation order; ascending when left out.
-            name_or_uuid: Individual guardrails - the one with this uuid, or those whose name contains this text.
-            tags: Individual guardrails - comma-separated tags; a guardrail with any of them is kept.
-            verbose: Individual guardrails - add `persona_refs` and `guardrail_type`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[GuardrailsList | IndividualGuardrailList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_GUARDRAILS,
-            (),
-            {
-                "limit": limit,
-                "page": page,
-                "legacy": legacy,
-                "type_": type_,
-                "sort": sort,
-                "name_or_uuid": name_or_uuid,
-                "tags": tags,
-                "verbose": verbose,
-            },
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[GuardrailsList | IndividualGuardrailList]", result)
-
-    async def patch(
-        self,
-        guardrails_id: str,
-        operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Any | IndividualGuardrail | Message]:
-        """Change a set of guardrails, or one guardrail, with JSON Patch (`PATCH /v2/guardrails/{guardrails_id}`).
-
-        Paths address the document as `getGuardrails` returns it: `/data/0/guardrail_prompt` in a set,
-        `/guardrail_prompt` in an individual guardrail (the CLI sends `add` for every field it sets).
-        A set answers a confirmation, an individual guardrail its new state. A guardrail of a set and
-        the set stay in step whichever is patched.
-
-        Args:
-            guardrails_id: Identifier of a set of guardrails (e.g. `g12345`) or the `uuid` of one guardrail.
-            operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Any | IndividualGuardrail | Message]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _PATCH_GUARDRAILS,
-            (guardrails_id,),
-            {},
-            operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Any | IndividualGuardrail | Message]", result)
+    def __init__(self, resource: Guardrails) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list_tags = to_raw_response_wrapper(resource.list_tags)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.patch = to_raw_response_wrapper(resource.patch)
 
 
 class AsyncGuardrails:
@@ -917,7 +377,7 @@ class AsyncGuardrails:
     @cached_property
     def with_raw_response(self) -> AsyncGuardrailsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncGuardrailsWithRawResponse(self._client)
+        return AsyncGuardrailsWithRawResponse(self)
 
     async def create(
         self,
@@ -978,7 +438,6 @@ class AsyncGuardrails:
                 "app_message": app_message,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("GuardrailsCreated | IndividualGuardrail", result)
 
@@ -1015,7 +474,6 @@ class AsyncGuardrails:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -1048,7 +506,6 @@ class AsyncGuardrails:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("GuardrailsSet | IndividualGuardrail", result)
 
@@ -1087,7 +544,6 @@ class AsyncGuardrails:
             {"search": search, "limit": limit, "page": page},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("TagList", result)
 
@@ -1176,7 +632,6 @@ class AsyncGuardrails:
             },
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("GuardrailsList | IndividualGuardrailList", result)
 
@@ -1216,6 +671,17 @@ class AsyncGuardrails:
             {},
             operations,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Any | IndividualGuardrail | Message", result)
+
+
+class AsyncGuardrailsWithRawResponse:
+    """Raw answers of guardrails operations (async): `AsyncGuardrails`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncGuardrails) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list_tags = async_to_raw_response_wrapper(resource.list_tags)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.patch = async_to_raw_response_wrapper(resource.patch)

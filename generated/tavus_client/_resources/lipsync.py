@@ -8,7 +8,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import _CREATE_LIPSYNC, _DELETE_LIPSYNC, _GET_LIPSYNC, _LIST_LIPSYNCS
 
@@ -16,160 +24,6 @@ if TYPE_CHECKING:
     import httpx
 
     from ..models import Lipsync, LipsyncCreated, LipsyncList
-
-
-class LipsyncResourceWithRawResponse:
-    """Raw answers of Lipsync operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def create(
-        self,
-        *,
-        original_video_url: str,
-        source_audio_url: str,
-        lipsync_name: str | Unset = UNSET,
-        callback_url: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[LipsyncCreated]:
-        """Re-voice a video with another audio track (deprecated) (`POST /v2/lipsync`).
-
-        The video is made in the background; `callback_url` is called when it is done.
-
-        Args:
-            original_video_url: The video whose speech is replaced.
-            source_audio_url: The audio the video is made to say.
-            lipsync_name: A name to find it by.
-            callback_url: Called when the video is done.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[LipsyncCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _CREATE_LIPSYNC,
-            (),
-            {},
-            {
-                "original_video_url": original_video_url,
-                "source_audio_url": source_audio_url,
-                "lipsync_name": lipsync_name,
-                "callback_url": callback_url,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[LipsyncCreated]", result)
-
-    def delete(
-        self,
-        lipsync_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a lipsync video (deprecated) (`DELETE /v2/lipsync/{lipsync_id}`).
-
-        Args:
-            lipsync_id: Lipsync identifier, e.g. `w0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DELETE_LIPSYNC,
-            (lipsync_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def get(
-        self,
-        lipsync_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Lipsync]:
-        """Get one lipsync video (deprecated) (`GET /v2/lipsync/{lipsync_id}`).
-
-        Args:
-            lipsync_id: Lipsync identifier, e.g. `w0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Lipsync]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_LIPSYNC,
-            (lipsync_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Lipsync]", result)
-
-    def list_lipsyncs(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[LipsyncList]:
-        """List lipsync videos (deprecated) (`GET /v2/lipsync`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[LipsyncList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_LIPSYNCS,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[LipsyncList]", result)
 
 
 class LipsyncResource:
@@ -181,7 +35,7 @@ class LipsyncResource:
     @cached_property
     def with_raw_response(self) -> LipsyncResourceWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return LipsyncResourceWithRawResponse(self._client)
+        return LipsyncResourceWithRawResponse(self)
 
     def create(
         self,
@@ -225,7 +79,6 @@ class LipsyncResource:
                 "callback_url": callback_url,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("LipsyncCreated", result)
 
@@ -258,7 +111,6 @@ class LipsyncResource:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -291,7 +143,6 @@ class LipsyncResource:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Lipsync", result)
 
@@ -326,7 +177,6 @@ class LipsyncResource:
             {"limit": limit, "page": page},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("LipsyncList", result)
 
@@ -357,158 +207,14 @@ class LipsyncResource:
         yield from self._client._paginate(_LIST_LIPSYNCS, (), {"limit": limit}, options)
 
 
-class AsyncLipsyncResourceWithRawResponse:
-    """Raw answers of Lipsync operations (async)."""
+class LipsyncResourceWithRawResponse:
+    """Raw answers of lipsync operations (sync): `LipsyncResource`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        original_video_url: str,
-        source_audio_url: str,
-        lipsync_name: str | Unset = UNSET,
-        callback_url: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[LipsyncCreated]:
-        """Re-voice a video with another audio track (deprecated) (`POST /v2/lipsync`).
-
-        The video is made in the background; `callback_url` is called when it is done.
-
-        Args:
-            original_video_url: The video whose speech is replaced.
-            source_audio_url: The audio the video is made to say.
-            lipsync_name: A name to find it by.
-            callback_url: Called when the video is done.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[LipsyncCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _CREATE_LIPSYNC,
-            (),
-            {},
-            {
-                "original_video_url": original_video_url,
-                "source_audio_url": source_audio_url,
-                "lipsync_name": lipsync_name,
-                "callback_url": callback_url,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[LipsyncCreated]", result)
-
-    async def delete(
-        self,
-        lipsync_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a lipsync video (deprecated) (`DELETE /v2/lipsync/{lipsync_id}`).
-
-        Args:
-            lipsync_id: Lipsync identifier, e.g. `w0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DELETE_LIPSYNC,
-            (lipsync_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def get(
-        self,
-        lipsync_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Lipsync]:
-        """Get one lipsync video (deprecated) (`GET /v2/lipsync/{lipsync_id}`).
-
-        Args:
-            lipsync_id: Lipsync identifier, e.g. `w0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Lipsync]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_LIPSYNC,
-            (lipsync_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Lipsync]", result)
-
-    async def list_lipsyncs(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[LipsyncList]:
-        """List lipsync videos (deprecated) (`GET /v2/lipsync`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[LipsyncList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_LIPSYNCS,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[LipsyncList]", result)
+    def __init__(self, resource: LipsyncResource) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list_lipsyncs = to_raw_response_wrapper(resource.list_lipsyncs)
 
 
 class AsyncLipsyncResource:
@@ -520,7 +226,7 @@ class AsyncLipsyncResource:
     @cached_property
     def with_raw_response(self) -> AsyncLipsyncResourceWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncLipsyncResourceWithRawResponse(self._client)
+        return AsyncLipsyncResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -564,7 +270,6 @@ class AsyncLipsyncResource:
                 "callback_url": callback_url,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("LipsyncCreated", result)
 
@@ -597,7 +302,6 @@ class AsyncLipsyncResource:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -630,7 +334,6 @@ class AsyncLipsyncResource:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Lipsync", result)
 
@@ -665,7 +368,6 @@ class AsyncLipsyncResource:
             {"limit": limit, "page": page},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("LipsyncList", result)
 
@@ -695,3 +397,13 @@ class AsyncLipsyncResource:
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(_LIST_LIPSYNCS, (), {"limit": limit}, options):
             yield item
+
+
+class AsyncLipsyncResourceWithRawResponse:
+    """Raw answers of lipsync operations (async): `AsyncLipsyncResource`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncLipsyncResource) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list_lipsyncs = async_to_raw_response_wrapper(resource.list_lipsyncs)

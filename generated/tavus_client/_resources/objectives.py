@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import (
     _CREATE_OBJECTIVES,
@@ -35,228 +43,6 @@ if TYPE_CHECKING:
     )
 
 
-class ObjectivesWithRawResponse:
-    """Raw answers of Objectives operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def create(
-        self,
-        *,
-        data: builtins.list[Objective],
-        name: str | Unset = UNSET,
-        allow_loops: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ObjectivesCreated]:
-        """Create a set of objectives (`POST /v2/objectives`).
-
-        Args:
-            data: The objectives of the set; exactly one comes first (no other names it as next).
-            name: Name of the set.
-            allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ObjectivesCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _CREATE_OBJECTIVES,
-            (),
-            {},
-            {"data": data, "name": name, "allow_loops": allow_loops},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ObjectivesCreated]", result)
-
-    def delete(
-        self,
-        objectives_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`).
-
-        Args:
-            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DELETE_OBJECTIVE,
-            (objectives_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def get(
-        self,
-        objectives_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ObjectivesSet]:
-        """Get one set of objectives (`GET /v2/objectives/{objectives_id}`).
-
-        Args:
-            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ObjectivesSet]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_OBJECTIVE,
-            (objectives_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ObjectivesSet]", result)
-
-    def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ObjectivesList]:
-        """List sets of objectives (`GET /v2/objectives`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ObjectivesList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_OBJECTIVES,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ObjectivesList]", result)
-
-    def patch(
-        self,
-        objectives_id: str,
-        operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Any | Message]:
-        """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`).
-
-        Paths address the set document as `getObjective` returns it, e.g. `/data/0/objective_prompt`.
-
-        Args:
-            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
-            operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Any | Message]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _PATCH_OBJECTIVE,
-            (objectives_id,),
-            {},
-            operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Any | Message]", result)
-
-    def validate(
-        self,
-        *,
-        data: builtins.list[Objective],
-        name: str | Unset = UNSET,
-        allow_loops: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ObjectivesValidation]:
-        """Check a set of objectives without storing it (`POST /v2/objectives/validate`).
-
-        Checks what `createObjectives` would store: unique names, references to objectives of the set,
-        one first objective (referenced by no other), and no cycle unless `allow_loops` is true.
-
-        Args:
-            data: The objectives of the set; exactly one comes first (no other names it as next).
-            name: Name of the set.
-            allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ObjectivesValidation]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _VALIDATE_OBJECTIVES,
-            (),
-            {},
-            {"data": data, "name": name, "allow_loops": allow_loops},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ObjectivesValidation]", result)
-
-
 class Objectives:
     """Objectives operations (sync)."""
 
@@ -266,7 +52,7 @@ class Objectives:
     @cached_property
     def with_raw_response(self) -> ObjectivesWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return ObjectivesWithRawResponse(self._client)
+        return ObjectivesWithRawResponse(self)
 
     def create(
         self,
@@ -301,7 +87,6 @@ class Objectives:
             {},
             {"data": data, "name": name, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ObjectivesCreated", result)
 
@@ -334,7 +119,6 @@ class Objectives:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -367,7 +151,6 @@ class Objectives:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ObjectivesSet", result)
 
@@ -402,7 +185,6 @@ class Objectives:
             {"limit": limit, "page": page},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ObjectivesList", result)
 
@@ -465,7 +247,6 @@ class Objectives:
             {},
             operations,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Any | Message", result)
 
@@ -505,231 +286,20 @@ class Objectives:
             {},
             {"data": data, "name": name, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ObjectivesValidation", result)
 
 
-class AsyncObjectivesWithRawResponse:
-    """Raw answers of Objectives operations (async)."""
+class ObjectivesWithRawResponse:
+    """Raw answers of objectives operations (sync): `Objectives`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        data: builtins.list[Objective],
-        name: str | Unset = UNSET,
-        allow_loops: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ObjectivesCreated]:
-        """Create a set of objectives (`POST /v2/objectives`).
-
-        Args:
-            data: The objectives of the set; exactly one comes first (no other names it as next).
-            name: Name of the set.
-            allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ObjectivesCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _CREATE_OBJECTIVES,
-            (),
-            {},
-            {"data": data, "name": name, "allow_loops": allow_loops},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ObjectivesCreated]", result)
-
-    async def delete(
-        self,
-        objectives_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a set of objectives (`DELETE /v2/objectives/{objectives_id}`).
-
-        Args:
-            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DELETE_OBJECTIVE,
-            (objectives_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def get(
-        self,
-        objectives_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ObjectivesSet]:
-        """Get one set of objectives (`GET /v2/objectives/{objectives_id}`).
-
-        Args:
-            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ObjectivesSet]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_OBJECTIVE,
-            (objectives_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ObjectivesSet]", result)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ObjectivesList]:
-        """List sets of objectives (`GET /v2/objectives`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ObjectivesList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_OBJECTIVES,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ObjectivesList]", result)
-
-    async def patch(
-        self,
-        objectives_id: str,
-        operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Any | Message]:
-        """Change a set of objectives with JSON Patch (`PATCH /v2/objectives/{objectives_id}`).
-
-        Paths address the set document as `getObjective` returns it, e.g. `/data/0/objective_prompt`.
-
-        Args:
-            objectives_id: Identifier of a set of objectives, e.g. `o12345`.
-            operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Any | Message]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _PATCH_OBJECTIVE,
-            (objectives_id,),
-            {},
-            operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Any | Message]", result)
-
-    async def validate(
-        self,
-        *,
-        data: builtins.list[Objective],
-        name: str | Unset = UNSET,
-        allow_loops: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ObjectivesValidation]:
-        """Check a set of objectives without storing it (`POST /v2/objectives/validate`).
-
-        Checks what `createObjectives` would store: unique names, references to objectives of the set,
-        one first objective (referenced by no other), and no cycle unless `allow_loops` is true.
-
-        Args:
-            data: The objectives of the set; exactly one comes first (no other names it as next).
-            name: Name of the set.
-            allow_loops: Let objectives lead back to earlier ones (the CLI sends it).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ObjectivesValidation]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _VALIDATE_OBJECTIVES,
-            (),
-            {},
-            {"data": data, "name": name, "allow_loops": allow_loops},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ObjectivesValidation]", result)
+    def __init__(self, resource: Objectives) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.patch = to_raw_response_wrapper(resource.patch)
+        self.validate = to_raw_response_wrapper(resource.validate)
 
 
 class AsyncObjectives:
@@ -741,7 +311,7 @@ class AsyncObjectives:
     @cached_property
     def with_raw_response(self) -> AsyncObjectivesWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncObjectivesWithRawResponse(self._client)
+        return AsyncObjectivesWithRawResponse(self)
 
     async def create(
         self,
@@ -776,7 +346,6 @@ class AsyncObjectives:
             {},
             {"data": data, "name": name, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ObjectivesCreated", result)
 
@@ -809,7 +378,6 @@ class AsyncObjectives:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -842,7 +410,6 @@ class AsyncObjectives:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ObjectivesSet", result)
 
@@ -877,7 +444,6 @@ class AsyncObjectives:
             {"limit": limit, "page": page},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ObjectivesList", result)
 
@@ -941,7 +507,6 @@ class AsyncObjectives:
             {},
             operations,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Any | Message", result)
 
@@ -981,6 +546,17 @@ class AsyncObjectives:
             {},
             {"data": data, "name": name, "allow_loops": allow_loops},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ObjectivesValidation", result)
+
+
+class AsyncObjectivesWithRawResponse:
+    """Raw answers of objectives operations (async): `AsyncObjectives`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncObjectives) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.patch = async_to_raw_response_wrapper(resource.patch)
+        self.validate = async_to_raw_response_wrapper(resource.validate)

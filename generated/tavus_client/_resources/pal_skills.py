@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import (
     _ATTACH_SKILL_TO_PAL,
@@ -30,246 +38,6 @@ if TYPE_CHECKING:
     )
 
 
-class PalSkillsWithRawResponse:
-    """Raw answers of Pal_skills operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def attach(
-        self,
-        pal_id: str,
-        skill_id: str,
-        *,
-        config: SkillConfigBodyConfig | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[SkillAttachment]:
-        """Attach a skill to a PAL, or replace its configuration (`PUT /v2/pals/{pal_id}/skills/{skill_id}`).
-
-        Attaches a registry skill with the configuration given (an empty one when there is no body).
-        `presentation` needs `config.document_ids`.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            skill_id: Skill identifier from the registry, e.g. `internet_search`.
-            config: The skill's settings, e.g. for `presentation`: `document_ids` (needed), `slides_trigger` (`on_demand` or `walk_the_deck`), `prompt`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[SkillAttachment]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _ATTACH_SKILL_TO_PAL,
-            (
-                pal_id,
-                skill_id,
-            ),
-            {},
-            {"config": config},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[SkillAttachment]", result)
-
-    def detach(
-        self,
-        pal_id: str,
-        skill_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Detach a skill from a PAL (`DELETE /v2/pals/{pal_id}/skills/{skill_id}`).
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            skill_id: Skill identifier from the registry, e.g. `internet_search`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DETACH_SKILL_FROM_PAL,
-            (
-                pal_id,
-                skill_id,
-            ),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def get(
-        self,
-        pal_id: str,
-        skill_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[SkillAttachment]:
-        """Get one skill of a PAL (`GET /v2/pals/{pal_id}/skills/{skill_id}`).
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            skill_id: Skill identifier from the registry, e.g. `internet_search`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[SkillAttachment]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_PAL_SKILL,
-            (
-                pal_id,
-                skill_id,
-            ),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[SkillAttachment]", result)
-
-    def list(
-        self,
-        pal_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PalSkillMap]:
-        """List the skills attached to a PAL (`GET /v2/pals/{pal_id}/skills`).
-
-        A map keyed by skill id, not a list.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PalSkillMap]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_PAL_SKILLS,
-            (pal_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PalSkillMap]", result)
-
-    def replace(
-        self,
-        pal_id: str,
-        *,
-        skills: PalSkillsReplaceSkills | Mapping[str, Any],
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PalSkillMap]:
-        """Replace every skill of a PAL (`PUT /v2/pals/{pal_id}/skills`).
-
-        The PAL ends up with exactly the skills given; an empty map detaches them all.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            skills: Every skill the PAL should have, keyed by skill id: `{skill_id: {config: {...}}}`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PalSkillMap]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _REPLACE_PAL_SKILLS,
-            (pal_id,),
-            {},
-            {"skills": skills},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PalSkillMap]", result)
-
-    def update(
-        self,
-        pal_id: str,
-        skill_id: str,
-        *,
-        config: SkillConfigBodyConfig | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[SkillAttachment]:
-        """Change part of a PAL skill's configuration (`PATCH /v2/pals/{pal_id}/skills/{skill_id}`).
-
-        A merge, not JSON Patch - keys given replace their values, keys left out are kept, and a key set to `null` is removed.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            skill_id: Skill identifier from the registry, e.g. `internet_search`.
-            config: The skill's settings, e.g. for `presentation`: `document_ids` (needed), `slides_trigger` (`on_demand` or `walk_the_deck`), `prompt`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[SkillAttachment]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _UPDATE_PAL_SKILL,
-            (
-                pal_id,
-                skill_id,
-            ),
-            {},
-            {"config": config},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[SkillAttachment]", result)
-
-
 class PalSkills:
     """Pal_skills operations (sync)."""
 
@@ -279,7 +47,7 @@ class PalSkills:
     @cached_property
     def with_raw_response(self) -> PalSkillsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return PalSkillsWithRawResponse(self._client)
+        return PalSkillsWithRawResponse(self)
 
     def attach(
         self,
@@ -320,7 +88,6 @@ class PalSkills:
             {},
             {"config": config},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("SkillAttachment", result)
 
@@ -358,7 +125,6 @@ class PalSkills:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -396,7 +162,6 @@ class PalSkills:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("SkillAttachment", result)
 
@@ -431,7 +196,6 @@ class PalSkills:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PalSkillMap", result)
 
@@ -468,7 +232,6 @@ class PalSkills:
             {},
             {"skills": skills},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PalSkillMap", result)
 
@@ -510,249 +273,20 @@ class PalSkills:
             {},
             {"config": config},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("SkillAttachment", result)
 
 
-class AsyncPalSkillsWithRawResponse:
-    """Raw answers of Pal_skills operations (async)."""
+class PalSkillsWithRawResponse:
+    """Raw answers of pal_skills operations (sync): `PalSkills`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def attach(
-        self,
-        pal_id: str,
-        skill_id: str,
-        *,
-        config: SkillConfigBodyConfig | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[SkillAttachment]:
-        """Attach a skill to a PAL, or replace its configuration (`PUT /v2/pals/{pal_id}/skills/{skill_id}`).
-
-        Attaches a registry skill with the configuration given (an empty one when there is no body).
-        `presentation` needs `config.document_ids`.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            skill_id: Skill identifier from the registry, e.g. `internet_search`.
-            config: The skill's settings, e.g. for `presentation`: `document_ids` (needed), `slides_trigger` (`on_demand` or `walk_the_deck`), `prompt`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[SkillAttachment]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _ATTACH_SKILL_TO_PAL,
-            (
-                pal_id,
-                skill_id,
-            ),
-            {},
-            {"config": config},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[SkillAttachment]", result)
-
-    async def detach(
-        self,
-        pal_id: str,
-        skill_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Detach a skill from a PAL (`DELETE /v2/pals/{pal_id}/skills/{skill_id}`).
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            skill_id: Skill identifier from the registry, e.g. `internet_search`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DETACH_SKILL_FROM_PAL,
-            (
-                pal_id,
-                skill_id,
-            ),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def get(
-        self,
-        pal_id: str,
-        skill_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[SkillAttachment]:
-        """Get one skill of a PAL (`GET /v2/pals/{pal_id}/skills/{skill_id}`).
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            skill_id: Skill identifier from the registry, e.g. `internet_search`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[SkillAttachment]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_PAL_SKILL,
-            (
-                pal_id,
-                skill_id,
-            ),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[SkillAttachment]", result)
-
-    async def list(
-        self,
-        pal_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PalSkillMap]:
-        """List the skills attached to a PAL (`GET /v2/pals/{pal_id}/skills`).
-
-        A map keyed by skill id, not a list.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PalSkillMap]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_PAL_SKILLS,
-            (pal_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PalSkillMap]", result)
-
-    async def replace(
-        self,
-        pal_id: str,
-        *,
-        skills: PalSkillsReplaceSkills | Mapping[str, Any],
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PalSkillMap]:
-        """Replace every skill of a PAL (`PUT /v2/pals/{pal_id}/skills`).
-
-        The PAL ends up with exactly the skills given; an empty map detaches them all.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            skills: Every skill the PAL should have, keyed by skill id: `{skill_id: {config: {...}}}`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PalSkillMap]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _REPLACE_PAL_SKILLS,
-            (pal_id,),
-            {},
-            {"skills": skills},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PalSkillMap]", result)
-
-    async def update(
-        self,
-        pal_id: str,
-        skill_id: str,
-        *,
-        config: SkillConfigBodyConfig | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[SkillAttachment]:
-        """Change part of a PAL skill's configuration (`PATCH /v2/pals/{pal_id}/skills/{skill_id}`).
-
-        A merge, not JSON Patch - keys given replace their values, keys left out are kept, and a key set to `null` is removed.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            skill_id: Skill identifier from the registry, e.g. `internet_search`.
-            config: The skill's settings, e.g. for `presentation`: `document_ids` (needed), `slides_trigger` (`on_demand` or `walk_the_deck`), `prompt`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[SkillAttachment]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _UPDATE_PAL_SKILL,
-            (
-                pal_id,
-                skill_id,
-            ),
-            {},
-            {"config": config},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[SkillAttachment]", result)
+    def __init__(self, resource: PalSkills) -> None:
+        self.attach = to_raw_response_wrapper(resource.attach)
+        self.detach = to_raw_response_wrapper(resource.detach)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.replace = to_raw_response_wrapper(resource.replace)
+        self.update = to_raw_response_wrapper(resource.update)
 
 
 class AsyncPalSkills:
@@ -764,7 +298,7 @@ class AsyncPalSkills:
     @cached_property
     def with_raw_response(self) -> AsyncPalSkillsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncPalSkillsWithRawResponse(self._client)
+        return AsyncPalSkillsWithRawResponse(self)
 
     async def attach(
         self,
@@ -805,7 +339,6 @@ class AsyncPalSkills:
             {},
             {"config": config},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("SkillAttachment", result)
 
@@ -843,7 +376,6 @@ class AsyncPalSkills:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -881,7 +413,6 @@ class AsyncPalSkills:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("SkillAttachment", result)
 
@@ -916,7 +447,6 @@ class AsyncPalSkills:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PalSkillMap", result)
 
@@ -953,7 +483,6 @@ class AsyncPalSkills:
             {},
             {"skills": skills},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PalSkillMap", result)
 
@@ -995,6 +524,17 @@ class AsyncPalSkills:
             {},
             {"config": config},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("SkillAttachment", result)
+
+
+class AsyncPalSkillsWithRawResponse:
+    """Raw answers of pal_skills operations (async): `AsyncPalSkills`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncPalSkills) -> None:
+        self.attach = async_to_raw_response_wrapper(resource.attach)
+        self.detach = async_to_raw_response_wrapper(resource.detach)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.replace = async_to_raw_response_wrapper(resource.replace)
+        self.update = async_to_raw_response_wrapper(resource.update)

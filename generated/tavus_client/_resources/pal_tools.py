@@ -9,133 +9,21 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from . import _ATTACH_TOOLS_TO_PAL, _DETACH_TOOL_FROM_PAL, _LIST_PAL_TOOLS
 
 if TYPE_CHECKING:
     import httpx
 
     from ..models import PalToolList
-
-
-class PalToolsWithRawResponse:
-    """Raw answers of Pal_tools operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def attach(
-        self,
-        pal_id: str,
-        *,
-        tool_ids: builtins.list[str],
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PalToolList]:
-        """Attach tools to a PAL (`POST /v2/pals/{pal_id}/tools`).
-
-        Attaches registry tools by id. Attaching a tool that is already attached changes nothing, so the
-        call can be repeated safely. A PAL holds at most 50 tools.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            tool_ids: Registry tools to attach (made with `POST /v2/tools`); tools already attached stay.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PalToolList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _ATTACH_TOOLS_TO_PAL,
-            (pal_id,),
-            {},
-            {"tool_ids": tool_ids},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PalToolList]", result)
-
-    def detach(
-        self,
-        pal_id: str,
-        tool_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Detach a tool from a PAL (`DELETE /v2/pals/{pal_id}/tools/{tool_id}`).
-
-        The tool stays in the registry; only the PAL stops using it. A tool that is not attached is a 404.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            tool_id: Tool identifier, e.g. `t5e1f0d2c3b4`; a system tool's id is its name (`end_call`).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DETACH_TOOL_FROM_PAL,
-            (
-                pal_id,
-                tool_id,
-            ),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def list(
-        self,
-        pal_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PalToolList]:
-        """List the tools attached to a PAL (`GET /v2/pals/{pal_id}/tools`).
-
-        Registry tools only (those made with `createTool`); system tools such as `end_call` are not listed.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PalToolList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_PAL_TOOLS,
-            (pal_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PalToolList]", result)
 
 
 class PalTools:
@@ -147,7 +35,7 @@ class PalTools:
     @cached_property
     def with_raw_response(self) -> PalToolsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return PalToolsWithRawResponse(self._client)
+        return PalToolsWithRawResponse(self)
 
     def attach(
         self,
@@ -183,7 +71,6 @@ class PalTools:
             {},
             {"tool_ids": tool_ids},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PalToolList", result)
 
@@ -223,7 +110,6 @@ class PalTools:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -258,129 +144,17 @@ class PalTools:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PalToolList", result)
 
 
-class AsyncPalToolsWithRawResponse:
-    """Raw answers of Pal_tools operations (async)."""
+class PalToolsWithRawResponse:
+    """Raw answers of pal_tools operations (sync): `PalTools`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def attach(
-        self,
-        pal_id: str,
-        *,
-        tool_ids: builtins.list[str],
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PalToolList]:
-        """Attach tools to a PAL (`POST /v2/pals/{pal_id}/tools`).
-
-        Attaches registry tools by id. Attaching a tool that is already attached changes nothing, so the
-        call can be repeated safely. A PAL holds at most 50 tools.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            tool_ids: Registry tools to attach (made with `POST /v2/tools`); tools already attached stay.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PalToolList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _ATTACH_TOOLS_TO_PAL,
-            (pal_id,),
-            {},
-            {"tool_ids": tool_ids},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PalToolList]", result)
-
-    async def detach(
-        self,
-        pal_id: str,
-        tool_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Detach a tool from a PAL (`DELETE /v2/pals/{pal_id}/tools/{tool_id}`).
-
-        The tool stays in the registry; only the PAL stops using it. A tool that is not attached is a 404.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            tool_id: Tool identifier, e.g. `t5e1f0d2c3b4`; a system tool's id is its name (`end_call`).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DETACH_TOOL_FROM_PAL,
-            (
-                pal_id,
-                tool_id,
-            ),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def list(
-        self,
-        pal_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PalToolList]:
-        """List the tools attached to a PAL (`GET /v2/pals/{pal_id}/tools`).
-
-        Registry tools only (those made with `createTool`); system tools such as `end_call` are not listed.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PalToolList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_PAL_TOOLS,
-            (pal_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PalToolList]", result)
+    def __init__(self, resource: PalTools) -> None:
+        self.attach = to_raw_response_wrapper(resource.attach)
+        self.detach = to_raw_response_wrapper(resource.detach)
+        self.list = to_raw_response_wrapper(resource.list)
 
 
 class AsyncPalTools:
@@ -392,7 +166,7 @@ class AsyncPalTools:
     @cached_property
     def with_raw_response(self) -> AsyncPalToolsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncPalToolsWithRawResponse(self._client)
+        return AsyncPalToolsWithRawResponse(self)
 
     async def attach(
         self,
@@ -428,7 +202,6 @@ class AsyncPalTools:
             {},
             {"tool_ids": tool_ids},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PalToolList", result)
 
@@ -468,7 +241,6 @@ class AsyncPalTools:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -503,6 +275,14 @@ class AsyncPalTools:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PalToolList", result)
+
+
+class AsyncPalToolsWithRawResponse:
+    """Raw answers of pal_tools operations (async): `AsyncPalTools`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncPalTools) -> None:
+        self.attach = async_to_raw_response_wrapper(resource.attach)
+        self.detach = async_to_raw_response_wrapper(resource.detach)
+        self.list = async_to_raw_response_wrapper(resource.list)

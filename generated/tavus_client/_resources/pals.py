@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import _CREATE_PAL, _DELETE_PAL, _GET_PAL, _LIST_PALS, _PATCH_PAL, _PUBLISH_PAL
 
@@ -33,281 +41,6 @@ if TYPE_CHECKING:
     from .pal_tools import AsyncPalTools, PalTools
 
 
-class PalsWithRawResponse:
-    """Raw answers of Pals operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def create(
-        self,
-        *,
-        default_face_id: str,
-        pal_name: str | Unset = UNSET,
-        system_prompt: str | Unset = UNSET,
-        context: str | Unset = UNSET,
-        greeting: str | Unset = UNSET,
-        pipeline_mode: PipelineMode | str | Unset = UNSET,
-        document_ids: builtins.list[str] | Unset = UNSET,
-        document_tags: builtins.list[str] | Unset = UNSET,
-        objectives_id: str | Unset = UNSET,
-        guardrails_id: str | Unset = UNSET,
-        guardrail_ids: builtins.list[str] | Unset = UNSET,
-        guardrail_tags: builtins.list[str] | Unset = UNSET,
-        tool_ids: builtins.list[str] | Unset = UNSET,
-        memories: builtins.list[str] | Unset = UNSET,
-        is_template: bool | Unset = UNSET,
-        layers: PersonaLayers | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PalCreated]:
-        """Create a PAL (`POST /v2/pals`).
-
-        Creates a PAL (a persona, under its PAL-era name). Unlike `POST /v2/personas`, a `default_face_id`
-        is required. `system_prompt` is needed when `pipeline_mode` is `full`.
-
-        Args:
-            default_face_id: Face that appears in conversations unless one is given there.
-            pal_name: A name for the PAL.
-            system_prompt: Needed when `pipeline_mode` is `full`.
-            context: Background the LLM is given.
-            greeting: What the PAL says first.
-            pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
-            document_ids: Documents the PAL may draw on in every conversation.
-            document_tags: Every document carrying one of these tags is drawn on too.
-            objectives_id: Set of objectives to follow.
-            guardrails_id: Legacy set of guardrails to respect.
-            guardrail_ids: Individual guardrails to respect; up to 50.
-            guardrail_tags: Every guardrail carrying one of these tags applies.
-            tool_ids: Tools of the tools registry the PAL may call; up to 50.
-            memories: Facts the PAL remembers.
-            is_template: Offer this PAL as a template.
-            layers: Per-layer settings; every layer is optional.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PalCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _CREATE_PAL,
-            (),
-            {},
-            {
-                "default_face_id": default_face_id,
-                "pal_name": pal_name,
-                "system_prompt": system_prompt,
-                "context": context,
-                "greeting": greeting,
-                "pipeline_mode": pipeline_mode,
-                "document_ids": document_ids,
-                "document_tags": document_tags,
-                "objectives_id": objectives_id,
-                "guardrails_id": guardrails_id,
-                "guardrail_ids": guardrail_ids,
-                "guardrail_tags": guardrail_tags,
-                "tool_ids": tool_ids,
-                "memories": memories,
-                "is_template": is_template,
-                "layers": layers,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PalCreated]", result)
-
-    def delete(
-        self,
-        pal_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a PAL (`DELETE /v2/pals/{pal_id}`).
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DELETE_PAL,
-            (pal_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def get(
-        self,
-        pal_id: str,
-        *,
-        include_settings: bool | Unset = UNSET,
-        source: GetPalSource | str | Unset = UNSET,
-        verbose: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Pal]:
-        """Get one PAL (`GET /v2/pals/{pal_id}`).
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            include_settings: Include the layer settings (they are always included by tavus-mock).
-            source: `draft` reads the PAL Maker draft, `live` the published PAL (the same when there is no draft).
-            verbose: Accepted for compatibility (the CLI's MCP server sends it); changes nothing.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Pal]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_PAL,
-            (pal_id,),
-            {"include_settings": include_settings, "source": source, "verbose": verbose},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Pal]", result)
-
-    def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        pal_type: OwnerType | str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PalList]:
-        """List PALs (`GET /v2/pals`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            pal_type: `system` lists Tavus's stock PALs, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PalList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_PALS,
-            (),
-            {"limit": limit, "page": page, "pal_type": pal_type},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PalList]", result)
-
-    def patch(
-        self,
-        pal_id: str,
-        operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        *,
-        force: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Any | Pal | PalConflict]:
-        """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`).
-
-        Applies an RFC 6902 JSON Patch to the PAL as `getPal` returns it, as a whole or not at all, and
-        answers the updated PAL. When PAL Maker holds unpublished changes the answer is 409
-        `{"conflict": "maker_changes"}`; `force=true` discards them first.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            force: Discard PAL Maker's unpublished changes instead of answering 409.
-            operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Any | Pal | PalConflict]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _PATCH_PAL,
-            (pal_id,),
-            {"force": force},
-            operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Any | Pal | PalConflict]", result)
-
-    def publish(
-        self,
-        pal_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PalPublished]:
-        """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`).
-
-        Makes PAL Maker's draft the live PAL. Without a draft it changes nothing and still succeeds.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PalPublished]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _PUBLISH_PAL,
-            (pal_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PalPublished]", result)
-
-
 class Pals:
     """Pals operations (sync)."""
 
@@ -317,7 +50,7 @@ class Pals:
     @cached_property
     def with_raw_response(self) -> PalsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return PalsWithRawResponse(self._client)
+        return PalsWithRawResponse(self)
 
     @cached_property
     def tools(self) -> PalTools:
@@ -412,7 +145,6 @@ class Pals:
                 "layers": layers,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PalCreated", result)
 
@@ -445,7 +177,6 @@ class Pals:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -484,7 +215,6 @@ class Pals:
             {"include_settings": include_settings, "source": source, "verbose": verbose},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Pal", result)
 
@@ -521,7 +251,6 @@ class Pals:
             {"limit": limit, "page": page, "pal_type": pal_type},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PalList", result)
 
@@ -590,7 +319,6 @@ class Pals:
             {"force": force},
             operations,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Any | Pal | PalConflict", result)
 
@@ -625,284 +353,20 @@ class Pals:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PalPublished", result)
 
 
-class AsyncPalsWithRawResponse:
-    """Raw answers of Pals operations (async)."""
+class PalsWithRawResponse:
+    """Raw answers of pals operations (sync): `Pals`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        default_face_id: str,
-        pal_name: str | Unset = UNSET,
-        system_prompt: str | Unset = UNSET,
-        context: str | Unset = UNSET,
-        greeting: str | Unset = UNSET,
-        pipeline_mode: PipelineMode | str | Unset = UNSET,
-        document_ids: builtins.list[str] | Unset = UNSET,
-        document_tags: builtins.list[str] | Unset = UNSET,
-        objectives_id: str | Unset = UNSET,
-        guardrails_id: str | Unset = UNSET,
-        guardrail_ids: builtins.list[str] | Unset = UNSET,
-        guardrail_tags: builtins.list[str] | Unset = UNSET,
-        tool_ids: builtins.list[str] | Unset = UNSET,
-        memories: builtins.list[str] | Unset = UNSET,
-        is_template: bool | Unset = UNSET,
-        layers: PersonaLayers | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PalCreated]:
-        """Create a PAL (`POST /v2/pals`).
-
-        Creates a PAL (a persona, under its PAL-era name). Unlike `POST /v2/personas`, a `default_face_id`
-        is required. `system_prompt` is needed when `pipeline_mode` is `full`.
-
-        Args:
-            default_face_id: Face that appears in conversations unless one is given there.
-            pal_name: A name for the PAL.
-            system_prompt: Needed when `pipeline_mode` is `full`.
-            context: Background the LLM is given.
-            greeting: What the PAL says first.
-            pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
-            document_ids: Documents the PAL may draw on in every conversation.
-            document_tags: Every document carrying one of these tags is drawn on too.
-            objectives_id: Set of objectives to follow.
-            guardrails_id: Legacy set of guardrails to respect.
-            guardrail_ids: Individual guardrails to respect; up to 50.
-            guardrail_tags: Every guardrail carrying one of these tags applies.
-            tool_ids: Tools of the tools registry the PAL may call; up to 50.
-            memories: Facts the PAL remembers.
-            is_template: Offer this PAL as a template.
-            layers: Per-layer settings; every layer is optional.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PalCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _CREATE_PAL,
-            (),
-            {},
-            {
-                "default_face_id": default_face_id,
-                "pal_name": pal_name,
-                "system_prompt": system_prompt,
-                "context": context,
-                "greeting": greeting,
-                "pipeline_mode": pipeline_mode,
-                "document_ids": document_ids,
-                "document_tags": document_tags,
-                "objectives_id": objectives_id,
-                "guardrails_id": guardrails_id,
-                "guardrail_ids": guardrail_ids,
-                "guardrail_tags": guardrail_tags,
-                "tool_ids": tool_ids,
-                "memories": memories,
-                "is_template": is_template,
-                "layers": layers,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PalCreated]", result)
-
-    async def delete(
-        self,
-        pal_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a PAL (`DELETE /v2/pals/{pal_id}`).
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DELETE_PAL,
-            (pal_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def get(
-        self,
-        pal_id: str,
-        *,
-        include_settings: bool | Unset = UNSET,
-        source: GetPalSource | str | Unset = UNSET,
-        verbose: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Pal]:
-        """Get one PAL (`GET /v2/pals/{pal_id}`).
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            include_settings: Include the layer settings (they are always included by tavus-mock).
-            source: `draft` reads the PAL Maker draft, `live` the published PAL (the same when there is no draft).
-            verbose: Accepted for compatibility (the CLI's MCP server sends it); changes nothing.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Pal]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_PAL,
-            (pal_id,),
-            {"include_settings": include_settings, "source": source, "verbose": verbose},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Pal]", result)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        pal_type: OwnerType | str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PalList]:
-        """List PALs (`GET /v2/pals`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            pal_type: `system` lists Tavus's stock PALs, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PalList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_PALS,
-            (),
-            {"limit": limit, "page": page, "pal_type": pal_type},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PalList]", result)
-
-    async def patch(
-        self,
-        pal_id: str,
-        operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        *,
-        force: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Any | Pal | PalConflict]:
-        """Change a PAL with JSON Patch (`PATCH /v2/pals/{pal_id}`).
-
-        Applies an RFC 6902 JSON Patch to the PAL as `getPal` returns it, as a whole or not at all, and
-        answers the updated PAL. When PAL Maker holds unpublished changes the answer is 409
-        `{"conflict": "maker_changes"}`; `force=true` discards them first.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            force: Discard PAL Maker's unpublished changes instead of answering 409.
-            operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Any | Pal | PalConflict]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _PATCH_PAL,
-            (pal_id,),
-            {"force": force},
-            operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Any | Pal | PalConflict]", result)
-
-    async def publish(
-        self,
-        pal_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PalPublished]:
-        """Publish a PAL's draft (`POST /v2/pals/{pal_id}/publish`).
-
-        Makes PAL Maker's draft the live PAL. Without a draft it changes nothing and still succeeds.
-
-        Args:
-            pal_id: PAL identifier, the same as the persona's, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PalPublished]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _PUBLISH_PAL,
-            (pal_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PalPublished]", result)
+    def __init__(self, resource: Pals) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.patch = to_raw_response_wrapper(resource.patch)
+        self.publish = to_raw_response_wrapper(resource.publish)
 
 
 class AsyncPals:
@@ -914,7 +378,7 @@ class AsyncPals:
     @cached_property
     def with_raw_response(self) -> AsyncPalsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncPalsWithRawResponse(self._client)
+        return AsyncPalsWithRawResponse(self)
 
     @cached_property
     def tools(self) -> AsyncPalTools:
@@ -1009,7 +473,6 @@ class AsyncPals:
                 "layers": layers,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PalCreated", result)
 
@@ -1042,7 +505,6 @@ class AsyncPals:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -1081,7 +543,6 @@ class AsyncPals:
             {"include_settings": include_settings, "source": source, "verbose": verbose},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Pal", result)
 
@@ -1118,7 +579,6 @@ class AsyncPals:
             {"limit": limit, "page": page, "pal_type": pal_type},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PalList", result)
 
@@ -1188,7 +648,6 @@ class AsyncPals:
             {"force": force},
             operations,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Any | Pal | PalConflict", result)
 
@@ -1223,6 +682,17 @@ class AsyncPals:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PalPublished", result)
+
+
+class AsyncPalsWithRawResponse:
+    """Raw answers of pals operations (async): `AsyncPals`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncPals) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.patch = async_to_raw_response_wrapper(resource.patch)
+        self.publish = async_to_raw_response_wrapper(resource.publish)

@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import _CREATE_PERSONA, _DELETE_PERSONA, _GET_PERSONA, _LIST_PERSONAS, _PATCH_PERSONA
 
@@ -28,236 +36,6 @@ if TYPE_CHECKING:
     )
 
 
-class PersonasWithRawResponse:
-    """Raw answers of Personas operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def create(
-        self,
-        *,
-        persona_name: str | Unset = UNSET,
-        system_prompt: str | Unset = UNSET,
-        context: str | Unset = UNSET,
-        pipeline_mode: PipelineMode | str | Unset = UNSET,
-        default_replica_id: str | Unset = UNSET,
-        document_ids: builtins.list[str] | Unset = UNSET,
-        document_tags: builtins.list[str] | Unset = UNSET,
-        objectives_id: str | Unset = UNSET,
-        guardrails_id: str | Unset = UNSET,
-        greeting: str | Unset = UNSET,
-        memories: builtins.list[str] | Unset = UNSET,
-        guardrail_ids: builtins.list[str] | Unset = UNSET,
-        guardrail_tags: builtins.list[str] | Unset = UNSET,
-        tool_ids: builtins.list[str] | Unset = UNSET,
-        is_template: bool | Unset = UNSET,
-        layers: PersonaLayers | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PersonaCreated]:
-        """Create a persona (`POST /v2/personas`).
-
-        `system_prompt` is needed unless `pipeline_mode` is `echo`.
-
-        Args:
-            persona_name: A name for the persona.
-            system_prompt: Needed unless `pipeline_mode` is `echo`.
-            context: Background the LLM is given.
-            pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
-            default_replica_id: The replica a conversation uses when it names none: one of yours, or a stock one.
-            document_ids: Documents the persona may draw on in every conversation.
-            document_tags: Every document carrying one of these tags is drawn on too.
-            objectives_id: Set of objectives to follow.
-            guardrails_id: Set of guardrails to respect.
-            greeting: What the PAL says first.
-            memories: Facts the PAL remembers.
-            guardrail_ids: Individual guardrails to respect; up to 50.
-            guardrail_tags: Every guardrail carrying one of these tags applies.
-            tool_ids: Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
-            is_template: Offer this PAL as a template.
-            layers: Per-layer settings; every layer is optional.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PersonaCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _CREATE_PERSONA,
-            (),
-            {},
-            {
-                "persona_name": persona_name,
-                "system_prompt": system_prompt,
-                "context": context,
-                "pipeline_mode": pipeline_mode,
-                "default_replica_id": default_replica_id,
-                "document_ids": document_ids,
-                "document_tags": document_tags,
-                "objectives_id": objectives_id,
-                "guardrails_id": guardrails_id,
-                "greeting": greeting,
-                "memories": memories,
-                "guardrail_ids": guardrail_ids,
-                "guardrail_tags": guardrail_tags,
-                "tool_ids": tool_ids,
-                "is_template": is_template,
-                "layers": layers,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PersonaCreated]", result)
-
-    def delete(
-        self,
-        persona_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a persona (`DELETE /v2/personas/{persona_id}`).
-
-        Args:
-            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DELETE_PERSONA,
-            (persona_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def get(
-        self,
-        persona_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Persona]:
-        """Get one persona (`GET /v2/personas/{persona_id}`).
-
-        Args:
-            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Persona]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_PERSONA,
-            (persona_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Persona]", result)
-
-    def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        persona_type: OwnerType | str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PersonaList]:
-        """List personas (`GET /v2/personas`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            persona_type: `system` lists Tavus's stock personas, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PersonaList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_PERSONAS,
-            (),
-            {"limit": limit, "page": page, "persona_type": persona_type},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PersonaList]", result)
-
-    def patch(
-        self,
-        persona_id: str,
-        operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`).
-
-        Applies an RFC 6902 JSON Patch to the persona document as `getPersona` returns it. The patch is
-        applied as a whole or not at all. Identifiers, `persona_type` and timestamps cannot be changed.
-
-        Args:
-            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
-            operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _PATCH_PERSONA,
-            (persona_id,),
-            {},
-            operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-
 class Personas:
     """Personas operations (sync)."""
 
@@ -267,7 +45,7 @@ class Personas:
     @cached_property
     def with_raw_response(self) -> PersonasWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return PersonasWithRawResponse(self._client)
+        return PersonasWithRawResponse(self)
 
     def create(
         self,
@@ -347,7 +125,6 @@ class Personas:
                 "layers": layers,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PersonaCreated", result)
 
@@ -380,7 +157,6 @@ class Personas:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -413,7 +189,6 @@ class Personas:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Persona", result)
 
@@ -450,7 +225,6 @@ class Personas:
             {"limit": limit, "page": page, "persona_type": persona_type},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PersonaList", result)
 
@@ -516,239 +290,19 @@ class Personas:
             {},
             operations,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
 
-class AsyncPersonasWithRawResponse:
-    """Raw answers of Personas operations (async)."""
+class PersonasWithRawResponse:
+    """Raw answers of personas operations (sync): `Personas`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        persona_name: str | Unset = UNSET,
-        system_prompt: str | Unset = UNSET,
-        context: str | Unset = UNSET,
-        pipeline_mode: PipelineMode | str | Unset = UNSET,
-        default_replica_id: str | Unset = UNSET,
-        document_ids: builtins.list[str] | Unset = UNSET,
-        document_tags: builtins.list[str] | Unset = UNSET,
-        objectives_id: str | Unset = UNSET,
-        guardrails_id: str | Unset = UNSET,
-        greeting: str | Unset = UNSET,
-        memories: builtins.list[str] | Unset = UNSET,
-        guardrail_ids: builtins.list[str] | Unset = UNSET,
-        guardrail_tags: builtins.list[str] | Unset = UNSET,
-        tool_ids: builtins.list[str] | Unset = UNSET,
-        is_template: bool | Unset = UNSET,
-        layers: PersonaLayers | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PersonaCreated]:
-        """Create a persona (`POST /v2/personas`).
-
-        `system_prompt` is needed unless `pipeline_mode` is `echo`.
-
-        Args:
-            persona_name: A name for the persona.
-            system_prompt: Needed unless `pipeline_mode` is `echo`.
-            context: Background the LLM is given.
-            pipeline_mode: `full` runs every layer; `echo` makes the replica say what you send it; `speech-to-speech` skips text.
-            default_replica_id: The replica a conversation uses when it names none: one of yours, or a stock one.
-            document_ids: Documents the persona may draw on in every conversation.
-            document_tags: Every document carrying one of these tags is drawn on too.
-            objectives_id: Set of objectives to follow.
-            guardrails_id: Set of guardrails to respect.
-            greeting: What the PAL says first.
-            memories: Facts the PAL remembers.
-            guardrail_ids: Individual guardrails to respect; up to 50.
-            guardrail_tags: Every guardrail carrying one of these tags applies.
-            tool_ids: Tools of the tools registry the PAL may call; up to 50 (CLI, docs).
-            is_template: Offer this PAL as a template.
-            layers: Per-layer settings; every layer is optional.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PersonaCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _CREATE_PERSONA,
-            (),
-            {},
-            {
-                "persona_name": persona_name,
-                "system_prompt": system_prompt,
-                "context": context,
-                "pipeline_mode": pipeline_mode,
-                "default_replica_id": default_replica_id,
-                "document_ids": document_ids,
-                "document_tags": document_tags,
-                "objectives_id": objectives_id,
-                "guardrails_id": guardrails_id,
-                "greeting": greeting,
-                "memories": memories,
-                "guardrail_ids": guardrail_ids,
-                "guardrail_tags": guardrail_tags,
-                "tool_ids": tool_ids,
-                "is_template": is_template,
-                "layers": layers,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PersonaCreated]", result)
-
-    async def delete(
-        self,
-        persona_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a persona (`DELETE /v2/personas/{persona_id}`).
-
-        Args:
-            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DELETE_PERSONA,
-            (persona_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def get(
-        self,
-        persona_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Persona]:
-        """Get one persona (`GET /v2/personas/{persona_id}`).
-
-        Args:
-            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Persona]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_PERSONA,
-            (persona_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Persona]", result)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        persona_type: OwnerType | str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PersonaList]:
-        """List personas (`GET /v2/personas`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            persona_type: `system` lists Tavus's stock personas, `user` only your own. Both when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PersonaList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_PERSONAS,
-            (),
-            {"limit": limit, "page": page, "persona_type": persona_type},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PersonaList]", result)
-
-    async def patch(
-        self,
-        persona_id: str,
-        operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Change a persona with JSON Patch (`PATCH /v2/personas/{persona_id}`).
-
-        Applies an RFC 6902 JSON Patch to the persona document as `getPersona` returns it. The patch is
-        applied as a whole or not at all. Identifiers, `persona_type` and timestamps cannot be changed.
-
-        Args:
-            persona_id: Persona identifier, e.g. `p5e1f0d2c3b4`.
-            operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _PATCH_PERSONA,
-            (persona_id,),
-            {},
-            operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
+    def __init__(self, resource: Personas) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.patch = to_raw_response_wrapper(resource.patch)
 
 
 class AsyncPersonas:
@@ -760,7 +314,7 @@ class AsyncPersonas:
     @cached_property
     def with_raw_response(self) -> AsyncPersonasWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncPersonasWithRawResponse(self._client)
+        return AsyncPersonasWithRawResponse(self)
 
     async def create(
         self,
@@ -840,7 +394,6 @@ class AsyncPersonas:
                 "layers": layers,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PersonaCreated", result)
 
@@ -873,7 +426,6 @@ class AsyncPersonas:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -906,7 +458,6 @@ class AsyncPersonas:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Persona", result)
 
@@ -943,7 +494,6 @@ class AsyncPersonas:
             {"limit": limit, "page": page, "persona_type": persona_type},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PersonaList", result)
 
@@ -1012,6 +562,16 @@ class AsyncPersonas:
             {},
             operations,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
+
+
+class AsyncPersonasWithRawResponse:
+    """Raw answers of personas operations (async): `AsyncPersonas`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncPersonas) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.patch = async_to_raw_response_wrapper(resource.patch)

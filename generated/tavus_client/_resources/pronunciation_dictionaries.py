@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import (
     _CREATE_PRONUNCIATION_DICTIONARY,
@@ -33,194 +41,6 @@ if TYPE_CHECKING:
     )
 
 
-class PronunciationDictionariesWithRawResponse:
-    """Raw answers of Pronunciation_dictionaries operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def create(
-        self,
-        *,
-        name: str,
-        rules: builtins.list[PronunciationRule] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PronunciationDictionary]:
-        """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`).
-
-        The `text` of every rule must be unique within the dictionary.
-
-        Args:
-            name: A name for the dictionary.
-            rules: How to say each text; a text appears in one rule at most.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PronunciationDictionary]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _CREATE_PRONUNCIATION_DICTIONARY,
-            (),
-            {},
-            {"name": name, "rules": rules},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PronunciationDictionary]", result)
-
-    def delete(
-        self,
-        pronunciation_dictionary_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
-
-        Personas that used it stop using it.
-
-        Args:
-            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DELETE_PRONUNCIATION_DICTIONARY,
-            (pronunciation_dictionary_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def get(
-        self,
-        pronunciation_dictionary_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PronunciationDictionary]:
-        """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
-
-        Args:
-            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PronunciationDictionary]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_PRONUNCIATION_DICTIONARY,
-            (pronunciation_dictionary_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PronunciationDictionary]", result)
-
-    def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        sort: SortOrder | str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PronunciationDictionaryList]:
-        """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`).
-
-        Items carry `rules_count` but not the rules themselves.
-
-        Args:
-            limit: Items per page, 1 to 100. The server uses 10 when left out.
-            page: Page number, counted from 0. The first page when left out.
-            sort: Order by creation time. Newest first (`desc`) when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PronunciationDictionaryList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_PRONUNCIATION_DICTIONARIES,
-            (),
-            {"limit": limit, "page": page, "sort": sort},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PronunciationDictionaryList]", result)
-
-    def patch(
-        self,
-        pronunciation_dictionary_id: str,
-        operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Any | PronunciationDictionary]:
-        """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
-
-        Only `/name` and `/rules` (and paths below `/rules`) may be changed.
-
-        Args:
-            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
-            operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Any | PronunciationDictionary]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _PATCH_PRONUNCIATION_DICTIONARY,
-            (pronunciation_dictionary_id,),
-            {},
-            operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Any | PronunciationDictionary]", result)
-
-
 class PronunciationDictionaries:
     """Pronunciation_dictionaries operations (sync)."""
 
@@ -230,7 +50,7 @@ class PronunciationDictionaries:
     @cached_property
     def with_raw_response(self) -> PronunciationDictionariesWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return PronunciationDictionariesWithRawResponse(self._client)
+        return PronunciationDictionariesWithRawResponse(self)
 
     def create(
         self,
@@ -265,7 +85,6 @@ class PronunciationDictionaries:
             {},
             {"name": name, "rules": rules},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PronunciationDictionary", result)
 
@@ -300,7 +119,6 @@ class PronunciationDictionaries:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -333,7 +151,6 @@ class PronunciationDictionaries:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PronunciationDictionary", result)
 
@@ -372,7 +189,6 @@ class PronunciationDictionaries:
             {"limit": limit, "page": page, "sort": sort},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PronunciationDictionaryList", result)
 
@@ -439,197 +255,19 @@ class PronunciationDictionaries:
             {},
             operations,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Any | PronunciationDictionary", result)
 
 
-class AsyncPronunciationDictionariesWithRawResponse:
-    """Raw answers of Pronunciation_dictionaries operations (async)."""
+class PronunciationDictionariesWithRawResponse:
+    """Raw answers of pronunciation_dictionaries operations (sync): `PronunciationDictionaries`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        name: str,
-        rules: builtins.list[PronunciationRule] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PronunciationDictionary]:
-        """Create a pronunciation dictionary (`POST /v2/pronunciation-dictionaries`).
-
-        The `text` of every rule must be unique within the dictionary.
-
-        Args:
-            name: A name for the dictionary.
-            rules: How to say each text; a text appears in one rule at most.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PronunciationDictionary]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _CREATE_PRONUNCIATION_DICTIONARY,
-            (),
-            {},
-            {"name": name, "rules": rules},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PronunciationDictionary]", result)
-
-    async def delete(
-        self,
-        pronunciation_dictionary_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a pronunciation dictionary (`DELETE /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
-
-        Personas that used it stop using it.
-
-        Args:
-            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DELETE_PRONUNCIATION_DICTIONARY,
-            (pronunciation_dictionary_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def get(
-        self,
-        pronunciation_dictionary_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PronunciationDictionary]:
-        """Get one pronunciation dictionary (`GET /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
-
-        Args:
-            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PronunciationDictionary]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_PRONUNCIATION_DICTIONARY,
-            (pronunciation_dictionary_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PronunciationDictionary]", result)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        sort: SortOrder | str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[PronunciationDictionaryList]:
-        """List pronunciation dictionaries (`GET /v2/pronunciation-dictionaries`).
-
-        Items carry `rules_count` but not the rules themselves.
-
-        Args:
-            limit: Items per page, 1 to 100. The server uses 10 when left out.
-            page: Page number, counted from 0. The first page when left out.
-            sort: Order by creation time. Newest first (`desc`) when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[PronunciationDictionaryList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_PRONUNCIATION_DICTIONARIES,
-            (),
-            {"limit": limit, "page": page, "sort": sort},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[PronunciationDictionaryList]", result)
-
-    async def patch(
-        self,
-        pronunciation_dictionary_id: str,
-        operations: Patch | Sequence[JsonPatchOperation | Mapping[str, Any]],
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Any | PronunciationDictionary]:
-        """Change a pronunciation dictionary with JSON Patch (`PATCH /v2/pronunciation-dictionaries/{pronunciation_dictionary_id}`).
-
-        Only `/name` and `/rules` (and paths below `/rules`) may be changed.
-
-        Args:
-            pronunciation_dictionary_id: Dictionary identifier, e.g. `pd_abc123def456gh`.
-            operations: the JSON Patch to apply (a `Patch` or a list of operations).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Any | PronunciationDictionary]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _PATCH_PRONUNCIATION_DICTIONARY,
-            (pronunciation_dictionary_id,),
-            {},
-            operations,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Any | PronunciationDictionary]", result)
+    def __init__(self, resource: PronunciationDictionaries) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.patch = to_raw_response_wrapper(resource.patch)
 
 
 class AsyncPronunciationDictionaries:
@@ -641,7 +279,7 @@ class AsyncPronunciationDictionaries:
     @cached_property
     def with_raw_response(self) -> AsyncPronunciationDictionariesWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncPronunciationDictionariesWithRawResponse(self._client)
+        return AsyncPronunciationDictionariesWithRawResponse(self)
 
     async def create(
         self,
@@ -676,7 +314,6 @@ class AsyncPronunciationDictionaries:
             {},
             {"name": name, "rules": rules},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PronunciationDictionary", result)
 
@@ -711,7 +348,6 @@ class AsyncPronunciationDictionaries:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -744,7 +380,6 @@ class AsyncPronunciationDictionaries:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PronunciationDictionary", result)
 
@@ -783,7 +418,6 @@ class AsyncPronunciationDictionaries:
             {"limit": limit, "page": page, "sort": sort},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("PronunciationDictionaryList", result)
 
@@ -853,6 +487,16 @@ class AsyncPronunciationDictionaries:
             {},
             operations,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Any | PronunciationDictionary", result)
+
+
+class AsyncPronunciationDictionariesWithRawResponse:
+    """Raw answers of pronunciation_dictionaries operations (async): `AsyncPronunciationDictionaries`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncPronunciationDictionaries) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.patch = async_to_raw_response_wrapper(resource.patch)

@@ -8,7 +8,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import _CREATE_REPLICA, _DELETE_REPLICA, _GET_REPLICA, _LIST_REPLICAS, _RENAME_REPLICA
 
@@ -24,233 +32,6 @@ if TYPE_CHECKING:
     )
 
 
-class ReplicasWithRawResponse:
-    """Raw answers of Replicas operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def create(
-        self,
-        *,
-        train_video_url: str | Unset = UNSET,
-        consent_video_url: str | Unset = UNSET,
-        train_image_url: str | Unset = UNSET,
-        voice_name: str | Unset = UNSET,
-        auto_fix_training_image: bool | Unset = UNSET,
-        callback_url: str | Unset = UNSET,
-        replica_name: str | Unset = UNSET,
-        model_name: str | Unset = UNSET,
-        properties: ReplicaCreateProperties | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ReplicaCreated]:
-        """Train a replica (`POST /v2/replicas`).
-
-        Starts training from a video (`train_video_url`) or from an image (`train_image_url` with
-        `voice_name`); exactly one of the two sources must be given. Training runs in the background;
-        `status` moves from `started` to `completed` or `error`.
-
-        Args:
-            train_video_url: Direct download link of the training video.
-            consent_video_url: Separate consent clip, when the training video does not start with the consent statement.
-            train_image_url: Image to train from.
-            voice_name: Stock voice for an image replica, e.g. `anna`.
-            auto_fix_training_image: Let Tavus repair the training image.
-            callback_url: Where callbacks are POSTed; an empty string means none.
-            replica_name: A name for the replica.
-            model_name: Model to train with; `phoenix-4` when left out.
-            properties: Training options.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ReplicaCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _CREATE_REPLICA,
-            (),
-            {},
-            {
-                "train_video_url": train_video_url,
-                "consent_video_url": consent_video_url,
-                "train_image_url": train_image_url,
-                "voice_name": voice_name,
-                "auto_fix_training_image": auto_fix_training_image,
-                "callback_url": callback_url,
-                "replica_name": replica_name,
-                "model_name": model_name,
-                "properties": properties,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ReplicaCreated]", result)
-
-    def delete(
-        self,
-        replica_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a replica (`DELETE /v2/replicas/{replica_id}`).
-
-        Conversations that used the replica are kept.
-
-        Args:
-            replica_id: Replica identifier, e.g. `r90bbd427f71`.
-            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DELETE_REPLICA,
-            (replica_id,),
-            {"hard": hard},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def get(
-        self,
-        replica_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Replica]:
-        """Get one replica (`GET /v2/replicas/{replica_id}`).
-
-        Args:
-            replica_id: Replica identifier, e.g. `r90bbd427f71`.
-            verbose: When true, the answer also carries `replica_type`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Replica]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_REPLICA,
-            (replica_id,),
-            {"verbose": verbose},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Replica]", result)
-
-    def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        verbose: bool | Unset = UNSET,
-        replica_type: OwnerType | str | Unset = UNSET,
-        replica_ids: str | Unset = UNSET,
-        model_name: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ReplicaList]:
-        """List replicas (`GET /v2/replicas`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            verbose: When true, every item also carries `replica_type`.
-            replica_type: `system` lists Tavus's stock replicas, `user` only your own. Both when left out.
-            replica_ids: Comma-separated replica ids; only these are listed.
-            model_name: Only replicas trained with this model, e.g. `phoenix-4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ReplicaList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_REPLICAS,
-            (),
-            {
-                "limit": limit,
-                "page": page,
-                "verbose": verbose,
-                "replica_type": replica_type,
-                "replica_ids": replica_ids,
-                "model_name": model_name,
-            },
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ReplicaList]", result)
-
-    def rename(
-        self,
-        replica_id: str,
-        *,
-        replica_name: str,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`).
-
-        Args:
-            replica_id: Replica identifier, e.g. `r90bbd427f71`.
-            replica_name: The replica's new name.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _RENAME_REPLICA,
-            (replica_id,),
-            {},
-            {"replica_name": replica_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-
 class Replicas:
     """Replicas operations (sync)."""
 
@@ -260,7 +41,7 @@ class Replicas:
     @cached_property
     def with_raw_response(self) -> ReplicasWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return ReplicasWithRawResponse(self._client)
+        return ReplicasWithRawResponse(self)
 
     def create(
         self,
@@ -321,7 +102,6 @@ class Replicas:
                 "properties": properties,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ReplicaCreated", result)
 
@@ -358,7 +138,6 @@ class Replicas:
             {"hard": hard},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -393,7 +172,6 @@ class Replicas:
             {"verbose": verbose},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Replica", result)
 
@@ -443,7 +221,6 @@ class Replicas:
             },
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ReplicaList", result)
 
@@ -523,236 +300,19 @@ class Replicas:
             {},
             {"replica_name": replica_name},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
 
-class AsyncReplicasWithRawResponse:
-    """Raw answers of Replicas operations (async)."""
+class ReplicasWithRawResponse:
+    """Raw answers of replicas operations (sync): `Replicas`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        train_video_url: str | Unset = UNSET,
-        consent_video_url: str | Unset = UNSET,
-        train_image_url: str | Unset = UNSET,
-        voice_name: str | Unset = UNSET,
-        auto_fix_training_image: bool | Unset = UNSET,
-        callback_url: str | Unset = UNSET,
-        replica_name: str | Unset = UNSET,
-        model_name: str | Unset = UNSET,
-        properties: ReplicaCreateProperties | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ReplicaCreated]:
-        """Train a replica (`POST /v2/replicas`).
-
-        Starts training from a video (`train_video_url`) or from an image (`train_image_url` with
-        `voice_name`); exactly one of the two sources must be given. Training runs in the background;
-        `status` moves from `started` to `completed` or `error`.
-
-        Args:
-            train_video_url: Direct download link of the training video.
-            consent_video_url: Separate consent clip, when the training video does not start with the consent statement.
-            train_image_url: Image to train from.
-            voice_name: Stock voice for an image replica, e.g. `anna`.
-            auto_fix_training_image: Let Tavus repair the training image.
-            callback_url: Where callbacks are POSTed; an empty string means none.
-            replica_name: A name for the replica.
-            model_name: Model to train with; `phoenix-4` when left out.
-            properties: Training options.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ReplicaCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _CREATE_REPLICA,
-            (),
-            {},
-            {
-                "train_video_url": train_video_url,
-                "consent_video_url": consent_video_url,
-                "train_image_url": train_image_url,
-                "voice_name": voice_name,
-                "auto_fix_training_image": auto_fix_training_image,
-                "callback_url": callback_url,
-                "replica_name": replica_name,
-                "model_name": model_name,
-                "properties": properties,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ReplicaCreated]", result)
-
-    async def delete(
-        self,
-        replica_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a replica (`DELETE /v2/replicas/{replica_id}`).
-
-        Conversations that used the replica are kept.
-
-        Args:
-            replica_id: Replica identifier, e.g. `r90bbd427f71`.
-            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DELETE_REPLICA,
-            (replica_id,),
-            {"hard": hard},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def get(
-        self,
-        replica_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Replica]:
-        """Get one replica (`GET /v2/replicas/{replica_id}`).
-
-        Args:
-            replica_id: Replica identifier, e.g. `r90bbd427f71`.
-            verbose: When true, the answer also carries `replica_type`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Replica]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_REPLICA,
-            (replica_id,),
-            {"verbose": verbose},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Replica]", result)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        verbose: bool | Unset = UNSET,
-        replica_type: OwnerType | str | Unset = UNSET,
-        replica_ids: str | Unset = UNSET,
-        model_name: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ReplicaList]:
-        """List replicas (`GET /v2/replicas`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            verbose: When true, every item also carries `replica_type`.
-            replica_type: `system` lists Tavus's stock replicas, `user` only your own. Both when left out.
-            replica_ids: Comma-separated replica ids; only these are listed.
-            model_name: Only replicas trained with this model, e.g. `phoenix-4`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ReplicaList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_REPLICAS,
-            (),
-            {
-                "limit": limit,
-                "page": page,
-                "verbose": verbose,
-                "replica_type": replica_type,
-                "replica_ids": replica_ids,
-                "model_name": model_name,
-            },
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ReplicaList]", result)
-
-    async def rename(
-        self,
-        replica_id: str,
-        *,
-        replica_name: str,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Rename a replica (`PATCH /v2/replicas/{replica_id}/name`).
-
-        Args:
-            replica_id: Replica identifier, e.g. `r90bbd427f71`.
-            replica_name: The replica's new name.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _RENAME_REPLICA,
-            (replica_id,),
-            {},
-            {"replica_name": replica_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
+    def __init__(self, resource: Replicas) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.rename = to_raw_response_wrapper(resource.rename)
 
 
 class AsyncReplicas:
@@ -764,7 +324,7 @@ class AsyncReplicas:
     @cached_property
     def with_raw_response(self) -> AsyncReplicasWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncReplicasWithRawResponse(self._client)
+        return AsyncReplicasWithRawResponse(self)
 
     async def create(
         self,
@@ -825,7 +385,6 @@ class AsyncReplicas:
                 "properties": properties,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ReplicaCreated", result)
 
@@ -862,7 +421,6 @@ class AsyncReplicas:
             {"hard": hard},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -897,7 +455,6 @@ class AsyncReplicas:
             {"verbose": verbose},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Replica", result)
 
@@ -947,7 +504,6 @@ class AsyncReplicas:
             },
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ReplicaList", result)
 
@@ -1028,6 +584,16 @@ class AsyncReplicas:
             {},
             {"replica_name": replica_name},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
+
+
+class AsyncReplicasWithRawResponse:
+    """Raw answers of replicas operations (async): `AsyncReplicas`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncReplicas) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.rename = async_to_raw_response_wrapper(resource.rename)

@@ -8,86 +8,21 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from . import _GET_SKILL, _LIST_SKILLS
 
 if TYPE_CHECKING:
     import httpx
 
     from ..models import Skill, SkillList
-
-
-class SkillsWithRawResponse:
-    """Raw answers of Skills operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def get(
-        self,
-        skill_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Skill]:
-        """Get one skill (`GET /v2/skills/{skill_id}`).
-
-        Args:
-            skill_id: Skill identifier from the registry, e.g. `internet_search`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Skill]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_SKILL,
-            (skill_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Skill]", result)
-
-    def list(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[SkillList]:
-        """List the skills PALs can use (`GET /v2/skills`).
-
-        Tavus's skill registry; the same for every key.
-
-        Args:
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[SkillList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_SKILLS,
-            (),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[SkillList]", result)
 
 
 class Skills:
@@ -99,7 +34,7 @@ class Skills:
     @cached_property
     def with_raw_response(self) -> SkillsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return SkillsWithRawResponse(self._client)
+        return SkillsWithRawResponse(self)
 
     def get(
         self,
@@ -130,7 +65,6 @@ class Skills:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Skill", result)
 
@@ -163,82 +97,16 @@ class Skills:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("SkillList", result)
 
 
-class AsyncSkillsWithRawResponse:
-    """Raw answers of Skills operations (async)."""
+class SkillsWithRawResponse:
+    """Raw answers of skills operations (sync): `Skills`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def get(
-        self,
-        skill_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Skill]:
-        """Get one skill (`GET /v2/skills/{skill_id}`).
-
-        Args:
-            skill_id: Skill identifier from the registry, e.g. `internet_search`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Skill]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_SKILL,
-            (skill_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Skill]", result)
-
-    async def list(
-        self,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[SkillList]:
-        """List the skills PALs can use (`GET /v2/skills`).
-
-        Tavus's skill registry; the same for every key.
-
-        Args:
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[SkillList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_SKILLS,
-            (),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[SkillList]", result)
+    def __init__(self, resource: Skills) -> None:
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list = to_raw_response_wrapper(resource.list)
 
 
 class AsyncSkills:
@@ -250,7 +118,7 @@ class AsyncSkills:
     @cached_property
     def with_raw_response(self) -> AsyncSkillsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncSkillsWithRawResponse(self._client)
+        return AsyncSkillsWithRawResponse(self)
 
     async def get(
         self,
@@ -281,7 +149,6 @@ class AsyncSkills:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Skill", result)
 
@@ -314,6 +181,13 @@ class AsyncSkills:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("SkillList", result)
+
+
+class AsyncSkillsWithRawResponse:
+    """Raw answers of skills operations (async): `AsyncSkills`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncSkills) -> None:
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list = async_to_raw_response_wrapper(resource.list)

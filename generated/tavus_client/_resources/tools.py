@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import _CREATE_TOOL, _DELETE_TOOL, _GET_TOOL, _LIST_TOOLS, _PATCH_TOOL
 
@@ -31,258 +39,6 @@ if TYPE_CHECKING:
     )
 
 
-class ToolsWithRawResponse:
-    """Raw answers of Tools operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def create(
-        self,
-        *,
-        name: str,
-        description: str,
-        parameters: ToolCreateParameters | Mapping[str, Any] | Unset = UNSET,
-        delivery: ToolDelivery | Mapping[str, Any] | Unset = UNSET,
-        trigger_type: ToolTrigger | str | Unset = UNSET,
-        origin: ToolOrigin | str | Unset = UNSET,
-        on_call: ToolOnCall | str | Unset | Mapping[str, Any] | None = UNSET,
-        on_resolve: ToolOnResolve | str | Unset | Mapping[str, Any] | None = UNSET,
-        static_filler: str | Unset | Mapping[str, Any] | None = UNSET,
-        tags: builtins.list[str] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Tool]:
-        """Register a tool PALs can call (`POST /v2/tools`).
-
-        A function a PAL's LLM (or its perception layer) may call during a conversation. It reaches your
-        app as an app message (`delivery.app_message`) or Tavus calls your HTTPS endpoint
-        (`delivery.api`): exactly one of the two. Names are unique per account. Secrets in
-        `delivery.api.auth` are kept and answered as `********`; never send that placeholder back.
-
-        Args:
-            name: Letters, digits and underscores, not starting with a digit; at most 64 characters; unique in your account.
-            description: What the tool does, for the LLM. With `parameters` (as JSON) at most 10,000 characters.
-            parameters: JSON Schema of the arguments; `{}` when left out. Property names may not start with `tavus_`.
-            delivery: Exactly one channel: `app_message` true (the default) or `api`.
-            trigger_type: `in_call` (the default) or `post_call` (fired after the call; needs `delivery.api`).
-            origin: Which layer may call the tool; `llm` when left out.
-            on_call: What the PAL does while the tool runs (LLM tools only; null for vision and audio tools).
-            on_resolve: What happens with the result; `fire_and_forget` when left out, and always for vision and audio tools.
-            static_filler: What the PAL says while the tool runs; needed when `on_call` is `static_filler`.
-            tags: Labels to find tools by.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Tool]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _CREATE_TOOL,
-            (),
-            {},
-            {
-                "name": name,
-                "description": description,
-                "parameters": parameters,
-                "delivery": delivery,
-                "trigger_type": trigger_type,
-                "origin": origin,
-                "on_call": on_call,
-                "on_resolve": on_resolve,
-                "static_filler": static_filler,
-                "tags": tags,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Tool]", result)
-
-    def delete(
-        self,
-        tool_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a tool (`DELETE /v2/tools/{tool_id}`).
-
-        The tool is detached from every PAL that used it.
-
-        Args:
-            tool_id: Tool identifier, e.g. `t5e1f0d2c3b4`; a system tool's id is its name (`end_call`).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DELETE_TOOL,
-            (tool_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def get(
-        self,
-        tool_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Tool]:
-        """Get one tool (`GET /v2/tools/{tool_id}`).
-
-        Args:
-            tool_id: Tool identifier, e.g. `t5e1f0d2c3b4`; a system tool's id is its name (`end_call`).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Tool]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_TOOL,
-            (tool_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Tool]", result)
-
-    def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        sort: SortOrder | str | Unset = UNSET,
-        type_: ListScope | str | Unset = UNSET,
-        name_or_uuid: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ToolList]:
-        """List tools (`GET /v2/tools`).
-
-        Your tools by default; `type=system` lists Tavus's built-in ones (such as `end_call`), `type=all` both.
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            sort: Creation order; `asc` when left out.
-            type_: `user` (the default), `system` or `all`.
-            name_or_uuid: Only the tool with this id, or tools whose name contains this text.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ToolList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_TOOLS,
-            (),
-            {"limit": limit, "page": page, "sort": sort, "type_": type_, "name_or_uuid": name_or_uuid},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ToolList]", result)
-
-    def patch(
-        self,
-        tool_id: str,
-        *,
-        name: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        parameters: ToolUpdateParameters | Mapping[str, Any] | Unset = UNSET,
-        delivery: ToolDelivery | Mapping[str, Any] | Unset = UNSET,
-        trigger_type: ToolTrigger | str | Unset = UNSET,
-        origin: ToolOrigin | str | Unset = UNSET,
-        on_call: ToolOnCall | str | Unset | Mapping[str, Any] | None = UNSET,
-        on_resolve: ToolOnResolve | str | Unset | Mapping[str, Any] | None = UNSET,
-        static_filler: str | Unset | Mapping[str, Any] | None = UNSET,
-        tags: builtins.list[str] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Tool]:
-        """Change a tool (`PATCH /v2/tools/{tool_id}`).
-
-        A flat partial object, not JSON Patch: the fields given replace the stored ones, the rest are
-        kept. To keep a stored secret, leave it out; sending `********` back is refused.
-
-        Args:
-            tool_id: Tool identifier, e.g. `t5e1f0d2c3b4`; a system tool's id is its name (`end_call`).
-            name: A new name, unique among your tools (letters, digits and `_`).
-            description: What the tool does, as the LLM reads it.
-            parameters: JSON Schema of the arguments the LLM fills in.
-            delivery: Exactly one channel: `app_message` true (the default) or `api`.
-            trigger_type: `in_call` (the default) or `post_call` (fired after the call; needs `delivery.api`).
-            origin: Which layer may call the tool; `llm` when left out.
-            on_call: What the replica does while an LLM tool runs.
-            on_resolve: What happens when the tool's result comes back.
-            static_filler: What the replica says while the tool runs, when `on_call` is `static_filler`.
-            tags: Labels to find tools by.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Tool]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _PATCH_TOOL,
-            (tool_id,),
-            {},
-            {
-                "name": name,
-                "description": description,
-                "parameters": parameters,
-                "delivery": delivery,
-                "trigger_type": trigger_type,
-                "origin": origin,
-                "on_call": on_call,
-                "on_resolve": on_resolve,
-                "static_filler": static_filler,
-                "tags": tags,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Tool]", result)
-
-
 class Tools:
     """Tools operations (sync)."""
 
@@ -292,7 +48,7 @@ class Tools:
     @cached_property
     def with_raw_response(self) -> ToolsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return ToolsWithRawResponse(self._client)
+        return ToolsWithRawResponse(self)
 
     def create(
         self,
@@ -357,7 +113,6 @@ class Tools:
                 "tags": tags,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Tool", result)
 
@@ -392,7 +147,6 @@ class Tools:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -425,7 +179,6 @@ class Tools:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Tool", result)
 
@@ -468,7 +221,6 @@ class Tools:
             {"limit": limit, "page": page, "sort": sort, "type_": type_, "name_or_uuid": name_or_uuid},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ToolList", result)
 
@@ -571,261 +323,19 @@ class Tools:
                 "tags": tags,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Tool", result)
 
 
-class AsyncToolsWithRawResponse:
-    """Raw answers of Tools operations (async)."""
+class ToolsWithRawResponse:
+    """Raw answers of tools operations (sync): `Tools`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        name: str,
-        description: str,
-        parameters: ToolCreateParameters | Mapping[str, Any] | Unset = UNSET,
-        delivery: ToolDelivery | Mapping[str, Any] | Unset = UNSET,
-        trigger_type: ToolTrigger | str | Unset = UNSET,
-        origin: ToolOrigin | str | Unset = UNSET,
-        on_call: ToolOnCall | str | Unset | Mapping[str, Any] | None = UNSET,
-        on_resolve: ToolOnResolve | str | Unset | Mapping[str, Any] | None = UNSET,
-        static_filler: str | Unset | Mapping[str, Any] | None = UNSET,
-        tags: builtins.list[str] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Tool]:
-        """Register a tool PALs can call (`POST /v2/tools`).
-
-        A function a PAL's LLM (or its perception layer) may call during a conversation. It reaches your
-        app as an app message (`delivery.app_message`) or Tavus calls your HTTPS endpoint
-        (`delivery.api`): exactly one of the two. Names are unique per account. Secrets in
-        `delivery.api.auth` are kept and answered as `********`; never send that placeholder back.
-
-        Args:
-            name: Letters, digits and underscores, not starting with a digit; at most 64 characters; unique in your account.
-            description: What the tool does, for the LLM. With `parameters` (as JSON) at most 10,000 characters.
-            parameters: JSON Schema of the arguments; `{}` when left out. Property names may not start with `tavus_`.
-            delivery: Exactly one channel: `app_message` true (the default) or `api`.
-            trigger_type: `in_call` (the default) or `post_call` (fired after the call; needs `delivery.api`).
-            origin: Which layer may call the tool; `llm` when left out.
-            on_call: What the PAL does while the tool runs (LLM tools only; null for vision and audio tools).
-            on_resolve: What happens with the result; `fire_and_forget` when left out, and always for vision and audio tools.
-            static_filler: What the PAL says while the tool runs; needed when `on_call` is `static_filler`.
-            tags: Labels to find tools by.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Tool]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _CREATE_TOOL,
-            (),
-            {},
-            {
-                "name": name,
-                "description": description,
-                "parameters": parameters,
-                "delivery": delivery,
-                "trigger_type": trigger_type,
-                "origin": origin,
-                "on_call": on_call,
-                "on_resolve": on_resolve,
-                "static_filler": static_filler,
-                "tags": tags,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Tool]", result)
-
-    async def delete(
-        self,
-        tool_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a tool (`DELETE /v2/tools/{tool_id}`).
-
-        The tool is detached from every PAL that used it.
-
-        Args:
-            tool_id: Tool identifier, e.g. `t5e1f0d2c3b4`; a system tool's id is its name (`end_call`).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DELETE_TOOL,
-            (tool_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def get(
-        self,
-        tool_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Tool]:
-        """Get one tool (`GET /v2/tools/{tool_id}`).
-
-        Args:
-            tool_id: Tool identifier, e.g. `t5e1f0d2c3b4`; a system tool's id is its name (`end_call`).
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Tool]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_TOOL,
-            (tool_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Tool]", result)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        sort: SortOrder | str | Unset = UNSET,
-        type_: ListScope | str | Unset = UNSET,
-        name_or_uuid: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[ToolList]:
-        """List tools (`GET /v2/tools`).
-
-        Your tools by default; `type=system` lists Tavus's built-in ones (such as `end_call`), `type=all` both.
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            sort: Creation order; `asc` when left out.
-            type_: `user` (the default), `system` or `all`.
-            name_or_uuid: Only the tool with this id, or tools whose name contains this text.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[ToolList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_TOOLS,
-            (),
-            {"limit": limit, "page": page, "sort": sort, "type_": type_, "name_or_uuid": name_or_uuid},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[ToolList]", result)
-
-    async def patch(
-        self,
-        tool_id: str,
-        *,
-        name: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        parameters: ToolUpdateParameters | Mapping[str, Any] | Unset = UNSET,
-        delivery: ToolDelivery | Mapping[str, Any] | Unset = UNSET,
-        trigger_type: ToolTrigger | str | Unset = UNSET,
-        origin: ToolOrigin | str | Unset = UNSET,
-        on_call: ToolOnCall | str | Unset | Mapping[str, Any] | None = UNSET,
-        on_resolve: ToolOnResolve | str | Unset | Mapping[str, Any] | None = UNSET,
-        static_filler: str | Unset | Mapping[str, Any] | None = UNSET,
-        tags: builtins.list[str] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Tool]:
-        """Change a tool (`PATCH /v2/tools/{tool_id}`).
-
-        A flat partial object, not JSON Patch: the fields given replace the stored ones, the rest are
-        kept. To keep a stored secret, leave it out; sending `********` back is refused.
-
-        Args:
-            tool_id: Tool identifier, e.g. `t5e1f0d2c3b4`; a system tool's id is its name (`end_call`).
-            name: A new name, unique among your tools (letters, digits and `_`).
-            description: What the tool does, as the LLM reads it.
-            parameters: JSON Schema of the arguments the LLM fills in.
-            delivery: Exactly one channel: `app_message` true (the default) or `api`.
-            trigger_type: `in_call` (the default) or `post_call` (fired after the call; needs `delivery.api`).
-            origin: Which layer may call the tool; `llm` when left out.
-            on_call: What the replica does while an LLM tool runs.
-            on_resolve: What happens when the tool's result comes back.
-            static_filler: What the replica says while the tool runs, when `on_call` is `static_filler`.
-            tags: Labels to find tools by.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Tool]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _PATCH_TOOL,
-            (tool_id,),
-            {},
-            {
-                "name": name,
-                "description": description,
-                "parameters": parameters,
-                "delivery": delivery,
-                "trigger_type": trigger_type,
-                "origin": origin,
-                "on_call": on_call,
-                "on_resolve": on_resolve,
-                "static_filler": static_filler,
-                "tags": tags,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Tool]", result)
+    def __init__(self, resource: Tools) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.patch = to_raw_response_wrapper(resource.patch)
 
 
 class AsyncTools:
@@ -837,7 +347,7 @@ class AsyncTools:
     @cached_property
     def with_raw_response(self) -> AsyncToolsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncToolsWithRawResponse(self._client)
+        return AsyncToolsWithRawResponse(self)
 
     async def create(
         self,
@@ -902,7 +412,6 @@ class AsyncTools:
                 "tags": tags,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Tool", result)
 
@@ -937,7 +446,6 @@ class AsyncTools:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -970,7 +478,6 @@ class AsyncTools:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Tool", result)
 
@@ -1013,7 +520,6 @@ class AsyncTools:
             {"limit": limit, "page": page, "sort": sort, "type_": type_, "name_or_uuid": name_or_uuid},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("ToolList", result)
 
@@ -1117,6 +623,16 @@ class AsyncTools:
                 "tags": tags,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Tool", result)
+
+
+class AsyncToolsWithRawResponse:
+    """Raw answers of tools operations (async): `AsyncTools`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncTools) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.patch = async_to_raw_response_wrapper(resource.patch)

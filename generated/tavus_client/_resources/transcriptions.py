@@ -8,7 +8,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import _CREATE_TRANSCRIPTION, _DELETE_TRANSCRIPTION, _GET_TRANSCRIPTION, _LIST_TRANSCRIPTIONS
 
@@ -16,151 +24,6 @@ if TYPE_CHECKING:
     import httpx
 
     from ..models import Transcription, TranscriptionCreated, TranscriptionList
-
-
-class TranscriptionsWithRawResponse:
-    """Raw answers of Transcriptions operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def create(
-        self,
-        *,
-        file_url: str,
-        callback_url: str,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[TranscriptionCreated]:
-        """Transcribe a file (`POST /v2/transcriptions`).
-
-        The transcript is made in the background; `callback_url` receives it when it is ready.
-
-        Args:
-            file_url: Audio or video file to transcribe.
-            callback_url: Receives the transcription when it is done.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[TranscriptionCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _CREATE_TRANSCRIPTION,
-            (),
-            {},
-            {"file_url": file_url, "callback_url": callback_url},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[TranscriptionCreated]", result)
-
-    def delete(
-        self,
-        transcription_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`).
-
-        Args:
-            transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DELETE_TRANSCRIPTION,
-            (transcription_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def get(
-        self,
-        transcription_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Transcription]:
-        """Get one transcription (`GET /v2/transcriptions/{transcription_id}`).
-
-        Args:
-            transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Transcription]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_TRANSCRIPTION,
-            (transcription_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Transcription]", result)
-
-    def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[TranscriptionList]:
-        """List transcriptions (`GET /v2/transcriptions`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[TranscriptionList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_TRANSCRIPTIONS,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[TranscriptionList]", result)
 
 
 class Transcriptions:
@@ -172,7 +35,7 @@ class Transcriptions:
     @cached_property
     def with_raw_response(self) -> TranscriptionsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return TranscriptionsWithRawResponse(self._client)
+        return TranscriptionsWithRawResponse(self)
 
     def create(
         self,
@@ -207,7 +70,6 @@ class Transcriptions:
             {},
             {"file_url": file_url, "callback_url": callback_url},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("TranscriptionCreated", result)
 
@@ -240,7 +102,6 @@ class Transcriptions:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -273,7 +134,6 @@ class Transcriptions:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Transcription", result)
 
@@ -308,7 +168,6 @@ class Transcriptions:
             {"limit": limit, "page": page},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("TranscriptionList", result)
 
@@ -339,149 +198,14 @@ class Transcriptions:
         yield from self._client._paginate(_LIST_TRANSCRIPTIONS, (), {"limit": limit}, options)
 
 
-class AsyncTranscriptionsWithRawResponse:
-    """Raw answers of Transcriptions operations (async)."""
+class TranscriptionsWithRawResponse:
+    """Raw answers of transcriptions operations (sync): `Transcriptions`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def create(
-        self,
-        *,
-        file_url: str,
-        callback_url: str,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[TranscriptionCreated]:
-        """Transcribe a file (`POST /v2/transcriptions`).
-
-        The transcript is made in the background; `callback_url` receives it when it is ready.
-
-        Args:
-            file_url: Audio or video file to transcribe.
-            callback_url: Receives the transcription when it is done.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[TranscriptionCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _CREATE_TRANSCRIPTION,
-            (),
-            {},
-            {"file_url": file_url, "callback_url": callback_url},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[TranscriptionCreated]", result)
-
-    async def delete(
-        self,
-        transcription_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a transcription (`DELETE /v2/transcriptions/{transcription_id}`).
-
-        Args:
-            transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DELETE_TRANSCRIPTION,
-            (transcription_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def get(
-        self,
-        transcription_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Transcription]:
-        """Get one transcription (`GET /v2/transcriptions/{transcription_id}`).
-
-        Args:
-            transcription_id: Transcription identifier, e.g. `t0108f2d24k2a`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Transcription]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_TRANSCRIPTION,
-            (transcription_id,),
-            {},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Transcription]", result)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[TranscriptionList]:
-        """List transcriptions (`GET /v2/transcriptions`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[TranscriptionList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_TRANSCRIPTIONS,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[TranscriptionList]", result)
+    def __init__(self, resource: Transcriptions) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list = to_raw_response_wrapper(resource.list)
 
 
 class AsyncTranscriptions:
@@ -493,7 +217,7 @@ class AsyncTranscriptions:
     @cached_property
     def with_raw_response(self) -> AsyncTranscriptionsWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncTranscriptionsWithRawResponse(self._client)
+        return AsyncTranscriptionsWithRawResponse(self)
 
     async def create(
         self,
@@ -528,7 +252,6 @@ class AsyncTranscriptions:
             {},
             {"file_url": file_url, "callback_url": callback_url},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("TranscriptionCreated", result)
 
@@ -561,7 +284,6 @@ class AsyncTranscriptions:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -594,7 +316,6 @@ class AsyncTranscriptions:
             {},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Transcription", result)
 
@@ -629,7 +350,6 @@ class AsyncTranscriptions:
             {"limit": limit, "page": page},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("TranscriptionList", result)
 
@@ -659,3 +379,13 @@ class AsyncTranscriptions:
         options = request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline)
         async for item in self._client._paginate(_LIST_TRANSCRIPTIONS, (), {"limit": limit}, options):
             yield item
+
+
+class AsyncTranscriptionsWithRawResponse:
+    """Raw answers of transcriptions operations (async): `AsyncTranscriptions`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncTranscriptions) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list = async_to_raw_response_wrapper(resource.list)

@@ -8,7 +8,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import _DELETE_VIDEO, _GENERATE_VIDEO, _GET_VIDEO, _LIST_VIDEOS, _RENAME_VIDEO
 
@@ -16,222 +24,6 @@ if TYPE_CHECKING:
     import httpx
 
     from ..models import Video, VideoCreated, VideoList, VideoProperties
-
-
-class VideosWithRawResponse:
-    """Raw answers of Videos operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def delete(
-        self,
-        video_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a video (`DELETE /v2/videos/{video_id}`).
-
-        Args:
-            video_id: Video identifier, e.g. `1e30440cf9`.
-            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _DELETE_VIDEO,
-            (video_id,),
-            {"hard": hard},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    def generate(
-        self,
-        *,
-        replica_id: str,
-        script: str | Unset = UNSET,
-        audio_url: str | Unset = UNSET,
-        video_name: str | Unset = UNSET,
-        background_url: str | Unset = UNSET,
-        background_source_url: str | Unset = UNSET,
-        callback_url: str | Unset = UNSET,
-        fast: bool | Unset = UNSET,
-        transparent_background: bool | Unset = UNSET,
-        watermark_image_url: str | Unset = UNSET,
-        properties: VideoProperties | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[VideoCreated]:
-        """Generate a video (`POST /v2/videos`).
-
-        Renders a video of the replica reading `script`, or lip-syncing `audio_url`; exactly one of the
-        two is given. Rendering runs in the background: `status` goes `queued`, `generating`, `ready`
-        (or `error`).
-
-        Args:
-            replica_id: The replica that reads the script: one of yours, or a stock one.
-            script: Text the replica reads.
-            audio_url: Public .wav or .mp3 the replica lip-syncs.
-            video_name: A name for the video; left out, one is made from the replica and the video id.
-            background_url: Website recorded as the background.
-            background_source_url: Video used as the background.
-            callback_url: Where callbacks are POSTed; an empty string means none.
-            fast: Plain fast render without backgrounds, thumbnails or streaming URLs.
-            transparent_background: Transparent .webm output; needs `fast`.
-            watermark_image_url: An image laid over the video.
-            properties: Background and opening settings.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[VideoCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GENERATE_VIDEO,
-            (),
-            {},
-            {
-                "replica_id": replica_id,
-                "script": script,
-                "audio_url": audio_url,
-                "video_name": video_name,
-                "background_url": background_url,
-                "background_source_url": background_source_url,
-                "callback_url": callback_url,
-                "fast": fast,
-                "transparent_background": transparent_background,
-                "watermark_image_url": watermark_image_url,
-                "properties": properties,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[VideoCreated]", result)
-
-    def get(
-        self,
-        video_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Video]:
-        """Get one video (`GET /v2/videos/{video_id}`).
-
-        Args:
-            video_id: Video identifier, e.g. `1e30440cf9`.
-            verbose: When true, the answer also carries `still_image_thumbnail_url` and `gif_thumbnail_url`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Video]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _GET_VIDEO,
-            (video_id,),
-            {"verbose": verbose},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Video]", result)
-
-    def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[VideoList]:
-        """List videos (`GET /v2/videos`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 0. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[VideoList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_VIDEOS,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[VideoList]", result)
-
-    def rename(
-        self,
-        video_id: str,
-        *,
-        video_name: str,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Rename a video (`PATCH /v2/videos/{video_id}/name`).
-
-        Args:
-            video_id: Video identifier, e.g. `1e30440cf9`.
-            video_name: The video's new name.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _RENAME_VIDEO,
-            (video_id,),
-            {},
-            {"video_name": video_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
 
 
 class Videos:
@@ -243,7 +35,7 @@ class Videos:
     @cached_property
     def with_raw_response(self) -> VideosWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return VideosWithRawResponse(self._client)
+        return VideosWithRawResponse(self)
 
     def delete(
         self,
@@ -276,7 +68,6 @@ class Videos:
             {"hard": hard},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -345,7 +136,6 @@ class Videos:
                 "properties": properties,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("VideoCreated", result)
 
@@ -380,7 +170,6 @@ class Videos:
             {"verbose": verbose},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Video", result)
 
@@ -415,7 +204,6 @@ class Videos:
             {"limit": limit, "page": page},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("VideoList", result)
 
@@ -476,225 +264,19 @@ class Videos:
             {},
             {"video_name": video_name},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
 
-class AsyncVideosWithRawResponse:
-    """Raw answers of Videos operations (async)."""
+class VideosWithRawResponse:
+    """Raw answers of videos operations (sync): `Videos`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def delete(
-        self,
-        video_id: str,
-        *,
-        hard: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Delete a video (`DELETE /v2/videos/{video_id}`).
-
-        Args:
-            video_id: Video identifier, e.g. `1e30440cf9`.
-            hard: When true, stored assets (recordings, footage, thumbnails) are erased too. This cannot be undone.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _DELETE_VIDEO,
-            (video_id,),
-            {"hard": hard},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
-
-    async def generate(
-        self,
-        *,
-        replica_id: str,
-        script: str | Unset = UNSET,
-        audio_url: str | Unset = UNSET,
-        video_name: str | Unset = UNSET,
-        background_url: str | Unset = UNSET,
-        background_source_url: str | Unset = UNSET,
-        callback_url: str | Unset = UNSET,
-        fast: bool | Unset = UNSET,
-        transparent_background: bool | Unset = UNSET,
-        watermark_image_url: str | Unset = UNSET,
-        properties: VideoProperties | Mapping[str, Any] | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[VideoCreated]:
-        """Generate a video (`POST /v2/videos`).
-
-        Renders a video of the replica reading `script`, or lip-syncing `audio_url`; exactly one of the
-        two is given. Rendering runs in the background: `status` goes `queued`, `generating`, `ready`
-        (or `error`).
-
-        Args:
-            replica_id: The replica that reads the script: one of yours, or a stock one.
-            script: Text the replica reads.
-            audio_url: Public .wav or .mp3 the replica lip-syncs.
-            video_name: A name for the video; left out, one is made from the replica and the video id.
-            background_url: Website recorded as the background.
-            background_source_url: Video used as the background.
-            callback_url: Where callbacks are POSTed; an empty string means none.
-            fast: Plain fast render without backgrounds, thumbnails or streaming URLs.
-            transparent_background: Transparent .webm output; needs `fast`.
-            watermark_image_url: An image laid over the video.
-            properties: Background and opening settings.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[VideoCreated]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GENERATE_VIDEO,
-            (),
-            {},
-            {
-                "replica_id": replica_id,
-                "script": script,
-                "audio_url": audio_url,
-                "video_name": video_name,
-                "background_url": background_url,
-                "background_source_url": background_source_url,
-                "callback_url": callback_url,
-                "fast": fast,
-                "transparent_background": transparent_background,
-                "watermark_image_url": watermark_image_url,
-                "properties": properties,
-            },
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[VideoCreated]", result)
-
-    async def get(
-        self,
-        video_id: str,
-        *,
-        verbose: bool | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[Video]:
-        """Get one video (`GET /v2/videos/{video_id}`).
-
-        Args:
-            video_id: Video identifier, e.g. `1e30440cf9`.
-            verbose: When true, the answer also carries `still_image_thumbnail_url` and `gif_thumbnail_url`.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[Video]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _GET_VIDEO,
-            (video_id,),
-            {"verbose": verbose},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[Video]", result)
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[VideoList]:
-        """List videos (`GET /v2/videos`).
-
-        Args:
-            limit: Items per page. The server uses 10 when left out.
-            page: Page number, counted from 0. The first page when left out.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[VideoList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_VIDEOS,
-            (),
-            {"limit": limit, "page": page},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[VideoList]", result)
-
-    async def rename(
-        self,
-        video_id: str,
-        *,
-        video_name: str,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[None]:
-        """Rename a video (`PATCH /v2/videos/{video_id}/name`).
-
-        Args:
-            video_id: Video identifier, e.g. `1e30440cf9`.
-            video_name: The video's new name.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[None]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _RENAME_VIDEO,
-            (video_id,),
-            {},
-            {"video_name": video_name},
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[None]", result)
+    def __init__(self, resource: Videos) -> None:
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.generate = to_raw_response_wrapper(resource.generate)
+        self.get = to_raw_response_wrapper(resource.get)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.rename = to_raw_response_wrapper(resource.rename)
 
 
 class AsyncVideos:
@@ -706,7 +288,7 @@ class AsyncVideos:
     @cached_property
     def with_raw_response(self) -> AsyncVideosWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncVideosWithRawResponse(self._client)
+        return AsyncVideosWithRawResponse(self)
 
     async def delete(
         self,
@@ -739,7 +321,6 @@ class AsyncVideos:
             {"hard": hard},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
 
@@ -808,7 +389,6 @@ class AsyncVideos:
                 "properties": properties,
             },
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("VideoCreated", result)
 
@@ -843,7 +423,6 @@ class AsyncVideos:
             {"verbose": verbose},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("Video", result)
 
@@ -878,7 +457,6 @@ class AsyncVideos:
             {"limit": limit, "page": page},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("VideoList", result)
 
@@ -940,6 +518,16 @@ class AsyncVideos:
             {},
             {"video_name": video_name},
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("None", result)
+
+
+class AsyncVideosWithRawResponse:
+    """Raw answers of videos operations (async): `AsyncVideos`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncVideos) -> None:
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.generate = async_to_raw_response_wrapper(resource.generate)
+        self.get = async_to_raw_response_wrapper(resource.get)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.rename = async_to_raw_response_wrapper(resource.rename)

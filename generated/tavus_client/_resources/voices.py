@@ -8,7 +8,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from .._overrides._base import NOT_GIVEN, AsyncAPIClient, NotGiven, RawResponse, SyncAPIClient, request_options
+from .._overrides._base import (
+    NOT_GIVEN,
+    AsyncAPIClient,
+    NotGiven,
+    SyncAPIClient,
+    async_to_raw_response_wrapper,
+    request_options,
+    to_raw_response_wrapper,
+)
 from ..types import UNSET, Unset
 from . import _LIST_VOICES
 
@@ -16,56 +24,6 @@ if TYPE_CHECKING:
     import httpx
 
     from ..models import SortOrder, Voice, VoiceList
-
-
-class VoicesWithRawResponse:
-    """Raw answers of Voices operations (sync)."""
-
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        search: str | Unset = UNSET,
-        sort: SortOrder | str | Unset = UNSET,
-        tag: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[VoiceList]:
-        """List stock voices (`GET /v2/voices`).
-
-        Voices whose `voice_name` can be given when training a replica from an image.
-
-        Args:
-            limit: Items per page, 1 to 100. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            search: Only voices whose name contains this text (case-insensitive).
-            sort: Order by voice name. Ascending when left out.
-            tag: Only voices carrying this tag.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[VoiceList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = self._client._request(
-            _LIST_VOICES,
-            (),
-            {"limit": limit, "page": page, "search": search, "sort": sort, "tag": tag},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[VoiceList]", result)
 
 
 class Voices:
@@ -77,7 +35,7 @@ class Voices:
     @cached_property
     def with_raw_response(self) -> VoicesWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return VoicesWithRawResponse(self._client)
+        return VoicesWithRawResponse(self)
 
     def list(
         self,
@@ -118,7 +76,6 @@ class Voices:
             {"limit": limit, "page": page, "search": search, "sort": sort, "tag": tag},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("VoiceList", result)
 
@@ -159,54 +116,11 @@ class Voices:
         )
 
 
-class AsyncVoicesWithRawResponse:
-    """Raw answers of Voices operations (async)."""
+class VoicesWithRawResponse:
+    """Raw answers of voices operations (sync): `Voices`'s methods, answering `RawResponse`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
-
-    async def list(
-        self,
-        *,
-        limit: int | Unset = UNSET,
-        page: int | Unset = UNSET,
-        search: str | Unset = UNSET,
-        sort: SortOrder | str | Unset = UNSET,
-        tag: str | Unset = UNSET,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        deadline: float | NotGiven | None = NOT_GIVEN,
-    ) -> RawResponse[VoiceList]:
-        """List stock voices (`GET /v2/voices`).
-
-        Voices whose `voice_name` can be given when training a replica from an image.
-
-        Args:
-            limit: Items per page, 1 to 100. The server uses 10 when left out.
-            page: Page number, counted from 1; 0 also means the first page. The first page when left out.
-            search: Only voices whose name contains this text (case-insensitive).
-            sort: Order by voice name. Ascending when left out.
-            tag: Only voices carrying this tag.
-            extra_headers, extra_query, extra_body, timeout, max_retries, deadline: per-request options.
-
-        Returns:
-            RawResponse[VoiceList]: the HTTP answer and its parsed value.
-
-        Raises:
-            TavusError: a subclass for every failure (APIStatusError for error answers).
-        """
-        result = await self._client._request(
-            _LIST_VOICES,
-            (),
-            {"limit": limit, "page": page, "search": search, "sort": sort, "tag": tag},
-            None,
-            request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=True,
-        )
-        return cast("RawResponse[VoiceList]", result)
+    def __init__(self, resource: Voices) -> None:
+        self.list = to_raw_response_wrapper(resource.list)
 
 
 class AsyncVoices:
@@ -218,7 +132,7 @@ class AsyncVoices:
     @cached_property
     def with_raw_response(self) -> AsyncVoicesWithRawResponse:
         """The same methods, answering `RawResponse` (status, headers, body)."""
-        return AsyncVoicesWithRawResponse(self._client)
+        return AsyncVoicesWithRawResponse(self)
 
     async def list(
         self,
@@ -259,7 +173,6 @@ class AsyncVoices:
             {"limit": limit, "page": page, "search": search, "sort": sort, "tag": tag},
             None,
             request_options(extra_headers, extra_query, extra_body, timeout, max_retries, deadline),
-            raw=False,
         )
         return cast("VoiceList", result)
 
@@ -299,3 +212,10 @@ class AsyncVoices:
             _LIST_VOICES, (), {"limit": limit, "search": search, "sort": sort, "tag": tag}, options
         ):
             yield item
+
+
+class AsyncVoicesWithRawResponse:
+    """Raw answers of voices operations (async): `AsyncVoices`'s methods, answering `RawResponse`."""
+
+    def __init__(self, resource: AsyncVoices) -> None:
+        self.list = async_to_raw_response_wrapper(resource.list)
