@@ -124,6 +124,9 @@ class TavusMock:
         self._aliases = {op_id: f.alias for f in self.families.values() for op_id in f.alias_operations}
         self._handlers = {op.operation_id: self._handler_for(op) for op in self.spec.operations}
         self._page_bases = {op.operation_id: self._page_base(op) for op in self.spec.operations}
+        # What a list does when the request does not say (tavus_spec.facts: the `x-server-default` of its
+        # `limit` and `sort` parameters): the spec is the one place these are written.
+        self._list_defaults = {op.operation_id: self._list_default(op) for op in self.spec.operations}
         self._patch_schema = {op.operation_id: self._read_validator(op) for op in self.spec.operations}
 
     # -- spec-derived facts --------------------------------------------------------------------
@@ -717,12 +720,15 @@ class TavusMock:
         return op.success_statuses[0]
 
     def paging(self, ctx: Ctx, default_limit: int = 10) -> tuple[int, int, int, bool]:
-        """(limit, page, offset, descending) of a list request: the one place that reads page bases."""
+        """(limit, page, offset, descending) of a list request: the one place that reads page bases and a
+        list's documented defaults (`default_limit` where the spec documents none)."""
         q = ctx.query
-        limit = min(q.get("limit", default_limit), MAX_PAGE)
-        base = self._page_bases[ctx.op.operation_id]
+        op_id = ctx.op.operation_id
+        documented_limit, documented_sort = self._list_defaults[op_id]
+        limit = min(q.get("limit", documented_limit or default_limit), MAX_PAGE)
+        base = self._page_bases[op_id]
         page = q.get("page", base)
-        descending = q.get("sort", "asc") in ("desc", "descending")
+        descending = q.get("sort", documented_sort) in ("desc", "descending")  # both spellings (SortOrder)
         return limit, page, max(page - base, 0) * limit, descending
 
     def _record(self, ctx: Ctx, *, writable: bool = False) -> Record:
@@ -752,9 +758,7 @@ class TavusMock:
         tag = ctx.op.tag
         q = ctx.query
         family = self.families[tag]
-        limit, page, offset, _ = self.paging(ctx)
-        default_order = "desc" if family.newest_first else "asc"
-        descending = q.get("sort", default_order) in ("desc", "descending")  # both spellings (spec: SortOrder)
+        limit, page, offset, descending = self.paging(ctx)
         store = self.store
         if not family.ordered_by_id and (not family.filters or family.filters.keys().isdisjoint(q)):
             owner = q.get(family.type_field) if family.type_field else None
@@ -797,6 +801,13 @@ class TavusMock:
         both work on 1)."""
         found = spec_facts(self.spec.raw).list_at(op.path)
         return found.page_base if found is not None and found.page_base is not None else 1
+
+    def _list_default(self, op: Operation) -> tuple[int | None, str]:
+        """(page size, order) of a list that names neither: the spec's, else none and ascending."""
+        found = spec_facts(self.spec.raw).list_at(op.path) if op.method == "GET" else None
+        if found is None:
+            return None, "asc"
+        return found.default_limit, found.default_sort or "asc"
 
     def _patch(self, ctx: Ctx) -> Answer:
         """A JSON Patch of the resource as its GET shows it, or a flat update. Either ends in the same

@@ -225,7 +225,6 @@ class Family:
     normalize: Callable[[dict[str, Any]], None] | None = None
     terse: frozenset[str] = frozenset()  # fields a read without `verbose=true` leaves out
     lists_read_verbose: bool = False  # a list honours `verbose` too (else it shows every field)
-    newest_first: bool = False  # the order of a list that names none
     ordered_by_id: bool = False  # a list in the order of ids (else of creation)
     # operationId -> a generic behaviour's name (GENERIC) or the family's handler.
     operations: dict[str, str | Handler] = field(default_factory=dict)

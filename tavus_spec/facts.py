@@ -12,7 +12,8 @@ Where the facts come from in the spec:
 - its first page is the `x-page-base` of its `page` parameter; its default page size is the
   `x-server-default` of its `limit` parameter (a `default:` would make the generator send it);
 - the id of a collection's items is the parameter of its `/{...}` sibling path;
-- what `verbose=true` adds is the `x-verbose-adds` list of the `verbose` parameter.
+- what `verbose=true` adds is the `x-verbose-adds` list of the `verbose` parameter;
+- the order of a list that names none is the `x-server-default` of its `sort` parameter.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class ListFacts:
     id_field: str | None  # the item path's parameter (`persona_id`), None without an item path
     query: frozenset[str]  # every query parameter the list takes
     verbose_adds: frozenset[str] | None  # None: the list has no `verbose` parameter
+    default_sort: str | None = None  # the `x-server-default` of its `sort` parameter (`asc`, `desc`)
 
 
 def resolve(document: Mapping[str, Any], node: Any) -> Any:
@@ -159,7 +161,9 @@ def list_facts(document: Mapping[str, Any], path: str) -> ListFacts | None:
     page = by_name.get("page")
     limit = by_name.get("limit")
     verbose = by_name.get("verbose")
+    sort = by_name.get("sort")
     default = limit.get("x-server-default") if limit else None
+    default_sort = sort.get("x-server-default") if sort else None
     adds = verbose.get("x-verbose-adds") if verbose else None
     return ListFacts(
         operation_id=oid,
@@ -171,6 +175,7 @@ def list_facts(document: Mapping[str, Any], path: str) -> ListFacts | None:
         id_field=id_field(document, path),
         query=frozenset(by_name),
         verbose_adds=frozenset(str(a) for a in adds) if isinstance(adds, list) else None,
+        default_sort=default_sort if isinstance(default_sort, str) else None,
     )
 
 

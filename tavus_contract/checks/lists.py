@@ -219,22 +219,25 @@ def paging_adds_up(probe: Probe) -> None:
 @contract_check
 def list_follows_sort(probe: Probe) -> None:
     """`sort=asc` lists oldest first, `desc` newest first, by `created_at` (items without an ISO 8601
-    time are not judged); a whole list on one page reads the other way round with the other order."""
+    time are not judged); a list that names no order follows the one its `sort` parameter documents
+    (`x-server-default`); a whole list on one page reads the other way round with the other order."""
     page = _page(probe)
     if page is None:
         return
     items, total, query = page
-    descending = SORTABLE.get(str(query.get("sort", "")).lower())
+    facts = probe.list_here()
+    order = query.get("sort", facts.default_sort if facts is not None else None)
+    descending = SORTABLE.get(str(order or "").lower())
     if descending is None:
         return
+    said = f"sort={order}" if "sort" in query else f"no sort given (the documented default is {order})"
     found = [item.get("created_at") for item in items if isinstance(item, dict)]
     times = [t for t in found if isinstance(t, str) and t[:4].isdigit() and "T" in t]
     if len(times) < 2 or len(times) != len(found):
         return
     stamps = [t.rstrip("Z").replace("+00:00", "") for t in times]
     if stamps != sorted(stamps, reverse=descending):
-        probe.fail(f"sort={query['sort']} but created_at reads {', '.join(times[:5])}...")
-    facts = probe.list_here()
+        probe.fail(f"{said} but created_at reads {', '.join(times[:5])}...")
     if len(items) != total or "page" in query or facts is None or not has_ids(items, facts.id_field):
         return
     flipped = "asc" if descending else "desc"
@@ -242,7 +245,7 @@ def list_follows_sort(probe: Probe) -> None:
     if other is None or other[1] != total:
         return
     if [identity(i, facts.id_field) for i in other[0]] != [identity(i, facts.id_field) for i in items][::-1]:
-        probe.fail(f"sort={flipped} does not list the items of sort={query['sort']} in reverse")
+        probe.fail(f"sort={flipped} does not list the items of {said} in reverse")
 
 
 @contract_check

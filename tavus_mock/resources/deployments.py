@@ -83,8 +83,7 @@ def get_deployment(api: Api, ctx: Ctx) -> Answer:
 @FAMILY.handles("listDeployments")
 def list_deployments(api: Api, ctx: Ctx) -> Answer:
     q = ctx.query
-    limit, page, offset, _ = api.paging(ctx, default_limit=20)
-    descending = q.get("sort", "desc") in ("desc", "descending")  # newest first unless asked
+    limit, page, offset, descending = api.paging(ctx)  # 20 and newest first unless asked (the spec's defaults)
     if {"pal_id", "search", "status", "channel"} & q.keys():  # filters: a scan of the key's deployments
         statuses = {s.strip() for s in q.get("status", "").split(",") if s.strip()}
         channels = {c.strip() for c in q.get("channel", "").split(",") if c.strip()}

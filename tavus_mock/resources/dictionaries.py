@@ -47,7 +47,6 @@ FAMILY = register(
         TAG,
         "pronunciation_dictionary_id",
         id_maker("pd_", 14),
-        newest_first=True,
         check_patch=only_name_and_rules,
         normalize=_normalize,
         operations={

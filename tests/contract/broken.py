@@ -181,6 +181,18 @@ class DeletedToolStays(_Wrapped):
         return answer
 
 
+class DefaultOrderReversed(_Wrapped):
+    """A tool list that names no order comes newest first, though the spec documents `asc` as its default
+    (a mutation-run survivor: the default order of a list flipped)."""
+
+    OPERATION = "listTools"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        if "sort" in ctx.query:
+            return handler(ctx)
+        return handler(replace(ctx, query={**ctx.query, "sort": "desc"}))
+
+
 class DuplicateToolNames(_Wrapped):
     """Two tools of one account may share a name."""
 
@@ -379,6 +391,7 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     DuplicateToolNames: (("tools",), {"tool_names_unique"}),
     AttachRefused: (("tools",), {"new_tool_attaches"}),
     DeletedToolStays: (("tools",), {"deleted_tool_leaves_pals"}),
+    DefaultOrderReversed: (("tools",), {"list_follows_sort"}),
     RefusalIs401: (("tools",), {"key_accepted", "documented_refusals"}),
     FillerNotRequired: (("tools",), {"documented_refusals"}),
     PagesOverlap: (("personas",), {"pages_are_consecutive"}),
