@@ -18,7 +18,7 @@ Where the facts come from in the spec:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +85,55 @@ def _json_schema(document: Mapping[str, Any], holder: Any) -> Any:
         return None
     media = holder.get("content", {}).get("application/json")
     return media.get("schema") if isinstance(media, dict) else None
+
+
+def _concrete(document: Mapping[str, Any], nodes: list[Any]) -> list[dict[str, Any]]:
+    """The object shapes a list of schemas stands for, through `$ref`, `allOf`, `anyOf` and `oneOf`."""
+    out: list[dict[str, Any]] = []
+    pending = list(nodes)
+    seen: set[int] = set()
+    while pending:
+        node = resolve(document, pending.pop())
+        if not isinstance(node, dict) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        for key in ("allOf", "anyOf", "oneOf"):
+            if isinstance(node.get(key), list):
+                pending.extend(node[key])
+        out.append(node)
+    return out
+
+
+def declared_members(document: Mapping[str, Any], schema: Any, path: Sequence[str | int]) -> frozenset[str] | None:
+    """The member names the schema declares for the object at `path` (property names, and list
+    indexes as ints), or None when it may hold any member (a map, a free-form object): what a check may
+    expect a server to keep there. A place the schema does not declare at all declares nothing."""
+    nodes: list[Any] = [schema]
+    for part in path:
+        following: list[Any] = []
+        for node in _concrete(document, nodes):
+            if isinstance(part, int):
+                if isinstance(node.get("items"), dict):
+                    following.append(node["items"])
+                continue
+            found = (node.get("properties") or {}).get(part)
+            if found is not None:
+                following.append(found)
+            elif isinstance(node.get("additionalProperties"), dict):
+                following.append(node["additionalProperties"])
+        if not following:
+            return frozenset()
+        nodes = following
+    names: set[str] = set()
+    for node in _concrete(document, nodes):
+        kinds = node.get("type")
+        objectish = kinds == "object" or (isinstance(kinds, list) and "object" in kinds) or "properties" in node
+        if not objectish:
+            continue
+        if not node.get("properties") or node.get("additionalProperties") not in (None, False):
+            return None  # any member may be kept here
+        names.update(node["properties"])
+    return frozenset(names)
 
 
 def request_properties(document: Mapping[str, Any], path: str, method: str) -> set[str]:
@@ -243,6 +292,24 @@ class Facts:
 
     def operation_id(self, path: str, method: str) -> str | None:
         return operation_id(self.document, path, method)
+
+    def same_record(self, path: str, method: str, status: str) -> tuple[str, dict[str, str]] | None:
+        """The `x-tavus-same-record` of an answer: the operation that reads the record just created under
+        the other vocabulary (a PAL as a persona), and its parameters as `$response.body#/...` pointers."""
+        operation = resolve(self.document, self.document.get("paths", {}).get(path, {})).get(method.lower())
+        answer = resolve(self.document, ((operation or {}).get("responses") or {}).get(status))
+        found = answer.get("x-tavus-same-record") if isinstance(answer, dict) else None
+        if not isinstance(found, dict) or not isinstance(found.get("operationId"), str):
+            return None
+        return found["operationId"], {str(k): str(v) for k, v in (found.get("parameters") or {}).items()}
+
+    def read_members(self, path: str, where: Sequence[str | int]) -> frozenset[str] | None:
+        """`declared_members` of the 200 answer of GET `path` (what a read of the resource can show)."""
+        item = resolve(self.document, self.document.get("paths", {}).get(path, {}))
+        get = item.get("get") if isinstance(item, dict) else None
+        answer = (get or {}).get("responses", {}).get("200")
+        schema = _json_schema(self.document, answer)
+        return None if schema is None else declared_members(self.document, schema, where)
 
     @property
     def read_only(self) -> frozenset[str]:

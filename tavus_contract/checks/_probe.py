@@ -46,6 +46,28 @@ def curl(request: Any, settings: Settings) -> str:
 
 
 @dataclass
+class Ledger:
+    """The ids this run saw created (answers of creates with the run's key) and deleted (a 2xx DELETE of
+    an item path, through any vocabulary): an id is one record whatever path names it."""
+
+    created: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
+
+    def alive(self, value: Any) -> bool:
+        return isinstance(value, str) and value in self.created and value not in self.deleted
+
+    def note(self, method: str, path_parameters: dict[str, Any], status: int) -> None:
+        """A DELETE's success removes the item its last path parameter names."""
+        if method.upper() == "DELETE" and 200 <= status < 300 and path_parameters:
+            last = list(path_parameters.values())[-1]
+            if isinstance(last, str):
+                self.deleted.add(last)
+
+
+LEDGER = Ledger()  # one per schemathesis process, which is one run
+
+
+@dataclass
 class Probe:
     """One check's view of a case: the case, its answer, the settings, and follow-up requests."""
 
@@ -105,6 +127,7 @@ class Probe:
         probe = operation.Case(path_parameters=path_parameters or {}, query=query or {}, headers=sent, **extra)
         answer: Response = probe.call(base_url=self.base_url, headers=sent)
         self.asked.append(curl(answer.request, self.settings))
+        LEDGER.note(str(operation.method), path_parameters or {}, answer.status_code)
         return answer
 
     def again(self, **changes: Any) -> Response:

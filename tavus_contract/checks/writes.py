@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import jsonpointer
 
-from tavus_contract.checks._probe import Probe, contract_check, identity, json_of, list_parts, pointer
+from tavus_contract.checks._probe import LEDGER, Probe, contract_check, identity, json_of, list_parts, pointer
 from tavus_spec.facts import resolve
 
 SECRET = "*" * 8  # how Tavus shows a stored secret (tools' delivery.api.auth)
@@ -24,25 +25,38 @@ _HANDED_OUT: dict[tuple[str, str], str] = {}
 _PROBED: set[tuple[str, str, str, str]] = set()
 
 
-def _mismatch(sent: Any, shown: Any, where: str, given: frozenset[str] = frozenset()) -> str | None:
-    """Where `shown` does not hold what `sent` set: objects need every member sent (others may be
-    added by the server; `given`, the spec's readOnly names, are the server's to set), arrays the same
-    items in the same order, everything else must be equal; a secret may read as SECRET."""
+Declared = Callable[[tuple[str | int, ...]], frozenset[str] | None]
+
+
+def _mismatch(
+    sent: Any,
+    shown: Any,
+    where: str,
+    given: frozenset[str] = frozenset(),
+    declared: Declared | None = None,
+    at: tuple[str | int, ...] = (),
+) -> str | None:
+    """Where `shown` does not hold what `sent` set: objects need every member sent that the read's
+    schema declares at that place (`declared`; unknown members are the server's to ignore, as the spec
+    says, and others may be added by the server; `given`, the spec's readOnly names, are the server's
+    to set), arrays the same items in the same order, everything else must be equal; a secret may read
+    as SECRET."""
     if isinstance(sent, dict):
         if not isinstance(shown, dict):
             return f"{where} is {json.dumps(shown, default=str)[:80]}, not an object"
+        kept = declared(at) if declared is not None else None
         for name, value in sent.items():
-            if value is None or name in given:
+            if value is None or name in given or (kept is not None and name not in kept):
                 continue
             if name not in shown:
                 return f"{where}/{name} was dropped"
-            found = _mismatch(value, shown[name], f"{where}/{name}", given)
+            found = _mismatch(value, shown[name], f"{where}/{name}", given, declared, (*at, name))
             if found:
                 return found
         return None
     if isinstance(sent, list) and isinstance(shown, list) and len(sent) == len(shown):
         for index, (one, other) in enumerate(zip(sent, shown, strict=True)):
-            found = _mismatch(one, other, f"{where}/{index}", given)
+            found = _mismatch(one, other, f"{where}/{index}", given, declared, (*at, index))
             if found:
                 return found
         return None
@@ -56,14 +70,23 @@ def _mismatch(sent: Any, shown: Any, where: str, given: frozenset[str] = frozens
 
 
 def _compare(
-    probe: Probe, sent: dict[str, Any], document: dict[str, Any], comparable: frozenset[str], what: str
+    probe: Probe,
+    sent: dict[str, Any],
+    document: dict[str, Any],
+    comparable: frozenset[str],
+    what: str,
+    item: str | None = None,
 ) -> None:
+    """Every comparable field the request set reads back as set; inside a field, what the read of `item`
+    declares (when given)."""
+    facts = probe.facts
+    declared: Declared | None = (lambda at: facts.read_members(item, at)) if item is not None else None
     for name, value in sent.items():
         if name not in comparable or value is None:
             continue
         if name not in document:
             probe.fail(f"the {what} set {name} but the resource read back does not have it (dropped)")
-        problem = _mismatch(value, document[name], name, probe.facts.read_only)
+        problem = _mismatch(value, document[name], name, probe.facts.read_only, declared, (name,))
         if problem:
             probe.fail(f"after the {what}, {problem}")
 
@@ -97,7 +120,66 @@ def create_reads_back(probe: Probe) -> None:
     if not isinstance(document, dict):
         return
     comparable = probe.facts.request_fields(probe.path, "post") & probe.facts.response_fields(item, "get")
-    _compare(probe, probe.case.body, document, comparable - {field}, "create")
+    _compare(probe, probe.case.body, document, comparable - {field}, "create", item)
+
+
+@contract_check
+def created_stays_available(probe: Probe) -> None:
+    """An operation on records this run created and never deleted is not answered 404. Replaces
+    schemathesis' `ensure_resource_availability`, which knows one path per record: a PAL is also a
+    persona (the spec's `x-tavus-same-record`), listed and deletable as one, and a delete through the
+    other path made it report a record that was rightly gone."""
+    parameters = dict(probe.case.path_parameters or {})
+    LEDGER.note(probe.method, parameters, probe.response.status_code)
+    created = _created(probe)
+    if created is not None:
+        LEDGER.created.add(created[2])
+        return
+    if probe.response.status_code != 404 or not parameters or not all(map(LEDGER.alive, parameters.values())):
+        return
+    named = ", ".join(f"{name}={value}" for name, value in parameters.items())
+    item = _item_read(probe)
+    # a 404 may be about something the body names (a skill not in the registry): the record decides
+    own = probe.facts.operation_id(probe.path, probe.method)
+    if item is not None and item != own and probe.ask(item, path_parameters=parameters).status_code != 404:
+        return
+    probe.fail(f"404 for {named}, created in this run and never deleted")
+
+
+def _item_read(probe: Probe) -> str | None:
+    """The read of the record the case's path ends in (its own path, or the nearest shorter one ending
+    in a parameter), or None."""
+    segments = probe.path.split("/")
+    while segments:
+        if segments[-1].startswith("{"):
+            found = probe.facts.operation_id("/".join(segments), "get")
+            if found is not None:
+                return found
+        segments.pop()
+    return None
+
+
+@contract_check
+def alias_reads_same_record(probe: Probe) -> None:
+    """A record created under one vocabulary reads back under the other (a PAL as a persona, a face as
+    a replica) with the same id: the answer's `x-tavus-same-record` in the spec says which read."""
+    if probe.method != "POST" or not probe.succeeded:
+        return
+    same = probe.facts.same_record(probe.path, probe.method, str(probe.response.status_code))
+    body = probe.body()
+    if same is None or not isinstance(body, dict):
+        return
+    operation, pointers = same
+    values = {name: body.get(pointer.rpartition("#/")[2]) for name, pointer in pointers.items()}
+    if not all(isinstance(value, str) for value in values.values()):
+        return
+    after = probe.ask(operation, path_parameters=values)
+    if after.status_code != 200:
+        probe.fail(f"the record just created is not readable with {operation} ({after.status_code})")
+    document = json_of(after)
+    for name, value in values.items():
+        if isinstance(document, dict) and document.get(name) != value:
+            probe.fail(f"{operation} of {value} answers {name}={document.get(name)!r}, not the record just created")
 
 
 @contract_check
@@ -286,7 +368,7 @@ def flat_update_applied(probe: Probe) -> None:
     document = json_of(after)
     if isinstance(document, dict):
         comparable = probe.facts.request_fields(probe.path, "patch") & probe.facts.response_fields(target, "get")
-        _compare(probe, probe.case.body, document, comparable, "update")
+        _compare(probe, probe.case.body, document, comparable, "update", target)
 
 
 @contract_check

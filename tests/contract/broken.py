@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from tavus_mock import TavusMock
+from tavus_mock.aliases import Alias
 from tavus_mock.app import Answer, Ctx
 from tavus_mock.resources.deployments import REVISION, etag
 from tavus_mock.spec import Operation
@@ -371,6 +372,43 @@ class NewestNotListed(TavusMock):
         return answer
 
 
+class PalsApart(TavusMock):
+    """PALs kept apart from personas (a second table): a PAL just created is 404 as a persona."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pal_ids: set[str] = set()
+        self.via_alias = False
+
+    def _alias(self, alias: Alias, target_id: str, ctx: Ctx) -> Answer:
+        self.via_alias = True  # a PAL read reaches the persona handler through here: still served
+        try:
+            return super()._alias(alias, target_id, ctx)
+        finally:
+            self.via_alias = False
+
+    def _handler_for(self, op: Operation) -> Callable[[Ctx], Answer]:
+        handler = super()._handler_for(op)
+        if op.operation_id == "createPal":
+
+            def create(ctx: Ctx) -> Answer:
+                answer = handler(ctx)
+                if isinstance(answer.body, dict) and isinstance(answer.body.get("pal_id"), str):
+                    self.pal_ids.add(answer.body["pal_id"])
+                return answer
+
+            return create
+        if op.operation_id == "getPersona":
+
+            def read(ctx: Ctx) -> Answer:
+                if not self.via_alias and ctx.path.get("persona_id") in self.pal_ids:
+                    raise ApiError(404, "Persona not found")
+                return handler(ctx)
+
+            return read
+        return handler
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -403,4 +441,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     GuardrailPatchLost: (("guardrails",), {"patch_round_trip", "json_patch_applied"}),
     ToolSizeOffByOne: (("tools",), {"documented_refusals"}),
     NewestNotListed: (("personas",), {"create_is_listed"}),
+    PalsApart: (("pals",), {"alias_reads_same_record"}),
 }

@@ -13,7 +13,7 @@ from tests.contract.independent.server import MISTAKES, Independent, serve
 
 pytestmark = pytest.mark.contract
 KEY, OTHER = "independent-key", "independent-other-key"
-TAGS = ("personas", "replicas", "conversations")
+TAGS = ("personas", "replicas", "conversations", "pronunciation_dictionaries")
 
 # The check meant to catch each mistake (a built-in's code, or our check's name); any one of them will do.
 EXPECTED: dict[str, set[str]] = {
@@ -36,6 +36,10 @@ EXPECTED: dict[str, set[str]] = {
     "verbose_ignored": {"verbose_adds_only"},
     "not_listed_when_new": {"create_is_listed"},
     "filter_too_strict": {"list_filter_complete"},
+    "default_order_flipped": {"list_follows_sort"},
+    "sort_ignored": {"list_follows_sort"},
+    "rules_dropped": {"create_reads_back"},
+    "sort_spelling": {"list_follows_sort"},
 }
 
 
@@ -53,6 +57,10 @@ WHERE = {
     "rename_not_stored": "replicas",
     "verbose_ignored": "replicas",
     "filter_too_strict": "conversations",
+    "default_order_flipped": "pronunciation_dictionaries",
+    "sort_ignored": "pronunciation_dictionaries",
+    "rules_dropped": "pronunciation_dictionaries",
+    "sort_spelling": "pronunciation_dictionaries",
 }
 
 
@@ -74,7 +82,7 @@ def test_the_independent_server_honours_the_contract(capsys: pytest.CaptureFixtu
         print(f"\ncontract suite against the independent server: {result.cases} cases in {seconds:.1f} s")
     assert result.ok, summary(result) + "\n" + result.output[-3000:]
     assert not result.untested, summary(result)
-    assert len([op for op in result.operations if op.passed]) == 16  # 15 operations and the stateful phase
+    assert len([op for op in result.operations if op.passed]) == 21  # 20 operations and the stateful phase
 
 
 @pytest.mark.parametrize("mistake", list(MISTAKES))

@@ -1,9 +1,10 @@
 """A small Tavus-compatible server written from the spec alone, to test tavus-contract with.
 
 It imports nothing of tavus_mock and shares none of its code: the standard library's HTTP server, the
-`jsonschema` validator over the spec's own schemas, and `jsonpatch`. It covers personas, replicas and
-conversations (15 operations) the way a team building its own server might: per-key accounts, stock
-resources every key reads, paged lists, JSON Patch, verbose reads.
+`jsonschema` validator over the spec's own schemas, and `jsonpatch`. It covers personas, replicas,
+conversations and pronunciation dictionaries (20 operations) the way a team building its own server
+might: per-key accounts, stock resources every key reads, paged lists (from 1 and from 0, in a default
+order), JSON Patch, verbose reads.
 
 `Independent(mistake=...)` makes one realistic mistake of the kinds teams make (see MISTAKES); the
 contract suite must catch each, and pass the server without one.
@@ -54,6 +55,10 @@ MISTAKES = {
     "not_listed_when_new": "lists are served from a snapshot taken before the newest creates",
     "filter_too_strict": "the conversation list filtered by `status` compares with the stored upper-case"
     " value, so it finds nothing",
+    "default_order_flipped": "the dictionary list comes oldest first when no `sort` is given (the spec: newest first)",
+    "sort_ignored": "the dictionary list ignores `sort` and always comes newest first",
+    "rules_dropped": "a dictionary's rules are not stored",
+    "sort_spelling": "the dictionary list knows `desc` but not the other spelling the spec allows, `descending`",
 }
 
 STOCK_PERSONA = "pdced222244b"
@@ -95,6 +100,19 @@ class Independent:
         ("GET", r"/v2/conversations/(?P<conversation_id>[^/]+)", "getConversation"),
         ("DELETE", r"/v2/conversations/(?P<conversation_id>[^/]+)", "deleteConversation"),
         ("POST", r"/v2/conversations/(?P<conversation_id>[^/]+)/end", "endConversation"),
+        ("POST", r"/v2/pronunciation-dictionaries", "createPronunciationDictionary"),
+        ("GET", r"/v2/pronunciation-dictionaries", "listPronunciationDictionaries"),
+        ("GET", r"/v2/pronunciation-dictionaries/(?P<pronunciation_dictionary_id>[^/]+)", "getPronunciationDictionary"),
+        (
+            "PATCH",
+            r"/v2/pronunciation-dictionaries/(?P<pronunciation_dictionary_id>[^/]+)",
+            "patchPronunciationDictionary",
+        ),
+        (
+            "DELETE",
+            r"/v2/pronunciation-dictionaries/(?P<pronunciation_dictionary_id>[^/]+)",
+            "deletePronunciationDictionary",
+        ),
     )
 
     def __init__(self, keys: list[str], mistake: str | None = None) -> None:
@@ -106,7 +124,12 @@ class Independent:
         self.registry: Registry[Any] = Registry().with_resource("urn:tavus", DRAFT202012.create_resource(self.spec))
         self.lock = threading.Lock()
         # kind -> id -> record; a record is {"owner": key or None (stock), "data": {...}, "deleted": bool}
-        self.records: dict[str, dict[str, dict[str, Any]]] = {"personas": {}, "replicas": {}, "conversations": {}}
+        self.records: dict[str, dict[str, dict[str, Any]]] = {
+            "personas": {},
+            "replicas": {},
+            "conversations": {},
+            "dictionaries": {},
+        }
         self.snapshot: dict[str, list[str]] = {}
         self.operations = {
             oid: self._operation(oid) for _, _, oid in self.ROUTES
@@ -194,6 +217,20 @@ class Independent:
                 "model_name": "phoenix-4",
                 "status": "completed",
                 "training_progress": "100/100",
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+        }
+        self.records["dictionaries"]["pd_abc123def456gh"] = {
+            "owner": key,
+            "deleted": False,
+            "data": {
+                "pronunciation_dictionary_id": "pd_abc123def456gh",
+                "name": "Brand Terms",
+                "rules": [
+                    {"text": "Tavus", "pronunciation": "TAH-vus", "type": "alias"}
+                    | {"case_sensitive": False, "word_boundaries": True}
+                ],
                 "created_at": stamp,
                 "updated_at": stamp,
             },
@@ -307,7 +344,13 @@ class Independent:
         return record
 
     def _page(
-        self, kind: str, key: str, query: dict[str, Any], keep: Callable[[dict[str, Any]], bool], base: int = 1
+        self,
+        kind: str,
+        key: str,
+        query: dict[str, Any],
+        keep: Callable[[dict[str, Any]], bool],
+        base: int = 1,
+        newest_first: bool = False,
     ) -> dict[str, Any]:
         everyone = [
             r
@@ -319,6 +362,8 @@ class Independent:
             everyone = [r for r in everyone if next(iter(r["data"].values())) in known or r["owner"] is None]
         mine = [r for r in everyone if r["owner"] in (key, None)]
         matching = [r for r in mine if keep(r["data"])]
+        if newest_first:  # records are kept in the order they were made
+            matching.reverse()
         total = len(matching)
         if self.mistake == "total_all_tenants":
             total = len([r for r in everyone if keep(r["data"])])
@@ -573,6 +618,80 @@ class Independent:
         if self.mistake != "end_not_final":
             record["data"] = {**record["data"], "status": "ended", "updated_at": now()}
         return 200, None, {}
+
+    # ------------------------------------------------------------------ pronunciation dictionaries
+    @staticmethod
+    def _rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each rule with the documented defaults filled in; 400 when two rules share a text."""
+        texts = [rule["text"] for rule in rules]
+        if len(set(texts)) != len(texts):
+            raise Refused(400, {"error": "duplicate text values in rules"})
+        return [{"case_sensitive": False, "word_boundaries": True, **rule} for rule in rules]
+
+    def _dictionary(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "rules_count": len(data["rules"])}
+
+    def op_createPronunciationDictionary(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        rules = self._rules(body.get("rules") or [])
+        did = self._new_id("dictionaries", "pd_")
+        stamp = now()
+        data = {"pronunciation_dictionary_id": did, "name": body["name"], "rules": rules}
+        data.update(created_at=stamp, updated_at=stamp)
+        if self.mistake == "rules_dropped":
+            data["rules"] = []
+        self.records["dictionaries"][did] = {"owner": key, "deleted": False, "data": data}
+        return 201, self._dictionary(data), {}
+
+    def op_listPronunciationDictionaries(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        order = query.get("sort", "asc" if self.mistake == "default_order_flipped" else "desc")
+        if self.mistake == "sort_ignored":
+            order = "desc"
+        newest_first = order in (("desc",) if self.mistake == "sort_spelling" else ("desc", "descending"))
+        answer = self._page("dictionaries", key, query, lambda d: True, base=0, newest_first=newest_first)
+        answer["data"] = [{k: v for k, v in self._dictionary(d).items() if k != "rules"} for d in answer["data"]]
+        answer.update(page=query.get("page", 0), limit=query.get("limit", 10))
+        self.note_snapshot()
+        return 200, answer, {}
+
+    def op_getPronunciationDictionary(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        data = self._find("dictionaries", key, path["pronunciation_dictionary_id"])["data"]
+        return 200, self._dictionary(data), {}
+
+    def op_patchPronunciationDictionary(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        record = self._find("dictionaries", key, path["pronunciation_dictionary_id"], write=True)
+        for op in body:
+            for pointer in (op.get("path"), op.get("from")):
+                if isinstance(pointer, str) and pointer.split("/")[1:2] not in (["name"], ["rules"]):
+                    raise Refused(422, {"message": f"Invalid JSON patch format: {pointer} cannot be changed"})
+        try:
+            result = jsonpatch.apply_patch(copy.deepcopy(record["data"]), body)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError):
+            raise Refused(422, {"message": "Invalid JSON patch format"}) from None
+        rules = result.get("rules")
+        if not isinstance(result.get("name"), str) or not result["name"] or not isinstance(rules, list):
+            raise Refused(422, {"message": "A dictionary needs a name and a list of rules"})
+        try:
+            self._validate({"$ref": "#/components/schemas/PronunciationDictionaryCreate"}, result, "dictionary")
+            result["rules"] = self._rules(rules)
+        except Refused as refused:
+            raise Refused(422, {"message": str((refused.body or {}).get("error"))}) from None
+        result["updated_at"] = now()
+        record["data"] = result
+        return 200, self._dictionary(result), {}
+
+    def op_deletePronunciationDictionary(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        self._find("dictionaries", key, path["pronunciation_dictionary_id"], write=True)["deleted"] = True
+        return 204, None, {}
 
 
 class _Handler(BaseHTTPRequestHandler):
