@@ -64,6 +64,10 @@ def create(api: Api, ctx: Ctx, body: dict[str, Any], now: str) -> Answer:
         "download_url": None,
         "stream_url": None,
         "hosted_url": None,
+        # verbose reads carry the thumbnails before they exist, empty like the other URLs (Tavus's docs
+        # file lists both on every video, example ""; tavus-contract's verbose_adds_only wants them)
+        "still_image_thumbnail_url": None,
+        "gif_thumbnail_url": None,
         "background_url": body.get("background_url"),
         "background_source_url": body.get("background_source_url"),
         "callback_url": body.get("callback_url"),
