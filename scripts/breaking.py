@@ -69,13 +69,25 @@ def _git(root: Path, *args: str, binary: bool = False) -> str:
 
 
 def materialize(root: Path, ref: str, into: Path) -> Path:
-    """The base's spec, pyproject.toml, CHANGELOG.md and generated package, written under `into`."""
+    """The base's spec, pyproject.toml, CHANGELOG.md, generated package and overrides, written under `into`."""
     try:
         _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     except BaseError:
         raise BaseError(f"no such git ref: {ref} (fetch it, or give another with BASE=...)") from None
     archive = subprocess.run(
-        ["git", "-C", str(root), "archive", "--format=tar", ref, str(SPEC), "pyproject.toml", str(PACKAGE)],
+        # overrides/ too: the package's `_overrides` links to it (before that link, it held a copy)
+        [
+            "git",
+            "-C",
+            str(root),
+            "archive",
+            "--format=tar",
+            ref,
+            str(SPEC),
+            "pyproject.toml",
+            str(PACKAGE),
+            "overrides",
+        ],
         capture_output=True,
         check=False,
     )
