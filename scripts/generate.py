@@ -2,10 +2,10 @@
 
 Steps, each of which fails loudly:
 1. validate the spec (openapi-spec-validator);
-2. run openapi-python-client (pinned) with generator-config.yaml and generator-templates/, with
-   --fail-on-warning, into a scratch directory; its post-hooks run the pinned ruff;
-3. write the typed resource layer (_resources/, one module per tag) from the generated endpoint modules
-   (scripts/resources_gen.py);
+2. run openapi-python-client (pinned) through its Python API with generator-config.yaml and
+   generator-templates/ into a scratch directory, failing on any warning; its post-hooks run the pinned ruff;
+3. in the same pass, write the typed resource layer (_resources/, one module per tag) from the
+   generator's own parse of the spec (scripts/resources_gen.py; nothing is read back from its output);
 4. link the hand-written modules in: `tavus_client/_overrides` is a relative symlink to overrides/, so
    they exist once, are imported from where they are edited (an edit is tested by `pytest` alone, no
    regeneration) and are packed into the wheel as files (setuptools follows the link);
@@ -20,15 +20,17 @@ The result is byte-identical on every run with the same inputs and pinned tools.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "openapi" / "tavus.yaml"
@@ -88,26 +90,39 @@ def validate_spec() -> None:
         ) from None
 
 
-def run_generator(scratch: Path) -> Path:
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+def run_generator(scratch: Path) -> tuple[Path, Any, dict[str, Any]]:
+    """openapi-python-client through its Python API, as its `generate --fail-on-warning` command runs it
+    (same config, templates, YAML reader and post-hooks): (package, its parse of the spec, the spec).
+    The parse is what the resource layer is written from."""
+    from openapi_python_client import Project
+    from openapi_python_client.config import Config, ConfigFile, MetaType
+    from openapi_python_client.parser import GeneratorData
+    from openapi_python_client.parser.errors import GeneratorError
+    from ruamel.yaml import YAML
+
     target = scratch / PACKAGE
-    cmd = [
-        _bin("openapi-python-client"),
-        "generate",
-        "--path", str(SPEC),
-        "--config", str(CONFIG),
-        "--custom-template-path", str(TEMPLATES),
-        "--meta", "none",
-        "--output-path", str(target),
-        "--fail-on-warning",
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise SystemExit(f"openapi-python-client failed with exit code {proc.returncode}")
+    config = Config.from_sources(
+        ConfigFile.load_from_path(path=CONFIG), MetaType.NONE, SPEC, "utf-8", False, output_path=target
+    )
+    document = YAML(typ="safe").load(SPEC.read_bytes())  # the generator's own reader (YAML 1.2)
+    openapi = GeneratorData.from_dict(document, config=config)
+    problems: list[Any] = []
+    if isinstance(openapi, GeneratorError):
+        problems.append(openapi)
+    else:
+        path = os.environ.get("PATH", "")
+        os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + path  # the post-hooks' pinned ruff
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # "Generating ..."
+                problems = list(Project(openapi=openapi, config=config, custom_template_path=TEMPLATES).build())
+        finally:
+            os.environ["PATH"] = path
+    if problems:  # --fail-on-warning: a warning means a piece is missing from the client
+        for problem in problems:
+            sys.stderr.write(f"{problem.header}\n{problem.detail or ''}\n")
+        raise SystemExit(f"openapi-python-client reported {len(problems)} problem(s)")
     shutil.rmtree(target / ".ruff_cache", ignore_errors=True)
-    return target
+    return target, openapi, document
 
 
 LINK = "_overrides"  # the package's name for overrides/
@@ -171,11 +186,11 @@ def main(argv: list[str]) -> None:
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     try:
-        package = run_generator(scratch)
+        package, parsed, document = run_generator(scratch)
         sys.path.insert(0, str(Path(__file__).parent))
         import resources_gen
 
-        resources_gen.write(package, SPEC, ruff=_bin("ruff"))
+        resources_gen.write(package, parsed, document, ruff=_bin("ruff"))
         link_overrides(package)
         stamp(package, generator_version)
         shutil.copyfile(SPEC, package / "openapi.yaml")  # shipped in the wheel; found by tavus_mock.specfile
@@ -191,7 +206,8 @@ def main(argv: list[str]) -> None:
         shutil.rmtree(final, ignore_errors=True)
         package.rename(final)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if not os.environ.get("KEEP_SCRATCH"):
+            shutil.rmtree(scratch, ignore_errors=True)
     count = sum(1 for _ in (OUT / PACKAGE).rglob("*.py"))
     print(f"generated/{PACKAGE}: {count} Python files from {SPEC.relative_to(ROOT)}")
 

@@ -1,13 +1,15 @@
 """Write tavus_client/_resources/: the typed, resource-style surface of every spec operation.
 
-Called by scripts/generate.py after openapi-python-client has run. One module per tag, imported on
-first use, so `import tavus_client` stays cheap. It reads the generated endpoint modules and
-models with `ast` (nothing is imported, so an installed older copy cannot interfere)
-and the spec for what the generator drops (page bases, list limits). For every tag it writes four
-classes: the sync and async resource, and their `with_raw_response` twins (each method wrapped by
-`to_raw_response_wrapper`, not copied); plus the two
-`*Resources` mixins that give a client one attribute per tag. A new operation in the spec
-therefore appears on `Tavus` and `AsyncTavus` after `make generate` with no hand edit.
+Called by scripts/generate.py in the same pass as openapi-python-client, with the generator's own
+parse of the spec (its `GeneratorData`: endpoints, their parameters, bodies and answers, the models'
+fields and the enums, with the very type strings the generated modules declare), never by reading
+its output back. What the generator drops comes from tavus_spec.facts, the one module of API facts
+shared with tavus-mock and tavus-contract: method names, page bases, list envelopes and limits,
+descriptions. One module per tag, imported on first use, so `import tavus_client` stays cheap. For
+every tag it writes four classes: the sync and async resource, and their `with_raw_response` twins
+(each method wrapped by `to_raw_response_wrapper`, not copied); plus the two `*Resources` mixins that
+give a client one attribute per tag. A new operation in the spec therefore appears on `Tavus` and
+`AsyncTavus` after `make generate` with no hand edit.
 
 Method names drop the resource noun from the operationId: createPersona -> personas.create,
 endConversation -> conversations.end, listVideos -> videos.list. Object bodies become keyword
@@ -16,14 +18,13 @@ arguments (one per schema field); array bodies (JSON Patch) one positional argum
 
 from __future__ import annotations
 
-import ast
 import keyword
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from tavus_spec.facts import descriptions, list_facts, method_names, operation_id
 
 INIT_HEADER = '''"""Typed resources for every operation of openapi/tavus.yaml, written by scripts/resources_gen.py."""
 
@@ -95,128 +96,55 @@ class Endpoint:
     docs: dict[str, str] = field(default_factory=dict)  # parameter and body field descriptions
 
 
-ENUMS: set[str] = set()
+@dataclass(frozen=True)
+class Catalog:
+    """What the generator parsed besides the endpoints: each model's fields and the string enums."""
+
+    models: dict[str, list[Param]]
+    enums: frozenset[str]
 
 
-def _parse_model_fields(models_dir: Path) -> dict[str, list[Param]]:
-    out: dict[str, list[Param]] = {}
-    for path in sorted(models_dir.glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in tree.body:
-            if not isinstance(node, ast.ClassDef):
-                continue
-            if any(isinstance(b, ast.Name) and b.id == "StrEnum" for b in node.bases):
-                ENUMS.add(node.name)
-                continue
-            fields = []
-            for stmt in node.body:
-                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-                    if stmt.target.id == "additional_properties":
-                        continue
-                    fields.append(Param(stmt.target.id, ast.unparse(stmt.annotation), stmt.value is None))
-            out[node.name] = fields
-    return out
+CATALOG = Catalog({}, frozenset())  # the one being rendered (set by `collect`)
 
 
-def _literal_kwargs(func: ast.FunctionDef) -> tuple[str, str]:
-    """The HTTP method and URL template of a generated `_get_kwargs`."""
-    for node in ast.walk(func):
-        if isinstance(node, ast.Dict):
-            keys = [k.value if isinstance(k, ast.Constant) else None for k in node.keys]
-            if "method" in keys and "url" in keys:
-                method = node.values[keys.index("method")]
-                url = node.values[keys.index("url")]
-                if isinstance(url, ast.Call) and isinstance(url.func, ast.Attribute):
-                    url = url.func.value
-                assert isinstance(method, ast.Constant) and isinstance(url, ast.Constant)
-                return str(method.value).upper(), str(url.value)
-    raise ValueError(f"no method/url in {func.name}")
+def _param(prop: Any) -> Param:
+    """A parsed property as the generated code declares it (`name: type` and a default unless required)."""
+    return Param(
+        str(prop.python_name), prop.get_type_string().as_unembedded_code(), prop.required and prop.default is None
+    )
 
 
 def _split_union(annotation: str) -> list[str]:
     return [part.strip() for part in annotation.split("|")]
 
 
-def _parse_endpoint(tag: str, path: Path) -> Endpoint:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-    get_kwargs = funcs["_get_kwargs"]
-    method, url = _literal_kwargs(get_kwargs)
-    path_params = [
-        Param(a.arg, ast.unparse(a.annotation) if a.annotation else "Any", True) for a in get_kwargs.args.args
-    ]
-    query_params: list[Param] = []
+def _text(value: Any) -> str:
+    """The text of a string the generator parsed from the spec (it wraps them as `UntrustedString`)."""
+    return str(value.get_untrusted_value()) if hasattr(value, "get_untrusted_value") else str(value or "")
+
+
+def _endpoint(tag: str, ep: Any) -> Endpoint:
+    """One endpoint as openapi-python-client parsed it: what its generated module declares."""
     body = None
-    defaults = dict(zip([a.arg for a in get_kwargs.args.kwonlyargs], get_kwargs.args.kw_defaults, strict=True))
-    for a in get_kwargs.args.kwonlyargs:
-        ann = ast.unparse(a.annotation) if a.annotation else "Any"
-        if a.arg == "body":
-            body = ann
-        else:
-            query_params.append(Param(a.arg, ann, defaults[a.arg] is None))
-    returns = funcs["_parse_response"].returns
-    assert returns is not None
-    parts = list(dict.fromkeys(p for p in _split_union(ast.unparse(returns)) if p not in ("Error", "None")))
+    if ep.bodies:  # one media type per body (openapi/README.md), so one body
+        prop = ep.bodies[0].prop
+        body = prop.get_type_string().as_unembedded_code()
+    parts = list(
+        dict.fromkeys(p for p in _split_union(ep.response_type().as_unembedded_code()) if p not in ("Error", "None"))
+    )
     success = "None" if parts in ([], ["Any"]) else " | ".join(parts)
-    doc = ast.get_docstring(funcs["sync"]) or ""
-    summary = doc.split("\n\n", 1)[0].strip()
-    return Endpoint(tag, path.stem, method, url, summary, path_params, query_params, body, success)
-
-
-def _singular(word: str) -> str:
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    return word[:-1] if word.endswith("s") else word
-
-
-def _method_name(tag: str, func: str) -> str:
-    """The operation's verb: its function name without the tag's noun, plural or singular."""
-    words = func.split("_")
-    tag_words = tag.split("_")
-    for form in (tag_words, [*tag_words[:-1], _singular(tag_words[-1])]):
-        if len(words) > len(form) and words[-len(form) :] == form:
-            return "_".join(words[: -len(form)])
-    return func
-
-
-def _spec_facts(spec_path: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    """Per (METHOD, path), from the spec: page base (`x-page-base`) and limit bound, the method name
-    (`x-method-name`, when the operationId reads badly), and the texts for docstrings: the operation's
-    description and each parameter's and body field's description."""
-    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
-    components = spec.get("components", {})
-
-    def deref(node: dict[str, Any]) -> dict[str, Any]:
-        while isinstance(node, dict) and "$ref" in node:
-            _, group, name = node["$ref"].rsplit("/", 2)
-            siblings = {k: v for k, v in node.items() if k != "$ref"}
-            node = {**components.get(group, {}).get(name, {}), **siblings}
-        return node
-
-    facts: dict[tuple[str, str], dict[str, Any]] = {}
-    for url, item in spec.get("paths", {}).items():
-        for method, op in item.items():
-            if method == "parameters" or not isinstance(op, dict):
-                continue
-            entry: dict[str, Any] = {"description": (op.get("description") or "").strip(), "docs": {}}
-            if op.get("x-method-name"):
-                entry["method_name"] = op["x-method-name"]
-            for p in (deref(x) for x in [*item.get("parameters", []), *op.get("parameters", [])]):
-                entry["docs"][_python_name(p["name"])] = (p.get("description") or "").strip()
-                if p.get("in") == "query" and p["name"] == "page":
-                    entry["page_base"] = int(p.get("x-page-base", 1))
-                if p.get("in") == "query" and p["name"] == "limit":
-                    entry["max_limit"] = p.get("schema", {}).get("maximum")
-            body = deref(op.get("requestBody") or {})
-            schema = deref(body.get("content", {}).get("application/json", {}).get("schema") or {})
-            # A body of several shapes (anyOf/oneOf) documents each field where a shape describes it.
-            for shape in [schema, *(deref(b) for b in schema.get("anyOf", []) + schema.get("oneOf", []))]:
-                for name, prop in (shape.get("properties") or {}).items():
-                    text = (deref(prop).get("description") or "").strip()
-                    if text and not entry["docs"].get(_python_name(name)):
-                        entry["docs"][_python_name(name)] = text
-            facts[(method.upper(), url)] = entry
-    return facts
+    summary = _text(ep.summary).strip() or _text(ep.description).strip().split("\n\n", 1)[0]
+    return Endpoint(
+        tag,
+        str(ep.name),
+        ep.method.upper(),
+        _text(ep.path),
+        summary,
+        [Param(str(p.python_name), p.get_type_string().as_unembedded_code(), True) for p in ep.path_parameters],
+        [_param(p) for p in [*ep.query_parameters, *ep.header_parameters, *ep.cookie_parameters]],
+        body,
+        success,
+    )
 
 
 def _python_name(name: str) -> str:
@@ -248,44 +176,46 @@ def _union_fields(branches: list[list[Param]]) -> list[Param]:
     ]
 
 
-def collect(package: Path, spec: Path) -> list[Endpoint]:
-    models = _parse_model_fields(package / "models")
-    _MODEL_NAMES.clear()
-    _MODEL_NAMES.update(models)
-    facts = _spec_facts(spec)
+def collect(openapi: Any, document: dict[str, Any]) -> list[Endpoint]:
+    """The endpoints of openapi-python-client's own parse (`GeneratorData`), with what the generator
+    drops taken from tavus_spec.facts (method names, page bases and envelopes, descriptions)."""
+    global CATALOG
+    models = {
+        str(m.class_info.name): [_param(p) for p in [*m.required_properties, *m.optional_properties]]
+        for m in openapi.models
+    }
+    CATALOG = Catalog(models, frozenset(str(e.class_info.name) for e in openapi.enums if e.value_type is str))
+    names = method_names(document)
     endpoints = []
-    for tag_dir in sorted(p for p in (package / "api").iterdir() if p.is_dir()):
-        tag_eps = [_parse_endpoint(tag_dir.name, f) for f in sorted(tag_dir.glob("*.py")) if f.name != "__init__.py"]
-        names: dict[str, int] = {}
-        for ep in tag_eps:
-            f = facts.get((ep.method, ep.path), {})
-            ep.method_name = f.get("method_name") or _method_name(ep.tag, ep.func)
-            ep.description, ep.docs = f.get("description", ""), f.get("docs", {})
-            names[ep.method_name] = names.get(ep.method_name, 0) + 1
-        for ep in tag_eps:
-            if names[ep.method_name] > 1:  # two operations would share a name: keep the full one
-                ep.method_name = ep.func
-            if ep.body and not ep.body.startswith("list["):
+    for tag in sorted(openapi.endpoint_collections_by_tag):
+        collection = openapi.endpoint_collections_by_tag[tag]
+        for ep in sorted(collection.endpoints, key=lambda e: str(e.name)):
+            found = _endpoint(str(tag), ep)
+            oid = operation_id(document, found.path, found.method)
+            found.method_name = names[str(oid)]
+            description, texts = descriptions(document, found.path, found.method)
+            found.description = description
+            found.docs = {_python_name(name): text for name, text in texts.items()}
+            if found.body and not found.body.startswith("list["):
                 # An optional body is annotated `Model | Unset`; its fields are keyword arguments either way.
-                ep.body_fields = _union_fields([models[m] for m in _split_union(ep.body) if m != "Unset"])
+                found.body_fields = _union_fields([models[m] for m in _split_union(found.body) if m != "Unset"])
             # A success union of X and a one-item envelope of X (`data: list[X]`) is unwrapped to X.
-            parts = _split_union(ep.success)
+            parts = _split_union(found.success)
             if len(parts) == 2:
                 for inner, outer in (parts, parts[::-1]):
                     fields = models.get(outer, [])
                     if len(fields) == 1 and fields[0].name == "data" and fields[0].annotation == f"list[{inner}]":
-                        ep.success, ep.unwrap = inner, outer
-            f = facts.get((ep.method, ep.path), {})
-            if "page_base" in f and ep.success in models:
-                # A paginated answer: one array of items and a total (`data`/`total_count` nearly everywhere).
-                arrays = [x for x in models[ep.success] if x.annotation.startswith("list[")]
-                totals = [x.name for x in models[ep.success] if x.name in ("total_count", "total")]
-                if len(arrays) == 1 and totals:
-                    ep.page_base = f["page_base"]
-                    ep.page_item = arrays[0].annotation[5:-1]
-                    ep.items_field, ep.total_field = arrays[0].name, totals[0]
-                    ep.max_limit = f.get("max_limit")
-        endpoints.extend(tag_eps)
+                        found.success, found.unwrap = inner, outer
+            listed = list_facts(document, found.path) if found.method == "GET" else None
+            if listed is not None and listed.page_base is not None and found.success in models:
+                # A paginated answer: its items are the envelope's array (`data`, `deployments`).
+                arrays = {x.name: x.annotation for x in models[found.success] if x.annotation.startswith("list[")}
+                if listed.items in arrays:
+                    found.page_base = listed.page_base
+                    found.page_item = arrays[listed.items][5:-1]
+                    found.items_field, found.total_field = listed.items, listed.total
+                    found.max_limit = listed.max_limit
+            endpoints.append(found)
     return endpoints
 
 
@@ -300,9 +230,9 @@ def _loose_ann(annotation: str) -> str:
     out = []
     for part in _split_union(annotation):
         out.append(part)
-        if part in ENUMS:
+        if part in CATALOG.enums:
             out.append("str")
-        elif part[:1].isupper() and part not in ("Unset", "Any"):
+        elif part[:1].isupper() and part not in ("Unset", "Any", "None"):
             out.append("Mapping[str, Any]")
     return _ann(" | ".join(dict.fromkeys(out)))
 
@@ -312,10 +242,7 @@ def _class_name(tag: str) -> str:
     whose name is also a model's (`lipsync`: the Lipsync model) gets `Resource` after it, so the
     module that imports the model can define the class."""
     name = "".join(w.capitalize() for w in tag.split("_"))
-    return name + "Resource" if name in _MODEL_NAMES else name
-
-
-_MODEL_NAMES: set[str] = set()  # the generated models' class names (set by `collect`)
+    return name + "Resource" if name in CATALOG.models else name
 
 
 def _op_const(ep: Endpoint) -> str:
@@ -454,12 +381,11 @@ def _child_properties(children: list[tuple[str, str]], prefix: str) -> list[str]
     return out
 
 
-def nested_tags(spec_path: Path) -> dict[str, tuple[str, str]]:
+def nested_tags(document: dict[str, Any]) -> dict[str, tuple[str, str]]:
     """Tags served under another resource (`x-client-attribute: pals.tools` on the spec's tag):
     tag -> (parent tag, attribute), so `client.pals.tools.attach(...)` reads as the URL does."""
-    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
     out: dict[str, tuple[str, str]] = {}
-    for tag in spec.get("tags", []):
+    for tag in document.get("tags", []):
         where = tag.get("x-client-attribute")
         if where:
             parent, _, attribute = where.partition(".")
@@ -556,10 +482,11 @@ def render(endpoints: list[Endpoint], nested: dict[str, tuple[str, str]] | None 
     return files
 
 
-def write(package: Path, spec: Path, *, ruff: str = "ruff") -> Path:
+def write(package: Path, openapi: Any, document: dict[str, Any], *, ruff: str = "ruff") -> Path:
+    """Write `package/_resources` from the generator's parse of the spec (`GeneratorData`) and the spec."""
     target = package / "_resources"
     target.mkdir()
-    for name, text in render(collect(package, spec), nested_tags(spec)).items():
+    for name, text in render(collect(openapi, document), nested_tags(document)).items():
         (target / name).write_text(text, encoding="utf-8")
     for args in (
         ["check", "--fix-only", "--extend-select=I", "--no-cache", "--quiet"],

@@ -18,6 +18,7 @@ Where the facts come from in the spec:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ class ListFacts:
     query: frozenset[str]  # every query parameter the list takes
     verbose_adds: frozenset[str] | None  # None: the list has no `verbose` parameter
     default_sort: str | None = None  # the `x-server-default` of its `sort` parameter (`asc`, `desc`)
+    max_limit: int | None = None  # the `maximum` of its `limit` parameter
 
 
 def resolve(document: Mapping[str, Any], node: Any) -> Any:
@@ -214,6 +216,7 @@ def list_facts(document: Mapping[str, Any], path: str) -> ListFacts | None:
     default = limit.get("x-server-default") if limit else None
     default_sort = sort.get("x-server-default") if sort else None
     adds = verbose.get("x-verbose-adds") if verbose else None
+    most = resolve(document, limit.get("schema")).get("maximum") if limit else None
     return ListFacts(
         operation_id=oid,
         path=path,
@@ -225,7 +228,75 @@ def list_facts(document: Mapping[str, Any], path: str) -> ListFacts | None:
         query=frozenset(by_name),
         verbose_adds=frozenset(str(a) for a in adds) if isinstance(adds, list) else None,
         default_sort=default_sort if isinstance(default_sort, str) else None,
+        max_limit=most if isinstance(most, int) else None,
     )
+
+
+def snake(name: str) -> str:
+    """`createPersona` -> `create_persona`, `pal_tools` unchanged."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).replace("-", "_").lower()
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") else word
+
+
+def _verb(operation: str, tag: str) -> str:
+    """The operation's name without its tag's noun, plural or singular (`create_persona`, personas ->
+    `create`); the whole name when it does not end in the noun."""
+    words, tag_words = operation.split("_"), tag.split("_")
+    for form in (tag_words, [*tag_words[:-1], _singular(tag_words[-1])]):
+        if len(words) > len(form) and words[-len(form) :] == form:
+            return "_".join(words[: -len(form)])
+    return operation
+
+
+def method_names(document: Mapping[str, Any]) -> dict[str, str]:
+    """operationId -> the client's method on the resource of its (first) tag: `x-method-name` when the
+    spec gives one, else the operationId without the tag's noun (createPersona -> personas.create);
+    two operations of a tag that would share a name both keep their whole snake_case name."""
+    named: dict[str, tuple[str, str]] = {}  # operationId -> (tag, name)
+    for item in document.get("paths", {}).values():
+        for method, raw in item.items():
+            if method == "parameters" or not isinstance(raw, dict) or "operationId" not in raw:
+                continue
+            oid, tag = str(raw["operationId"]), snake(str((raw.get("tags") or [""])[0]))
+            named[oid] = (tag, str(raw.get("x-method-name") or _verb(snake(oid), tag)))
+    taken: dict[tuple[str, str], int] = {}
+    for tag, name in named.values():
+        taken[(tag, name)] = taken.get((tag, name), 0) + 1
+    return {oid: (name if taken[(tag, name)] == 1 else snake(oid)) for oid, (tag, name) in named.items()}
+
+
+def _described(document: Mapping[str, Any], node: Any) -> str:
+    """A node's description: its own (beside a `$ref`, OpenAPI 3.1), else the one it refers to."""
+    own = node.get("description") if isinstance(node, dict) else None
+    if own:
+        return str(own)
+    target = resolve(document, node)
+    return str(target.get("description") or "") if isinstance(target, dict) and target is not node else ""
+
+
+def descriptions(document: Mapping[str, Any], path: str, method: str) -> tuple[str, dict[str, str]]:
+    """An operation's description, and the description of each of its parameters and JSON body fields
+    by their spec names (a body of several shapes: the first shape that describes the field)."""
+    operation = resolve(document, document.get("paths", {}).get(path, {})).get(method.lower(), {})
+    texts: dict[str, str] = {}
+    item = document.get("paths", {}).get(path, {})
+    for param in [*item.get("parameters", []), *operation.get("parameters", [])]:
+        texts[str(resolve(document, param).get("name"))] = str(_described(document, param)).strip()
+    schema = resolve(document, _json_schema(document, operation.get("requestBody")))
+    shapes = [schema] if isinstance(schema, dict) else []
+    for branch in (schema or {}).get("anyOf", []) + (schema or {}).get("oneOf", []) if shapes else []:
+        shapes.append(resolve(document, branch))
+    for shape in shapes:
+        for name, prop in (shape.get("properties") or {}).items() if isinstance(shape, dict) else ():
+            text = str(_described(document, prop)).strip()
+            if text and not texts.get(name):
+                texts[name] = text
+    return str(operation.get("description") or "").strip(), texts
 
 
 def verbose_adds(document: Mapping[str, Any], path: str, method: str = "get") -> frozenset[str] | None:

@@ -3,15 +3,10 @@ the name derived from the operationId."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-import yaml
 from tavus_client import Tavus
 
 from tavus_mock.spec import Spec
-
-ROOT = Path(__file__).resolve().parents[2]
+from tavus_spec.facts import method_names
 
 
 def test_no_method_name_repeats_its_resource(spec: Spec) -> None:
@@ -28,22 +23,24 @@ def test_no_method_name_repeats_its_resource(spec: Spec) -> None:
     assert checked >= len(spec.operations)
 
 
-def test_x_method_name_wins(tmp_path: Path) -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import resources_gen
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
-    spec = {
+def test_x_method_name_wins() -> None:
+    """tavus_spec.facts names the methods (the generator writes what it says)."""
+    document = {
         "openapi": "3.1.0",
         "paths": {
             "/v2/personas/{persona_id}/stats": {
-                "get": {"operationId": "getPersonaStats", "x-method-name": "stats", "description": "Usage."}
-            }
+                "get": {"operationId": "getPersonaStats", "tags": ["personas"], "x-method-name": "stats"}
+            },
+            "/v2/personas/{persona_id}/usage": {"get": {"operationId": "getPersonaUsage", "tags": ["personas"]}},
+            "/v2/personas": {"post": {"operationId": "createPersona", "tags": ["personas"]}},
+            "/v2/pals/{pal_id}/skills": {"get": {"operationId": "listPalSkills", "tags": ["pal_skills"]}},
+            "/v2/a": {"get": {"operationId": "listThings", "tags": ["things"]}},
+            "/v2/b": {"get": {"operationId": "listThing", "tags": ["things"]}},
         },
     }
-    path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
-    facts = resources_gen._spec_facts(path)
-    assert facts[("GET", "/v2/personas/{persona_id}/stats")]["method_name"] == "stats"
-    assert resources_gen._method_name("personas", "get_persona_stats") == "get_persona_stats"  # hence the extension
+    names = method_names(document)
+    assert names["getPersonaStats"] == "stats"
+    assert names["getPersonaUsage"] == "get_persona_usage"  # the noun is not at the end: hence the extension
+    assert names["createPersona"] == "create"
+    assert names["listPalSkills"] == "list"
+    assert names["listThings"] == "list_things" and names["listThing"] == "list_thing"  # would share `list`
