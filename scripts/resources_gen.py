@@ -69,8 +69,9 @@ if TYPE_CHECKING:
 @dataclass
 class Param:
     name: str
-    annotation: str
+    annotation: str  # as the generated code declares it
     required: bool
+    loose: str = ""  # as a resource method takes it (enums also as text, models also as mappings)
 
 
 @dataclass
@@ -94,6 +95,7 @@ class Endpoint:
     body_fields: list[Param] = field(default_factory=list)
     description: str = ""
     docs: dict[str, str] = field(default_factory=dict)  # parameter and body field descriptions
+    class_name: str = ""  # the resource class of its tag (`Personas`; `LipsyncResource` beside a model)
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,6 @@ class Catalog:
 
     models: dict[str, list[Param]]
     enums: frozenset[str]
-
-
-CATALOG = Catalog({}, frozenset())  # the one being rendered (set by `collect`)
 
 
 def _param(prop: Any) -> Param:
@@ -179,12 +178,11 @@ def _union_fields(branches: list[list[Param]]) -> list[Param]:
 def collect(openapi: Any, document: dict[str, Any]) -> list[Endpoint]:
     """The endpoints of openapi-python-client's own parse (`GeneratorData`), with what the generator
     drops taken from tavus_spec.facts (method names, page bases and envelopes, descriptions)."""
-    global CATALOG
     models = {
         str(m.class_info.name): [_param(p) for p in [*m.required_properties, *m.optional_properties]]
         for m in openapi.models
     }
-    CATALOG = Catalog(models, frozenset(str(e.class_info.name) for e in openapi.enums if e.value_type is str))
+    catalog = Catalog(models, frozenset(str(e.class_info.name) for e in openapi.enums if e.value_type is str))
     names = method_names(document)
     endpoints = []
     for tag in sorted(openapi.endpoint_collections_by_tag):
@@ -215,6 +213,9 @@ def collect(openapi: Any, document: dict[str, Any]) -> list[Endpoint]:
                     found.page_item = arrays[listed.items][5:-1]
                     found.items_field, found.total_field = listed.items, listed.total
                     found.max_limit = listed.max_limit
+            for param in [*found.query_params, *found.body_fields]:
+                param.loose = _loose_ann(param.annotation, catalog)
+            found.class_name = _class_name(found.tag, catalog)
             endpoints.append(found)
     return endpoints
 
@@ -225,24 +226,24 @@ def _ann(annotation: str) -> str:
     return annotation.replace("list[", "builtins.list[")
 
 
-def _loose_ann(annotation: str) -> str:
+def _loose_ann(annotation: str, catalog: Catalog) -> str:
     """Enums may also be given as plain strings and nested models as mappings (sent as JSON either way)."""
     out = []
     for part in _split_union(annotation):
         out.append(part)
-        if part in CATALOG.enums:
+        if part in catalog.enums:
             out.append("str")
         elif part[:1].isupper() and part not in ("Unset", "Any", "None"):
             out.append("Mapping[str, Any]")
     return _ann(" | ".join(dict.fromkeys(out)))
 
 
-def _class_name(tag: str) -> str:
+def _class_name(tag: str, catalog: Catalog) -> str:
     """The resource class of a tag (`pronunciation_dictionaries` -> PronunciationDictionaries); a tag
     whose name is also a model's (`lipsync`: the Lipsync model) gets `Resource` after it, so the
     module that imports the model can define the class."""
     name = "".join(w.capitalize() for w in tag.split("_"))
-    return name + "Resource" if name in CATALOG.models else name
+    return name + "Resource" if name in catalog.models else name
 
 
 def _op_const(ep: Endpoint) -> str:
@@ -273,10 +274,10 @@ def _signature(ep: Endpoint, *, paginate: bool = False) -> tuple[str, str, str, 
     query = [p for p in ep.query_params if not (paginate and p.name == "page")]
     params.append("*")
     for p in sorted(query, key=lambda p: not p.required):
-        params.append(f"{p.name}: {_loose_ann(p.annotation)}" + ("" if p.required else " = UNSET"))
+        params.append(f"{p.name}: {p.loose}" + ("" if p.required else " = UNSET"))
     if ep.body and not ep.body.startswith("list["):
         for f in sorted(ep.body_fields, key=lambda f: not f.required):
-            params.append(f"{f.name}: {_loose_ann(f.annotation)}" + ("" if f.required else " = UNSET"))
+            params.append(f"{f.name}: {f.loose}" + ("" if f.required else " = UNSET"))
         body_expr = "{" + ", ".join(f'"{f.name}": {f.name}' for f in ep.body_fields) + "}"
     taken = {p.name for p in ep.path_params + ep.query_params + ep.body_fields} & set(OPTION_PARAMS)
     if taken:
@@ -368,11 +369,11 @@ def _model_imports(endpoints: list[Endpoint]) -> str:
     return "\n".join(f"    from ..models import {name}" for name in sorted(names)) or "    pass"
 
 
-def _child_properties(children: list[tuple[str, str]], prefix: str) -> list[str]:
+def _child_properties(children: list[tuple[str, str]], prefix: str, names: dict[str, str]) -> list[str]:
     """The attributes that reach nested resources from their parent (`pals.tools`)."""
     out = []
     for attribute, child in children:
-        child_cls = f"{prefix}{_class_name(child)}"
+        child_cls = f"{prefix}{names[child]}"
         out.append("    @cached_property")
         out.append(f'    def {attribute}(self) -> "{child_cls}":')
         out.append(f'        """{child.replace("_", " ").capitalize()} operations."""')
@@ -394,7 +395,13 @@ def nested_tags(document: dict[str, Any]) -> dict[str, tuple[str, str]]:
 
 
 def _resource_classes(
-    tag: str, name: str, eps: list[Endpoint], children: list[tuple[str, str]], *, is_async: bool
+    tag: str,
+    name: str,
+    eps: list[Endpoint],
+    children: list[tuple[str, str]],
+    names: dict[str, str],
+    *,
+    is_async: bool,
 ) -> list[str]:
     """A tag's resource class (sync or async) and its raw twin, whose methods wrap the resource's."""
     prefix = "Async" if is_async else ""
@@ -408,7 +415,7 @@ def _resource_classes(
     out.append(f"    def with_raw_response(self) -> {cls}WithRawResponse:")
     out.append('        """The same methods, answering `RawResponse` (status, headers, body)."""')
     out.append(f"        return {cls}WithRawResponse(self)\n")
-    out.extend(_child_properties(children, prefix))
+    out.extend(_child_properties(children, prefix, names))
     for ep in eps:
         out.extend(_methods(ep, is_async=is_async))
     # The raw twin: each method wrapped, not copied (openai-python's `to_raw_response_wrapper`).
@@ -427,6 +434,7 @@ def render(endpoints: list[Endpoint], nested: dict[str, tuple[str, str]] | None 
     tags: dict[str, list[Endpoint]] = {}
     for ep in endpoints:
         tags.setdefault(ep.tag, []).append(ep)
+    names = {ep.tag: ep.class_name for ep in endpoints}  # tag -> its resource class
     children: dict[str, list[tuple[str, str]]] = {}  # parent tag -> [(attribute, child tag)]
     for child, (parent, attribute) in nested.items():
         if child in tags:
@@ -451,7 +459,7 @@ def render(endpoints: list[Endpoint], nested: dict[str, tuple[str, str]] | None 
     init.append(f"TAGS: tuple[str, ...] = {tuple(tags)!r}\n")
     init.append("if TYPE_CHECKING:")
     for tag in tags:
-        name = _class_name(tag)
+        name = names[tag]
         init.append(f"    from .{tag} import Async{name}, {name}")
     for is_async in (False, True):
         prefix = "Async" if is_async else ""
@@ -463,7 +471,7 @@ def render(endpoints: list[Endpoint], nested: dict[str, tuple[str, str]] | None 
         for tag in tags:
             if tag in nested:
                 continue  # reached through its parent (e.g. client.pals.tools)
-            cls = f"{prefix}{_class_name(tag)}"
+            cls = f"{prefix}{names[tag]}"
             init.append("    @cached_property")
             init.append(f"    def {tag}(self) -> {cls}:")
             init.append(f"        from .{tag} import {cls}\n")
@@ -473,11 +481,11 @@ def render(endpoints: list[Endpoint], nested: dict[str, tuple[str, str]] | None 
         consts = ", ".join(_op_const(ep) for ep in eps)
         imports = _model_imports(eps)
         for _attribute, child in children.get(tag, []):
-            imports += f"\n    from .{child} import Async{_class_name(child)}, {_class_name(child)}"
+            imports += f"\n    from .{child} import Async{names[child]}, {names[child]}"
         out = [TAG_HEADER.format(tag=tag, consts=consts, model_imports=imports), ""]
-        name = _class_name(tag)
+        name = names[tag]
         for is_async in (False, True):
-            out.extend(_resource_classes(tag, name, eps, children.get(tag, []), is_async=is_async))
+            out.extend(_resource_classes(tag, name, eps, children.get(tag, []), names, is_async=is_async))
         files[f"{tag}.py"] = "\n".join(out)
     return files
 
