@@ -26,15 +26,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from types import ModuleType
 from typing import Any, Generic, ParamSpec, Self, TypedDict, TypeVar
 
-import attrs
 import httpx
 
 from ..errors import UnexpectedStatus
 from ..types import UNSET
-from . import errors, fastparse
-from ._callstate import CALL_DEADLINE, DEADLINE_PASSED, RAW_RESPONSE
+from . import errors
+from ._callstate import CALL_DEADLINE, DEADLINE_PASSED, FALLBACKS, RAW_RESPONSE
 from ._logs import logger, redact_headers, redact_request, redact_text, setup_from_env
-from .models import check_model
 from .patch import as_operations
 
 __all__ = [
@@ -531,7 +529,7 @@ class BaseAPIClient:
         if status >= 400 or (status >= 300 and status != 304):
             response.request = redact_request(response.request)
             raise errors.status_error(response)
-        slow_before = fastparse.fallbacks()
+        slow_before = FALLBACKS[0]
         try:
             parsed = op.module._parse_response(client=_PARSE_CONTEXT, response=response)
         except UnexpectedStatus:
@@ -545,7 +543,9 @@ class BaseAPIClient:
             parsed = parsed.data[0]
         # Every success answer is held to its types. The fast decoder checks as it builds; an answer it
         # left to the generated method (counted by fastparse) is checked here, after the fact.
-        if fastparse.fallbacks() != slow_before and attrs.has(type(parsed)):
+        if FALLBACKS[0] != slow_before and hasattr(type(parsed), "__attrs_attrs__"):  # attrs.has
+            from .models import check_model  # needs attrs, loaded by then with the model
+
             try:
                 check_model(parsed)
             except TypeError as exc:

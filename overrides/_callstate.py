@@ -16,3 +16,7 @@ DEADLINE_PASSED = "the call's deadline passed"
 # Per thread and per asyncio task: whether the call under way answers its RawResponse (set by the
 # `with_raw_response` wrappers, overrides/_base.py, around a resource method; read by `_request`).
 RAW_RESPONSE: ContextVar[bool] = ContextVar("tavus_raw_response", default=False)
+# How many answers the generated `from_dict` had to build (overrides/fastparse.py counts; the client
+# compares before and after a parse). Here, not in fastparse, so the client reads it without importing
+# attrs, which fastparse needs and which loads with the first model.
+FALLBACKS = [0]

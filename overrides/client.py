@@ -12,13 +12,16 @@ tests/overrides/test_client.py::test_canary_generated_client_defaults); the clas
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import httpx
 
 from .._resources import AsyncResources, Resources
-from ..client import AuthenticatedClient
 from . import errors
 from ._base import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:  # imported when first asked for: `from tavus_client import Tavus` does without attrs
+    from ..client import AuthenticatedClient
 
 __all__ = ["AsyncTavus", "Tavus", "authenticated_client"]
 
@@ -48,6 +51,8 @@ def authenticated_client(
     key = api_key if api_key is not None else os.environ.get("TAVUS_API_KEY")
     if not key:
         raise errors.TavusError("No Tavus API key: pass api_key=... or set the TAVUS_API_KEY environment variable.")
+    from ..client import AuthenticatedClient
+
     return AuthenticatedClient(
         base_url=(base_url or os.environ.get("TAVUS_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
         token=key,

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 import attrs
 
 from ..types import UNSET
+from ._callstate import FALLBACKS
 
 __all__ = ["checker_for", "decoder_for", "eager_decoder_for", "fallbacks", "from_dict_fast"]
 
@@ -46,7 +47,7 @@ _DECODERS: dict[type, Callable[[Any], Any]] = {}
 _CHECKERS: dict[type, Callable[[Any], Any]] = {}
 _EAGER: dict[type, Callable[[Any], Any]] = {}
 _SCALARS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "None": type(None)}
-_count = [0]
+_count = FALLBACKS  # one counter, kept in _callstate
 
 
 def fallbacks() -> int:
