@@ -16,6 +16,7 @@ usage: python bench/mutation.py [--sample 60] [--seed 1] [--keep DIR]
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import random
 import re
@@ -87,21 +88,57 @@ def main() -> int:
     return 0
 
 
+def annotation_spans(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where a module's annotations are, when `from __future__ import annotations` makes them strings
+    that nothing evaluates: a mutant there (`str | None` -> `str + None`) cannot change behaviour."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    lazy = any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(a.name == "annotations" for a in node.names)
+        for node in tree.body
+    )
+    if not lazy:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        notes: list[ast.expr | None] = []
+        if isinstance(node, ast.arg):
+            notes.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            notes.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            notes.append(node.annotation)
+        for note in notes:
+            if note is not None and note.end_lineno is not None and note.end_col_offset is not None:
+                found.append(((note.lineno, note.col_offset), (note.end_lineno, note.end_col_offset)))
+    return found
+
+
 def keep_sample(session: Path, size: int, seed: int) -> None:
-    """Delete every pending work item but a seeded random sample of `size`."""
+    """Delete every pending work item but a seeded random sample of `size`, drawn from the mutants that
+    are not inside an annotation (those are equivalent by construction: listed apart, never run)."""
     with sqlite3.connect(session) as db:
         # Ordered by what is mutated, not by job id (a fresh uuid per session): the same code and seed
         # give the same sample, so runs before and after a change of the checks compare.
-        ids = [
-            row[0]
-            for row in db.execute(
-                "SELECT job_id FROM mutation_specs "
-                "ORDER BY module_path, start_pos_row, start_pos_col, operator_name, occurrence"
-            )
-        ]
+        rows = db.execute(
+            "SELECT job_id, module_path, start_pos_row, start_pos_col FROM mutation_specs "
+            "ORDER BY module_path, start_pos_row, start_pos_col, operator_name, occurrence"
+        ).fetchall()
+        spans: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+        ids, in_annotations = [], 0
+        for job, module, row, col in rows:
+            where = spans.setdefault(module, annotation_spans(Path(module)))
+            if any(start <= (row, col) < end for start, end in where):
+                in_annotations += 1
+            else:
+                ids.append(job)
         keep = set(random.Random(seed).sample(ids, min(size, len(ids))))
-        print(f"{len(ids)} mutants in {', '.join(MODULES)}; running a sample of {len(keep)} (seed {seed})")
-        for job in ids:
+        print(
+            f"{len(rows)} mutants in {', '.join(MODULES)}; {in_annotations} inside annotations (never evaluated:"
+            f" equivalent, left out); running a sample of {len(keep)} of the other {len(ids)} (seed {seed})"
+        )
+        for job, *_ in rows:
             if job not in keep:
                 db.execute("DELETE FROM mutation_specs WHERE job_id = ?", (job,))
                 db.execute("DELETE FROM work_items WHERE job_id = ?", (job,))

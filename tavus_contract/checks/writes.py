@@ -125,7 +125,8 @@ def create_reads_back(probe: Probe) -> None:
 
 @contract_check
 def created_stays_available(probe: Probe) -> None:
-    """An operation on records this run created and never deleted is not answered 404. Replaces
+    """An operation on records this run created and never deleted is not answered 404, and a plain read
+    of them (no query, no body) is not refused at all. Replaces
     schemathesis' `ensure_resource_availability`, which knows one path per record: a PAL is also a
     persona (the spec's `x-tavus-same-record`), listed and deletable as one, and a delete through the
     other path made it report a record that was rightly gone."""
@@ -135,9 +136,19 @@ def created_stays_available(probe: Probe) -> None:
     if created is not None:
         LEDGER.created.add(created[2])
         return
-    if probe.response.status_code != 404 or not parameters or not all(map(LEDGER.alive, parameters.values())):
+    status = probe.response.status_code
+    if not 400 <= status < 500 or status == 429 or not parameters or not all(map(LEDGER.alive, parameters.values())):
         return
+    request = probe.response.request
+    declared = str(probe.case.operation.method).upper()
+    if request.method != declared or request.headers.get("x-api-key") != probe.settings.key:
+        return  # schemathesis' own probes (no key, another method) are other checks' business
     named = ", ".join(f"{name}={value}" for name, value in parameters.items())
+    if status != 404:
+        # a plain read (no query, no body) of records this run made has nothing else to refuse
+        if probe.method == "GET" and not probe.case.query:
+            probe.fail(f"{status} for a plain read of {named}, created in this run and never deleted")
+        return
     item = _item_read(probe)
     # a 404 may be about something the body names (a skill not in the registry): the record decides
     own = probe.facts.operation_id(probe.path, probe.method)
@@ -301,7 +312,7 @@ def patch_round_trip(probe: Probe) -> None:
     """A resource read back can be changed with JSON Patch: its first name field set to its own
     characters rotated by one (no rule of the field is broken) is answered 2xx and reads back changed;
     then put back. Once per resource; a refusal other than 400/422 (a stock resource, a taken name) is
-    not judged; never in read-only runs."""
+    not judged, but a 404 for what this run created is; never in read-only runs."""
     target = _name_to_patch(probe, "round trip")
     if target is None:
         return
@@ -310,6 +321,8 @@ def patch_round_trip(probe: Probe) -> None:
     changed = probe.ask(
         patch_id, path_parameters=params, body=[{"op": "replace", "path": pointer(name), "value": rotated}]
     )
+    if changed.status_code == 404 and params and all(map(LEDGER.alive, params.values())):
+        probe.fail(f"a patch of {name} was answered 404 for a resource this run created and just read")
     if changed.status_code not in (400, 422) and not 200 <= changed.status_code < 300:
         return
     try:

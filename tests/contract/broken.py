@@ -409,6 +409,56 @@ class PalsApart(TavusMock):
         return handler
 
 
+class SkillsRefusePal(_Wrapped):
+    """Reading a PAL's skills says "PAL not found" for a PAL that exists (a mutation-run survivor: the
+    PAL test negated)."""
+
+    OPERATION = "listPalSkills"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        if self.store.exists("personas", ctx.tenant, ctx.path["pal_id"]):
+            raise ApiError(400, "PAL not found")
+        return handler(ctx)
+
+
+class SkillConfigUnchecked(_Wrapped):
+    """Replacing a PAL's skills stores a presentation without documents (a mutation-run survivor: the
+    configurations were not checked before the replacement)."""
+
+    OPERATION = "replacePalSkills"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        skills = ctx.body.get("skills") or {}
+        if "presentation" in skills and not (skills["presentation"] or {}).get("config", {}).get("document_ids"):
+            pal = self.store.find("personas", ctx.tenant, ctx.path["pal_id"], writable=True)
+            pal.data.setdefault("skills", {})["presentation"] = {"skill_id": "presentation", "config": {}}
+            return Answer(200, {"presentation": {"skill_id": "presentation", "config": {}}})
+        return handler(ctx)
+
+
+class TagPagesRepeat(_Wrapped):
+    """The document tag list answers its first page whatever page is asked (a mutation-run survivor: the
+    offset computed with % instead of *)."""
+
+    OPERATION = "listDocumentTags"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        return handler(replace(ctx, query={**ctx.query, "page": 1}))
+
+
+class GuardrailSetsPatchedAsItems(_Wrapped):
+    """A guardrail set's JSON Patch is served as an individual guardrail's, so it is not found (a
+    mutation-run survivor: the set test negated)."""
+
+    OPERATION = "patchGuardrails"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        record = self.store.lookup("guardrails", ctx.tenant, ctx.path["guardrails_id"])
+        if record is not None:
+            raise ApiError(404, "Guardrail not found")
+        return handler(ctx)
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -442,4 +492,8 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     ToolSizeOffByOne: (("tools",), {"documented_refusals"}),
     NewestNotListed: (("personas",), {"create_is_listed"}),
     PalsApart: (("pals",), {"alias_reads_same_record"}),
+    SkillsRefusePal: (("pals", "pal_skills"), {"created_stays_available"}),
+    SkillConfigUnchecked: (("pal_skills",), {"documented_refusals"}),
+    TagPagesRepeat: (("documents",), {"paging_adds_up", "pages_are_consecutive"}),
+    GuardrailSetsPatchedAsItems: (("guardrails",), {"patch_round_trip", "created_stays_available"}),
 }
