@@ -385,6 +385,10 @@ class BaseAPIClient:
 
     _http: Any  # each subclass declares its own client type
     _owns_http: bool
+    # Whether the pool is ours, built on the deadline-bound transport (overrides/_deadline.py): its
+    # streams clamp every connect, read and write to the call's deadline, so a call needs to clamp
+    # only the wait for a pooled connection. A client the user passed in gets the whole clamp.
+    _bounded: bool = False
 
     def __init__(
         self,
@@ -457,6 +461,8 @@ class BaseAPIClient:
             settings["http_client"] = self._http  # set by the sync or async subclass
         copy = type(self)(**settings)
         copy._owns_http = not shares_pool
+        if shares_pool:
+            copy._bounded = self._bounded
         return copy
 
     # -- building and reading -------------------------------------------------------------------
@@ -507,18 +513,23 @@ class BaseAPIClient:
         seconds = options.get("deadline", self.deadline)
         return None if seconds is None else time.monotonic() + seconds
 
-    @staticmethod
-    def _fit(request: httpx.Request, deadline: float | None) -> None:
+    def _fit(self, request: httpx.Request, deadline: float | None) -> None:
         """Shrink this attempt's timeouts to the time left; at the deadline, raise APITimeoutError."""
         if deadline is None:
             return
         left = deadline - time.monotonic()
         if left <= 0:
             raise errors.APITimeoutError(request=request, message="Request timed out: the call's deadline passed")
-        timeouts = {"connect": None, "read": None, "write": None, "pool": None} | (
-            request.extensions.get("timeout") or {}
-        )
-        request.extensions["timeout"] = {name: left if v is None else min(v, left) for name, v in timeouts.items()}
+        timeouts = request.extensions.get("timeout") or {}
+        if self._bounded:  # the streams clamp the rest themselves
+            pool = timeouts.get("pool")
+            if pool is None or pool > left:
+                request.extensions["timeout"] = {**timeouts, "pool": left}
+            return
+        request.extensions["timeout"] = {
+            name: left if (v := timeouts.get(name)) is None else min(v, left)
+            for name in ("connect", "read", "write", "pool")
+        }
 
     @staticmethod
     def _past(deadline: float | None, wait: float = 0.0) -> bool:
@@ -643,6 +654,7 @@ class SyncAPIClient(BaseAPIClient):
             from ._deadline import bounded_transport
 
             http_client = httpx.Client(base_url=self.base_url, timeout=self.timeout, transport=bounded_transport())
+            self._bounded = True
         self._http = http_client
         self._http.headers.update(self._headers())
 
@@ -700,7 +712,7 @@ class SyncAPIClient(BaseAPIClient):
 
     def _read(self, response: httpx.Response, deadline: float | None) -> httpx.Response:
         """Read the body, giving up at the deadline (a trickling server cannot hold a call)."""
-        if deadline is not None:
+        if deadline is not None and not self._bounded:  # (a bounded pool's reads end by it already)
             response.stream = _DeadlineBody(response.stream, deadline, response.request)
         limit = self.max_response_bytes
         try:
@@ -754,6 +766,7 @@ class AsyncAPIClient(BaseAPIClient):
             http_client = httpx.AsyncClient(
                 base_url=self.base_url, timeout=self.timeout, transport=async_bounded_transport()
             )
+            self._bounded = True
         self._http = http_client
         self._http.headers.update(self._headers())
 
@@ -813,7 +826,7 @@ class AsyncAPIClient(BaseAPIClient):
 
     async def _read(self, response: httpx.Response, deadline: float | None) -> httpx.Response:
         """Read the body, giving up at the deadline (a trickling server cannot hold a call)."""
-        if deadline is not None:
+        if deadline is not None and not self._bounded:  # (a bounded pool's reads end by it already)
             response.stream = _AsyncDeadlineBody(response.stream, deadline, response.request)
         limit = self.max_response_bytes
         try:
