@@ -299,6 +299,34 @@ def descriptions(document: Mapping[str, Any], path: str, method: str) -> tuple[s
     return str(operation.get("description") or "").strip(), texts
 
 
+@dataclass(frozen=True, slots=True)
+class CursorFacts:
+    """A list that pages by cursor: its answer holds `items` and a `cursor` to send back as `offset`,
+    null at the end (the document chunks)."""
+
+    operation_id: str
+    items: str
+    cursor: str
+    offset: str  # the query parameter the cursor goes back in
+
+
+def cursor_list(document: Mapping[str, Any], path: str) -> CursorFacts | None:
+    """Cursor facts of the GET at `path`: its 200 answer has one array and a `next_*` string-or-null
+    property, and the operation takes an `offset` query parameter; None otherwise."""
+    oid = operation_id(document, path, "get")
+    operation = document.get("paths", {}).get(path, {}).get("get", {})
+    schema = resolve(document, _json_schema(document, operation.get("responses", {}).get("200", {})))
+    queries = {str(p.get("name")) for p in parameters(document, path, "get") if p.get("in") == "query"}
+    if oid is None or not isinstance(schema, dict) or "offset" not in queries:
+        return None
+    props = {name: resolve(document, value) for name, value in (schema.get("properties") or {}).items()}
+    arrays = [n for n, v in props.items() if isinstance(v, dict) and _is(v, "array")]
+    cursors = [n for n, v in props.items() if n.startswith("next_") and isinstance(v, dict) and _is(v, "null")]
+    if len(arrays) != 1 or len(cursors) != 1:
+        return None
+    return CursorFacts(oid, arrays[0], cursors[0], "offset")
+
+
 def verbose_adds(document: Mapping[str, Any], path: str, method: str = "get") -> frozenset[str] | None:
     """What `verbose=true` adds to the answer of an operation, None when it has no documented `verbose`."""
     for param in parameters(document, path, method):
@@ -393,6 +421,9 @@ class Facts:
 
     def item_path(self, collection: str) -> str | None:
         return item_path(self.document, collection)
+
+    def cursor_at(self, path: str) -> CursorFacts | None:
+        return cursor_list(self.document, path)
 
 
 _CACHE: dict[int, Facts] = {}

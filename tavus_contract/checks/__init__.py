@@ -14,7 +14,7 @@ and one way to ask the same server again.
 from __future__ import annotations
 
 from tavus_contract.checks import etag, lists, refusals, tenancy, writes
-from tavus_contract.checks._probe import Probe, contract_check
+from tavus_contract.checks._probe import LEDGER, Probe, contract_check
 
 
 def forget() -> None:
@@ -22,6 +22,9 @@ def forget() -> None:
     writes.forget()
     refusals.forget()
     lists._WALKED.clear()
+    lists._CURSORED.clear()
+    LEDGER.created.clear()
+    LEDGER.deleted.clear()
     tenancy._LISTED.clear()
 
 

@@ -293,3 +293,41 @@ def verbose_adds_only(probe: Probe) -> None:
             probe.fail(f"verbose=true should add {', '.join(missing)}, but the answer does not carry it")
         if extra:
             probe.fail(f"verbose=true adds {', '.join(extra)}, which the spec does not say it adds")
+
+
+_CURSORED: set[tuple[str, str, str]] = set()
+
+
+@contract_check
+def cursor_reaches_end(probe: Probe) -> None:
+    """A list that pages by cursor (`next_offset`, null at the end: the document chunks), followed from
+    its first page one item at a time, gives each item once and never an empty page while the cursor
+    before it promised more. Once per list and path in a run, at most 50 pages."""
+    found = probe.facts.cursor_at(probe.path) if probe.method == "GET" else None
+    if found is None or probe.response.status_code != 200 or "offset" in (probe.case.query or {}):
+        return
+    params = dict(probe.case.path_parameters or {})
+    where = (probe.base_url, probe.path, json.dumps(params, sort_keys=True))
+    if where in _CURSORED:
+        return
+    _CURSORED.add(where)
+    filters = {k: v for k, v in (probe.case.query or {}).items() if k not in ("limit", found.offset)}
+    seen: list[str] = []
+    cursor: Any = None
+    for number in range(50):
+        query = {**filters, "limit": 1, **({found.offset: cursor} if cursor is not None else {})}
+        answer = probe.ask(found.operation_id, path_parameters=params, query=query)
+        body = json_of(answer)
+        if answer.status_code != 200 or not isinstance(body, dict) or not isinstance(body.get(found.items), list):
+            return
+        items = body[found.items]
+        if number and not items:
+            probe.fail(f"{found.cursor} {cursor!r} promised more, but the page it leads to is empty")
+        if len(items) > 1:
+            probe.fail(f"a page holds {len(items)} items with limit=1")
+        seen += [identity(item, None) for item in items]
+        cursor = body.get(found.cursor)
+        if cursor is None:
+            break
+    if len(set(seen)) != len(seen):
+        probe.fail(f"following {found.cursor} from the first page lists some items twice")

@@ -459,6 +459,19 @@ class GuardrailSetsPatchedAsItems(_Wrapped):
         return handler(ctx)
 
 
+class ChunkCursorNeverEnds(_Wrapped):
+    """The last page of a document's chunks still hands out a `next_offset` (a mutation-run survivor:
+    `end < len` written `end <= len`)."""
+
+    OPERATION = "listDocumentChunks"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        answer = handler(ctx)
+        if isinstance(answer.body, dict) and answer.body.get("next_offset") is None and answer.body.get("data"):
+            answer.body["next_offset"] = str(int(str(ctx.query.get("offset") or 0)) + len(answer.body["data"]))
+        return answer
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -496,4 +509,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     SkillConfigUnchecked: (("pal_skills",), {"documented_refusals"}),
     TagPagesRepeat: (("documents",), {"paging_adds_up", "pages_are_consecutive"}),
     GuardrailSetsPatchedAsItems: (("guardrails",), {"patch_round_trip", "created_stays_available"}),
+    ChunkCursorNeverEnds: (("documents",), {"cursor_reaches_end"}),
 }
