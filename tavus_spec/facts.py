@@ -66,18 +66,7 @@ def parameters(document: Mapping[str, Any], path: str, method: str) -> list[dict
 
 def schema_properties(document: Mapping[str, Any], schema: Any) -> set[str]:
     """Every property name a schema declares, through `$ref`, `allOf`, `anyOf` and `oneOf`."""
-    names: set[str] = set()
-    pending = [schema]
-    seen: set[int] = set()
-    while pending:
-        node = resolve(document, pending.pop())
-        if not isinstance(node, dict) or id(node) in seen:
-            continue
-        seen.add(id(node))
-        names.update(node.get("properties", {}))
-        for combined in ("allOf", "anyOf", "oneOf"):
-            pending.extend(node.get(combined, []))
-    return names
+    return {name for node in _concrete(document, [schema]) for name in node.get("properties", {})}
 
 
 def _json_schema(document: Mapping[str, Any], holder: Any) -> Any:
