@@ -23,6 +23,7 @@ def forget() -> None:
     refusals.forget()
     lists._WALKED.clear()
     lists._CURSORED.clear()
+    lists._FILTERS_TRIED.clear()
     LEDGER.created.clear()
     LEDGER.deleted.clear()
     tenancy._LISTED.clear()

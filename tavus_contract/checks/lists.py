@@ -134,6 +134,54 @@ def list_filter_complete(probe: Probe) -> None:
         )
 
 
+_FILTERS_TRIED: set[tuple[str, str, str]] = set()
+
+
+@contract_check
+def filter_finds_listed(probe: Probe) -> None:
+    """A list read again with one more filter, set to a value one of its own items shows (the first
+    item's `pal_id`, `status`, one of its `tags`), holds that item, and only items showing that value
+    (for a list field, holding it). Filters named like a field of the items; once per list and filter in
+    a run; judged when the filtered list fits in one page. A filter the spec does not name is never sent."""
+    page = _page(probe)
+    found = probe.list_here()
+    if page is None or found is None:
+        return
+    items = [item for item in page[0] if isinstance(item, dict)]
+    if not items or not has_ids(items, found.id_field):
+        return
+    params = dict(probe.case.path_parameters or {})
+    size = min(WHOLE_PAGE, found.max_limit or WHOLE_PAGE)
+    for name in sorted(found.query - NOT_FILTERS - set(page[2])):  # one more filter on the same list
+        first = next((item for item in items if _filterable(item.get(name))), None)
+        where = (probe.base_url, probe.path, name)
+        if first is None or where in _FILTERS_TRIED:
+            continue
+        _FILTERS_TRIED.add(where)
+        shown = first[name]
+        wanted = shown[0] if isinstance(shown, list) else shown
+        text = json.dumps(wanted) if isinstance(wanted, bool) else str(wanted)
+        kept = {k: v for k, v in page[2].items() if k not in ("limit", "page", "offset")}  # its other filters
+        query = {**kept, name: text, **({"limit": size} if "limit" in found.query else {})}
+        parts = list_parts(json_of(probe.ask(found.operation_id, path_parameters=params, query=query)), found)
+        if parts is None or parts[1] > len(parts[0]):
+            continue  # refused, or more than a page: not judged
+        got = [item for item in parts[0] if isinstance(item, dict)]
+        if identity(first, found.id_field) not in {identity(item, found.id_field) for item in got}:
+            probe.fail(f"filtered by {name}={text!r}, the list misses an item that shows {name}={shown!r}")
+        for item in got:
+            value = item.get(name)
+            holds = wanted in value if isinstance(value, list) else str(value).lower() == text.lower()
+            if value is not None and not holds:
+                probe.fail(f"filtered by {name}={text!r}, the list holds an item with {name}={value!r}")
+
+
+def _filterable(value: Any) -> bool:
+    """A value a filter can name: a non-empty scalar without commas, or a list whose first is one."""
+    first = value[0] if isinstance(value, list) and value else value
+    return isinstance(first, (str, int, bool)) and str(first).strip() != "" and "," not in str(first)
+
+
 @contract_check
 def pages_are_consecutive(probe: Probe) -> None:
     """A first page of fewer items than the total is full; the next page holds the next items: none of

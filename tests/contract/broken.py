@@ -472,6 +472,34 @@ class ChunkCursorNeverEnds(_Wrapped):
         return answer
 
 
+class DeploymentFilterWrong(_Wrapped):
+    """The deployment list filtered by `pal_id` compares with `<` (a mutation-run survivor)."""
+
+    OPERATION = "listDeployments"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        wanted = ctx.query.get("pal_id")
+        if wanted is None:
+            return handler(ctx)
+        answer = handler(replace(ctx, query={k: v for k, v in ctx.query.items() if k != "pal_id"}))
+        kept = [d for d in answer.body["deployments"] if str(d.get("pal_id", "")) < str(wanted)]
+        answer.body.update(deployments=kept, total=len(kept))
+        return answer
+
+
+class GuardrailTagFilterEmpty(_Wrapped):
+    """Individual guardrails filtered by `tags` never match (a mutation-run survivor: `or ()` written
+    `and ()`)."""
+
+    OPERATION = "listGuardrails"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        answer = handler(ctx)
+        if "tags" in ctx.query and isinstance(answer.body, dict) and isinstance(answer.body.get("data"), list):
+            answer.body.update(data=[], total_count=0)
+        return answer
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -510,4 +538,6 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     TagPagesRepeat: (("documents",), {"paging_adds_up", "pages_are_consecutive"}),
     GuardrailSetsPatchedAsItems: (("guardrails",), {"patch_round_trip", "created_stays_available"}),
     ChunkCursorNeverEnds: (("documents",), {"cursor_reaches_end"}),
+    DeploymentFilterWrong: (("pals", "deployments"), {"filter_finds_listed"}),
+    GuardrailTagFilterEmpty: (("guardrails",), {"filter_finds_listed", "list_filter_complete"}),
 }
