@@ -316,6 +316,26 @@ def cursor_list(document: Mapping[str, Any], path: str) -> CursorFacts | None:
     return CursorFacts(oid, arrays[0], cursors[0], "offset")
 
 
+def masked(document: Mapping[str, Any]) -> tuple[frozenset[str], dict[str, str]]:
+    """Where answers hide secrets (`x-answered-as`: the tool auth secrets, `********`): the names of the
+    properties that hold such an object (`auth`), and its secret member names -> what is shown instead."""
+    schemas = document.get("components", {}).get("schemas") or {}
+    secrets: dict[str, str] = {}
+    holding: set[int] = set()
+    for schema in schemas.values():
+        for name, prop in ((schema.get("properties") or {}) if isinstance(schema, dict) else {}).items():
+            if isinstance(prop, dict) and isinstance(prop.get("x-answered-as"), str):
+                secrets[str(name)] = prop["x-answered-as"]
+                holding.add(id(schema))
+    holders = {
+        str(name)
+        for schema in schemas.values()
+        for name, prop in ((schema.get("properties") or {}) if isinstance(schema, dict) else {}).items()
+        if any(id(node) in holding for node in _concrete(document, [prop]))
+    }
+    return frozenset(holders), secrets
+
+
 def verbose_adds(document: Mapping[str, Any], path: str, method: str = "get") -> frozenset[str] | None:
     """What `verbose=true` adds to the answer of an operation, None when it has no documented `verbose`."""
     for param in parameters(document, path, method):
@@ -413,6 +433,10 @@ class Facts:
 
     def cursor_at(self, path: str) -> CursorFacts | None:
         return cursor_list(self.document, path)
+
+    @property
+    def masked(self) -> tuple[frozenset[str], dict[str, str]]:
+        return masked(self.document)
 
 
 _CACHE: dict[int, Facts] = {}

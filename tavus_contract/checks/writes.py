@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jsonpointer
@@ -168,6 +168,46 @@ def _item_read(probe: Probe) -> str | None:
                 return found
         segments.pop()
     return None
+
+
+@contract_check
+def secrets_answered_masked(probe: Probe) -> None:
+    """A secret a create or update sent (a field the spec marks `x-answered-as`: a tool's auth `token`,
+    `password`, `value`, `secret`, `client_secret`) is never answered back in clear: not by the write's
+    answer, not by a read of the resource afterwards."""
+    if probe.method not in ("POST", "PATCH") or not probe.succeeded or not isinstance(probe.case.body, dict):
+        return
+    holders, names = probe.facts.masked
+    sent = {value for name, value in _members(probe.case.body, holders) if name in names and len(value) >= 4}
+    sent -= set(names.values())
+    if not sent:
+        return
+    answers = [("the answer", probe.body())]
+    created = _created(probe)
+    target = created[0] if created else (probe.path if probe.facts.operation_id(probe.path, "get") else None)
+    read = probe.facts.operation_id(target, "get") if target else None
+    if read is not None:
+        params = {created[1]: created[2]} if created else dict(probe.case.path_parameters or {})
+        answers.append(("a read afterwards", json_of(probe.ask(read, path_parameters=params))))
+    for what, body in answers:
+        leaked = [name for name, value in _members(body, holders) if name in names and value in sent]
+        if leaked:
+            probe.fail(f"{what} shows the secret sent as {leaked[0]} in clear (the spec: {names[leaked[0]]})")
+
+
+def _members(value: Any, holders: frozenset[str], inside: bool = False) -> Iterator[tuple[str, str]]:
+    """(member name, text) of the string members of every object held under a `holders` name (`auth`),
+    at any depth of a JSON value."""
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            if isinstance(inner, str):
+                if inside:
+                    yield str(name), inner
+            else:
+                yield from _members(inner, holders, name in holders)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _members(inner, holders, False)
 
 
 @contract_check

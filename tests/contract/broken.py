@@ -500,6 +500,20 @@ class GuardrailTagFilterEmpty(_Wrapped):
         return answer
 
 
+class ToolSecretsInClear(TavusMock):
+    """A tool's auth secrets are answered as stored (a mutation-run survivor: the masking's lookup of
+    `delivery` short-circuited), and the answers are not checked against the spec by the server."""
+
+    def _view(self, record: Any, **how: Any) -> dict[str, Any]:
+        view = super()._view(record, **how)
+        if record.kind == "tools":
+            auth = ((record.data.get("delivery") or {}).get("api") or {}).get("auth")
+            shown = ((view.get("delivery") or {}).get("api") or {}).get("auth")
+            if isinstance(auth, dict) and isinstance(shown, dict):
+                shown.update(auth)
+        return view
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -540,4 +554,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     ChunkCursorNeverEnds: (("documents",), {"cursor_reaches_end"}),
     DeploymentFilterWrong: (("pals", "deployments"), {"filter_finds_listed"}),
     GuardrailTagFilterEmpty: (("guardrails",), {"filter_finds_listed", "list_filter_complete"}),
+    ToolSecretsInClear: (("tools",), {"secrets_answered_masked"}),
 }
