@@ -481,14 +481,28 @@ def deleted_leave_lists(probe: Probe) -> None:
 
 @contract_check
 def tool_names_unique(probe: Probe) -> None:
-    """Tool names are unique per account (docs create-tool): creating the same tool again is refused."""
+    """Tool names are unique per account (docs create-tool): creating the same tool again is refused, and
+    so is renaming another tool of the key to that name (the second tool is deleted again)."""
     if probe.method != "POST" or probe.path != "/v2/tools" or not probe.succeeded:
         return
     if not isinstance(probe.case.body, dict) or probe.settings.read_only:
         return
+    name = probe.case.body.get("name")
     again = probe.again(body=probe.case.body)
     if 200 <= again.status_code < 300:
-        probe.fail(f"a second tool named {probe.case.body.get('name')!r} was created ({again.status_code})")
+        probe.fail(f"a second tool named {name!r} was created ({again.status_code})")
+    if not isinstance(name, str) or not name:
+        return
+    other = json_of(probe.again(body={**probe.case.body, "name": name[:50] + "_" + secrets.token_hex(3)}))
+    other_id = other.get("tool_id") if isinstance(other, dict) else None
+    if not isinstance(other_id, str):
+        return  # a second tool could not be made: not judged
+    try:
+        renamed = probe.ask("patchTool", path_parameters={"tool_id": other_id}, body={"name": name})
+        if 200 <= renamed.status_code < 300:
+            probe.fail(f"another tool of the key was renamed to {name!r}, a name already taken ({renamed.status_code})")
+    finally:
+        probe.ask("deleteTool", path_parameters={"tool_id": other_id})
 
 
 @contract_check

@@ -514,6 +514,24 @@ class ToolSecretsInClear(TavusMock):
         return view
 
 
+class ToolRenameTakesName(_Wrapped):
+    """A tool's PATCH stores a new name without asking whether another tool has it (a mutation-run
+    survivor: the name comparison written with `is`)."""
+
+    OPERATION = "patchTool"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        name = ctx.body.get("name") if isinstance(ctx.body, dict) else None
+        if not isinstance(name, str):
+            return handler(ctx)
+        answer = handler(replace(ctx, body={k: v for k, v in ctx.body.items() if k != "name"}))
+        if 200 <= answer.status < 300:
+            self.store.find("tools", ctx.tenant, ctx.path["tool_id"], writable=True).data["name"] = name
+            if isinstance(answer.body, dict) and "name" in answer.body:
+                answer.body["name"] = name
+        return answer
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -555,4 +573,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     DeploymentFilterWrong: (("pals", "deployments"), {"filter_finds_listed"}),
     GuardrailTagFilterEmpty: (("guardrails",), {"filter_finds_listed", "list_filter_complete"}),
     ToolSecretsInClear: (("tools",), {"secrets_answered_masked"}),
+    ToolRenameTakesName: (("tools",), {"tool_names_unique"}),
 }
