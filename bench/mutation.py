@@ -29,7 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 COSMIC_RAY = "cosmic-ray==8.7.0"
-# The behaviour code a contract run exercises (db.py is not: the run uses the in-memory store).
+# The behaviour code a contract run exercises (db.py is not: the run uses the in-memory store; nor is
+# control.py, the control plane /_mock/... and the faults a test asks for, which no spec describes).
 MODULES = [
     "tavus_mock/app.py",
     "tavus_mock/store.py",

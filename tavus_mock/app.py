@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ipaddress
 import logging
-import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
@@ -26,9 +24,9 @@ import orjson
 from tavus_spec.facts import facts as spec_facts
 
 from .aliases import Alias
+from .control import ControlPlane, Faults, is_loopback
 from .core import MAX_PAGE, Answer, Ctx, Family, Record, short, tenant_of
-from .inspector import PAGE
-from .journal import BODY_BYTES, DEFAULT_SIZE, Journal, describe, matches, problem_of
+from .journal import BODY_BYTES, DEFAULT_SIZE, Journal, problem_of
 from .resources import registry
 from .service import Service
 from .spec import Operation, Router, SchemaValidator, Spec
@@ -103,7 +101,6 @@ class TavusMock:
             )
         # Whether a write waits for the store before its answer leaves (a --db store's group commit).
         self._settles = type(self.store).settle is not Store.settle
-        self._random = random.Random(self.config.fault_seed)
         self._callback_client: httpx.AsyncClient | None = None
         # The last callbacks sent (url, body), for tests and debugging; bounded for long-running servers.
         self.callbacks_sent: deque[tuple[str, dict[str, Any]]] = deque(maxlen=1000)
@@ -111,8 +108,9 @@ class TavusMock:
         self.callback_log: deque[dict[str, Any]] = deque(maxlen=1000)
         # Every request answered (the control plane's excepted), for tests: GET /_mock/requests.
         self.journal = Journal(self.config.journal_size)
-        # Faults a test asked for: operationId -> [status, calls left] (POST /_mock/faults, fail_next).
-        self._next_faults: dict[str, list[int]] = {}
+        # Faults a test asked for or a --fault-rate draws (tavus_mock/control.py).
+        self.faults = Faults(self.config.fault_rate, self.config.fault_codes, self.config.fault_seed)
+        self.control_plane = ControlPlane(self)
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None  # the serving loop, between start-up and shutdown
         self._router = Router(self.spec.operations)
@@ -218,11 +216,10 @@ class TavusMock:
     def reset(self) -> None:
         """Back to the stock resources: the state, the fault sequence and the callbacks sent."""
         self.store.reset()
-        self._random.seed(self.config.fault_seed)
+        self.faults.reset()
         self.callbacks_sent.clear()
         self.callback_log.clear()
         self.journal.clear()
-        self._next_faults.clear()
 
     # -- ASGI ----------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -240,7 +237,10 @@ class TavusMock:
         note: list[Any] = [None, "", b"", 0]
         control = path.startswith("/_mock")
         try:
-            answer = await (self._control(scope, receive) if control else self._handle(scope, receive, note))
+            if control:
+                answer = await self.control_plane.answer(scope, receive)
+            else:
+                answer = await self._handle(scope, receive, note)
         except ApiError as err:
             answer = Answer(err.status, err.body, err.headers)
         except Exception:  # a bug in the server must still give a JSON answer and a log line
@@ -329,12 +329,13 @@ class TavusMock:
         else:
             tenant = tenant_of(key)
         note[1] = tenant
-        if self._next_faults:
-            planned = self._planned_fault(op.operation_id)
+        faults = self.faults
+        if faults.planned_any:
+            planned = faults.planned(op.operation_id)
             if planned is not None:
                 return planned
-        if "prefer" in headers or self.config.fault_rate > 0:
-            fault = self._fault(headers.get("prefer", ""))
+        if "prefer" in headers or faults.random_on:
+            fault = faults.injected(headers.get("prefer", ""))
             if fault is not None:
                 return fault
         try:
@@ -374,169 +375,30 @@ class TavusMock:
             self._check_answer(op, answer)
         return answer
 
-    # -- the control plane (/_mock/...): for tests, never part of the Tavus API ------------------
-    async def _control(self, scope: Scope, receive: Receive) -> Answer:
-        """The control plane, for tests: the inspector page, the journal, the state, the callbacks sent,
-        export, reset, seed, the clock, planned faults and the families' control actions. Loopback
-        clients only, or, with `control_token` set, any client that sends it as `x-mock-token`."""
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        closed = control_closed(scope, headers, self.config.control_token)
-        if closed is not None:
-            return closed
-        route = (scope["method"], scope["path"].rstrip("/"))
-        if route == ("GET", "/_mock"):
-            return Answer(200, PAGE.encode(), {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
-        if route == ("GET", "/_mock/requests"):
-            return self._requests(scope)
-        if route == ("GET", "/_mock/state"):
-            return Answer(200, {"records": self._state()})
-        if route == ("GET", "/_mock/callbacks"):
-            return Answer(200, {"callbacks": list(self.callback_log)})
-        if route == ("GET", "/_mock/export"):
-            key = headers.get("x-api-key", "")
-            if not key:
-                return Answer(400, {"error": "Invalid request: send the key whose resources to export as x-api-key"})
-            return Answer(200, {"tenants": {key: self.store.export(tenant_of(key))}})
-        if scope["method"] == "POST" and route[1] != "/_mock/reset":
-            raw = await self._read_rest(receive, await receive())
-            try:
-                body = orjson.loads(raw) if raw.strip() else {}
-            except orjson.JSONDecodeError:
-                return Answer(400, {"error": "Invalid request: the body is not JSON"})
-            if not isinstance(body, dict):
-                return Answer(400, {"error": "Invalid request: the body is a JSON object"})
-            if route[1] == "/_mock/seed":
-                try:
-                    count = self.store.load_seed_data(body)
-                except ValueError as exc:  # a seed the spec refuses: nothing of it is loaded
-                    return Answer(400, {"error": short(str(exc), 400)})
-                return Answer(200, {"loaded": count})
-            if route[1] == "/_mock/clock":
-                return self.advance(body.get("seconds"))
-            if route[1] == "/_mock/faults":
-                return self.fail_next(body.get("operation_id"), body.get("status"), body.get("times", 1))
-            parts = route[1].split("/")  # ["", "_mock", tag, id, action]
-            if len(parts) == 5:
-                return self.control(parts[2], parts[3], parts[4], body)
-        if route == ("POST", "/_mock/reset"):
-            while (await receive()).get("more_body"):  # the body, if any, means nothing
-                pass
-            try:
-                self.reset()
-            except RuntimeError as exc:  # a --db store is shared: it is never emptied
-                return Answer(409, {"error": str(exc)})
-            return Answer(204)
-        return Answer(404, {"error": f"No such control endpoint: {scope['method']} {short(scope['path'])}"})
-
-    def _requests(self, scope: Scope) -> Answer:
-        given = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-        try:
-            status = int(given["status"]) if "status" in given else None
-            since = float(given["since"]) if "since" in given else None
-            limit = int(given["limit"]) if "limit" in given else None
-        except ValueError:
-            return Answer(400, {"error": "Invalid request: status and limit are integers, since is a number"})
-        found = self.journal.select(
-            operation_id=given.get("operation"),
-            tenant=given.get("tenant"),
-            status=status,
-            method=given.get("method"),
-            since=since,
-        )
-        if limit is not None and limit >= 0:
-            found = found[-limit:] if limit else []
-        return Answer(200, {"requests": found, "total": len(found)})
-
-    def _state(self, at_most: int = 500) -> list[dict[str, Any]]:
-        """The newest records of every key, then the stock ones, as the inspector lists them."""
-        out: list[dict[str, Any]] = []
-        with self.store.lock:
-            groups = sorted(self.store.order.items(), key=lambda item: item[0][1] is None)
-            for (tag, owner), ordered in groups:
-                for record in reversed(ordered):
-                    if len(out) >= at_most:
-                        return out
-                    data = record.data
-                    name = next((v for k, v in data.items() if k.endswith("name") and isinstance(v, str)), None)
-                    out.append(
-                        {
-                            "tenant": owner[:12] if owner else "stock",
-                            "kind": tag,
-                            "id": record.id,
-                            "status": data.get("status"),
-                            "name": name,
-                            "created_at": data.get("created_at"),
-                        }
-                    )
-        return out
-
+    # -- the control plane (/_mock/...; tavus_mock/control.py), as methods for in-process tests ---
     def control(self, tag: str, rid: str, action: str, body: dict[str, Any]) -> Answer:
-        """A family's control action on one record (its module's `@FAMILY.control`), as one write."""
-        family = self.families.get(tag)
-        act = family.controls.get(action) if family is not None else None
-        if act is None:
-            return Answer(404, {"error": f"No such control action: {short(tag)}/{{id}}/{short(action)}"})
-        try:
-            with self.store.transaction(write=True):
-                return act(self.api, rid, body)
-        except ApiError as err:
-            return Answer(err.status, err.body, err.headers)
+        """A family's control action on one record (`ControlPlane.control`)."""
+        return self.control_plane.control(tag, rid, action, body)
 
     def advance(self, seconds: Any) -> Answer:
-        """Move the server's clock on by `seconds`: every background job due by then is done, and the
-        callbacks they owe are sent now, in the order they fell due."""
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 10**9:
-            return Answer(400, {"error": "Invalid request: seconds is a number from 0 to 1e9"})
-        with self.store.lock:
-            self.store.offset += float(seconds)
-            due = self.store.due_callbacks()
-        for record in due:
-            self._send_soon(record.kind, record.id)
-        return Answer(200, {"offset": self.store.offset, "callbacks": len(due)})
-
-    def _send_soon(self, tag: str, rid: str) -> None:
-        """Send a job's callback now, on the serving loop (from a test's thread too)."""
-        self._soon(lambda: self._send_job_callback(tag, rid))
+        """Move the clock on by `seconds` (`ControlPlane.advance`)."""
+        return self.control_plane.advance(seconds)
 
     def fail_next(self, operation_id: Any, status: Any, times: Any = 1) -> Answer:
-        """The next `times` calls of `operation_id` (any key) answer `status` with an error body."""
-        known = operation_id in self.spec.by_id
-        if not known or not isinstance(status, int) or not 400 <= status <= 599:
-            return Answer(400, {"error": "Invalid request: operation_id of the spec, status 400-599, times >= 1"})
-        if not isinstance(times, int) or times < 1:
-            return Answer(400, {"error": "Invalid request: operation_id of the spec, status 400-599, times >= 1"})
-        self._next_faults[operation_id] = [status, times]
-        return Answer(200, {"operation_id": operation_id, "status": status, "times": times})
-
-    def _planned_fault(self, operation_id: str) -> Answer | None:
-        planned = self._next_faults.get(operation_id)
-        if planned is None:
-            return None
-        status, left = planned
-        if left <= 1:
-            del self._next_faults[operation_id]
-        else:
-            planned[1] = left - 1
-        headers = {"Retry-After": "0"} if status in (429, 503) else {}
-        return Answer(status, {"error": f"Injected fault {status} (asked for by the test)"}, headers)
+        """The next `times` calls of `operation_id` answer `status` (`ControlPlane.fail_next`)."""
+        return self.control_plane.fail_next(operation_id, status, times)
 
     def requests(self, operation_id: str | None = None, **filters: Any) -> list[dict[str, Any]]:
-        """Journal entries (oldest first) of `operation_id`, with every other field given equal."""
-        return [e for e in self.journal.select(operation_id=operation_id) if matches(e, filters)]
+        """Journal entries of `operation_id` (`ControlPlane.requests`)."""
+        return self.control_plane.requests(operation_id, **filters)
 
     def assert_called(self, operation_id: str, times: int | None = None, **fields: Any) -> list[dict[str, Any]]:
-        """Raise AssertionError unless `operation_id` was called (exactly `times` times, when given) with
-        every field given (e.g. `status=200`, `body={"name": "x"}`); answers the matching
-        entries. The message lists what was called instead."""
-        found = self.requests(operation_id, **fields)
-        if (times is None and found) or (times is not None and len(found) == times):
-            return found
-        wanted = ", ".join([operation_id, *(f"{k}={v!r}" for k, v in fields.items())])
-        count = f"{times} time(s)" if times is not None else "at least once"
-        raise AssertionError(
-            f"expected {wanted} {count}, found {len(found)}; the server was called with:\n"
-            + describe(self.journal.select())
-        )
+        """AssertionError unless `operation_id` was called so (`ControlPlane.assert_called`)."""
+        return self.control_plane.assert_called(operation_id, times, **fields)
+
+    def send_callback_soon(self, tag: str, rid: str) -> None:
+        """Send a job's callback now, on the serving loop (from a test's thread too)."""
+        self._soon(lambda: self._send_job_callback(tag, rid))
 
     def _refused(self, op: Operation, body: Any, err: Refusal) -> Answer:
         """The answer to a write whose result breaks a rule: 422 for a JSON Patch, else 400 (each when
@@ -581,20 +443,6 @@ class TavusMock:
         if not key or (self.config.api_keys and key not in self.config.api_keys):
             return None
         return key
-
-    # -- faults --------------------------------------------------------------------------------
-    def _fault(self, prefer: str) -> Answer | None:
-        code = None
-        for part in prefer.split(","):
-            name, _, value = part.strip().partition("=")
-            if name == "code" and value.isdigit() and 400 <= int(value) <= 599:
-                code = int(value)
-        if code is None and self.config.fault_rate > 0 and self._random.random() < self.config.fault_rate:
-            code = self._random.choice(self.config.fault_codes)
-        if code is None:
-            return None
-        headers = {"Retry-After": "0"} if code in (429, 503) else {}
-        return Answer(code, {"error": f"Injected fault {code}"}, headers)
 
     # -- input checks --------------------------------------------------------------------------
     def _check_declared_size(self, headers: Mapping[str, str]) -> None:
@@ -955,7 +803,7 @@ class TavusMock:
             return False
         if parts.scheme not in ("http", "https"):
             return False
-        return _is_loopback(host)
+        return is_loopback(host)
 
     async def _post(self, url: str, payload: dict[str, Any]) -> None:
         if not self.callback_allowed(url):
@@ -998,27 +846,6 @@ class Shape:
     field_set: frozenset[str]
     list_field_set: frozenset[str]
     validator: SchemaValidator  # of a whole record as a read shows it
-
-
-def control_closed(scope: Scope, headers: Mapping[str, str], token: str | None) -> Answer | None:
-    """The 403 of a client the control plane (/_mock/...) is closed to: any client but a loopback one,
-    or, with a token set, any client that does not send it as `x-mock-token`. None: it is open."""
-    client = scope.get("client") or ("", 0)
-    allowed = headers.get("x-mock-token") == token if token is not None else _is_loopback(str(client[0]))
-    if allowed:
-        return None
-    why = "x-mock-token is missing or wrong" if token is not None else "only loopback clients may use it"
-    return Answer(403, {"error": f"The control plane is closed to this client: {why}"})
-
-
-def _is_loopback(host: str) -> bool:
-    """Whether a host (as written: nothing is resolved) is this machine: `localhost` or a loopback IP."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _error_text(err: ApiError) -> str:

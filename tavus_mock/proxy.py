@@ -30,7 +30,8 @@ import orjson
 from tavus_client._overrides._logs import redact_body
 
 from .aliases import Alias
-from .app import MAX_BODY, MockConfig, Receive, Scope, Send, TavusMock, control_closed, request_problem
+from .app import MAX_BODY, MockConfig, Receive, Scope, Send, TavusMock, request_problem
+from .control import control_closed
 from .core import Family, short
 from .drift import Drift
 from .resources import registry
