@@ -6,6 +6,7 @@
 - `etag`: optimistic locking with `If-Match`
 - `tenancy`: a second key sees none of the run's resources
 - `refusals`: the spec's documented refusals and examples; 401 only for a bad key
+- `links`: records that name each other (a set's guardrails are guardrails of their own)
 
 Every check is a function of one `Probe` (`_probe.py`): the case, its answer, the run's `Settings`,
 and one way to ask the same server again.
@@ -13,13 +14,14 @@ and one way to ask the same server again.
 
 from __future__ import annotations
 
-from tavus_contract.checks import etag, lists, refusals, tenancy, writes
+from tavus_contract.checks import etag, links, lists, refusals, tenancy, writes
 from tavus_contract.checks._probe import LEDGER, Probe, contract_check
 
 
 def forget() -> None:
     """Forget what the checks remembered of earlier runs in this process (ids handed out, probes sent)."""
     writes.forget()
+    links.forget()
     refusals.forget()
     lists._WALKED.clear()
     lists._CURSORED.clear()
@@ -29,4 +31,4 @@ def forget() -> None:
     tenancy._LISTED.clear()
 
 
-__all__ = ["Probe", "contract_check", "etag", "forget", "lists", "refusals", "tenancy", "writes"]
+__all__ = ["Probe", "contract_check", "etag", "forget", "links", "lists", "refusals", "tenancy", "writes"]

@@ -532,6 +532,64 @@ class ToolRenameTakesName(_Wrapped):
         return answer
 
 
+class SetGuardrailsHidden(_Wrapped):
+    """A guardrail of a set cannot be read by its own uuid (only guardrails made on their own can): the
+    set's items were never made guardrails of their own."""
+
+    OPERATION = "getGuardrails"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        item = self.store.lookup("guardrail_items", ctx.tenant, ctx.path["guardrails_id"])
+        if item is not None and item.data.get("guardrails_set_id"):
+            raise ApiError(404, "Guardrail not found", key="message")
+        return handler(ctx)
+
+
+class SetPatchNotMirrored(_Wrapped):
+    """A set's JSON Patch changes the set only: its guardrails, read by their uuids, keep the old text."""
+
+    OPERATION = "patchGuardrails"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        set_id = ctx.path["guardrails_id"]
+        if self.store.lookup("guardrails", ctx.tenant, set_id) is None:
+            return handler(ctx)
+        mirrors = [
+            r for r in self.store.visible("guardrail_items", ctx.tenant) if r.data.get("guardrails_set_id") == set_id
+        ]
+        kept = [(r, dict(r.data)) for r in mirrors]
+        answer = handler(ctx)
+        for record, data in kept:
+            record.data = data
+        return answer
+
+
+class DeletedSetStaysOnPersonas(_Wrapped):
+    """Deleting a set deletes it and its guardrails but the personas that used it still name it."""
+
+    OPERATION = "deleteGuardrails"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        set_id = ctx.path["guardrails_id"]
+        users = [p for p in self.store.visible("personas", ctx.tenant) if p.data.get("guardrails_id") == set_id]
+        answer = handler(ctx)
+        for persona in users:
+            persona.data["guardrails_id"] = set_id
+        return answer
+
+
+class PersonaRefsEmpty(_Wrapped):
+    """A guardrail's `persona_refs` (verbose) is always empty."""
+
+    OPERATION = "getGuardrails"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        answer = handler(ctx)
+        if isinstance(answer.body, dict) and "persona_refs" in answer.body:
+            answer.body["persona_refs"] = []
+        return answer
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -574,4 +632,8 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     GuardrailTagFilterEmpty: (("guardrails",), {"filter_finds_listed", "list_filter_complete"}),
     ToolSecretsInClear: (("tools",), {"secrets_answered_masked"}),
     ToolRenameTakesName: (("tools",), {"tool_names_unique"}),
+    SetGuardrailsHidden: (("guardrails",), {"set_guardrails_are_guardrails"}),
+    SetPatchNotMirrored: (("guardrails",), {"set_guardrails_are_guardrails"}),
+    DeletedSetStaysOnPersonas: (("guardrails",), {"set_guardrails_are_guardrails"}),
+    PersonaRefsEmpty: (("guardrails",), {"set_guardrails_are_guardrails"}),
 }
