@@ -1,6 +1,7 @@
 """What must be refused and what must not: the spec's `x-tavus-refused` bodies (valid for the schema,
 breaking a rule across fields) are answered 400, its `x-tavus-accepted` ones and its own examples are
-taken, and 401 means a missing or unknown key, nothing else."""
+taken, an operation that judges a body answers its `x-tavus-verdicts`, and 401 means a missing or
+unknown key, nothing else."""
 
 from __future__ import annotations
 
@@ -31,10 +32,12 @@ def probe_body(entry: dict[str, Any], suffix: str = "") -> Any:
 
 @contract_check
 def documented_refusals(probe: Probe) -> None:
-    """Bodies under `x-tavus-refused` are answered 400 and those under `x-tavus-accepted` 2xx (what they
-    created is deleted again). Sent once per operation and server, after a case of that operation
-    succeeded (so its path parameters name real resources). Entries of `confidence: H` (the docs state
-    the rule) are always judged; `M` ones (the official CLI enforces them) only with `--refusals all`."""
+    """Bodies under `x-tavus-refused` are answered 400, those under `x-tavus-accepted` 2xx (what they
+    created is deleted again) and those under `x-tavus-verdicts` with an answer holding its `answer`
+    (a check that stores nothing: objectives' validate). Sent once per operation and server, after a
+    case of that operation succeeded (so its path parameters name real resources). Entries of
+    `confidence: H` (the docs state the rule) are always judged; `M` ones (the official CLI enforces
+    them or calls the check) only with `--refusals all`."""
     level = probe.settings.refusals
     if level == "none" or not probe.succeeded or probe.settings.read_only:
         return
@@ -44,8 +47,9 @@ def documented_refusals(probe: Probe) -> None:
         return [e for e in raw.get(key, ()) if level == "all" or e.get("confidence") == "H"]
 
     refused, accepted = wanted("x-tavus-refused"), wanted("x-tavus-accepted")
+    verdicts = wanted("x-tavus-verdicts")
     label = f"{probe.method} {probe.path}"
-    if not (refused or accepted) or (probe.base_url, label) in _REFUSALS_SENT:
+    if not (refused or accepted or verdicts) or (probe.base_url, label) in _REFUSALS_SENT:
         return
     _REFUSALS_SENT.add((probe.base_url, label))
     params = dict(probe.case.path_parameters or {})
@@ -60,6 +64,13 @@ def documented_refusals(probe: Probe) -> None:
             wrong.append(f"accepted: {entry['why']} (answered {answer.status_code})")
         else:
             _delete_created(probe, answer)
+    for entry in verdicts:
+        answer = probe.again(path_parameters=params, body=probe_body(entry))
+        got = json_of(answer)
+        expected: dict[str, Any] = entry["answer"]
+        if not isinstance(got, dict) or any(got.get(k) != v for k, v in expected.items()):
+            shown = {k: got.get(k) for k in expected} if isinstance(got, dict) else got
+            wrong.append(f"verdict: {entry['why']}: expected {expected}, answered {answer.status_code} {shown}")
     if wrong:
         probe.fail("documented rules not kept: " + "; ".join(wrong))
 

@@ -406,6 +406,28 @@ def patch_is_atomic(probe: Probe) -> None:
 
 
 @contract_check
+def patch_keeps_schema(probe: Probe) -> None:
+    """A JSON Patch whose result breaks the resource's schema (its name field made a number) is refused
+    with a 4xx the operation documents (400 or 422), never taken and never a 5xx, and the name reads
+    as before. Once per resource; never in read-only runs."""
+    target = _name_to_patch(probe, "schema")
+    if target is None:
+        return
+    patch_id, name, original, params = target
+    answer = probe.ask(
+        patch_id, path_parameters=params, body=[{"op": "replace", "path": pointer(name), "value": 12345}]
+    )
+    after = json_of(probe.again(query={}))
+    shown = after.get(name) if isinstance(after, dict) else original
+    if shown != original:
+        probe.ask(patch_id, path_parameters=params, body=[{"op": "replace", "path": pointer(name), "value": original}])
+    if 200 <= answer.status_code < 300 or answer.status_code >= 500:
+        probe.fail(f"a patch making {name} a number (the schema says a string) was answered {answer.status_code}")
+    if shown != original:
+        probe.fail(f"a refused patch ({answer.status_code}) still changed {name} to {shown!r}")
+
+
+@contract_check
 def flat_update_applied(probe: Probe) -> None:
     """After a successful update with a plain object (a tool's PATCH, a replica's rename), reading the
     resource shows every value sent on the fields its answer declares (absent counts as dropped)."""
@@ -422,6 +444,19 @@ def flat_update_applied(probe: Probe) -> None:
     if isinstance(document, dict):
         comparable = probe.facts.request_fields(probe.path, "patch") & probe.facts.response_fields(target, "get")
         _compare(probe, probe.case.body, document, comparable, "update", target)
+
+
+@contract_check
+def recrawl_once_an_hour(probe: Probe) -> None:
+    """One recrawl per document per hour (the spec, [S1]): right after a recrawl was taken, the same
+    recrawl again is refused (409 while it runs, 429 in the cooldown), never started twice."""
+    if probe.method != "POST" or not probe.path.endswith("/recrawl") or not probe.succeeded:
+        return
+    if probe.settings.read_only:
+        return
+    again = probe.again(body=probe.case.body) if probe.case.body is not None else probe.again()
+    if 200 <= again.status_code < 300:
+        probe.fail(f"a second recrawl right after the first was taken ({again.status_code}): one per hour")
 
 
 @contract_check

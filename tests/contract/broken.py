@@ -590,6 +590,58 @@ class PersonaRefsEmpty(_Wrapped):
         return answer
 
 
+class ObjectiveLoopsUnseen(_Wrapped):
+    """Objectives' validate finds no loop past the first objective (it only counts first objectives)."""
+
+    OPERATION = "validateObjectives"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        answer = handler(ctx)
+        if isinstance(answer.body, dict):
+            errors = [e for e in answer.body.get("errors", []) if "cycle" not in e]
+            answer.body.update(valid=not errors, errors=errors)
+        return answer
+
+
+class ObjectiveConditionsUnread(_Wrapped):
+    """Objectives' validate reads `next_required_objective` only: a conditional next that is not in the
+    set goes unseen (and a conditional one that is makes two first objectives)."""
+
+    OPERATION = "validateObjectives"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        items = [{k: v for k, v in i.items() if k != "next_conditional_objectives"} for i in ctx.body["data"]]
+        return handler(replace(ctx, body={**ctx.body, "data": items}))
+
+
+class PatchResultUnchecked(TavusMock):
+    """A JSON Patch's result is stored without holding it to the schema (a record whose name is a
+    number is kept); the server does not check its own answers either."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._patch_schema = dict.fromkeys(self._patch_schema)
+
+    def _admit(self, record: Any, before: dict[str, Any] | None) -> None:
+        if before is None:
+            super()._admit(record, before)
+
+
+class RecrawlAnytime(_Wrapped):
+    """A document can be recrawled again at once: neither the running crawl nor the hour's cooldown is
+    kept."""
+
+    OPERATION = "recrawlDocument"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        record = self.store.lookup("documents", ctx.tenant, ctx.path["document_id"])
+        if record is not None and record.data.get("status") == "recrawling":
+            record.data["status"] = "ready"
+        if record is not None:
+            record.last_recrawl = None
+        return handler(ctx)
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -636,4 +688,8 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     SetPatchNotMirrored: (("guardrails",), {"set_guardrails_are_guardrails"}),
     DeletedSetStaysOnPersonas: (("guardrails",), {"set_guardrails_are_guardrails"}),
     PersonaRefsEmpty: (("guardrails",), {"set_guardrails_are_guardrails"}),
+    ObjectiveLoopsUnseen: (("objectives",), {"documented_refusals"}),
+    ObjectiveConditionsUnread: (("objectives",), {"documented_refusals"}),
+    PatchResultUnchecked: (("personas",), {"patch_keeps_schema"}),
+    RecrawlAnytime: (("documents",), {"recrawl_once_an_hour"}),
 }

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import jsonpatch
 import yaml
@@ -272,7 +272,7 @@ class Independent:
             raise Refused(401, {"message": "Invalid access token"})
         operation_id, found = route
         _, _, operation = self.operations[operation_id]
-        path = found.groupdict()
+        path = {name: unquote(value) for name, value in found.groupdict().items()}  # ids as sent, %-decoded
         query = self._query(operation, parse_qs(url.query, keep_blank_values=True))
         for param in operation["parameters"]:
             if param["in"] == "path":
