@@ -338,11 +338,18 @@ def masked(document: Mapping[str, Any]) -> tuple[frozenset[str], dict[str, str]]
 
 def verbose_adds(document: Mapping[str, Any], path: str, method: str = "get") -> frozenset[str] | None:
     """What `verbose=true` adds to the answer of an operation, None when it has no documented `verbose`."""
+    return flag_adds(document, path, method).get("verbose")
+
+
+def flag_adds(document: Mapping[str, Any], path: str, method: str = "get") -> dict[str, frozenset[str]]:
+    """What each boolean query flag of an operation adds to its answer when true rather than false (its
+    `x-verbose-adds`: `verbose`, a deployment list's `include_thumbnails`), by flag name."""
+    out: dict[str, frozenset[str]] = {}
     for param in parameters(document, path, method):
-        if param.get("name") == "verbose" and param.get("in") == "query":
-            adds = param.get("x-verbose-adds")
-            return frozenset(str(a) for a in adds) if isinstance(adds, list) else None
-    return None
+        adds = param.get("x-verbose-adds")
+        if param.get("in") == "query" and isinstance(adds, list):
+            out[str(param.get("name"))] = frozenset(str(a) for a in adds)
+    return out
 
 
 def lists(document: Mapping[str, Any]) -> Iterator[ListFacts]:
@@ -427,6 +434,9 @@ class Facts:
 
     def verbose_adds(self, path: str, method: str = "get") -> frozenset[str] | None:
         return verbose_adds(self.document, path, method)
+
+    def flag_adds(self, path: str, method: str = "get") -> dict[str, frozenset[str]]:
+        return flag_adds(self.document, path, method)
 
     def item_path(self, collection: str) -> str | None:
         return item_path(self.document, collection)

@@ -1,6 +1,6 @@
 """What a Tavus list promises (the spec's conventions): `limit` bounds a page, `total_count` counts
 every match, pages follow each other from the documented first page, filters and `sort` apply, each
-item appears once, and `verbose` adds what its parameter's `x-verbose-adds` names.
+item appears once, and `verbose` (any flag with `x-verbose-adds`) adds what that names.
 
 Each list is judged in the envelope the spec gives it (`{data, total_count}`, the deployments'
 `{deployments, total}`), read from `tavus_spec.facts`."""
@@ -311,16 +311,19 @@ def list_items_distinct(probe: Probe) -> None:
 
 @contract_check
 def verbose_adds_only(probe: Probe) -> None:
-    """`verbose=true` adds to the answer (or to each item of a list) exactly the fields its parameter's
-    `x-verbose-adds` names: each of them is there with it, and nothing else appears only with it."""
+    """A flag with `x-verbose-adds` (`verbose`; a deployment list's `include_thumbnails`) set true adds to
+    the answer (or to each item of a list) exactly the fields it names over the same request with the
+    flag false: each of them is there with it and not without it, and nothing else appears only with it."""
     if probe.method != "GET" or probe.response.status_code != 200:
         return
-    adds = probe.facts.verbose_adds(probe.path)
-    if adds is None:
-        return
-    query = {k: v for k, v in (probe.case.query or {}).items() if k != "verbose"}
-    plain = json_of(probe.again(query={**query, "verbose": "false"}))
-    rich = json_of(probe.again(query={**query, "verbose": "true"}))
+    for flag, adds in probe.facts.flag_adds(probe.path).items():
+        _flag_adds_only(probe, flag, adds)
+
+
+def _flag_adds_only(probe: Probe, flag: str, adds: frozenset[str]) -> None:
+    query = {k: v for k, v in (probe.case.query or {}).items() if k != flag}
+    plain = json_of(probe.again(query={**query, flag: "false"}))
+    rich = json_of(probe.again(query={**query, flag: "true"}))
     found = probe.list_here()
     if found is not None:
         plain_parts, rich_parts = list_parts(plain, found), list_parts(rich, found)
@@ -337,10 +340,13 @@ def verbose_adds_only(probe: Probe) -> None:
             continue
         missing = sorted(adds - set(after))
         extra = sorted(set(after) - set(before) - adds)
+        kept = sorted(adds & set(before))
         if missing:
-            probe.fail(f"verbose=true should add {', '.join(missing)}, but the answer does not carry it")
+            probe.fail(f"{flag}=true should add {', '.join(missing)}, but the answer does not carry it")
+        if kept:
+            probe.fail(f"{flag}=false still answers {', '.join(kept)}, which only {flag}=true adds")
         if extra:
-            probe.fail(f"verbose=true adds {', '.join(extra)}, which the spec does not say it adds")
+            probe.fail(f"{flag}=true adds {', '.join(extra)}, which the spec does not say it adds")
 
 
 _CURSORED: set[tuple[str, str, str]] = set()

@@ -104,6 +104,10 @@ def list_deployments(api: Api, ctx: Ctx) -> Answer:
     items = [api.view(r, listing=True) for r in chunk]
     if q.get("include_thumbnails") is False:
         items = [{k: v for k, v in item.items() if k not in THUMBNAILS} for item in items]
+    else:  # every deployment has them (null until known; a seeded record may leave them out)
+        for item in items:
+            for name in THUMBNAILS:
+                item.setdefault(name, None)
     return Answer(200, {"deployments": items, "total": total, "page": page, "limit": limit})
 
 

@@ -642,6 +642,15 @@ class RecrawlAnytime(_Wrapped):
         return handler(ctx)
 
 
+class ThumbnailsAlways(_Wrapped):
+    """A deployment list ignores `include_thumbnails=false` (the CLI's way to save time)."""
+
+    OPERATION = "listDeployments"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        return handler(replace(ctx, query={k: v for k, v in ctx.query.items() if k != "include_thumbnails"}))
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -692,4 +701,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     ObjectiveConditionsUnread: (("objectives",), {"documented_refusals"}),
     PatchResultUnchecked: (("personas",), {"patch_keeps_schema"}),
     RecrawlAnytime: (("documents",), {"recrawl_once_an_hour"}),
+    ThumbnailsAlways: (("pals", "deployments"), {"verbose_adds_only"}),
 }
