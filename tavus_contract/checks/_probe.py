@@ -45,6 +45,14 @@ def curl(request: Any, settings: Settings) -> str:
     return " ".join(parts)
 
 
+def header(response: Any, name: str) -> str | None:
+    """One header of an answer (schemathesis keeps each header's values as a list)."""
+    value = response.headers.get(name)
+    if isinstance(value, list):
+        return str(value[0]) if value else None
+    return None if value is None else str(value)
+
+
 @dataclass
 class Ledger:
     """The ids this run saw created (answers of creates with the run's key) and deleted (a 2xx DELETE of

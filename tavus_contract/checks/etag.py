@@ -5,17 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tavus_contract.checks._probe import Probe, contract_check, pointer
+from tavus_contract.checks._probe import Probe, contract_check, header, pointer
 
 STALE = 'W/"not-the-current-version"'
-
-
-def _header(response: Any, name: str) -> str | None:
-    """One header of an answer (schemathesis keeps each header's values as a list)."""
-    value = response.headers.get(name)
-    if isinstance(value, list):
-        return str(value[0]) if value else None
-    return None if value is None else str(value)
 
 
 @contract_check
@@ -23,7 +15,7 @@ def etag_guards_patches(probe: Probe) -> None:
     """A JSON Patch sent with an `If-Match` that is not the current ETag is refused with 412 (a `test`
     that holds is sent, so a server that ignores `If-Match` answers 2xx); after a real change, the
     ETag from before it is stale too (never probed in read-only runs)."""
-    etag = _header(probe.response, "etag") if probe.method == "GET" and probe.response.status_code == 200 else None
+    etag = header(probe.response, "etag") if probe.method == "GET" and probe.response.status_code == 200 else None
     patch_raw = probe.raw["paths"].get(probe.path, {}).get("patch")
     document = probe.body()
     if not etag or patch_raw is None or not isinstance(document, dict) or not document:
@@ -52,7 +44,7 @@ def etag_guards_patches(probe: Probe) -> None:
     changed = patch([{"op": "replace", "path": pointer(field), "value": changed_to}], etag)
     if changed.status_code != 200:
         return  # the change itself was refused (a length rule, say): nothing to judge
-    current = _header(changed, "etag") or "*"
+    current = header(changed, "etag") or "*"
     try:
         stale = patch([{"op": "test", "path": pointer(field), "value": changed_to}], etag)
         if stale.status_code != 412:

@@ -8,14 +8,16 @@ such a field that is absent from the read-back counts as dropped."""
 
 from __future__ import annotations
 
+import email.utils
 import json
 import secrets
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonpointer
 
-from tavus_contract.checks._probe import LEDGER, Probe, contract_check, identity, json_of, list_parts, pointer
+from tavus_contract.checks._probe import LEDGER, Probe, contract_check, header, identity, json_of, list_parts, pointer
 from tavus_spec.facts import resolve
 
 SECRET = "*" * 8  # how Tavus shows a stored secret (tools' delivery.api.auth)
@@ -121,6 +123,36 @@ def create_reads_back(probe: Probe) -> None:
         return
     comparable = probe.facts.request_fields(probe.path, "post") & probe.facts.response_fields(item, "get")
     _compare(probe, probe.case.body, document, comparable - {field}, "create", item)
+
+
+def _moment(text: str) -> datetime | None:
+    """A `Timestamp` as the spec lists its forms (ISO 8601 with or without a zone, or an HTTP date), in UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@contract_check
+def created_at_is_now(probe: Probe) -> None:
+    """A create's `created_at` (in its answer) is a point in time, the time of the create: within five
+    minutes of the answer's own `Date` header (a server's clock and its records' agree)."""
+    if probe.method != "POST" or not probe.succeeded:
+        return
+    body = probe.body()
+    stamp = body.get("created_at") if isinstance(body, dict) else None
+    date = header(probe.response, "date")
+    if not isinstance(stamp, str) or not date:
+        return
+    moment, answered = _moment(stamp), _moment(date)
+    if moment is None:
+        probe.fail(f"created_at {stamp!r} is not a point in time (ISO 8601 or an HTTP date)")
+    if answered is not None and abs((moment - answered).total_seconds()) > 300:
+        probe.fail(f"the create answered created_at {stamp}, but its Date header says {date}")
 
 
 @contract_check

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -11,7 +12,7 @@ from tavus_mock.aliases import Alias
 from tavus_mock.app import Answer, Ctx
 from tavus_mock.resources.deployments import REVISION, etag
 from tavus_mock.spec import Operation
-from tavus_mock.store import ApiError
+from tavus_mock.store import ApiError, iso_at
 
 
 class WrongType(TavusMock):
@@ -651,6 +652,23 @@ class ThumbnailsAlways(_Wrapped):
         return handler(replace(ctx, query={k: v for k, v in ctx.query.items() if k != "include_thumbnails"}))
 
 
+class LocalTimeAsUtc(_Wrapped):
+    """Creates stamp the server's local time (two hours east of UTC) with a `Z`: every new persona says
+    it was made two hours from now."""
+
+    OPERATION = "createPersona"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        answer = handler(ctx)
+        if isinstance(answer.body, dict) and "created_at" in answer.body:
+            local = iso_at(time.time() + 7200)
+            record = self.store.lookup("personas", ctx.tenant, answer.body.get("persona_id"))
+            if record is not None:
+                record.data.update(created_at=local, updated_at=local)
+            answer.body["created_at"] = local
+        return answer
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -702,4 +720,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     PatchResultUnchecked: (("personas",), {"patch_keeps_schema"}),
     RecrawlAnytime: (("documents",), {"recrawl_once_an_hour"}),
     ThumbnailsAlways: (("pals", "deployments"), {"verbose_adds_only"}),
+    LocalTimeAsUtc: (("personas",), {"created_at_is_now"}),
 }
