@@ -669,6 +669,19 @@ class LocalTimeAsUtc(_Wrapped):
         return answer
 
 
+class DuplicateRulesMerged(_Wrapped):
+    """A dictionary created with two rules of one text keeps the last instead of refusing it."""
+
+    OPERATION = "createPronunciationDictionary"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        rules = ctx.body.get("rules") if isinstance(ctx.body, dict) else None
+        if isinstance(rules, list):
+            last = {str(rule.get("text")): rule for rule in rules if isinstance(rule, dict)}
+            ctx = replace(ctx, body={**ctx.body, "rules": list(last.values())})
+        return handler(ctx)
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -721,4 +734,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     RecrawlAnytime: (("documents",), {"recrawl_once_an_hour"}),
     ThumbnailsAlways: (("pals", "deployments"), {"verbose_adds_only"}),
     LocalTimeAsUtc: (("personas",), {"created_at_is_now"}),
+    DuplicateRulesMerged: (("pronunciation_dictionaries",), {"documented_refusals"}),
 }
