@@ -384,7 +384,8 @@ def patch_round_trip(probe: Probe) -> None:
     """A resource read back can be changed with JSON Patch: its first name field set to its own
     characters rotated by one (no rule of the field is broken) is answered 2xx and reads back changed;
     then put back. Once per resource; a refusal other than 400/422 (a stock resource, a taken name) is
-    not judged, but a 404 for what this run created is; never in read-only runs."""
+    not judged, but a 404 for what this run created is, and so is a 304 (nothing changed); never in
+    read-only runs."""
     target = _name_to_patch(probe, "round trip")
     if target is None:
         return
@@ -395,6 +396,8 @@ def patch_round_trip(probe: Probe) -> None:
     )
     if changed.status_code == 404 and params and all(map(LEDGER.alive, params.values())):
         probe.fail(f"a patch of {name} was answered 404 for a resource this run created and just read")
+    if changed.status_code == 304:  # "not modified": but the patch changes a value
+        probe.fail(f"a patch setting {name} to {rotated!r} (from {original!r}) was answered 304: nothing changed")
     if changed.status_code not in (400, 422) and not 200 <= changed.status_code < 300:
         return
     try:

@@ -682,6 +682,16 @@ class DuplicateRulesMerged(_Wrapped):
         return handler(ctx)
 
 
+class PalPatchDropped(TavusMock):
+    """A PAL's JSON Patch loses its operations on the way to the persona (the vocabulary translation
+    yields none), so every PAL patch is answered 304 and changes nothing."""
+
+    def _alias(self, alias: Alias, target_id: str, ctx: Ctx) -> Answer:
+        if isinstance(ctx.body, list):
+            ctx = replace(ctx, body=[])
+        return super()._alias(alias, target_id, ctx)
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -735,4 +745,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     ThumbnailsAlways: (("pals", "deployments"), {"verbose_adds_only"}),
     LocalTimeAsUtc: (("personas",), {"created_at_is_now"}),
     DuplicateRulesMerged: (("pronunciation_dictionaries",), {"documented_refusals"}),
+    PalPatchDropped: (("pals",), {"patch_round_trip"}),
 }
