@@ -127,7 +127,8 @@ class Probe:
         headers: dict[str, str] | None = None,
         as_second: bool = False,
     ) -> Response:
-        """Send another operation of the spec to the same server, with the run's key (or the second one)."""
+        """Send another operation of the spec to the same server, with the run's key (or the second one).
+        A 5xx answer fails the check at once (the rule schemathesis' not_a_server_error keeps for cases)."""
         key = self.settings.second_key if as_second else self.settings.key
         sent = {**(headers or {}), **({KEY_HEADER: key} if key else {})}
         operation = self.case.operation.schema.find_operation_by_id(operation_id)
@@ -136,6 +137,8 @@ class Probe:
         answer: Response = probe.call(base_url=self.base_url, headers=sent)
         self.asked.append(curl(answer.request, self.settings))
         LEDGER.note(str(operation.method), path_parameters or {}, answer.status_code)
+        if answer.status_code >= 500:  # a well-formed follow-up is never a server error (not_a_server_error's rule)
+            self.fail(f"{operation_id}, sent to check this answer, was answered {answer.status_code}: a server error")
         return answer
 
     def again(self, **changes: Any) -> Response:

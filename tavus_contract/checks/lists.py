@@ -356,7 +356,8 @@ _CURSORED: set[tuple[str, str, str]] = set()
 def cursor_reaches_end(probe: Probe) -> None:
     """A list that pages by cursor (`next_offset`, null at the end: the document chunks), followed from
     its first page one item at a time, gives each item once and never an empty page while the cursor
-    before it promised more. Once per list and path in a run, at most 50 pages."""
+    before it promised more; a page that holds them all ends it (its cursor is null). Once per list and
+    path in a run, at most 50 pages."""
     found = probe.facts.cursor_at(probe.path) if probe.method == "GET" else None
     if found is None or probe.response.status_code != 200 or "offset" in (probe.case.query or {}):
         return
@@ -385,3 +386,11 @@ def cursor_reaches_end(probe: Probe) -> None:
             break
     if len(set(seen)) != len(seen):
         probe.fail(f"following {found.cursor} from the first page lists some items twice")
+    if cursor is None and len(seen) < WHOLE_PAGE:  # every item fits one page: that page is the last
+        whole = probe.ask(found.operation_id, path_parameters=params, query={**filters, "limit": WHOLE_PAGE})
+        body = json_of(whole)
+        if whole.status_code == 200 and isinstance(body, dict) and body.get(found.cursor) is not None:
+            probe.fail(
+                f"a page of all {len(seen)} items (limit={WHOLE_PAGE}) still hands out {found.cursor} "
+                f"{body.get(found.cursor)!r}"
+            )

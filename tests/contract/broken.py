@@ -692,6 +692,35 @@ class PalPatchDropped(TavusMock):
         return super()._alias(alias, target_id, ctx)
 
 
+class ChunkCursorPastEnd(_Wrapped):
+    """A page of chunks that reaches past the last one still hands out a `next_offset` (the end test
+    written `!=` instead of `<`)."""
+
+    OPERATION = "listDocumentChunks"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        answer = handler(ctx)
+        if isinstance(answer.body, dict) and answer.body.get("next_offset") is None:
+            start = int(str(ctx.query.get("offset") or 0))
+            end = start + int(ctx.query.get("limit", 100))
+            if end != start + len(answer.body.get("data") or ()):
+                answer.body["next_offset"] = str(end)
+        return answer
+
+
+class DeleteGuardrail500(_Wrapped):
+    """Deleting a guardrail that a persona uses fails with a 500 (the scrub of the persona's
+    `guardrail_ids` breaks)."""
+
+    OPERATION = "deleteGuardrails"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        rid = ctx.path["guardrails_id"]
+        if any(rid in (p.data.get("guardrail_ids") or ()) for p in self.store.visible("personas", ctx.tenant)):
+            raise ApiError(500, "Internal server error")
+        return handler(ctx)
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -746,4 +775,6 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     LocalTimeAsUtc: (("personas",), {"created_at_is_now"}),
     DuplicateRulesMerged: (("pronunciation_dictionaries",), {"documented_refusals"}),
     PalPatchDropped: (("pals",), {"patch_round_trip"}),
+    ChunkCursorPastEnd: (("documents",), {"cursor_reaches_end"}),
+    DeleteGuardrail500: (("guardrails",), {"set_guardrails_are_guardrails"}),
 }
