@@ -438,6 +438,9 @@ class Facts:
     def flag_adds(self, path: str, method: str = "get") -> dict[str, frozenset[str]]:
         return flag_adds(self.document, path, method)
 
+    def parameters(self, path: str, method: str) -> list[dict[str, Any]]:
+        return parameters(self.document, path, method)
+
     def item_path(self, collection: str) -> str | None:
         return item_path(self.document, collection)
 

@@ -95,6 +95,29 @@ def list_filter_applied(probe: Probe) -> None:
 
 
 @contract_check
+def text_filter_applied(probe: Probe) -> None:
+    """A filter that matches by id or by text (its parameter's `x-tavus-matches`: `name_or_uuid`) holds
+    only items whose id field equals the value or whose name field contains it, ignoring case."""
+    page = _page(probe)
+    if page is None:
+        return
+    items, _, query = page
+    for param in probe.facts.parameters(probe.path, "get"):
+        how, name = param.get("x-tavus-matches"), param.get("name")
+        if not isinstance(how, dict) or name not in query or isinstance(query[name], (list, dict)):
+            continue
+        value = str(query[name])
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            equal = any(item.get(field) == value for field in how.get("equals", ()))
+            texts = [item.get(field) for field in how.get("contains", ())]
+            if not equal and not any(isinstance(t, str) and value.lower() in t.lower() for t in texts):
+                shown = {field: item.get(field) for field in (*how.get("equals", ()), *how.get("contains", ()))}
+                probe.fail(f"the list was filtered by {name}={value!r} but holds {shown}, which matches neither way")
+
+
+@contract_check
 def list_filter_complete(probe: Probe) -> None:
     """A filtered list misses no match: read again without the filter (one page of 100), the items
     whose field has the filter's value are no more than the filtered list counts. Judged for one

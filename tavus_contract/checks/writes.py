@@ -578,7 +578,7 @@ def tool_names_unique(probe: Probe) -> None:
 @contract_check
 def new_tool_attaches(probe: Probe) -> None:
     """A tool the key just registered can be attached to one of the key's PALs, is then listed among
-    that PAL's tools, and detached again (docs: attach tools to a PAL; the registry's purpose)."""
+    that PAL's tools, and once detached again is not (docs: attach tools to a PAL; the registry's purpose)."""
     if probe.method != "POST" or probe.path != "/v2/tools" or not probe.succeeded or probe.settings.read_only:
         return
     tool_id = json_of(probe.response).get("tool_id") if isinstance(json_of(probe.response), dict) else None
@@ -598,7 +598,14 @@ def new_tool_attaches(probe: Probe) -> None:
     items = listed.get("data") if isinstance(listed, dict) else None
     if not isinstance(items, list) or tool_id not in {i.get("tool_id") for i in items if isinstance(i, dict)}:
         probe.fail(f"the tool {tool_id} was attached to PAL {pal_id} but its tools do not list it")
-    probe.ask("detachToolFromPal", path_parameters={**where, "tool_id": tool_id})
+    detached = probe.ask("detachToolFromPal", path_parameters={**where, "tool_id": tool_id})
+    if 200 <= detached.status_code < 300:
+        listed = json_of(probe.ask("listPalTools", path_parameters=where))
+        items = listed.get("data") if isinstance(listed, dict) else None
+        if isinstance(items, list) and tool_id in {i.get("tool_id") for i in items if isinstance(i, dict)}:
+            probe.fail(
+                f"the tool {tool_id} was detached from PAL {pal_id} ({detached.status_code}) but is still listed"
+            )
 
 
 @contract_check

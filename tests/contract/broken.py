@@ -721,6 +721,42 @@ class DeleteGuardrail500(_Wrapped):
         return handler(ctx)
 
 
+class DetachAnswersOnly(_Wrapped):
+    """Detaching a tool from a PAL answers success and keeps the tool attached (the kept list compares
+    ids by identity, never equal to the path's)."""
+
+    OPERATION = "detachToolFromPal"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        pal = self.store.lookup("personas", ctx.tenant, ctx.path["pal_id"])
+        kept = list(pal.data.get("tool_ids") or ()) if pal is not None else []
+        answer = handler(ctx)
+        if pal is not None and 200 <= answer.status < 300:
+            pal.data["tool_ids"] = kept
+        return answer
+
+
+class ToolIdFilterLoose(_Wrapped):
+    """`name_or_uuid` on tools compares ids with `<=` instead of `==`: any tool whose id sorts before
+    the value matches."""
+
+    OPERATION = "listTools"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        value = ctx.query.get("name_or_uuid")
+        if not isinstance(value, str):
+            return handler(ctx)
+        answer = handler(replace(ctx, query={k: v for k, v in ctx.query.items() if k != "name_or_uuid"}))
+        if isinstance(answer.body, dict) and isinstance(answer.body.get("data"), list):
+            kept = [
+                t
+                for t in answer.body["data"]
+                if str(t.get("tool_id")) <= value or value.lower() in str(t.get("name", "")).lower()
+            ]
+            answer.body.update(data=kept, total_count=len(kept))
+        return answer
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -777,4 +813,6 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     PalPatchDropped: (("pals",), {"patch_round_trip"}),
     ChunkCursorPastEnd: (("documents",), {"cursor_reaches_end"}),
     DeleteGuardrail500: (("guardrails",), {"set_guardrails_are_guardrails"}),
+    DetachAnswersOnly: (("tools",), {"new_tool_attaches"}),
+    ToolIdFilterLoose: (("tools",), {"text_filter_applied"}),
 }
