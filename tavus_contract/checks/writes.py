@@ -484,7 +484,8 @@ def flat_update_applied(probe: Probe) -> None:
 @contract_check
 def recrawl_once_an_hour(probe: Probe) -> None:
     """One recrawl per document per hour (the spec, [S1]): right after a recrawl was taken, the same
-    recrawl again is refused (409 while it runs, 429 in the cooldown), never started twice."""
+    recrawl again is refused (409 while it runs, 429 in the cooldown), never started twice; a 429's
+    `Retry-After`, when given, is the rest of that hour in seconds (1 to 3600), not "retry now"."""
     if probe.method != "POST" or not probe.path.endswith("/recrawl") or not probe.succeeded:
         return
     if probe.settings.read_only:
@@ -492,6 +493,9 @@ def recrawl_once_an_hour(probe: Probe) -> None:
     again = probe.again(body=probe.case.body) if probe.case.body is not None else probe.again()
     if 200 <= again.status_code < 300:
         probe.fail(f"a second recrawl right after the first was taken ({again.status_code}): one per hour")
+    wait = header(again, "retry-after")
+    if again.status_code == 429 and wait is not None and not (wait.isdigit() and 1 <= int(wait) <= 3600):
+        probe.fail(f"the recrawl cooldown (an hour, just begun) is answered Retry-After: {wait}")
 
 
 @contract_check

@@ -757,6 +757,20 @@ class ToolIdFilterLoose(_Wrapped):
         return answer
 
 
+class CooldownRetryNow(_Wrapped):
+    """The recrawl cooldown's 429 says `Retry-After: 0` (the wait computed with `% 1`)."""
+
+    OPERATION = "recrawlDocument"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        try:
+            return handler(ctx)
+        except ApiError as err:
+            if err.status == 429:
+                err.headers["Retry-After"] = "0"
+            raise
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -815,4 +829,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     DeleteGuardrail500: (("guardrails",), {"set_guardrails_are_guardrails"}),
     DetachAnswersOnly: (("tools",), {"new_tool_attaches"}),
     ToolIdFilterLoose: (("tools",), {"text_filter_applied"}),
+    CooldownRetryNow: (("documents",), {"recrawl_once_an_hour"}),
 }
