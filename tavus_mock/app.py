@@ -13,7 +13,7 @@ import functools
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -25,7 +25,7 @@ from tavus_spec.facts import facts as spec_facts
 
 from .aliases import Alias
 from .control import ControlPlane, Faults, is_loopback
-from .core import MAX_PAGE, Answer, Ctx, Family, Record, short, tenant_of
+from .core import MAX_PAGE, Answer, Ctx, Family, Message, Receive, Record, Scope, Send, short, tenant_of
 from .journal import BODY_BYTES, DEFAULT_SIZE, Journal, problem_of
 from .resources import registry
 from .service import Service
@@ -34,10 +34,6 @@ from .store import ApiError, Delays, Store, depth, iso_now
 
 logger = logging.getLogger("tavus_mock")
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 MAX_BODY = 1024 * 1024
 MAX_DEPTH = 64  # JSON nesting; far deeper than any Tavus body, far shallower than Python's recursion limit
@@ -167,6 +163,10 @@ class TavusMock:
 
     def field_set(self, tag: str) -> frozenset[str]:
         return self._shapes[tag].field_set
+
+    @property
+    def control_token(self) -> str | None:
+        return self.config.control_token
 
     @property
     def recrawl_cooldown(self) -> float:

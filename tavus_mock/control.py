@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from collections import deque
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
 import orjson
 
-from .core import Answer, short, tenant_of
+from .core import Answer, Api, Family, Message, Receive, Scope, short, tenant_of
 from .inspector import PAGE
-from .journal import describe, matches
+from .journal import Journal, describe, matches
 from .store import ApiError
 
 if TYPE_CHECKING:
-    from .app import Receive, Scope, TavusMock
+    from .spec import Spec
+    from .store import Store
 
 _FAULTS_USAGE = "Invalid request: operation_id of the spec, status 400-599, times >= 1"
 
@@ -85,10 +87,44 @@ def _fault_answer(status: int, text: str) -> Answer:
     return Answer(status, {"error": text}, headers)
 
 
+class Host(Protocol):
+    """What the control plane needs of its server (tavus_mock.app.TavusMock)."""
+
+    @property
+    def spec(self) -> Spec: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def journal(self) -> Journal: ...
+
+    @property
+    def faults(self) -> Faults: ...
+
+    @property
+    def families(self) -> dict[str, Family]: ...
+
+    @property
+    def api(self) -> Api: ...
+
+    @property
+    def callback_log(self) -> deque[dict[str, Any]]: ...
+
+    @property
+    def control_token(self) -> str | None: ...
+
+    def reset(self) -> None: ...
+
+    def send_callback_soon(self, tag: str, rid: str) -> None: ...
+
+    async def _read_rest(self, receive: Receive, message: Message) -> bytes: ...
+
+
 class ControlPlane:
     """`/_mock/...` of one server, and the same as methods for tests that hold the server in-process."""
 
-    def __init__(self, mock: TavusMock) -> None:
+    def __init__(self, mock: Host) -> None:
         self._mock = mock
 
     async def answer(self, scope: Scope, receive: Receive) -> Answer:
@@ -97,7 +133,7 @@ class ControlPlane:
         clients only, or, with `control_token` set, any client that sends it as `x-mock-token`."""
         mock = self._mock
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        closed = control_closed(scope, headers, mock.config.control_token)
+        closed = control_closed(scope, headers, mock.control_token)
         if closed is not None:
             return closed
         route = (scope["method"], scope["path"].rstrip("/"))

@@ -30,9 +30,9 @@ import orjson
 from tavus_client._overrides._logs import redact_body
 
 from .aliases import Alias
-from .app import MAX_BODY, MockConfig, Receive, Scope, Send, TavusMock, request_problem
+from .app import MAX_BODY, MockConfig, TavusMock, request_problem
 from .control import control_closed
-from .core import Family, short
+from .core import Family, Receive, Scope, Send, short
 from .drift import Drift
 from .resources import registry
 from .spec import Operation, Router, Spec
