@@ -771,6 +771,17 @@ class CooldownRetryNow(_Wrapped):
             raise
 
 
+class PersonaReplicaUnchecked(TavusMock):
+    """A persona may name a replica that does not exist (its references are not checked)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.families = dict(self.families)  # this server's own: the registry is shared by every server
+        family = self.families["personas"]
+        kept = tuple(r for r in family.references if r.field != "default_replica_id")
+        self.families["personas"] = replace(family, references=kept)
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -830,4 +841,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     DetachAnswersOnly: (("tools",), {"new_tool_attaches"}),
     ToolIdFilterLoose: (("tools",), {"text_filter_applied"}),
     CooldownRetryNow: (("documents",), {"recrawl_once_an_hour"}),
+    PersonaReplicaUnchecked: (("personas",), {"documented_refusals"}),
 }

@@ -408,6 +408,12 @@ class Independent:
     ) -> tuple[int, Any, dict[str, str]]:
         if body.get("pipeline_mode") != "echo" and not body.get("system_prompt"):
             raise Refused(400, {"error": "system_prompt is required unless pipeline_mode is echo"})
+        replica = body.get("default_replica_id")
+        if replica is not None:  # the spec's x-tavus-refused: it must name a replica the key sees
+            try:
+                self._find("replicas", key, replica)
+            except Refused:
+                raise Refused(400, {"error": "Invalid replica_uuid"}) from None
         pid = self._new_id("personas", "p")
         stamp = now()
         data = {name: body[name] for name in self.PERSONA_FIELDS if name in body}
