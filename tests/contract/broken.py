@@ -782,6 +782,17 @@ class PersonaReplicaUnchecked(TavusMock):
         self.families["personas"] = replace(family, references=kept)
 
 
+class CharsetRefused(TavusMock):
+    """`application/json; charset=utf-8` is refused as another media type (the parameter is not split
+    off before the comparison)."""
+
+    @staticmethod
+    def _check_body(op: Operation, raw: bytes, headers: Mapping[str, str]) -> Any:
+        if headers.get("content-type", "").replace(" ", "").lower() != "application/json" and raw.strip():
+            raise ApiError(400, "Invalid request: Content-Type must be application/json")
+        return TavusMock._check_body(op, raw, headers)
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -842,4 +853,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     ToolIdFilterLoose: (("tools",), {"text_filter_applied"}),
     CooldownRetryNow: (("documents",), {"recrawl_once_an_hour"}),
     PersonaReplicaUnchecked: (("personas",), {"documented_refusals"}),
+    CharsetRefused: (("personas",), {"charset_accepted"}),
 }
