@@ -26,6 +26,7 @@ def forget() -> None:
     lists._WALKED.clear()
     lists._CURSORED.clear()
     lists._FILTERS_TRIED.clear()
+    lists._TEXT_TRIED.clear()
     LEDGER.created.clear()
     LEDGER.deleted.clear()
     tenancy._LISTED.clear()

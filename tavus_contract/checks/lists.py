@@ -8,6 +8,7 @@ Each list is judged in the envelope the spec gives it (`{data, total_count}`, th
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 from tavus_contract.checks._probe import Probe, contract_check, has_ids, identity, json_of, list_parts
@@ -94,27 +95,49 @@ def list_filter_applied(probe: Probe) -> None:
                 probe.fail(f"the list was filtered by {name}={wanted!r} but holds an item with {name}={value!r}")
 
 
+_TEXT_TRIED: set[tuple[str, str, str, str]] = set()
+
+
 @contract_check
 def text_filter_applied(probe: Probe) -> None:
     """A filter that matches by id or by text (its parameter's `x-tavus-matches`: `name_or_uuid`) holds
-    only items whose id field equals the value or whose name field contains it, ignoring case."""
+    only items whose id field equals the value or whose name field contains it, ignoring case: judged
+    on every such list read, and once per list (and its other filters) with a value that matches
+    nothing (`zz...`, after every id)."""
     page = _page(probe)
-    if page is None:
+    found = probe.list_here()
+    if page is None or found is None:
         return
     items, _, query = page
     for param in probe.facts.parameters(probe.path, "get"):
         how, name = param.get("x-tavus-matches"), param.get("name")
-        if not isinstance(how, dict) or name not in query or isinstance(query[name], (list, dict)):
+        if not isinstance(how, dict) or not isinstance(name, str):
             continue
-        value = str(query[name])
-        for item in items:
-            if not isinstance(item, dict):
-                continue
-            equal = any(item.get(field) == value for field in how.get("equals", ()))
-            texts = [item.get(field) for field in how.get("contains", ())]
-            if not equal and not any(isinstance(t, str) and value.lower() in t.lower() for t in texts):
-                shown = {field: item.get(field) for field in (*how.get("equals", ()), *how.get("contains", ()))}
-                probe.fail(f"the list was filtered by {name}={value!r} but holds {shown}, which matches neither way")
+        if name in query and not isinstance(query[name], (list, dict)):
+            _matching(probe, how, name, str(query[name]), items)
+            continue
+        where = (probe.base_url, probe.path, json.dumps(sorted(query.items()), default=str), name)
+        if where in _TEXT_TRIED:
+            continue
+        _TEXT_TRIED.add(where)
+        value = "zz_no_such_name_" + secrets.token_hex(3)
+        params = dict(probe.case.path_parameters or {})
+        parts = list_parts(
+            json_of(probe.ask(found.operation_id, path_parameters=params, query={**query, name: value})), found
+        )
+        if parts is not None:
+            _matching(probe, how, name, value, parts[0])
+
+
+def _matching(probe: Probe, how: dict[str, Any], name: str, value: str, items: list[Any]) -> None:
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        equal = any(item.get(field) == value for field in how.get("equals", ()))
+        texts = [item.get(field) for field in how.get("contains", ())]
+        if not equal and not any(isinstance(t, str) and value.lower() in t.lower() for t in texts):
+            shown = {f: item.get(f) for f in (*how.get("equals", ()), *how.get("contains", ())) if f in item}
+            probe.fail(f"the list was filtered by {name}={value!r} but holds {shown}, which matches neither way")
 
 
 @contract_check

@@ -118,7 +118,7 @@ _CHARSET_SENT: set[tuple[str, str]] = set()
 
 @contract_check
 def charset_accepted(probe: Probe) -> None:
-    """`Content-Type: application/json; charset=utf-8` (RFC 8259's one charset, and what many HTTP
+    """`Content-Type: application/json; charset=UTF-8` (RFC 8259's one charset, and what many HTTP
     clients send) is JSON too: a create taken with `application/json` is taken again with it, never
     answered 400 or 415. Once per create operation and server; what it made is deleted again."""
     if probe.method != "POST" or not probe.succeeded or probe.settings.read_only or probe.case.body is None:
@@ -132,10 +132,10 @@ def charset_accepted(probe: Probe) -> None:
     name = body.get("name") if isinstance(body, dict) else None
     if isinstance(name, str):
         body = {**body, "name": name[:40] + "_" + os.urandom(3).hex()}  # names may have to be unique
-    again = probe.again(body=body, headers={"Content-Type": "application/json; charset=utf-8"})
+    again = probe.again(body=body, headers={"Content-Type": "application/json; charset=UTF-8"})
     if again.status_code in (400, 415):
         probe.fail(
-            f"the same create with Content-Type: application/json; charset=utf-8 was answered {again.status_code}"
+            f"the same create with Content-Type: application/json; charset=UTF-8 was answered {again.status_code}"
         )
     if 200 <= again.status_code < 300:
         _delete_created(probe, again)

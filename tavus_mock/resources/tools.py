@@ -132,7 +132,8 @@ def _check_delivery(delivery: dict[str, Any], stored: dict[str, Any] | None) -> 
             raise _bad(
                 "auth type hmac sends a fixed body to a fixed URL: no body_template, query_params or URL placeholders"
             )
-    return {"api": api}
+    kept = {"app_message": False} if delivery.get("app_message") is False else {}  # sent beside api: stored
+    return {"api": api, **kept}
 
 
 def _placeholders(value: Any) -> set[str]:

@@ -793,6 +793,26 @@ class CharsetRefused(TavusMock):
         return TavusMock._check_body(op, raw, headers)
 
 
+class GuardrailIdFilterLoose(_Wrapped):
+    """`name_or_uuid` on individual guardrails compares uuids with `<=` instead of `==`."""
+
+    OPERATION = "listGuardrails"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        value = ctx.query.get("name_or_uuid")
+        if not isinstance(value, str) or ctx.query.get("legacy", True):
+            return handler(ctx)
+        answer = handler(replace(ctx, query={k: v for k, v in ctx.query.items() if k != "name_or_uuid"}))
+        if isinstance(answer.body, dict) and isinstance(answer.body.get("data"), list):
+            kept = [
+                g
+                for g in answer.body["data"]
+                if str(g.get("uuid")) <= value or value.lower() in str(g.get("guardrail_name", "")).lower()
+            ]
+            answer.body.update(data=kept, total_count=len(kept))
+        return answer
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -854,4 +874,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     CooldownRetryNow: (("documents",), {"recrawl_once_an_hour"}),
     PersonaReplicaUnchecked: (("personas",), {"documented_refusals"}),
     CharsetRefused: (("personas",), {"charset_accepted"}),
+    GuardrailIdFilterLoose: (("guardrails",), {"text_filter_applied"}),
 }
