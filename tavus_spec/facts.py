@@ -405,6 +405,13 @@ class Facts:
             self._response[key] = frozenset(response_properties(self.document, path, method, status))
         return self._response[key]
 
+    def path_of(self, operation_id: str) -> str | None:
+        """The path of an operation, by its operationId."""
+        for path, item in self.document.get("paths", {}).items():
+            if any(isinstance(op, dict) and op.get("operationId") == operation_id for op in item.values()):
+                return str(path)
+        return None
+
     def operation_id(self, path: str, method: str) -> str | None:
         return operation_id(self.document, path, method)
 

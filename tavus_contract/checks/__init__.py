@@ -27,6 +27,7 @@ def forget() -> None:
     lists._CURSORED.clear()
     lists._FILTERS_TRIED.clear()
     lists._TEXT_TRIED.clear()
+    lists._COUNTED.clear()
     LEDGER.created.clear()
     LEDGER.deleted.clear()
     tenancy._LISTED.clear()

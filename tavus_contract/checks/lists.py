@@ -95,6 +95,38 @@ def list_filter_applied(probe: Probe) -> None:
                 probe.fail(f"the list was filtered by {name}={wanted!r} but holds an item with {name}={value!r}")
 
 
+_COUNTED: set[tuple[str, str]] = set()
+
+
+@contract_check
+def tag_counts_add_up(probe: Probe) -> None:
+    """A tag list's count of a tag (its operation's `x-tavus-counted-by`) is the total of the list it
+    counts, filtered by that tag: the first tag of a page that a filter can name, once per list and
+    server."""
+    if probe.method != "GET" or probe.response.status_code != 200:
+        return
+    raw = probe.raw["paths"].get(probe.path, {}).get("get", {})
+    how = raw.get("x-tavus-counted-by")
+    body = probe.body()
+    tags = body.get("tags") if isinstance(body, dict) else None
+    if not isinstance(how, dict) or not isinstance(tags, list):
+        return
+    first = next((t for t in tags if isinstance(t, dict) and _filterable(t.get("tag"))), None)
+    if first is None or (probe.base_url, probe.path) in _COUNTED:
+        return
+    _COUNTED.add((probe.base_url, probe.path))
+    tag, count = first.get("tag"), first.get(how["count"])
+    if not isinstance(tag, str) or not isinstance(count, int):
+        return
+    listed = probe.ask(how["operationId"], query={**how.get("query", {}), how["parameter"]: tag, "limit": 1})
+    document = json_of(listed)
+    where = probe.facts.path_of(how["operationId"])
+    found = probe.facts.list_at(where) if where is not None else None
+    parts = list_parts(document, found) if found is not None and listed.status_code == 200 else None
+    if parts is not None and parts[1] != count:
+        probe.fail(f"the tag {tag!r} is counted {count}, but {how['operationId']} filtered by it totals {parts[1]}")
+
+
 _TEXT_TRIED: set[tuple[str, str, str, str]] = set()
 
 

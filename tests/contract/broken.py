@@ -813,6 +813,18 @@ class GuardrailIdFilterLoose(_Wrapped):
         return answer
 
 
+class TagCountsNeverAdded(_Wrapped):
+    """The document tag list lists each tag but never adds to its count (the sum written `// 1`)."""
+
+    OPERATION = "listDocumentTags"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        answer = handler(ctx)
+        for item in answer.body.get("tags", []) if isinstance(answer.body, dict) else []:
+            item["document_count"] = 0
+        return answer
+
+
 # variant -> (operations the run is limited to, checks of which at least one must fail)
 VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     WrongType: (("personas",), {"response_schema_conformance"}),
@@ -875,4 +887,5 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     PersonaReplicaUnchecked: (("personas",), {"documented_refusals"}),
     CharsetRefused: (("personas",), {"charset_accepted"}),
     GuardrailIdFilterLoose: (("guardrails",), {"text_filter_applied"}),
+    TagCountsNeverAdded: (("documents",), {"tag_counts_add_up"}),
 }
