@@ -743,18 +743,7 @@ class ToolIdFilterLoose(_Wrapped):
     OPERATION = "listTools"
 
     def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
-        value = ctx.query.get("name_or_uuid")
-        if not isinstance(value, str):
-            return handler(ctx)
-        answer = handler(replace(ctx, query={k: v for k, v in ctx.query.items() if k != "name_or_uuid"}))
-        if isinstance(answer.body, dict) and isinstance(answer.body.get("data"), list):
-            kept = [
-                t
-                for t in answer.body["data"]
-                if str(t.get("tool_id")) <= value or value.lower() in str(t.get("name", "")).lower()
-            ]
-            answer.body.update(data=kept, total_count=len(kept))
-        return answer
+        return _loose_id_filter(handler, ctx, "tool_id", "name")
 
 
 class CooldownRetryNow(_Wrapped):
@@ -799,18 +788,9 @@ class GuardrailIdFilterLoose(_Wrapped):
     OPERATION = "listGuardrails"
 
     def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
-        value = ctx.query.get("name_or_uuid")
-        if not isinstance(value, str) or ctx.query.get("legacy", True):
+        if ctx.query.get("legacy", True):  # sets: not this variant's mistake
             return handler(ctx)
-        answer = handler(replace(ctx, query={k: v for k, v in ctx.query.items() if k != "name_or_uuid"}))
-        if isinstance(answer.body, dict) and isinstance(answer.body.get("data"), list):
-            kept = [
-                g
-                for g in answer.body["data"]
-                if str(g.get("uuid")) <= value or value.lower() in str(g.get("guardrail_name", "")).lower()
-            ]
-            answer.body.update(data=kept, total_count=len(kept))
-        return answer
+        return _loose_id_filter(handler, ctx, "uuid", "guardrail_name")
 
 
 class TagCountsNeverAdded(_Wrapped):
@@ -823,6 +803,23 @@ class TagCountsNeverAdded(_Wrapped):
         for item in answer.body.get("tags", []) if isinstance(answer.body, dict) else []:
             item["document_count"] = 0
         return answer
+
+
+def _loose_id_filter(handler: Callable[[Ctx], Answer], ctx: Ctx, id_field: str, name_field: str) -> Answer:
+    """A list whose `name_or_uuid` compares ids with `<=` instead of `==` (names are still compared
+    right): the list read unfiltered, then cut down that way."""
+    value = ctx.query.get("name_or_uuid")
+    if not isinstance(value, str):
+        return handler(ctx)
+    answer = handler(replace(ctx, query={k: v for k, v in ctx.query.items() if k != "name_or_uuid"}))
+    if isinstance(answer.body, dict) and isinstance(answer.body.get("data"), list):
+        kept = [
+            item
+            for item in answer.body["data"]
+            if str(item.get(id_field)) <= value or value.lower() in str(item.get(name_field, "")).lower()
+        ]
+        answer.body.update(data=kept, total_count=len(kept))
+    return answer
 
 
 # variant -> (operations the run is limited to, checks of which at least one must fail)
