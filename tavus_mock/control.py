@@ -34,42 +34,37 @@ class Faults:
     """Faults answered instead of the API: planned ones (`fail_next`, `POST /_mock/faults`: the next calls
     of one operation), asked for by a request (`Prefer: code=503`) and random ones (`--fault-rate`)."""
 
-    __slots__ = ("_codes", "_next", "_random", "_rate", "_seed")
+    __slots__ = ("_codes", "_next", "_random", "_rate", "_seed", "armed")
 
     def __init__(self, rate: float, codes: tuple[int, ...], seed: int | None) -> None:
         self._rate, self._codes, self._seed = rate, codes, seed
         self._random = random.Random(seed)
         self._next: dict[str, list[int]] = {}  # operationId -> [status, calls left]
-
-    @property
-    def planned_any(self) -> bool:
-        return bool(self._next)
-
-    @property
-    def random_on(self) -> bool:
-        return self._rate > 0
+        # Whether any request may get a fault without asking for one (a planned fault is left, or a
+        # random rate is set): a plain attribute, read on every request.
+        self.armed = rate > 0
 
     def reset(self) -> None:
         self._random.seed(self._seed)
         self._next.clear()
+        self.armed = self._rate > 0
 
     def plan(self, operation_id: str, status: int, times: int) -> None:
         self._next[operation_id] = [status, times]
+        self.armed = True
 
-    def planned(self, operation_id: str) -> Answer | None:
-        """The planned fault of this call of `operation_id`, if one is left."""
+    def answer(self, operation_id: str, prefer: str) -> Answer | None:
+        """The fault this call gets instead of its answer, if any: a planned one first, then one the
+        request asks for (`Prefer: code=NNN`), then a random one at the configured rate."""
         planned = self._next.get(operation_id)
-        if planned is None:
-            return None
-        status, left = planned
-        if left <= 1:
-            del self._next[operation_id]
-        else:
-            planned[1] = left - 1
-        return _fault_answer(status, f"Injected fault {status} (asked for by the test)")
-
-    def injected(self, prefer: str) -> Answer | None:
-        """The fault a `Prefer: code=NNN` header asks for, else a random one at the configured rate."""
+        if planned is not None:
+            status, left = planned
+            if left <= 1:
+                del self._next[operation_id]
+                self.armed = bool(self._next) or self._rate > 0
+            else:
+                planned[1] = left - 1
+            return _fault_answer(status, f"Injected fault {status} (asked for by the test)")
         code = None
         for part in prefer.split(","):
             name, _, value = part.strip().partition("=")

@@ -64,16 +64,14 @@ class Record:
     created: float = field(default_factory=time.time)
     seq: int = field(default_factory=_SEQUENCE.__next__)  # creation order, without ties
     deleted: bool = False
-    job_started: float = 0.0  # when the current background job (training, rendering, crawl) began
+    # When the current background job (training, rendering, crawl) began; 0.0: at `created` (stock).
+    job_started: float = 0.0
     last_recrawl: float | None = None
     # What a persistent store last wrote of it (state, JSON, job_started, last_recrawl, callback_for); db.py.
     stored: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
     # The `job_started` of the job whose finished-state callback went out (claimed): sent once per job,
     # by one process, also across a restart on a stored state.
     callback_for: float | None = None
-
-    def __post_init__(self) -> None:
-        self.job_started = self.job_started or self.created
 
 
 @dataclass(slots=True)

@@ -170,6 +170,7 @@ class Store:
         # callbacks they owe are computed from `now()`, so a test can move them on without waiting.
         self.offset = 0.0
         self._journal: Journal | None = None
+        self._writer = _Write(self)  # the context manager of every write (reentrant: one per store)
         self._jobs = {tag: f.lifecycle for tag, f in self.families.items() if f.lifecycle is not None}
         self.records: dict[str, dict[str, Record]] = {tag: {} for tag in self.families}
         # Live records per (kind, owner) in creation order (owner None: stock), so a page of a list costs
@@ -193,6 +194,7 @@ class Store:
         for tag, family in self.families.items():
             for data in family.stock() if family.stock is not None else ():
                 record = Record(tag, data[family.id_field], None, data)
+                record.job_started = record.created
                 self._put(record)
 
     # -- seeding ------------------------------------------------------------------------------
@@ -286,7 +288,7 @@ class Store:
     def _new_record(self, tag: str, rid: str, tenant: str | None, data: dict[str, Any]) -> Record:
         """A new record, noted in the request's journal; a persistent store gives it a creation rank
         shared by every process (`_next_seq`)."""
-        now = self.now()
+        now = time.time() + self.offset  # self.now(), without the call
         record = Record(tag, rid, tenant, data, now, self._next_seq(), False, now)  # every field: no factories
         if self._journal is not None:
             self._journal.created.append(record)
@@ -300,10 +302,7 @@ class Store:
         """One request's work on the state: a read is under the lock (the lock itself: no generator to
         run per read); a write also keeps a journal, so that it is undone whole when refused, and checks
         the records it leaves. A persistent store also makes it one database transaction (db.py)."""
-        return self._write() if write else self.lock
-
-    def _write(self) -> _Write:
-        return _Write(self)
+        return self._writer if write else self.lock
 
     def _admit_all(self, journal: Journal) -> None:
         """Check every record the request created or changed and left alive."""
@@ -614,36 +613,41 @@ class Store:
 
 
 class _Write:
-    """One write request on the in-memory store: under the lock, with a journal; undone whole when it
-    raises, its records checked when it ends (a class, not a generator: this runs on every write)."""
+    """The write transaction of the in-memory store: under the lock, with a journal; undone whole when it
+    raises, its records checked when it ends. One per store, entered again by a write inside a write
+    (one transaction); a class, not a generator, and made once: this runs on every write."""
 
-    __slots__ = ("_journal", "_store")
+    __slots__ = ("_depth", "_store")
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._journal: Journal | None = None
+        self._depth = 0  # writes entered and not left; changed only by the thread holding the lock
 
     def __enter__(self) -> None:
         store = self._store
         store.lock.acquire()
+        self._depth += 1
         if store._journal is None:  # else inside a write already: one transaction
-            self._journal = store._journal = Journal()
+            store._journal = Journal()
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
-        store, journal = self._store, self._journal
+        store = self._store
+        self._depth -= 1
         try:
-            if journal is not None:
-                try:
-                    if kind is None:
-                        store._admit_all(journal)
-                except BaseException:
-                    store._undo(journal)
-                    raise
-                if kind is not None:
-                    store._undo(journal)
+            if self._depth == 0:
+                journal = store._journal
+                if journal is not None:
+                    try:
+                        if kind is None:
+                            store._admit_all(journal)
+                    except BaseException:
+                        store._undo(journal)
+                        raise
+                    finally:
+                        store._journal = None
+                    if kind is not None:
+                        store._undo(journal)
         finally:
-            if journal is not None:
-                store._journal = None
             store.lock.release()
 
 
