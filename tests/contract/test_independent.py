@@ -13,7 +13,7 @@ from tests.contract.independent.server import MISTAKES, Independent, serve
 
 pytestmark = pytest.mark.contract
 KEY, OTHER = "independent-key", "independent-other-key"
-TAGS = ("personas", "replicas", "conversations", "pronunciation_dictionaries")
+TAGS = ("personas", "replicas", "conversations", "pronunciation_dictionaries", "tools")
 
 # The check meant to catch each mistake (a built-in's code, or our check's name); any one of them will do.
 EXPECTED: dict[str, set[str]] = {
@@ -40,6 +40,12 @@ EXPECTED: dict[str, set[str]] = {
     "sort_ignored": {"list_follows_sort"},
     "rules_dropped": {"create_reads_back"},
     "sort_spelling": {"list_follows_sort"},
+    "tool_secret_in_clear": {"secrets_answered_masked"},
+    "tool_names_repeat": {"tool_names_unique"},
+    "tool_rename_unchecked": {"tool_names_unique"},
+    "tool_name_filter_ignored": {"text_filter_applied"},
+    "tool_update_ignored": {"flat_update_applied"},
+    "tool_two_channels": {"documented_refusals"},
 }
 
 
@@ -61,6 +67,7 @@ WHERE = {
     "sort_ignored": "pronunciation_dictionaries",
     "rules_dropped": "pronunciation_dictionaries",
     "sort_spelling": "pronunciation_dictionaries",
+    **{mistake: "tools" for mistake in MISTAKES if mistake.startswith("tool_")},
 }
 
 
@@ -82,7 +89,7 @@ def test_the_independent_server_honours_the_contract(capsys: pytest.CaptureFixtu
         print(f"\ncontract suite against the independent server: {result.cases} cases in {seconds:.1f} s")
     assert result.ok, summary(result) + "\n" + result.output[-3000:]
     assert not result.untested, summary(result)
-    assert len([op for op in result.operations if op.passed]) == 21  # 20 operations and the stateful phase
+    assert len([op for op in result.operations if op.passed]) == 26  # 25 operations and the stateful phase
 
 
 @pytest.mark.parametrize("mistake", list(MISTAKES))

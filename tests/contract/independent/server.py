@@ -2,9 +2,9 @@
 
 It imports nothing of tavus_mock and shares none of its code: the standard library's HTTP server, the
 `jsonschema` validator over the spec's own schemas, and `jsonpatch`. It covers personas, replicas,
-conversations and pronunciation dictionaries (20 operations) the way a team building its own server
-might: per-key accounts, stock resources every key reads, paged lists (from 1 and from 0, in a default
-order), JSON Patch, verbose reads.
+conversations, pronunciation dictionaries and tools (25 operations) the way a team building its own
+server might: per-key accounts, stock resources every key reads, paged lists (from 1 and from 0, in a
+default order), JSON Patch, flat updates, verbose reads, a tool's rules and masked secrets.
 
 `Independent(mistake=...)` makes one realistic mistake of the kinds teams make (see MISTAKES); the
 contract suite must catch each, and pass the server without one.
@@ -13,6 +13,7 @@ contract suite must catch each, and pass the server without one.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 import secrets
@@ -23,7 +24,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import jsonpatch
@@ -59,6 +60,12 @@ MISTAKES = {
     "sort_ignored": "the dictionary list ignores `sort` and always comes newest first",
     "rules_dropped": "a dictionary's rules are not stored",
     "sort_spelling": "the dictionary list knows `desc` but not the other spelling the spec allows, `descending`",
+    "tool_secret_in_clear": "a tool's bearer token is stored and answered as sent, not as `********`",
+    "tool_names_repeat": "tool names are not checked for uniqueness when a tool is created",
+    "tool_rename_unchecked": "a tool's PATCH renames it to a name another tool of the key has",
+    "tool_name_filter_ignored": "the tool list ignores `name_or_uuid`",
+    "tool_update_ignored": "a tool's PATCH answers 200 with the change but stores nothing",
+    "tool_two_channels": "a tool may be delivered both as an app message and to an API (the docs: exactly one)",
 }
 
 STOCK_PERSONA = "pdced222244b"
@@ -113,6 +120,11 @@ class Independent:
             r"/v2/pronunciation-dictionaries/(?P<pronunciation_dictionary_id>[^/]+)",
             "deletePronunciationDictionary",
         ),
+        ("POST", r"/v2/tools", "createTool"),
+        ("GET", r"/v2/tools", "listTools"),
+        ("GET", r"/v2/tools/(?P<tool_id>[^/]+)", "getTool"),
+        ("PATCH", r"/v2/tools/(?P<tool_id>[^/]+)", "patchTool"),
+        ("DELETE", r"/v2/tools/(?P<tool_id>[^/]+)", "deleteTool"),
     )
 
     def __init__(self, keys: list[str], mistake: str | None = None) -> None:
@@ -129,6 +141,7 @@ class Independent:
             "replicas": {},
             "conversations": {},
             "dictionaries": {},
+            "tools": {},
         }
         self.snapshot: dict[str, list[str]] = {}
         self.operations = {
@@ -231,6 +244,21 @@ class Independent:
                     {"text": "Tavus", "pronunciation": "TAH-vus", "type": "alias"}
                     | {"case_sensitive": False, "word_boundaries": True}
                 ],
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+        }
+        self.records["tools"]["t5e1f0d2c3b4"] = {
+            "owner": key,
+            "deleted": False,
+            "data": {
+                "tool_id": "t5e1f0d2c3b4",
+                "owner_id": hashlib.sha256(key.encode()).hexdigest()[:12],
+                "name": "lookup_order",
+                "description": "Look up an order by its number.",
+                "parameters": {},
+                "delivery": {"app_message": True},
+                "is_system_tool": False,
                 "created_at": stamp,
                 "updated_at": stamp,
             },
@@ -698,6 +726,123 @@ class Independent:
     ) -> tuple[int, Any, dict[str, str]]:
         self._find("dictionaries", key, path["pronunciation_dictionary_id"], write=True)["deleted"] = True
         return 204, None, {}
+
+    # ------------------------------------------------------------------ tools
+    SECRETS = ("token", "password", "value", "secret", "client_secret")
+    AUTH_NEEDS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "bearer": ("token",),
+        "basic": ("username", "password"),
+        "api_key": ("name", "value"),
+        "hmac": ("secret",),
+        "oauth2_client_credentials": ("token_url", "client_id", "client_secret"),
+    }
+
+    def _tool_rules(self, tool: dict[str, Any]) -> None:
+        """The rules of the create-tool docs that a schema cannot say (400 for each)."""
+        delivery = tool.get("delivery") or {}
+        api = delivery.get("api")
+        if delivery.get("app_message") and api is not None and self.mistake != "tool_two_channels":
+            raise Refused(400, {"error": "delivery: app_message and api cannot both be set"})
+        auth = (api or {}).get("auth") or {}
+        missing = [f for f in self.AUTH_NEEDS.get(auth.get("type", "none"), ()) if not auth.get(f)]
+        if missing:
+            raise Refused(400, {"error": f"delivery.api.auth: {auth['type']} needs {', '.join(missing)}"})
+        if auth.get("type") == "oauth2_client_credentials" and not auth["token_url"].lower().startswith("https://"):
+            raise Refused(400, {"error": "delivery.api.auth.token_url must be https"})
+        if any(auth.get(f) == "********" for f in self.SECRETS):
+            raise Refused(400, {"error": "send a secret, not the ******** placeholder"})
+        parameters = tool.get("parameters") or {}
+        properties = parameters.get("properties")
+        properties = properties if isinstance(properties, dict) else {}
+        if any(str(name).startswith("tavus_") for name in properties):
+            raise Refused(400, {"error": "parameter names may not start with tavus_"})
+        if tool.get("on_call") == "static_filler" and not tool.get("static_filler"):
+            raise Refused(400, {"error": "on_call static_filler needs static_filler"})
+        if tool.get("origin") in ("vision", "audio") and tool.get("on_call") is not None:
+            raise Refused(400, {"error": "on_call must be null for vision and audio tools"})
+        size = len(tool.get("description") or "") + len(json.dumps(parameters, separators=(",", ":")))
+        if size > 10_000:
+            raise Refused(400, {"error": f"description and parameters are {size} characters (at most 10000)"})
+
+    def _tool_name_free(self, key: str, name: str, but: str | None = None) -> None:
+        for tid, record in self.records["tools"].items():
+            if record["owner"] == key and not record["deleted"] and tid != but and record["data"]["name"] == name:
+                raise Refused(409, {"error": f"a tool named {name} exists"})
+
+    def _tool_shown(self, data: dict[str, Any]) -> dict[str, Any]:
+        shown = copy.deepcopy(data)
+        auth = ((shown.get("delivery") or {}).get("api") or {}).get("auth")
+        if isinstance(auth, dict) and self.mistake != "tool_secret_in_clear":
+            for name in self.SECRETS:
+                if name in auth:
+                    auth[name] = "********"
+        return shown
+
+    def op_createTool(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        self._tool_rules(body)
+        if self.mistake != "tool_names_repeat":
+            self._tool_name_free(key, body["name"])
+        tid = self._new_id("tools", "t")
+        stamp = now()
+        owner = hashlib.sha256(key.encode()).hexdigest()[:12]  # an account's id, never its key
+        data: dict[str, Any] = {"tool_id": tid, "owner_id": owner, "is_system_tool": False}
+        data.update({f: body[f] for f in sorted(ToolFields) if f in body})
+        data.setdefault("parameters", {})
+        data.setdefault("delivery", {"app_message": True})
+        data.update(created_at=stamp, updated_at=stamp)
+        self.records["tools"][tid] = {"owner": key, "deleted": False, "data": data}
+        return 200, self._tool_shown(data), {}
+
+    def op_listTools(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        scope = query.get("type", "user")
+        text = query.get("name_or_uuid") if self.mistake != "tool_name_filter_ignored" else None
+
+        def keep(d: dict[str, Any]) -> bool:
+            system = bool(d.get("is_system_tool"))
+            if (scope == "user" and system) or (scope == "system" and not system):
+                return False
+            return text is None or d["tool_id"] == text or str(text).lower() in d["name"].lower()
+
+        newest_first = query.get("sort") in ("desc", "descending")
+        answer = self._page("tools", key, query, keep, newest_first=newest_first)
+        answer["data"] = [self._tool_shown(d) for d in answer["data"]]
+        self.note_snapshot()
+        return 200, answer, {}
+
+    def op_getTool(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        return 200, self._tool_shown(self._find("tools", key, path["tool_id"])["data"]), {}
+
+    def op_patchTool(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        record = self._find("tools", key, path["tool_id"], write=True)
+        merged = {**record["data"], **{k: v for k, v in body.items() if k in ToolFields}}
+        self._tool_rules(merged)
+        if "name" in body and self.mistake != "tool_rename_unchecked":
+            self._tool_name_free(key, body["name"], but=path["tool_id"])
+        merged["updated_at"] = now()
+        if self.mistake != "tool_update_ignored":
+            record["data"] = merged
+        return 200, self._tool_shown(merged), {}
+
+    def op_deleteTool(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        self._find("tools", key, path["tool_id"], write=True)["deleted"] = True
+        return 204, None, {}
+
+
+# What a tool's PATCH may change (ToolUpdate's fields).
+ToolFields = frozenset(
+    {"name", "description", "parameters", "delivery", "trigger_type", "origin"}
+    | {"on_call", "on_resolve", "static_filler", "tags"}
+)
 
 
 class _Handler(BaseHTTPRequestHandler):
