@@ -13,7 +13,7 @@ from tests.contract.independent.server import MISTAKES, Independent, serve
 
 pytestmark = pytest.mark.contract
 KEY, OTHER = "independent-key", "independent-other-key"
-TAGS = ("personas", "replicas", "conversations", "pronunciation_dictionaries", "tools")
+TAGS = ("personas", "replicas", "conversations", "pronunciation_dictionaries", "tools", "documents")
 
 # The check meant to catch each mistake (a built-in's code, or our check's name); any one of them will do.
 EXPECTED: dict[str, set[str]] = {
@@ -46,6 +46,12 @@ EXPECTED: dict[str, set[str]] = {
     "tool_name_filter_ignored": {"text_filter_applied"},
     "tool_update_ignored": {"flat_update_applied"},
     "tool_two_channels": {"documented_refusals"},
+    "recrawl_anytime": {"recrawl_once_an_hour"},
+    "recrawl_retry_now": {"recrawl_once_an_hour"},
+    "tag_count_all_keys": {"tag_counts_add_up"},
+    "document_status_ignored": {"list_filter_applied"},
+    "chunks_never_end": {"cursor_reaches_end"},
+    "document_tags_appended": {"flat_update_applied"},
 }
 
 
@@ -54,6 +60,13 @@ def independent(mistake: str | None) -> Independent:
     app.seed(KEY)
     for n in range(3):  # the other account has resources of its own (a total across accounts shows)
         app.handle("POST", "/v2/personas", {"x-api-key": OTHER}, b'{"system_prompt": "theirs %d"}' % n)
+    # ... and a document carrying the tag the key's own example document carries (a count across accounts shows)
+    app.handle(
+        "POST",
+        "/v2/documents",
+        {"x-api-key": OTHER},
+        b'{"document_url": "https://x.example/a.pdf", "tags": ["catalogue"]}',
+    )
     return app
 
 
@@ -68,6 +81,8 @@ WHERE = {
     "rules_dropped": "pronunciation_dictionaries",
     "sort_spelling": "pronunciation_dictionaries",
     **{mistake: "tools" for mistake in MISTAKES if mistake.startswith("tool_")},
+    **{m: "documents" for m in ("recrawl_anytime", "recrawl_retry_now", "tag_count_all_keys")},
+    **{m: "documents" for m in ("document_status_ignored", "chunks_never_end", "document_tags_appended")},
 }
 
 
@@ -89,7 +104,7 @@ def test_the_independent_server_honours_the_contract(capsys: pytest.CaptureFixtu
         print(f"\ncontract suite against the independent server: {result.cases} cases in {seconds:.1f} s")
     assert result.ok, summary(result) + "\n" + result.output[-3000:]
     assert not result.untested, summary(result)
-    assert len([op for op in result.operations if op.passed]) == 26  # 25 operations and the stateful phase
+    assert len([op for op in result.operations if op.passed]) == 34  # 33 operations and the stateful phase
 
 
 @pytest.mark.parametrize("mistake", list(MISTAKES))

@@ -2,9 +2,10 @@
 
 It imports nothing of tavus_mock and shares none of its code: the standard library's HTTP server, the
 `jsonschema` validator over the spec's own schemas, and `jsonpatch`. It covers personas, replicas,
-conversations, pronunciation dictionaries and tools (25 operations) the way a team building its own
+conversations, pronunciation dictionaries, tools and documents (33 operations) the way a team building its own
 server might: per-key accounts, stock resources every key reads, paged lists (from 1 and from 0, in a
-default order), JSON Patch, flat updates, verbose reads, a tool's rules and masked secrets.
+default order), JSON Patch, flat updates, verbose reads, a tool's rules and masked secrets, tag counts,
+a cursor, a recrawl cooldown.
 
 `Independent(mistake=...)` makes one realistic mistake of the kinds teams make (see MISTAKES); the
 contract suite must catch each, and pass the server without one.
@@ -19,6 +20,7 @@ import re
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -66,6 +68,12 @@ MISTAKES = {
     "tool_name_filter_ignored": "the tool list ignores `name_or_uuid`",
     "tool_update_ignored": "a tool's PATCH answers 200 with the change but stores nothing",
     "tool_two_channels": "a tool may be delivered both as an app message and to an API (the docs: exactly one)",
+    "recrawl_anytime": "a document may be recrawled again at once (the docs: one recrawl per document per hour)",
+    "recrawl_retry_now": "the recrawl cooldown is answered 429 with Retry-After: 0",
+    "tag_count_all_keys": "the document tag list counts every account's documents",
+    "document_status_ignored": "the document list ignores `status`",
+    "chunks_never_end": "the chunk cursor always offers a next page, also after the last chunk",
+    "document_tags_appended": "a document's PATCH adds the tags sent to the stored ones instead of replacing them",
 }
 
 STOCK_PERSONA = "pdced222244b"
@@ -125,6 +133,14 @@ class Independent:
         ("GET", r"/v2/tools/(?P<tool_id>[^/]+)", "getTool"),
         ("PATCH", r"/v2/tools/(?P<tool_id>[^/]+)", "patchTool"),
         ("DELETE", r"/v2/tools/(?P<tool_id>[^/]+)", "deleteTool"),
+        ("POST", r"/v2/documents", "createDocument"),
+        ("GET", r"/v2/documents", "listDocuments"),
+        ("GET", r"/v2/documents/tags", "listDocumentTags"),
+        ("GET", r"/v2/documents/(?P<document_id>[^/]+)/chunks", "listDocumentChunks"),
+        ("GET", r"/v2/documents/(?P<document_id>[^/]+)", "getDocument"),
+        ("PATCH", r"/v2/documents/(?P<document_id>[^/]+)", "patchDocument"),
+        ("DELETE", r"/v2/documents/(?P<document_id>[^/]+)", "deleteDocument"),
+        ("POST", r"/v2/documents/(?P<document_id>[^/]+)/recrawl", "recrawlDocument"),
     )
 
     def __init__(self, keys: list[str], mistake: str | None = None) -> None:
@@ -142,6 +158,7 @@ class Independent:
             "conversations": {},
             "dictionaries": {},
             "tools": {},
+            "documents": {},
         }
         self.snapshot: dict[str, list[str]] = {}
         self.operations = {
@@ -248,6 +265,25 @@ class Independent:
                 "updated_at": stamp,
             },
         }
+        self.records["documents"]["d8-5c71baca86fc"] = {
+            "owner": key,
+            "deleted": False,
+            "recrawled": None,
+            "data": {
+                "document_id": "d8-5c71baca86fc",
+                "document_name": "Company Knowledge Base",
+                "document_url": "https://docs.example.com/",
+                "status": "ready",
+                "progress": 100,
+                "tags": ["catalogue"],
+                "crawl_config": {"depth": 2, "max_pages": 10},
+                "crawled_urls": ["https://docs.example.com/"],
+                "last_crawled_at": stamp,
+                "crawl_count": 1,
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+        }
         self.records["tools"]["t5e1f0d2c3b4"] = {
             "owner": key,
             "deleted": False,
@@ -291,6 +327,8 @@ class Independent:
         matched = [(m, oid, found) for m, pattern, oid in self.ROUTES if (found := re.fullmatch(pattern, url.path))]
         if not matched:
             raise Refused(404, self._not_found())
+        if any(not found.groupdict() for _, _, found in matched):  # a literal path beats a template it fits
+            matched = [m for m in matched if not m[2].groupdict()]
         route = next(((oid, found) for m, oid, found in matched if m == method), None)
         if route is None:
             allowed = ", ".join(sorted({m for m, _, _ in matched}))
@@ -836,6 +874,131 @@ class Independent:
     ) -> tuple[int, Any, dict[str, str]]:
         self._find("tools", key, path["tool_id"], write=True)["deleted"] = True
         return 204, None, {}
+
+    # ------------------------------------------------------------------ documents
+    COOLDOWN = 3600.0  # one recrawl per document per hour (the recrawl docs)
+
+    def op_createDocument(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        did = "d" + secrets.token_hex(1) + "-" + secrets.token_hex(6)
+        stamp = now()
+        url = body["document_url"]
+        crawl = body.get("crawl")
+        data = {
+            "document_id": did,
+            "document_name": body["document_name"] if "document_name" in body else url.rsplit("/", 1)[-1],
+            "document_url": url,
+            "status": "ready",  # processed at once: a read never sees it half done
+            "progress": 100,
+            "error_message": None,
+            "tags": list(body.get("tags") or []),
+            "callback_url": body.get("callback_url"),
+            "crawl_config": crawl,
+            "crawled_urls": [url] if crawl else None,
+            "last_crawled_at": stamp if crawl else None,
+            "crawl_count": 1 if crawl else None,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        self.records["documents"][did] = {"owner": key, "deleted": False, "recrawled": None, "data": data}
+        return 200, {**data, "status": "started", "progress": 0}, {}
+
+    def op_listDocuments(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        status = query.get("status") if self.mistake != "document_status_ignored" else None
+        text = query.get("name_or_uuid")
+        tags = {t.strip() for t in str(query.get("tags", "")).split(",") if t.strip()}
+
+        def keep(d: dict[str, Any]) -> bool:
+            return (
+                (status is None or d["status"] == status)
+                and (text is None or d["document_id"] == text or str(text).lower() in d["document_name"].lower())
+                and (not tags or bool(tags & set(d.get("tags") or [])))
+            )
+
+        newest_first = query.get("sort") in ("desc", "descending")
+        answer = self._page("documents", key, query, keep, base=0, newest_first=newest_first)
+        answer.update(page=query.get("page", 0), limit=query.get("limit", 10))
+        self.note_snapshot()
+        return 200, answer, {}
+
+    def op_listDocumentTags(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        counts: dict[str, int] = {}
+        for record in self.records["documents"].values():
+            if record["deleted"] or (record["owner"] != key and self.mistake != "tag_count_all_keys"):
+                continue
+            for tag in set(record["data"].get("tags") or []):
+                counts[tag] = counts.get(tag, 0) + 1
+        search = str(query.get("search", "")).lower()
+        rows = [{"tag": t, "document_count": n} for t, n in sorted(counts.items()) if search in t.lower()]
+        limit, page = query.get("limit", 10), query.get("page", 1)
+        start = max(page - 1, 0) * limit
+        return 200, {"tags": rows[start : start + limit], "total_count": len(rows)}, {}
+
+    def op_listDocumentChunks(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        data = self._find("documents", key, path["document_id"])["data"]
+        chunks = [
+            {"chunk_id": f"{data['document_id']}-{i}", "index": i, "text": f"Part {i + 1} of {data['document_name']}"}
+            for i in range(3)
+        ]
+        offset = str(query.get("offset", "0"))
+        if not offset.isdigit():
+            raise Refused(400, {"error": "offset must be a next_offset this list gave"})
+        start, limit = int(offset), query.get("limit", 100)
+        end = start + limit
+        more = end < len(chunks) or self.mistake == "chunks_never_end"
+        return 200, {"data": chunks[start:end], "next_offset": str(end) if more else None}, {}
+
+    def op_getDocument(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        return 200, self._find("documents", key, path["document_id"])["data"], {}
+
+    def op_patchDocument(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        record = self._find("documents", key, path["document_id"], write=True)
+        data = dict(record["data"])
+        if "document_name" in body:
+            data["document_name"] = body["document_name"]
+        if "tags" in body:
+            kept = [t for t in data.get("tags") or [] if t not in body["tags"]]
+            data["tags"] = kept + body["tags"] if self.mistake == "document_tags_appended" else list(body["tags"])
+        data["updated_at"] = now()
+        record["data"] = data
+        return 200, data, {}
+
+    def op_deleteDocument(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        self._find("documents", key, path["document_id"], write=True)["deleted"] = True
+        return 204, None, {}
+
+    def op_recrawlDocument(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        record = self._find("documents", key, path["document_id"], write=True)
+        data = record["data"]
+        if not data.get("crawl_config") or data["status"] not in ("ready", "error"):
+            raise Refused(409, {"error": "only a crawled website that is ready or in error can be recrawled"})
+        last = record.get("recrawled")
+        clock = time.monotonic()
+        if last is not None and clock - last < self.COOLDOWN and self.mistake != "recrawl_anytime":
+            wait = "0" if self.mistake == "recrawl_retry_now" else str(max(1, int(self.COOLDOWN - (clock - last))))
+            raise Refused(429, {"error": "one recrawl per document per hour"}, {"Retry-After": wait})
+        record["recrawled"] = clock
+        stamp = now()
+        crawl = (body or {}).get("crawl") or data["crawl_config"]  # for this crawl only
+        data = {**data, "last_crawled_at": stamp, "crawl_count": (data.get("crawl_count") or 0) + 1}
+        data.update(updated_at=stamp, crawled_urls=[data["document_url"]][: crawl.get("max_pages", 100)])
+        record["data"] = data
+        return 202, {**data, "status": "recrawling", "progress": 0}, {}
 
 
 # What a tool's PATCH may change (ToolUpdate's fields).
