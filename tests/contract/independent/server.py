@@ -2,10 +2,10 @@
 
 It imports nothing of tavus_mock and shares none of its code: the standard library's HTTP server, the
 `jsonschema` validator over the spec's own schemas, and `jsonpatch`. It covers personas, replicas,
-conversations, pronunciation dictionaries, tools and documents (33 operations) the way a team building its own
-server might: per-key accounts, stock resources every key reads, paged lists (from 1 and from 0, in a
-default order), JSON Patch, flat updates, verbose reads, a tool's rules and masked secrets, tag counts,
-a cursor, a recrawl cooldown.
+conversations, pronunciation dictionaries, tools, documents and objectives (39 operations) the way a
+team building its own server might: per-key accounts, stock resources every key reads, paged lists
+(from 1 and from 0, in a default order), JSON Patch, flat updates, verbose reads, a tool's rules and
+masked secrets, tag counts, a cursor, a recrawl cooldown, the check of an objectives graph.
 
 `Independent(mistake=...)` makes one realistic mistake of the kinds teams make (see MISTAKES); the
 contract suite must catch each, and pass the server without one.
@@ -74,6 +74,8 @@ MISTAKES = {
     "document_status_ignored": "the document list ignores `status`",
     "chunks_never_end": "the chunk cursor always offers a next page, also after the last chunk",
     "document_tags_appended": "a document's PATCH adds the tags sent to the stored ones instead of replacing them",
+    "objective_loops_unseen": "validating objectives finds no cycle (it only looks at each objective's own next)",
+    "objective_conditions_unread": "validating objectives reads `next_required_objective` but not the conditional ones",
 }
 
 STOCK_PERSONA = "pdced222244b"
@@ -141,6 +143,12 @@ class Independent:
         ("PATCH", r"/v2/documents/(?P<document_id>[^/]+)", "patchDocument"),
         ("DELETE", r"/v2/documents/(?P<document_id>[^/]+)", "deleteDocument"),
         ("POST", r"/v2/documents/(?P<document_id>[^/]+)/recrawl", "recrawlDocument"),
+        ("POST", r"/v2/objectives", "createObjectives"),
+        ("GET", r"/v2/objectives", "listObjectives"),
+        ("POST", r"/v2/objectives/validate", "validateObjectives"),
+        ("GET", r"/v2/objectives/(?P<objectives_id>[^/]+)", "getObjective"),
+        ("PATCH", r"/v2/objectives/(?P<objectives_id>[^/]+)", "patchObjective"),
+        ("DELETE", r"/v2/objectives/(?P<objectives_id>[^/]+)", "deleteObjective"),
     )
 
     def __init__(self, keys: list[str], mistake: str | None = None) -> None:
@@ -159,6 +167,7 @@ class Independent:
             "dictionaries": {},
             "tools": {},
             "documents": {},
+            "objectives": {},
         }
         self.snapshot: dict[str, list[str]] = {}
         self.operations = {
@@ -280,6 +289,17 @@ class Independent:
                 "crawled_urls": ["https://docs.example.com/"],
                 "last_crawled_at": stamp,
                 "crawl_count": 1,
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+        }
+        self.records["objectives"]["o12345"] = {
+            "owner": key,
+            "deleted": False,
+            "data": {
+                "objectives_id": "o12345",
+                "objective_name": "intake",
+                "data": [{"objective_name": "ask_name", "objective_prompt": "Ask for the name."}],
                 "created_at": stamp,
                 "updated_at": stamp,
             },
@@ -789,9 +809,22 @@ class Independent:
             raise Refused(400, {"error": "delivery.api.auth.token_url must be https"})
         if any(auth.get(f) == "********" for f in self.SECRETS):
             raise Refused(400, {"error": "send a secret, not the ******** placeholder"})
+        method = (api or {}).get("method", "POST")
+        if (api or {}).get("body_template") and method in ("GET", "HEAD", "DELETE"):
+            raise Refused(400, {"error": f"delivery.api.body_template is not allowed with {method}"})
+        if (api or {}).get("body_template") and auth.get("type") == "hmac":
+            raise Refused(400, {"error": "hmac auth sends a fixed body: no body_template"})
+        if tool.get("origin") == "audio" and tool.get("on_resolve") not in (None, "fire_and_forget"):
+            raise Refused(400, {"error": "audio tools resolve fire_and_forget"})
+        if tool.get("trigger_type") == "post_call" and api is None:
+            raise Refused(400, {"error": "post_call tools are delivered to an API (delivery.api)"})
         parameters = tool.get("parameters") or {}
         properties = parameters.get("properties")
         properties = properties if isinstance(properties, dict) else {}
+        placeholders = re.findall(r"\{(\w+)\}", str((api or {}).get("url", "")))
+        unknown = [name for name in placeholders if name not in properties]
+        if unknown:
+            raise Refused(400, {"error": f"delivery.api.url names {unknown[0]}, which parameters do not declare"})
         if any(str(name).startswith("tavus_") for name in properties):
             raise Refused(400, {"error": "parameter names may not start with tavus_"})
         if tool.get("on_call") == "static_filler" and not tool.get("static_filler"):
@@ -999,6 +1032,99 @@ class Independent:
         data.update(updated_at=stamp, crawled_urls=[data["document_url"]][: crawl.get("max_pages", 100)])
         record["data"] = data
         return 202, {**data, "status": "recrawling", "progress": 0}, {}
+
+    # ------------------------------------------------------------------ objectives
+    def op_createObjectives(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        oid = self._new_id("objectives", "o")
+        stamp = now()
+        data = {"objectives_id": oid, "objective_name": body.get("name"), "data": body["data"]}
+        data.update(created_at=stamp, updated_at=stamp)
+        self.records["objectives"][oid] = {"owner": key, "deleted": False, "data": data}
+        created = {"objectives_id": oid, "objective_name": data["objective_name"], "status": "active"}
+        return 200, {**created, "created_at": stamp}, {}
+
+    def op_listObjectives(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        answer = self._page("objectives", key, query, lambda d: True)
+        self.note_snapshot()
+        return 200, answer, {}
+
+    def op_getObjective(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        return 200, self._find("objectives", key, path["objectives_id"])["data"], {}
+
+    def op_patchObjective(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        record = self._find("objectives", key, path["objectives_id"], write=True)
+        try:
+            result = jsonpatch.apply_patch(copy.deepcopy(record["data"]), body)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError):
+            raise Refused(422, {"message": "Invalid JSON patch format"}) from None
+        if not isinstance(result, dict):
+            raise Refused(422, {"message": "The patched set is not an object"})
+        for fixed in ("objectives_id", "created_at", "updated_at"):
+            if result.get(fixed) != record["data"].get(fixed):
+                raise Refused(422, {"message": f"{fixed} cannot be changed"})
+        try:
+            self._validate({"$ref": "#/components/schemas/ObjectivesSet"}, result, "objectives")
+        except Refused as refused:
+            raise Refused(422, {"message": str((refused.body or {}).get("error"))}) from None
+        result["updated_at"] = now()
+        record["data"] = result
+        return 200, {"message": "Objectives updated"}, {}
+
+    def op_deleteObjective(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        self._find("objectives", key, path["objectives_id"], write=True)["deleted"] = True
+        return 204, None, {}
+
+    def op_validateObjectives(
+        self, key: str, path: dict[str, str], query: dict[str, Any], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        items = body["data"]
+        names = [item["objective_name"] for item in items]
+        errors = [f"{n} is the name of more than one objective" for n in sorted(set(names)) if names.count(n) > 1]
+        edges: dict[str, set[str]] = {n: set() for n in names}
+        for item in items:
+            following = set()
+            if item.get("next_required_objective"):
+                following.add(item["next_required_objective"])
+            if self.mistake != "objective_conditions_unread":
+                following |= set(item.get("next_conditional_objectives") or {})
+            edges[item["objective_name"]] |= following
+            errors += [f"{item['objective_name']} leads to {n}, not in the set" for n in sorted(following - set(names))]
+        firsts = [n for n in edges if not any(n in after for after in edges.values())]
+        if len(firsts) != 1 and not (body.get("allow_loops") and not firsts):
+            errors.append(f"{len(firsts)} objectives come first; a set has exactly one")
+        if not body.get("allow_loops") and self.mistake != "objective_loops_unseen" and self._has_cycle(edges):
+            errors.append("the objectives form a loop (allow_loops is false)")
+        return 200, {"valid": not errors, "errors": errors}, {}
+
+    @staticmethod
+    def _has_cycle(edges: dict[str, set[str]]) -> bool:
+        """Kahn's algorithm: a graph has a cycle when some node never loses all its incoming edges."""
+        incoming = {n: 0 for n in edges}
+        for after in edges.values():
+            for n in after:
+                if n in incoming:
+                    incoming[n] += 1
+        ready = [n for n, count in incoming.items() if count == 0]
+        removed = 0
+        while ready:
+            node = ready.pop()
+            removed += 1
+            for n in edges[node]:
+                if n in incoming:
+                    incoming[n] -= 1
+                    if incoming[n] == 0:
+                        ready.append(n)
+        return removed < len(incoming)
 
 
 # What a tool's PATCH may change (ToolUpdate's fields).
