@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tavus_contract.cli import ContractResult, Selection, run, summary
+from tests.contract._ahead import Ahead
 from tests.contract.independent.server import MISTAKES, Independent, serve
 
 pytestmark = pytest.mark.contract
@@ -111,10 +112,17 @@ def test_the_independent_server_honours_the_contract(capsys: pytest.CaptureFixtu
     assert len([op for op in result.operations if op.passed]) == 40  # 39 operations and the stateful phase
 
 
-@pytest.mark.parametrize("mistake", list(MISTAKES))
-def test_each_mistake_is_caught(mistake: str) -> None:
+def _mistake_run(mistake: str) -> ContractResult:
     with serve(independent(mistake)) as url:
-        result = contract(url, (WHERE.get(mistake, "personas"),), max_examples=5)
+        return contract(url, (WHERE.get(mistake, "personas"),), max_examples=5)
+
+
+_MISTAKE_RUNS: Ahead[ContractResult] = Ahead("mistake")
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_each_mistake_is_caught(mistake: str, request: pytest.FixtureRequest) -> None:
+    result = _MISTAKE_RUNS.result(request, mistake, _mistake_run)  # type: ignore[arg-type]
     report = summary(result)
     assert result.returncode == 1 and not result.ok, f"{mistake} ({MISTAKES[mistake]}) went unnoticed:\n{report}"
     assert EXPECTED[mistake] & result.failing_checks, (mistake, result.failing_checks, report)
