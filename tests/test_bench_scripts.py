@@ -42,3 +42,10 @@ def test_proxy_benchmark_prints_direct_and_proxied_side_by_side() -> None:
     assert "direct p50" in out and "proxied p50" in out and "added p50" in out
     assert "GET one persona" in out and "list of 10" in out
     assert "0 operation(s) drifting" in out, out
+
+
+def test_in_process_benchmark_prints_both_requests() -> None:
+    out = run("bench_inprocess.py", "--runs", "1", "--calls", "200")
+    assert "this checkout" in out and "GET" in out and "POST" in out, out
+    figures = out.strip().splitlines()[-1].split()[-2:]
+    assert all(float(f) > 0 for f in figures), out
