@@ -219,8 +219,9 @@ _FILTERS_TRIED: set[tuple[str, str, str]] = set()
 def filter_finds_listed(probe: Probe) -> None:
     """A list read again with one more filter, set to a value one of its own items shows (the first
     item's `pal_id`, `status`, one of its `tags`), holds that item, and only items showing that value
-    (for a list field, holding it). Filters named like a field of the items; once per list and filter in
-    a run; judged when the filtered list fits in one page. A filter the spec does not name is never sent."""
+    (for a list field, holding it). Filters named like a field of the items, and those that match by
+    id or text (`name_or_uuid`, set to the first item's id); once per list and filter in a run; judged
+    when the filtered list fits in one page. A filter the spec does not name is never sent."""
     page = _page(probe)
     found = probe.list_here()
     if page is None or found is None:
@@ -252,6 +253,37 @@ def filter_finds_listed(probe: Probe) -> None:
             holds = wanted in value if isinstance(value, list) else str(value).lower() == text.lower()
             if value is not None and not holds:
                 probe.fail(f"filtered by {name}={text!r}, the list holds an item with {name}={value!r}")
+    _finds_by_id(probe, items, page[2], params, size)
+
+
+def _finds_by_id(
+    probe: Probe, items: list[dict[str, Any]], query: dict[str, Any], params: dict[str, Any], size: int
+) -> None:
+    """A filter that matches by id or by text (`x-tavus-matches`: `name_or_uuid`), set to the id of the
+    list's first item, holds that item, and only items matching that value one way or the other."""
+    found = probe.list_here()
+    if found is None:
+        return
+    kept = {k: v for k, v in query.items() if k not in ("limit", "page", "offset")}
+    for param in probe.facts.parameters(probe.path, "get"):
+        how, name = param.get("x-tavus-matches"), param.get("name")
+        if not isinstance(how, dict) or not isinstance(name, str) or name in query:
+            continue
+        field = next(iter(how.get("equals", ())), None)
+        first = next((item for item in items if isinstance(field, str) and _filterable(item.get(field))), None)
+        where = (probe.base_url, probe.path, name)
+        if first is None or not isinstance(field, str) or where in _FILTERS_TRIED:
+            continue
+        _FILTERS_TRIED.add(where)
+        text = str(first[field])
+        asked = {**kept, name: text, **({"limit": size} if "limit" in found.query else {})}
+        parts = list_parts(json_of(probe.ask(found.operation_id, path_parameters=params, query=asked)), found)
+        if parts is None or parts[1] > len(parts[0]):
+            continue  # refused, or more than a page: not judged
+        got = [item for item in parts[0] if isinstance(item, dict)]
+        if identity(first, found.id_field) not in {identity(item, found.id_field) for item in got}:
+            probe.fail(f"filtered by {name}={text!r} (the {field} of an item it lists), the list misses that item")
+        _matching(probe, how, name, text, got)
 
 
 def _filterable(value: Any) -> bool:

@@ -53,6 +53,7 @@ EXPECTED: dict[str, set[str]] = {
     "document_status_ignored": {"list_filter_applied"},
     "chunks_never_end": {"cursor_reaches_end"},
     "document_tags_appended": {"flat_update_applied"},
+    "document_found_by_name_only": {"filter_finds_listed"},
     "objective_loops_unseen": {"documented_refusals"},
     "objective_conditions_unread": {"documented_refusals"},
 }
@@ -86,6 +87,7 @@ WHERE = {
     **{mistake: "tools" for mistake in MISTAKES if mistake.startswith("tool_")},
     **{m: "documents" for m in ("recrawl_anytime", "recrawl_retry_now", "tag_count_all_keys")},
     **{m: "documents" for m in ("document_status_ignored", "chunks_never_end", "document_tags_appended")},
+    "document_found_by_name_only": "documents",
     **{m: "objectives" for m in ("objective_loops_unseen", "objective_conditions_unread")},
 }
 

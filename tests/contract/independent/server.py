@@ -74,6 +74,7 @@ MISTAKES = {
     "document_status_ignored": "the document list ignores `status`",
     "chunks_never_end": "the chunk cursor always offers a next page, also after the last chunk",
     "document_tags_appended": "a document's PATCH adds the tags sent to the stored ones instead of replacing them",
+    "document_found_by_name_only": "`name_or_uuid` on the document list looks in names only, never at ids",
     "objective_loops_unseen": "validating objectives finds no cycle (it only looks at each objective's own next)",
     "objective_conditions_unread": "validating objectives reads `next_required_objective` but not the conditional ones",
 }
@@ -942,12 +943,13 @@ class Independent:
     ) -> tuple[int, Any, dict[str, str]]:
         status = query.get("status") if self.mistake != "document_status_ignored" else None
         text = query.get("name_or_uuid")
+        by_id = text if self.mistake != "document_found_by_name_only" else None
         tags = {t.strip() for t in str(query.get("tags", "")).split(",") if t.strip()}
 
         def keep(d: dict[str, Any]) -> bool:
             return (
                 (status is None or d["status"] == status)
-                and (text is None or d["document_id"] == text or str(text).lower() in d["document_name"].lower())
+                and (text is None or d["document_id"] == by_id or str(text).lower() in d["document_name"].lower())
                 and (not tags or bool(tags & set(d.get("tags") or [])))
             )
 
