@@ -243,8 +243,8 @@ def filter_finds_listed(probe: Probe) -> None:
         kept = {k: v for k, v in page[2].items() if k not in ("limit", "page", "offset")}  # its other filters
         query = {**kept, name: text, **({"limit": size} if "limit" in found.query else {})}
         parts = list_parts(json_of(probe.ask(found.operation_id, path_parameters=params, query=query)), found)
-        if parts is None or parts[1] > len(parts[0]):
-            continue  # refused, or more than a page: not judged
+        if parts is None or parts[1] > (size if "limit" in found.query else len(parts[0])):
+            continue  # refused, or more than the page asked for: not judged
         got = [item for item in parts[0] if isinstance(item, dict)]
         if identity(first, found.id_field) not in {identity(item, found.id_field) for item in got}:
             probe.fail(f"filtered by {name}={text!r}, the list misses an item that shows {name}={shown!r}")
@@ -278,8 +278,8 @@ def _finds_by_id(
         text = str(first[field])
         asked = {**kept, name: text, **({"limit": size} if "limit" in found.query else {})}
         parts = list_parts(json_of(probe.ask(found.operation_id, path_parameters=params, query=asked)), found)
-        if parts is None or parts[1] > len(parts[0]):
-            continue  # refused, or more than a page: not judged
+        if parts is None or parts[1] > (size if "limit" in found.query else len(parts[0])):
+            continue  # refused, or more than the page asked for: not judged (a shorter page is)
         got = [item for item in parts[0] if isinstance(item, dict)]
         if identity(first, found.id_field) not in {identity(item, found.id_field) for item in got}:
             probe.fail(f"filtered by {name}={text!r} (the {field} of an item it lists), the list misses that item")
