@@ -109,6 +109,9 @@ class TavusMock:
         self.control_plane = ControlPlane(self)
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None  # the serving loop, between start-up and shutdown
+        # The newest outgoing callback: each one leaves after the one before it is answered (or failed),
+        # so a receiver gets them in the order they fell due.
+        self._last_delivery: asyncio.Task[None] | None = None
         self._router = Router(self.spec.operations)
         self.families = registry()
         # How each family's records are shown and checked, from the spec (per server: nothing global changes).
@@ -281,6 +284,7 @@ class TavusMock:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self._loop = asyncio.get_running_loop()
+                self._last_delivery = None  # a task of an earlier loop is never awaited on this one
                 for record in self.store.pending_callbacks():  # owed from before a restart, or a seed
                     self.store.schedule_callback(record)
                 await send({"type": "lifespan.startup.complete"})
@@ -397,7 +401,7 @@ class TavusMock:
         return self.control_plane.assert_called(operation_id, times, **fields)
 
     def send_callback_soon(self, tag: str, rid: str) -> None:
-        """Send a job's callback now, on the serving loop (from a test's thread too)."""
+        """Send a job's callback now, on the serving loop (from a test's thread too), after those before it."""
         self._soon(lambda: self._send_job_callback(tag, rid))
 
     def _refused(self, op: Operation, body: Any, err: Refusal) -> Answer:
@@ -749,7 +753,7 @@ class TavusMock:
 
         def arm() -> None:
             delay = max(0.0, due - self.store.now())
-            loop.call_later(delay, lambda: self._spawn(loop, self._send_job_callback(tag, rid)))
+            loop.call_later(delay, lambda: self._deliver(loop, lambda: self._send_job_callback(tag, rid)))
 
         if here:
             arm()
@@ -768,22 +772,37 @@ class TavusMock:
         self._soon(lambda: self._post(url, payload))
 
     def _soon(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run `job()` in the background on the serving loop: here when called on it, else handed to it
-        from this thread; nothing without a serving loop (start-up sends what is owed)."""
+        """Deliver `job()` in the background on the serving loop, after every delivery asked for before it:
+        here when called on it, else handed to it from this thread (`call_soon_threadsafe` keeps the order
+        of the calls); nothing without a serving loop (start-up sends what is owed)."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             serving = self._loop
             if serving is not None and not serving.is_closed():
-                serving.call_soon_threadsafe(lambda: self._spawn(serving, job()))
+                serving.call_soon_threadsafe(lambda: self._deliver(serving, job))
             return
-        self._spawn(loop, job())
+        self._deliver(loop, job)
 
-    def _spawn(self, loop: asyncio.AbstractEventLoop, job: Coroutine[Any, Any, None]) -> None:
+    def _deliver(self, loop: asyncio.AbstractEventLoop, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run `job()` once the delivery before it has ended, however it ended. [OURS] Tavus documents no
+        order for callbacks; an emulator that keeps the order they fell due in lets a test read them in
+        that order. A receiver slow to answer holds the ones after it for at most the 5 s timeout."""
+        before = self._last_delivery
+
+        async def in_turn() -> None:
+            if before is not None and not before.done():
+                await asyncio.wait((before,))
+            await job()
+
+        self._last_delivery = self._spawn(loop, in_turn())
+
+    def _spawn(self, loop: asyncio.AbstractEventLoop, job: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run a background job, keeping a reference so it is not collected before it ends."""
         task = loop.create_task(job)
         self._tasks.add(task)
         task.add_done_callback(self._job_done)
+        return task
 
     def _job_done(self, task: asyncio.Task[None]) -> None:
         """Forget a finished background job; log its failure (no 'Task exception was never retrieved')."""

@@ -4,6 +4,7 @@ reads to know what the app sent, and asserts on."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import threading
 import time
@@ -145,16 +146,21 @@ def test_fail_next_makes_the_next_calls_of_one_operation_fail(server: MockServer
 
 # -- a conversation's events, sent to its callback_url ---------------------------------------------------
 class Receiver:
-    """A callback receiver on a real socket: keeps every JSON body POSTed to it."""
+    """A callback receiver on a real socket: keeps every JSON body POSTed to it (each on its own thread;
+    the first one kept only after `first_delay` seconds, as a receiver slow to answer would)."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_delay: float = 0.0) -> None:
         received: list[dict[str, Any]] = []
         self.received = received
+        arrived = itertools.count()
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
-                received.append(json.loads(self.rfile.read(length)))
+                body = json.loads(self.rfile.read(length))
+                if next(arrived) == 0:
+                    time.sleep(first_delay)
+                received.append(body)
                 self.send_response(204)
                 self.end_headers()
 
@@ -209,7 +215,7 @@ def test_a_test_makes_a_conversation_send_its_transcript(server: MockServer, api
 def test_advancing_the_clock_finishes_jobs_and_sends_their_callbacks_in_order(spec: Spec) -> None:
     from tavus_mock import Delays
 
-    receiver = Receiver()
+    receiver = Receiver(first_delay=0.5)  # the video's callback is slow to be taken: the replica's waits for it
     slow = make_app(spec, delays=Delays(replica=600.0, video=300.0, document=900.0, transcription=900.0))
     try:
         with MockServer(slow) as server, httpx.Client(base_url=server.url, headers={"x-api-key": TEST_KEY}) as api:
