@@ -13,7 +13,9 @@ Where the facts come from in the spec:
   `x-server-default` of its `limit` parameter (a `default:` would make the generator send it);
 - the id of a collection's items is the parameter of its `/{...}` sibling path;
 - what `verbose=true` adds is the `x-verbose-adds` list of the `verbose` parameter;
-- the order of a list that names none is the `x-server-default` of its `sort` parameter.
+- the order of a list that names none is the `x-server-default` of its `sort` parameter;
+- the value the server uses for a body member left out is that member's `x-server-default` (on the
+  property, or on the schema it refers to), never `default:`, which the generator would send.
 """
 
 from __future__ import annotations
@@ -352,6 +354,50 @@ def flag_adds(document: Mapping[str, Any], path: str, method: str = "get") -> di
     return out
 
 
+def _server_default(document: Mapping[str, Any], node: Any) -> tuple[bool, Any]:
+    """(True, value) when a property's schema, or a schema it names, declares `x-server-default`."""
+    for shape in _concrete(document, [node]):
+        if "x-server-default" in shape:
+            return True, shape["x-server-default"]
+    return False, None
+
+
+def omitted_defaults(
+    document: Mapping[str, Any], schema: Any, sent: Any, at: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """(where, value) for each member a request body left out whose value the server documents
+    (`x-server-default`), in every object the body sent (nested ones included)."""
+    if isinstance(sent, list):
+        for shape in _concrete(document, [schema]):
+            if isinstance(shape.get("items"), dict):
+                for index, one in enumerate(sent):
+                    yield from omitted_defaults(document, shape["items"], one, (*at, index))
+                return
+        return
+    if not isinstance(sent, dict):
+        return
+    members: dict[str, list[Any]] = {}
+    for shape in _concrete(document, [schema]):
+        for name, node in (shape.get("properties") or {}).items():
+            members.setdefault(str(name), []).append(node)
+    for name, nodes in members.items():
+        if name in sent:
+            for node in nodes:
+                yield from omitted_defaults(document, node, sent[name], (*at, name))
+            continue
+        for node in nodes:
+            has, value = _server_default(document, node)
+            if has:
+                yield (*at, name), value
+                break
+
+
+def request_schema(document: Mapping[str, Any], path: str, method: str) -> Any:
+    """The JSON request body schema of an operation, or None."""
+    operation = document.get("paths", {}).get(path, {}).get(method.lower(), {})
+    return _json_schema(document, operation.get("requestBody", {}))
+
+
 def lists(document: Mapping[str, Any]) -> Iterator[ListFacts]:
     """Every list operation of the spec."""
     for path in document.get("paths", {}):
@@ -441,6 +487,11 @@ class Facts:
 
     def verbose_adds(self, path: str, method: str = "get") -> frozenset[str] | None:
         return verbose_adds(self.document, path, method)
+
+    def omitted_defaults(self, path: str, method: str, sent: Any) -> list[tuple[tuple[str | int, ...], Any]]:
+        """`omitted_defaults` of the request body `sent` to an operation."""
+        schema = request_schema(self.document, path, method)
+        return [] if schema is None else list(omitted_defaults(self.document, schema, sent))
 
     def flag_adds(self, path: str, method: str = "get") -> dict[str, frozenset[str]]:
         return flag_adds(self.document, path, method)

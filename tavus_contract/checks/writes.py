@@ -109,7 +109,8 @@ def _created(probe: Probe) -> tuple[str, str, str] | None:
 @contract_check
 def create_reads_back(probe: Probe) -> None:
     """After a successful create the new resource reads back showing every value the request set, on
-    every field both the request schema and the read's answer declare (absent counts as dropped)."""
+    every field both the request schema and the read's answer declare (absent counts as dropped), and
+    what it left out that the spec gives a server default shows that default if shown at all."""
     created = _created(probe)
     if created is None or not isinstance(probe.case.body, dict):
         return
@@ -123,6 +124,36 @@ def create_reads_back(probe: Probe) -> None:
         return
     comparable = probe.facts.request_fields(probe.path, "post") & probe.facts.response_fields(item, "get")
     _compare(probe, probe.case.body, document, comparable - {field}, "create", item)
+    _defaults_shown(probe, document, item)
+
+
+_ABSENT = object()
+
+
+def _member(document: Any, where: tuple[str | int, ...]) -> Any:
+    """The value at `where` in a JSON document, or _ABSENT."""
+    for part in where:
+        listed = isinstance(part, int) and isinstance(document, list) and part < len(document)
+        if not (listed or (isinstance(part, str) and isinstance(document, dict) and part in document)):
+            return _ABSENT
+        document = document[part]
+    return document
+
+
+def _defaults_shown(probe: Probe, document: dict[str, Any], item: str) -> None:
+    """A member the create left out, whose value the spec documents (`x-server-default`), reads as that
+    value when the read shows it at all (the spec says what the server uses, not that a read repeats it:
+    absent or null is not judged; nor is a member the read's schema does not declare there)."""
+    for where, value in probe.facts.omitted_defaults(probe.path, "post", probe.case.body):
+        declared = probe.facts.read_members(item, where[:-1])
+        if declared is not None and where[-1] not in declared:
+            continue
+        shown = _member(document, where)
+        if shown is not _ABSENT and shown is not None and shown != value:
+            place = "/".join(map(str, where))
+            probe.fail(
+                f"the create left out {place}; the spec says the server then uses {value!r}, but it reads {shown!r}"
+            )
 
 
 def _moment(text: str) -> datetime | None:
@@ -460,6 +491,32 @@ def patch_keeps_schema(probe: Probe) -> None:
         probe.fail(f"a patch making {name} a number (the schema says a string) was answered {answer.status_code}")
     if shown != original:
         probe.fail(f"a refused patch ({answer.status_code}) still changed {name} to {shown!r}")
+
+
+@contract_check
+def patch_unknown_member_answered(probe: Probe) -> None:
+    """A JSON Patch adding a member the resource does not declare (RFC 6902 lets `add` name a new
+    member) is answered as any request is, refused or taken, never with a 5xx, and the resource still
+    reads 200 with its name as before (a taken member is removed again). The spec says nothing of
+    whether such a member is kept, so neither answer is judged. Once per resource; never in
+    read-only runs."""
+    target = _name_to_patch(probe, "unknown member")
+    if target is None:
+        return
+    patch_id, name, original, params = target
+    member = "x_tavus_contract_" + secrets.token_hex(3)
+    answer = probe.ask(patch_id, path_parameters=params, body=[{"op": "add", "path": pointer(member), "value": 1}])
+    after = probe.again(query={})
+    document = json_of(after)
+    if 200 <= answer.status_code < 300 and isinstance(document, dict) and member in document:
+        probe.ask(patch_id, path_parameters=params, body=[{"op": "remove", "path": pointer(member)}])
+    if after.status_code != 200:
+        probe.fail(
+            f"after a patch adding an undeclared member ({answer.status_code}) the resource reads {after.status_code}"
+        )
+    shown = document.get(name) if isinstance(document, dict) else None
+    if shown != original:
+        probe.fail(f"a patch adding only an undeclared member ({answer.status_code}) changed {name} to {shown!r}")
 
 
 @contract_check

@@ -628,6 +628,22 @@ class PatchResultUnchecked(TavusMock):
             super()._admit(record, before)
 
 
+class UnknownPatchMember500(_Wrapped):
+    """A JSON Patch naming a member the persona does not have crashes the server: it looks the member's
+    schema up by name (a KeyError, answered 500) instead of refusing or ignoring it."""
+
+    OPERATION = "patchPersona"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        if isinstance(ctx.body, list):
+            known = self.spec.raw["components"]["schemas"]["Persona"]["properties"]
+            for op in ctx.body:
+                member = str(op.get("path", "")).split("/")[1:2]
+                if member and member[0] not in known:
+                    raise KeyError(member[0])
+        return handler(ctx)
+
+
 class RecrawlAnytime(_Wrapped):
     """A document can be recrawled again at once: neither the running crawl nor the hour's cooldown is
     kept."""
@@ -871,6 +887,7 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     ObjectiveLoopsUnseen: (("objectives",), {"documented_refusals"}),
     ObjectiveConditionsUnread: (("objectives",), {"documented_refusals"}),
     PatchResultUnchecked: (("personas",), {"patch_keeps_schema"}),
+    UnknownPatchMember500: (("personas",), {"patch_unknown_member_answered"}),
     RecrawlAnytime: (("documents",), {"recrawl_once_an_hour"}),
     ThumbnailsAlways: (("pals", "deployments"), {"verbose_adds_only"}),
     LocalTimeAsUtc: (("personas",), {"created_at_is_now"}),

@@ -46,6 +46,7 @@ EXPECTED: dict[str, set[str]] = {
     "tool_rename_unchecked": {"tool_names_unique"},
     "tool_name_filter_ignored": {"text_filter_applied"},
     "tool_update_ignored": {"flat_update_applied"},
+    "tool_resolve_default": {"create_reads_back"},
     "tool_two_channels": {"documented_refusals"},
     "recrawl_anytime": {"recrawl_once_an_hour"},
     "recrawl_retry_now": {"recrawl_once_an_hour"},

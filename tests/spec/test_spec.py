@@ -124,6 +124,41 @@ def test_no_query_parameter_has_a_default(raw_spec: dict, spec: Spec) -> None:
             assert "default" not in p.get("schema", {}), f"{method} {path} {p['name']}"
 
 
+def test_server_defaults_are_values_of_their_own_schema(raw_spec: dict, spec: Spec) -> None:
+    """Every `x-server-default` (what the server uses for a body member left out) is a value the member
+    may take, and a tool body that leaves members out is told each one, nested ones included."""
+    from tavus_spec.facts import facts
+
+    found: list[tuple[dict, object]] = []
+    pending: list[object] = [raw_spec["components"]]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if "x-server-default" in node:
+                found.append((node, node["x-server-default"]))
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    assert len(found) >= 20
+    for node, value in found:
+        schema = node["schema"] if "in" in node else {k: v for k, v in node.items() if not k.startswith("x-")}
+        validator = SchemaValidator({**schema, "components": raw_spec["components"]})
+        assert validator.is_valid(value), (value, schema)
+    told = facts(raw_spec).omitted_defaults(
+        "/v2/tools", "post", {"name": "t", "description": "d", "delivery": {"api": {"url": "https://x.example"}}}
+    )
+    assert dict(told) == {
+        ("parameters",): {},
+        ("trigger_type",): "in_call",
+        ("origin",): "llm",
+        ("on_resolve",): "fire_and_forget",
+        ("delivery", "api", "method"): "POST",
+        ("delivery", "api", "timeout"): 10,
+    }
+    sent = {"on_resolve": None, "origin": "vision", "parameters": {}, "trigger_type": "in_call"}
+    assert facts(raw_spec).omitted_defaults("/v2/tools", "post", sent) == []  # null is sent, not left out
+
+
 def test_patch_bodies_have_one_media_type(raw_spec: dict, spec: Spec) -> None:
     for path, method, op, _ in iter_operations(raw_spec):
         if "requestBody" in op:

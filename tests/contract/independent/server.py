@@ -67,6 +67,7 @@ MISTAKES = {
     "tool_rename_unchecked": "a tool's PATCH renames it to a name another tool of the key has",
     "tool_name_filter_ignored": "the tool list ignores `name_or_uuid`",
     "tool_update_ignored": "a tool's PATCH answers 200 with the change but stores nothing",
+    "tool_resolve_default": "a tool created without `on_resolve` gets `generate_response` (the spec: fire_and_forget)",
     "tool_two_channels": "a tool may be delivered both as an app message and to an API (the docs: exactly one)",
     "recrawl_anytime": "a document may be recrawled again at once (the docs: one recrawl per document per hour)",
     "recrawl_retry_now": "the recrawl cooldown is answered 429 with Retry-After: 0",
@@ -863,6 +864,9 @@ class Independent:
         data.update({f: body[f] for f in sorted(ToolFields) if f in body})
         data.setdefault("parameters", {})
         data.setdefault("delivery", {"app_message": True})
+        # What the spec says a server uses for what a create leaves out (x-server-default).
+        resolve = "generate_response" if self.mistake == "tool_resolve_default" else "fire_and_forget"
+        data.update({"trigger_type": "in_call", "origin": "llm", "on_resolve": resolve} | data)
         data.update(created_at=stamp, updated_at=stamp)
         self.records["tools"][tid] = {"owner": key, "deleted": False, "data": data}
         return 200, self._tool_shown(data), {}
