@@ -392,6 +392,25 @@ def omitted_defaults(
                 break
 
 
+def stock_markers(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Members that mark a stock record (read by every key, changed by none), and the value that does:
+    every property whose schema, or the schema it names, declares `x-tavus-stock`."""
+    found: dict[str, Any] = {}
+    pending: list[Any] = [document.get("components", {})]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            properties = node.get("properties")
+            for name, value in properties.items() if isinstance(properties, dict) else ():
+                has = [shape["x-tavus-stock"] for shape in _concrete(document, [value]) if "x-tavus-stock" in shape]
+                if has:
+                    found[str(name)] = has[0]
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return found
+
+
 def request_schema(document: Mapping[str, Any], path: str, method: str) -> Any:
     """The JSON request body schema of an operation, or None."""
     operation = document.get("paths", {}).get(path, {}).get(method.lower(), {})
@@ -433,6 +452,7 @@ class Facts:
         self._request: dict[tuple[str, str], frozenset[str]] = {}
         self._response: dict[tuple[str, str, str], frozenset[str]] = {}
         self._read_only: frozenset[str] | None = None
+        self._stock: dict[str, Any] | None = None
 
     def list_at(self, path: str) -> ListFacts | None:
         if path not in self._lists:
@@ -508,6 +528,12 @@ class Facts:
     @property
     def masked(self) -> tuple[frozenset[str], dict[str, str]]:
         return masked(self.document)
+
+    @property
+    def stock_markers(self) -> dict[str, Any]:
+        if self._stock is None:
+            self._stock = stock_markers(self.document)
+        return self._stock
 
 
 _CACHE: dict[int, Facts] = {}

@@ -18,11 +18,14 @@ from typing import Any
 import jsonpointer
 
 from tavus_contract.checks._probe import LEDGER, Probe, contract_check, header, identity, json_of, list_parts, pointer
-from tavus_spec.facts import resolve
+from tavus_spec.facts import lists, resolve
 
 SECRET = "*" * 8  # how Tavus shows a stored secret (tools' delivery.api.auth)
 # Identifiers handed out by creates in this run, per server: (base URL, id) -> where.
 _HANDED_OUT: dict[tuple[str, str], str] = {}
+# Stock records a read showed in this run, per server: (base URL, id).
+_STOCK: set[tuple[str, str]] = set()
+_STOCK_READ: set[str] = set()  # servers whose lists were read for stock records
 # Resources whose name patch_round_trip or patch_is_atomic changed and put back in this run.
 _PROBED: set[tuple[str, str, str, str]] = set()
 
@@ -517,6 +520,98 @@ def patch_unknown_member_answered(probe: Probe) -> None:
     shown = document.get(name) if isinstance(document, dict) else None
     if shown != original:
         probe.fail(f"a patch adding only an undeclared member ({answer.status_code}) changed {name} to {shown!r}")
+
+
+def _body_kind(probe: Probe, path: str, method: str) -> str | None:
+    """`array` (a JSON Patch), `object` (a flat update) or None: the JSON request body an operation takes."""
+    raw = probe.raw["paths"].get(path, {}).get(method)
+    body = resolve(probe.raw, raw.get("requestBody", {})) if isinstance(raw, dict) else None
+    media = body.get("content", {}).get("application/json", {}) if isinstance(body, dict) else {}
+    schema = resolve(probe.raw, media.get("schema", {})) if isinstance(media, dict) else None
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    return kind if kind in ("array", "object") else None
+
+
+def _learn_stock(probe: Probe) -> None:
+    """Once per server, at the run's first case: the stock records the first page of each top-level
+    list shows (the run's own cases may write to one before any read of it)."""
+    if probe.base_url in _STOCK_READ:
+        return
+    _STOCK_READ.add(probe.base_url)
+    markers = probe.facts.stock_markers
+    for found in lists(probe.raw):
+        if "{" in found.path or found.id_field is None:
+            continue
+        parts = list_parts(json_of(probe.ask(found.operation_id)), found)
+        for item in parts[0] if parts else ():
+            if isinstance(item, dict) and any(item.get(m) == v for m, v in markers.items()):
+                _STOCK.add((probe.base_url, str(item.get(found.id_field))))
+
+
+@contract_check
+def stock_stays_unchanged(probe: Probe) -> None:
+    """Tavus's stock records (a member the spec marks `x-tavus-stock` holds its marking value: a
+    `persona_type` of `system`, a tool's `is_system_tool`) are read by every key and changed by none
+    (the spec's 404: "a stock resource that cannot be changed"; any 4xx is taken): a case of the run
+    that writes to a record a read showed as stock must not succeed; and the first stock item of a list
+    is renamed (JSON Patch or flat update) and deleted, each must be refused, and it still reads with
+    its name (once per list; never in read-only runs)."""
+    markers = probe.facts.stock_markers
+    params_in = dict(probe.case.path_parameters or {})
+    if not probe.settings.read_only:
+        _learn_stock(probe)
+    if probe.method in ("PATCH", "DELETE", "PUT") and params_in and probe.succeeded:
+        # The record a path is about is its first parameter's (a PAL's, not the tool it detaches); an
+        # action (POST: publish) is not judged, as the spec does not say it changes the record.
+        first = str(params_in.get(probe.path.split("{", 1)[1].split("}", 1)[0])) if "{" in probe.path else ""
+        if (probe.base_url, first) in _STOCK:  # the run's own case wrote to a record a read showed as stock
+            probe.fail(f"stock {first} was changed by a key: {probe.method} answered {probe.response.status_code}")
+        return
+    if probe.method != "GET" or probe.response.status_code != 200:
+        return
+    document = probe.body()
+    if isinstance(document, dict) and params_in and any(document.get(m) == v for m, v in markers.items()):
+        _STOCK.add((probe.base_url, str(list(params_in.values())[-1])))
+    found = probe.list_here()
+    parts = list_parts(document, found)
+    if found is None or parts is None or found.id_field is None:
+        return
+    stocked = [i for i in parts[0] if isinstance(i, dict) and any(i.get(m) == v for m, v in markers.items())]
+    _STOCK.update((probe.base_url, str(i.get(found.id_field))) for i in stocked)
+    stock = stocked[0] if stocked else None
+    if probe.settings.read_only:
+        return
+    item = probe.facts.item_path(probe.path)
+    rid = stock.get(found.id_field) if stock is not None else None
+    if item is None or not isinstance(rid, str) or not _once(probe, "stock"):
+        return
+    params = {**dict(probe.case.path_parameters or {}), found.id_field: rid}
+    get_id = probe.facts.operation_id(item, "get")
+    before = json_of(probe.ask(str(get_id), path_parameters=params)) if get_id else None
+    name = _name_field(before) if isinstance(before, dict) else None
+    patch_id, kind = probe.facts.operation_id(item, "patch"), _body_kind(probe, item, "patch")
+    if get_id is None or not isinstance(before, dict) or name is None:
+        return
+    original = before[name]
+    rotated = original[1:] + original[:1]
+    if patch_id is not None and kind is not None:
+        body: Any = [{"op": "replace", "path": pointer(name), "value": rotated}] if kind == "array" else {name: rotated}
+        answer = probe.ask(patch_id, path_parameters=params, body=body)
+        if 200 <= answer.status_code < 300:
+            undo: Any = (
+                [{"op": "replace", "path": pointer(name), "value": original}] if kind == "array" else {name: original}
+            )
+            probe.ask(patch_id, path_parameters=params, body=undo)
+            probe.fail(f"stock {rid} was renamed by a key ({answer.status_code}); stock records belong to no key")
+    delete_id = probe.facts.operation_id(item, "delete")
+    if delete_id is not None:
+        answer = probe.ask(delete_id, path_parameters=params)
+        if 200 <= answer.status_code < 300:
+            probe.fail(f"stock {rid} was deleted by a key ({answer.status_code}); stock records belong to no key")
+    after = probe.ask(str(get_id), path_parameters=params)
+    shown = json_of(after)
+    if after.status_code != 200 or not isinstance(shown, dict) or shown.get(name) != original:
+        probe.fail(f"stock {rid} reads {after.status_code} {str(shown)[:80]} after a refused rename and delete")
 
 
 @contract_check

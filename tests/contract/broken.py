@@ -644,6 +644,23 @@ class UnknownPatchMember500(_Wrapped):
         return handler(ctx)
 
 
+class StockWritable(TavusMock):
+    """The ownership check of a write looks at other keys' records only: any key renames or deletes
+    Tavus's stock personas, which every account shares."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        store, find = self.store, self.store.find
+
+        def found(tag: str, tenant: str, rid: str, *, writable: bool = False) -> Any:
+            record = find(tag, tenant, rid)
+            if writable:
+                store.change(record)
+            return record
+
+        store.find = found  # type: ignore[method-assign]
+
+
 class RecrawlAnytime(_Wrapped):
     """A document can be recrawled again at once: neither the running crawl nor the hour's cooldown is
     kept."""
@@ -889,6 +906,7 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     ObjectiveConditionsUnread: (("objectives",), {"documented_refusals"}),
     PatchResultUnchecked: (("personas",), {"patch_keeps_schema"}),
     UnknownPatchMember500: (("personas",), {"patch_unknown_member_answered"}),
+    StockWritable: (("personas",), {"stock_stays_unchanged"}),
     RecrawlAnytime: (("documents",), {"recrawl_once_an_hour"}),
     ThumbnailsAlways: (("pals", "deployments"), {"verbose_adds_only"}),
     LocalTimeAsUtc: (("personas",), {"created_at_is_now"}),

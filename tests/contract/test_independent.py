@@ -47,6 +47,7 @@ EXPECTED: dict[str, set[str]] = {
     "tool_name_filter_ignored": {"text_filter_applied"},
     "tool_update_ignored": {"flat_update_applied"},
     "tool_resolve_default": {"create_reads_back"},
+    "stock_writable": {"stock_stays_unchanged"},
     "tool_two_channels": {"documented_refusals"},
     "recrawl_anytime": {"recrawl_once_an_hour"},
     "recrawl_retry_now": {"recrawl_once_an_hour"},

@@ -159,6 +159,15 @@ def test_server_defaults_are_values_of_their_own_schema(raw_spec: dict, spec: Sp
     assert facts(raw_spec).omitted_defaults("/v2/tools", "post", sent) == []  # null is sent, not left out
 
 
+def test_stock_records_are_marked_on_every_kind_that_has_them(raw_spec: dict) -> None:
+    """`x-tavus-stock` (what tavus-contract's stock_stays_unchanged reads) marks each kind with stock records."""
+    from tavus_spec.facts import facts
+
+    markers = facts(raw_spec).stock_markers
+    kinds = ("persona", "replica", "pal", "face", "guardrail")
+    assert markers == {**{f"{kind}_type": "system" for kind in kinds}, "is_system_tool": True}
+
+
 def test_patch_bodies_have_one_media_type(raw_spec: dict, spec: Spec) -> None:
     for path, method, op, _ in iter_operations(raw_spec):
         if "requestBody" in op:

@@ -67,6 +67,7 @@ MISTAKES = {
     "tool_rename_unchecked": "a tool's PATCH renames it to a name another tool of the key has",
     "tool_name_filter_ignored": "the tool list ignores `name_or_uuid`",
     "tool_update_ignored": "a tool's PATCH answers 200 with the change but stores nothing",
+    "stock_writable": "a write checks that no other key owns the record, so any key renames or deletes stock ones",
     "tool_resolve_default": "a tool created without `on_resolve` gets `generate_response` (the spec: fire_and_forget)",
     "tool_two_channels": "a tool may be delivered both as an app message and to an API (the docs: exactly one)",
     "recrawl_anytime": "a document may be recrawled again at once (the docs: one recrawl per document per hour)",
@@ -427,7 +428,8 @@ class Independent:
             and self.mistake != "cross_tenant_read"
         ):
             visible = False
-        if not visible or record is None or (write and record["owner"] is None):
+        stock_kept = self.mistake != "stock_writable"
+        if not visible or record is None or (write and record["owner"] is None and stock_kept):
             raise Refused(404, self._not_found())
         return record
 
