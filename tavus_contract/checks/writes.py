@@ -18,7 +18,7 @@ from typing import Any
 import jsonpointer
 
 from tavus_contract.checks._probe import LEDGER, Probe, contract_check, header, identity, json_of, list_parts, pointer
-from tavus_spec.facts import lists, resolve
+from tavus_spec.facts import lists, request_schema, resolve
 
 SECRET = "*" * 8  # how Tavus shows a stored secret (tools' delivery.api.auth)
 # Identifiers handed out by creates in this run, per server: (base URL, id) -> where.
@@ -376,13 +376,9 @@ def json_patch_applied(probe: Probe) -> None:
 
 def _takes_json_patch(probe: Probe) -> str | None:
     """operationId of the JSON Patch of the resource this GET read, if it has one."""
-    raw = probe.raw["paths"].get(probe.path, {}).get("patch")
-    if not isinstance(raw, dict):
+    if _body_kind(probe, probe.path, "patch") != "array":
         return None
-    body = resolve(probe.raw, raw.get("requestBody", {}))
-    media = body.get("content", {}).get("application/json", {}) if isinstance(body, dict) else {}
-    schema = resolve(probe.raw, media.get("schema", {}))
-    return str(raw["operationId"]) if isinstance(schema, dict) and schema.get("type") == "array" else None
+    return probe.facts.operation_id(probe.path, "patch")
 
 
 def _name_field(document: dict[str, Any]) -> str | None:
@@ -524,10 +520,7 @@ def patch_unknown_member_answered(probe: Probe) -> None:
 
 def _body_kind(probe: Probe, path: str, method: str) -> str | None:
     """`array` (a JSON Patch), `object` (a flat update) or None: the JSON request body an operation takes."""
-    raw = probe.raw["paths"].get(path, {}).get(method)
-    body = resolve(probe.raw, raw.get("requestBody", {})) if isinstance(raw, dict) else None
-    media = body.get("content", {}).get("application/json", {}) if isinstance(body, dict) else {}
-    schema = resolve(probe.raw, media.get("schema", {})) if isinstance(media, dict) else None
+    schema = resolve(probe.raw, request_schema(probe.raw, path, method))
     kind = schema.get("type") if isinstance(schema, dict) else None
     return kind if kind in ("array", "object") else None
 
