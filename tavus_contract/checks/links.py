@@ -95,21 +95,10 @@ def _judge(probe: Probe, set_id: str, sent: list[dict[str, str]]) -> str | None:
                 f"the set {set_id} was patched (its first guardrail's prompt) but the guardrail {first}, read by "
                 f"its uuid, still says {own.get('guardrail_prompt')!r}"
             )
-    status, _ = _object(
-        probe,
-        "patchGuardrails",
-        path_parameters={"guardrails_id": second},
-        body=[{"op": "replace", "path": "/guardrail_prompt", "value": "Never give legal advice."}],
-    )
+    prompts = {first: str(items[0].get("guardrail_prompt")), second: str(items[1].get("guardrail_prompt"))}
     if _ok(status):
-        _, group = _object(probe, "getGuardrails", path_parameters=here)
-        shown = [
-            i.get("guardrail_prompt")
-            for i in group.get("data") or ()
-            if isinstance(i, dict) and i.get("uuid") == second
-        ]
-        if shown != ["Never give legal advice."]:
-            probe.fail(f"the guardrail {second} was patched by its uuid but its set {set_id} shows {shown}")
+        prompts[first] = "Never share a secret."
+    _patched_alone(probe, set_id, prompts)
 
     # A persona that uses both: listed in the guardrail's persona_refs; left by what is deleted.
     status, made = _object(
@@ -147,6 +136,34 @@ def _judge(probe: Probe, set_id: str, sent: list[dict[str, str]]) -> str | None:
         if persona.get("guardrails_id") == set_id:
             probe.fail(f"the set {set_id} was deleted but the persona {persona_id} still names it in guardrails_id")
     return persona_id
+
+
+def _patched_alone(probe: Probe, set_id: str, prompts: dict[str, str]) -> None:
+    """Each guardrail of the set patched by its own uuid: the set shows that change, and only on that
+    guardrail (both ways round, so that how the server orders its ids cannot hide a change that
+    spreads). `prompts`: each guardrail's prompt before."""
+    here = {"guardrails_id": set_id}
+    first, second = list(prompts)
+    for uid, prompt in ((second, "Never give legal advice."), (first, "Never share a token.")):
+        status, _ = _object(
+            probe,
+            "patchGuardrails",
+            path_parameters={"guardrails_id": uid},
+            body=[{"op": "replace", "path": "/guardrail_prompt", "value": prompt}],
+        )
+        if not _ok(status):
+            continue
+        prompts[uid] = prompt
+        _, group = _object(probe, "getGuardrails", path_parameters=here)
+        shown = {i.get("uuid"): i.get("guardrail_prompt") for i in group.get("data") or () if isinstance(i, dict)}
+        if shown.get(uid) != prompt:
+            probe.fail(f"the guardrail {uid} was patched by its uuid but its set {set_id} shows {shown.get(uid)!r}")
+        spread = sorted(str(k) for k, v in shown.items() if k != uid and k in prompts and v != prompts[k])
+        if spread:
+            probe.fail(
+                f"the guardrail {uid} was patched by its uuid, and its set {set_id} shows the guardrail "
+                f"{spread[0]} changed too: {shown[spread[0]]!r}"
+            )
 
 
 def forget() -> None:

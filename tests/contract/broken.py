@@ -661,6 +661,24 @@ class StockWritable(TavusMock):
         store.find = found  # type: ignore[method-assign]
 
 
+class GuardrailPatchSpreads(_Wrapped):
+    """A JSON Patch of one guardrail of a set is mirrored into every guardrail the set holds (the match
+    on its uuid left out of the loop)."""
+
+    OPERATION = "patchGuardrails"
+
+    def wrap(self, handler: Callable[[Ctx], Answer], ctx: Ctx) -> Answer:
+        answer = handler(ctx)
+        item = self.store.records["guardrail_items"].get(ctx.path["guardrails_id"])
+        set_id = item.data.get("guardrails_set_id") if item is not None and answer.status < 300 else None
+        group = self.store.lookup("guardrails", ctx.tenant, set_id) if item is not None and set_id else None
+        if item is not None and group is not None:
+            self.store.change(group)
+            for other in group.data["data"]:
+                other["guardrail_prompt"] = item.data.get("guardrail_prompt")
+        return answer
+
+
 class RecrawlAnytime(_Wrapped):
     """A document can be recrawled again at once: neither the running crawl nor the hour's cooldown is
     kept."""
@@ -907,6 +925,7 @@ VARIANTS: dict[type[TavusMock], tuple[tuple[str, ...], set[str]]] = {
     PatchResultUnchecked: (("personas",), {"patch_keeps_schema"}),
     UnknownPatchMember500: (("personas",), {"patch_unknown_member_answered"}),
     StockWritable: (("personas",), {"stock_stays_unchanged"}),
+    GuardrailPatchSpreads: (("guardrails",), {"set_guardrails_are_guardrails"}),
     RecrawlAnytime: (("documents",), {"recrawl_once_an_hour"}),
     ThumbnailsAlways: (("pals", "deployments"), {"verbose_adds_only"}),
     LocalTimeAsUtc: (("personas",), {"created_at_is_now"}),
