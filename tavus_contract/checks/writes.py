@@ -25,7 +25,7 @@ SECRET = "*" * 8  # how Tavus shows a stored secret (tools' delivery.api.auth)
 _HANDED_OUT: dict[tuple[str, str], str] = {}
 # Stock records a read showed in this run, per server: (base URL, id).
 _STOCK: set[tuple[str, str]] = set()
-_STOCK_READ: set[str] = set()  # servers whose lists were read for stock records
+_STOCK_READ: set[tuple[str, str]] = set()  # (base URL, list path) read for stock records
 # Resources whose name patch_round_trip or patch_is_atomic changed and put back in this run.
 _PROBED: set[tuple[str, str, str, str]] = set()
 
@@ -526,19 +526,21 @@ def _body_kind(probe: Probe, path: str, method: str) -> str | None:
 
 
 def _learn_stock(probe: Probe) -> None:
-    """Once per server, at the run's first case: the stock records the first page of each top-level
-    list shows (the run's own cases may write to one before any read of it)."""
-    if probe.base_url in _STOCK_READ:
+    """At the first case of each collection, before its first write is judged: the stock records the
+    first page of its list shows (the run's own cases may write to one before any read of it). Only
+    the case's own collection: the run reads nothing outside what it was asked to test."""
+    found = next(
+        (f for f in lists(probe.raw) if "{" not in f.path and f.id_field and probe.path.startswith(f.path + "/")),
+        probe.facts.list_at(probe.path) if "{" not in probe.path else None,
+    )
+    if found is None or found.id_field is None or (probe.base_url, found.path) in _STOCK_READ:
         return
-    _STOCK_READ.add(probe.base_url)
+    _STOCK_READ.add((probe.base_url, found.path))
     markers = probe.facts.stock_markers
-    for found in lists(probe.raw):
-        if "{" in found.path or found.id_field is None:
-            continue
-        parts = list_parts(json_of(probe.ask(found.operation_id)), found)
-        for item in parts[0] if parts else ():
-            if isinstance(item, dict) and any(item.get(m) == v for m, v in markers.items()):
-                _STOCK.add((probe.base_url, str(item.get(found.id_field))))
+    parts = list_parts(json_of(probe.ask(found.operation_id)), found)
+    for item in parts[0] if parts else ():
+        if isinstance(item, dict) and any(item.get(m) == v for m, v in markers.items()):
+            _STOCK.add((probe.base_url, str(item.get(found.id_field))))
 
 
 @contract_check
@@ -546,7 +548,7 @@ def stock_stays_unchanged(probe: Probe) -> None:
     """Tavus's stock records (a member the spec marks `x-tavus-stock` holds its marking value: a
     `persona_type` of `system`, a tool's `is_system_tool`) are read by every key and changed by none
     (the spec's 404: "a stock resource that cannot be changed"; any 4xx is taken): a case of the run
-    that writes to a record a read showed as stock must not succeed; and the first stock item of a list
+    that writes to a record its collection's list showed as stock must not succeed; and the first stock item of a list
     is renamed (JSON Patch or flat update) and deleted, each must be refused, and it still reads with
     its name (once per list; never in read-only runs)."""
     markers = probe.facts.stock_markers
